@@ -1,0 +1,302 @@
+"""The three datasets: what each one is, and how to load it as train / validation / test splits.
+
+MNIST and Fashion-MNIST come from Keras' own loaders (cached under `$KERAS_HOME/datasets`), or
+from local copies in Keras' formats when `DIGITLAB_DATA_DIR` names a folder. The 8x8 Digits set
+ships inside the repo (`data/digits.npz`), so the app works with no internet at all.
+
+TensorFlow is imported only inside the download path: describing a dataset stays cheap.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR_ENV = "DIGITLAB_DATA_DIR"
+DIGITS_PATH = Path(__file__).resolve().parent.parent / "data" / "digits.npz"
+FASHION_FILES = (
+    "train-labels-idx1-ubyte.gz",
+    "train-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+)
+FASHION_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+DIGIT_CLASSES = tuple(str(d) for d in range(10))
+
+
+class DatasetUnavailable(RuntimeError):
+    """A dataset could not be read or downloaded; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a dataset is, before anything is loaded."""
+
+    key: str
+    name: str
+    image_shape: tuple[int, int]
+    class_names: tuple[str, ...]
+    value_max: int  # pixel values run 0..value_max in the raw uint8 images
+    files: tuple[str, ...]  # the files a local copy in DIGITLAB_DATA_DIR needs
+    train_size: int  # training images of the full set, before the validation split
+    description: str
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """The shape every model of this app takes: (H, W, 1) floats in 0..1."""
+        return (*self.image_shape, 1)
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "digits": DatasetInfo(
+        key="digits",
+        name="Digits (8x8)",
+        image_shape=(8, 8),
+        class_names=DIGIT_CLASSES,
+        value_max=16,
+        files=(),
+        train_size=1438,
+        description="1,797 small 8x8 handwritten digits (UCI optical digits); ships with the app.",
+    ),
+    "mnist": DatasetInfo(
+        key="mnist",
+        name="MNIST",
+        image_shape=(28, 28),
+        class_names=DIGIT_CLASSES,
+        value_max=255,
+        files=("mnist.npz",),
+        train_size=60_000,
+        description="70,000 28x28 handwritten digits; downloaded once (11 MB).",
+    ),
+    "fashion_mnist": DatasetInfo(
+        key="fashion_mnist",
+        name="Fashion-MNIST",
+        image_shape=(28, 28),
+        class_names=FASHION_CLASSES,
+        value_max=255,
+        files=FASHION_FILES,
+        train_size=60_000,
+        description="70,000 28x28 photos of clothing in 10 classes; downloaded once (30 MB).",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Raw uint8 images (N, H, W) and uint8 labels, split three ways."""
+
+    info: DatasetInfo
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.y_train), "validation": len(self.y_val), "test": len(self.y_test)}
+
+
+def get_info(key: str) -> DatasetInfo:
+    """The description of dataset `key`; a clear error for an unknown key."""
+    if key not in DATASETS:
+        raise KeyError(f"Unknown dataset {key!r}; choose one of {', '.join(DATASETS)}.")
+    return DATASETS[key]
+
+
+def to_model_input(images: np.ndarray, info: DatasetInfo) -> np.ndarray:
+    """Scale raw images for a model."""
+    # (N, H, W) uint8 in 0..value_max -> (N, H, W, 1) float32 in 0..1
+    return (images.astype("float32") / info.value_max)[..., np.newaxis]
+
+
+def local_data_dir() -> Path | None:
+    """The folder named by DIGITLAB_DATA_DIR, or None when the variable is unset or empty."""
+    value = os.environ.get(DATA_DIR_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def keras_cache_dir() -> Path:
+    """Where Keras keeps downloaded datasets (`$KERAS_HOME/datasets`, default `~/.keras`)."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "datasets"
+
+
+def is_downloaded(key: str) -> bool:
+    """True when loading `key` needs no download (shipped, local copy, or already cached)."""
+    info = get_info(key)
+    if not info.files or local_data_dir() is not None:
+        return True
+    return all((keras_cache_folder(key) / name).is_file() for name in info.files)
+
+
+def keras_cache_folder(key: str) -> Path:
+    """The folder in Keras' cache that holds dataset `key`'s files."""
+    return keras_cache_dir() / ("fashion-mnist" if key == "fashion_mnist" else "")
+
+
+def read_npz_arrays(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """x_train, y_train, x_test, y_test from a Keras-format `mnist.npz`."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = tuple(np.asarray(f[k]) for k in ("x_train", "y_train", "x_test", "y_test"))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
+        raise DatasetUnavailable(
+            f"`{path}` is not a readable Keras `mnist.npz` (it needs the arrays x_train, y_train, "
+            f"x_test, y_test): {error}. Replace it with a fresh copy, or delete it to download again."
+        ) from error
+    return arrays  # type: ignore[return-value]
+
+
+def read_idx_gz(path: Path, offset: int) -> np.ndarray:
+    """The bytes of a gzipped IDX file after its header (8 bytes for labels, 16 for images)."""
+    try:
+        with gzip.open(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as error:
+        raise DatasetUnavailable(
+            f"`{path}` is not a readable gzip file ({error}). Replace it with a fresh copy, "
+            "or delete it to download again."
+        ) from error
+    return np.frombuffer(data, np.uint8, offset=offset)
+
+
+def read_fashion_files(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """x_train, y_train, x_test, y_test from the four Fashion-MNIST `.gz` files in `folder`."""
+    y_train = read_idx_gz(folder / FASHION_FILES[0], 8)
+    x_train = read_idx_gz(folder / FASHION_FILES[1], 16)
+    y_test = read_idx_gz(folder / FASHION_FILES[2], 8)
+    x_test = read_idx_gz(folder / FASHION_FILES[3], 16)
+    images = []
+    for x, y, name in ((x_train, y_train, FASHION_FILES[1]), (x_test, y_test, FASHION_FILES[3])):
+        if x.size != len(y) * 28 * 28:
+            raise DatasetUnavailable(
+                f"`{folder / name}` holds {x.size} pixels, not {len(y)} images of 28x28: "
+                "the file is truncated or does not match its labels file. Replace both."
+            )
+        images.append(x.reshape(len(y), 28, 28))
+    return images[0], y_train, images[1], y_test
+
+
+def read_local_copy(info: DatasetInfo, folder: Path) -> tuple[np.ndarray, ...]:
+    """The raw arrays of `info` from DIGITLAB_DATA_DIR; a clear error naming what is missing."""
+    if not folder.is_dir():
+        raise DatasetUnavailable(
+            f"{DATA_DIR_ENV} is set to `{folder}`, which is not a folder. Create it and put "
+            f"{', '.join(info.files)} in it, or unset {DATA_DIR_ENV} to download from the internet."
+        )
+    missing = [name for name in info.files if not (folder / name).is_file()]
+    if missing:
+        raise DatasetUnavailable(
+            f"{DATA_DIR_ENV} is `{folder}`, but {', '.join(missing)} is not there. Put the "
+            f"{info.name} files in Keras' format there ({', '.join(info.files)}), "
+            f"or unset {DATA_DIR_ENV} to download them."
+        )
+    if info.key == "mnist":
+        return read_npz_arrays(folder / "mnist.npz")
+    return read_fashion_files(folder)
+
+
+def download_arrays(info: DatasetInfo) -> tuple[np.ndarray, ...]:
+    """The raw arrays through Keras' loader (downloads once, then reads Keras' cache)."""
+    import keras  # slow import, only needed for a download
+
+    loader = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}
+    try:
+        (x_train, y_train), (x_test, y_test) = loader[info.key].load_data()
+    except Exception as error:  # Keras raises a plain Exception when offline
+        raise DatasetUnavailable(
+            f"Could not download {info.name} ({', '.join(info.files)}): {error}. "
+            f"If this computer is offline or behind a firewall, put {', '.join(info.files)} in a "
+            f"folder and set {DATA_DIR_ENV} to it, or place them in `{keras_cache_folder(info.key)}`. "
+            "The 8x8 Digits set works with no internet at all."
+        ) from error
+    return x_train, y_train, x_test, y_test
+
+
+def check_arrays(info: DatasetInfo, arrays: tuple[np.ndarray, ...]) -> None:
+    """Refuse arrays that are not images of this dataset (wrong file, wrong format)."""
+    x_train, y_train, x_test, y_test = arrays
+    for x, y, part in ((x_train, y_train, "training"), (x_test, y_test, "test")):
+        if x.ndim != 3 or x.shape[1:] != info.image_shape or len(x) != len(y) or len(y) == 0:
+            raise DatasetUnavailable(
+                f"The {info.name} {part} images have shape {x.shape} with {len(y)} labels; "
+                f"expected (N, {info.image_shape[0]}, {info.image_shape[1]}) with N labels. "
+                "The file is probably another dataset's or damaged: replace it."
+            )
+        if y.min() < 0 or y.max() >= info.num_classes:
+            raise DatasetUnavailable(
+                f"The {info.name} {part} labels run {y.min()}..{y.max()}, "
+                f"not 0..{info.num_classes - 1}: replace the file."
+            )
+
+
+def split_off(
+    x: np.ndarray, y: np.ndarray, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A seeded random split: (x_keep, y_keep, x_part, y_part) with `fraction` in the part."""
+    order = np.random.default_rng(seed).permutation(len(y))
+    n_part = int(round(len(y) * fraction))
+    keep, part = order[n_part:], order[:n_part]
+    return x[keep], y[keep], x[part], y[part]
+
+
+def local_source(key: str) -> str | None:
+    """The DIGITLAB_DATA_DIR folder to read `key` from, or None (shipped, or Keras' download)."""
+    folder = local_data_dir()
+    return str(folder) if folder is not None and get_info(key).files else None
+
+
+@functools.lru_cache(maxsize=4)
+def read_raw(key: str, data_dir: str | None) -> tuple[np.ndarray, ...]:
+    """Raw (x_train, y_train, x_test, y_test); cached per process (read-only, same for everyone)."""
+    info = get_info(key)
+    if key == "digits":
+        with np.load(DIGITS_PATH) as f:
+            images, labels = f["images"], f["target"]
+        # The Digits set has no official test split: hold out a seeded 20%.
+        arrays = split_off(images, labels, 0.2, seed=0)
+    elif data_dir is not None:
+        arrays = read_local_copy(info, Path(data_dir))
+    else:
+        arrays = download_arrays(info)
+    check_arrays(info, arrays)
+    for array in arrays:
+        array.setflags(write=False)  # shared by all sessions: nobody may change it
+    return arrays
+
+
+def load_dataset(
+    key: str, validation_fraction: float = 0.1, train_limit: int | None = None, seed: int = 0
+) -> Dataset:
+    """Train / validation / test splits of dataset `key`.
+
+    The validation split is carved from the training set (seeded); the test set is kept for
+    Evaluate. `train_limit` caps the training images (after the validation split is taken),
+    so that a shared CPU trains quickly. Raises DatasetUnavailable with a readable message.
+    """
+    info = get_info(key)
+    x_train, y_train, x_test, y_test = read_raw(key, local_source(key))
+    x_train, y_train, x_val, y_val = split_off(x_train, y_train, validation_fraction, seed)
+    if train_limit is not None:
+        x_train, y_train = x_train[:train_limit], y_train[:train_limit]
+    return Dataset(info, x_train, y_train, x_val, y_val, x_test, y_test)
+
+
+def load_test_set(key: str) -> tuple[np.ndarray, np.ndarray]:
+    """The test images (N, H, W) uint8 and labels of dataset `key`."""
+    _, _, x_test, y_test = read_raw(key, local_source(key))
+    return x_test, y_test

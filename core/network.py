@@ -1,0 +1,72 @@
+"""Build a compiled Keras model from a spec, and describe it as a table."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from core.datasets import get_info
+from core.spec import TrainSpec, validate_spec
+
+
+def make_optimizer(spec: TrainSpec) -> keras.optimizers.Optimizer:
+    """The optimizer a spec names, with its learning rate (and momentum for SGD)."""
+    lr = spec.learning_rate
+    return {
+        "sgd": lambda: keras.optimizers.SGD(lr, momentum=spec.momentum),
+        "rmsprop": lambda: keras.optimizers.RMSprop(lr),
+        "adam": lambda: keras.optimizers.Adam(lr),
+        "adamax": lambda: keras.optimizers.Adamax(lr),
+        "nadam": lambda: keras.optimizers.Nadam(lr),
+        "adagrad": lambda: keras.optimizers.Adagrad(lr),
+    }[spec.optimizer]()
+
+
+def build_model(spec: TrainSpec) -> keras.Model:
+    """A compiled model for `spec`: input (H, W, 1) floats in 0..1, softmax over the classes.
+
+    The CNN follows keras-io's mnist_convnet: each block is a 'valid' conv and a 2x2 max-pool.
+    Weights are seeded from `spec.seed`.
+    """
+    validate_spec(spec)
+    info = get_info(spec.dataset)
+    net = spec.network
+    keras.utils.set_random_seed(spec.seed)
+    l2 = keras.regularizers.L2(net.l2) if net.l2 else None
+
+    inputs = keras.Input(shape=info.input_shape)  # (H, W, 1)
+    x = inputs
+    if net.kind == "cnn":
+        for filters in net.conv_filters:
+            x = layers.Conv2D(filters, net.kernel_size, activation=net.activation, kernel_regularizer=l2)(x)
+            x = layers.MaxPooling2D(pool_size=2)(x)
+    x = layers.Flatten()(x)  # (H * W * channels,)
+    if net.kind == "cnn" and net.dropout:
+        x = layers.Dropout(net.dropout)(x)
+    for units in net.hidden_layers:
+        x = layers.Dense(units, activation=net.activation, kernel_regularizer=l2)(x)
+        if net.dropout:
+            x = layers.Dropout(net.dropout)(x)
+    outputs = layers.Dense(info.num_classes, activation="softmax", kernel_regularizer=l2)(x)
+
+    model = keras.Model(inputs, outputs)
+    model.compile(
+        optimizer=make_optimizer(spec),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def summarize_model(model: keras.Model) -> list[dict]:
+    """One row per layer: name, type, output shape, parameters (as `model.summary()` shows)."""
+    rows = []
+    for layer in model.layers:
+        shape = tuple(layer.output.shape)[1:]  # drop the batch dimension
+        rows.append({
+            "layer": layer.name,
+            "type": type(layer).__name__,
+            "output shape": str(shape),
+            "parameters": layer.count_params(),
+        })
+    return rows

@@ -1,0 +1,239 @@
+"""Training in a background thread, with every batch's and epoch's logs handed to the page.
+
+A Streamlit script run is stopped by any click, so `fit()` cannot live inside it. A
+`TrainingJob` owns a thread (no Streamlit calls in it); the page keeps the job in the session and
+polls `job.snapshot()` a few times a second. A server-wide semaphore caps how many trainings run
+at once; the others wait in line, visibly.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import keras
+
+from core.datasets import DatasetUnavailable, load_dataset, to_model_input
+from core.network import build_model
+from core.spec import TrainSpec, validate_spec
+
+MAX_TRAININGS_ENV = "DIGITLAB_MAX_TRAININGS"
+ALIVE_CHECK_SECONDS = 2.0  # how often a job asks whether its browser tab is still open
+
+
+def read_max_trainings() -> int:
+    """The server-wide cap on simultaneous trainings (DIGITLAB_MAX_TRAININGS, default 2).
+
+    Two fits Community Cloud's share of 2 CPU cores: a third would only slow the other two.
+    """
+    try:
+        return max(1, int(os.environ.get(MAX_TRAININGS_ENV, "2")))
+    except ValueError:
+        return 2
+
+
+class TrainingSlots:
+    """A counting semaphore that also says how many are running and waiting."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.running = 0
+        self.waiting = 0
+        self._cond = threading.Condition()
+
+    def acquire(self, cancelled: Callable[[], bool], poll: float = 0.2) -> bool:
+        """Wait for a free slot; False if `cancelled()` turned true first."""
+        with self._cond:
+            self.waiting += 1
+            try:
+                while self.running >= self.limit:
+                    if cancelled():
+                        return False
+                    self._cond.wait(poll)
+                self.running += 1
+                return True
+            finally:
+                self.waiting -= 1
+
+    def release(self) -> None:
+        with self._cond:
+            self.running -= 1
+            self._cond.notify()
+
+
+SLOTS = TrainingSlots(read_max_trainings())  # process-wide: one server, one cap
+
+
+class LiveHistory(keras.callbacks.Callback):
+    """Collects each batch's and epoch's `logs` for another thread to read; stops on request.
+
+    `stop_requested()` is checked after every batch, so Stop takes effect at the next batch and
+    the weights trained so far are kept (Keras breaks out of the epoch when `stop_training`).
+    """
+
+    def __init__(self, stop_requested: Callable[[], bool]):
+        super().__init__()
+        self.stop_requested = stop_requested
+        self.batches: list[dict] = []  # {"epoch", "batch", "loss", "accuracy"} per batch
+        self.epochs: list[dict] = []  # {"epoch", "loss", "accuracy", "val_loss", "val_accuracy"}
+        self.epoch = 0  # 0-based epoch in progress
+        self.batch = 0  # batches finished in that epoch
+        self._lock = threading.Lock()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.batch = epoch, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        with self._lock:
+            self.batch = batch + 1
+            self.batches.append({"epoch": self.epoch, "batch": batch + 1, **(logs or {})})
+        if self.stop_requested():
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        with self._lock:
+            self.epochs.append({"epoch": epoch + 1, **(logs or {})})
+
+    def read(self) -> tuple[list[dict], list[dict], int, int]:
+        """Copies of (batches, epochs) and the (epoch, batch) in progress, taken together."""
+        with self._lock:
+            return list(self.batches), list(self.epochs), self.epoch, self.batch
+
+
+@dataclass
+class Progress:
+    """What the page draws: state, where training is, timing, and the logs so far."""
+
+    state: str  # waiting | loading | training | finished | stopped | failed
+    epoch: int  # 1-based epoch in progress (or last)
+    epochs: int
+    batch: int
+    steps: int  # batches per epoch
+    elapsed: float  # seconds since training (not waiting) began
+    remaining: float | None  # seconds, estimated from the pace so far
+    batch_logs: list[dict] = field(default_factory=list)
+    epoch_logs: list[dict] = field(default_factory=list)
+    message: str = ""  # the error, or why training stopped, or the queue position
+
+    @property
+    def fraction(self) -> float:
+        """Share of all batches done, 0..1."""
+        total = self.epochs * self.steps
+        return 0.0 if not total else min(1.0, ((self.epoch - 1) * self.steps + self.batch) / total)
+
+
+class TrainingJob:
+    """One training run in a background thread. Create, `start()`, poll `snapshot()`, `stop()`."""
+
+    def __init__(self, spec: TrainSpec, is_alive: Callable[[], bool] | None = None,
+                 slots: TrainingSlots = SLOTS):
+        self.spec = validate_spec(spec)
+        self.is_alive = is_alive  # False once the browser tab is gone: the job stops itself
+        self.slots = slots
+        self.state = "waiting"
+        self.message = ""
+        self.model: keras.Model | None = None
+        self.live = LiveHistory(self.should_stop)
+        self.steps = 0
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.stop_reason = ""
+        self._stop = threading.Event()
+        self._last_alive_check = 0.0
+        self._thread = threading.Thread(target=self.run, name="digitlab-training", daemon=True)
+
+    def start(self) -> TrainingJob:
+        self._thread.start()
+        return self
+
+    def stop(self, reason: str = "Stopped by you.") -> None:
+        """Ask the job to end at the next batch; pressing Stop twice is harmless."""
+        if not self._stop.is_set():
+            self.stop_reason = reason
+            self._stop.set()
+
+    def should_stop(self) -> bool:
+        """True when Stop was pressed, or (checked every few seconds) the tab was closed."""
+        now = time.monotonic()
+        if self.is_alive is not None and now - self._last_alive_check > ALIVE_CHECK_SECONDS:
+            self._last_alive_check = now
+            if not self.is_alive():
+                self.stop("The browser tab was closed.")
+        return self._stop.is_set()
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("finished", "stopped", "failed")
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def run(self) -> None:
+        """The thread's body: wait for a slot, load data, fit. Never raises."""
+        if not self.slots.acquire(self.should_stop):
+            self.state, self.message = "stopped", self.stop_reason
+            return
+        try:
+            self.state = "loading"
+            self.fit()
+            stopped = self._stop.is_set()
+            self.state = "stopped" if stopped else "finished"
+            self.message = self.stop_reason if stopped else self.describe_finish()
+        except DatasetUnavailable as error:
+            self.state, self.message = "failed", str(error)
+        except Exception as error:  # anything else must reach the page as a message, not kill the thread
+            self.state, self.message = "failed", f"Training failed: {type(error).__name__}: {error}"
+        finally:
+            self.finished_at = time.monotonic()
+            self.slots.release()
+
+    def fit(self) -> None:
+        spec = self.spec
+        data = load_dataset(spec.dataset, spec.validation_fraction, spec.train_limit, spec.seed)
+        x_train, x_val = to_model_input(data.x_train, data.info), to_model_input(data.x_val, data.info)
+        self.model = build_model(spec)
+        self.steps = -(-len(data.y_train) // spec.batch_size)  # ceil
+        callbacks = [self.live]
+        if spec.patience:
+            callbacks.append(keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=spec.patience, restore_best_weights=True))
+        self.state = "training"
+        self.started_at = time.monotonic()
+        self.model.fit(
+            x_train, data.y_train, batch_size=spec.batch_size, epochs=spec.epochs,
+            validation_data=(x_val, data.y_val), callbacks=callbacks, verbose=0,
+        )
+
+    def describe_finish(self) -> str:
+        done = len(self.live.epochs)
+        if done < self.spec.epochs:
+            return f"Early stopping after {done} of {self.spec.epochs} epochs (best weights kept)."
+        return f"Finished {done} epochs."
+
+    def snapshot(self) -> Progress:
+        """A consistent copy of the progress, safe to read from the page's thread."""
+        batches, epochs, epoch, batch = self.live.read()
+        elapsed = 0.0
+        if self.started_at is not None:
+            elapsed = (self.finished_at or time.monotonic()) - self.started_at
+        total = self.spec.epochs * self.steps
+        done = epoch * self.steps + batch
+        remaining = elapsed / done * (total - done) if done and not self.done else None
+        message = self.message
+        if self.state == "waiting":
+            message = (f"Waiting for a free slot: {self.slots.running} of {self.slots.limit} "
+                       f"trainings are running on this server, {self.slots.waiting} waiting.")
+        return Progress(
+            state=self.state, epoch=epoch + 1, epochs=self.spec.epochs, batch=batch,
+            steps=self.steps, elapsed=elapsed, remaining=remaining,
+            batch_logs=batches, epoch_logs=epochs, message=message,
+        )
+
+    def history(self) -> dict[str, list[float]]:
+        """Per-epoch metrics as Keras' History has them: {'loss': [...], 'val_accuracy': [...]}."""
+        _, epochs, _, _ = self.live.read()
+        keys = [k for k in (epochs[0] if epochs else {}) if k != "epoch"]
+        return {k: [float(e[k]) for e in epochs] for k in keys}

@@ -1,0 +1,273 @@
+"""Train: pick a dataset and a network, start training, watch the curves grow live."""
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from core import charts
+from core.datasets import DATASETS, DatasetUnavailable, get_info, is_downloaded, load_dataset
+from core.model_io import write_model_file
+from core.network import build_model, summarize_model
+from core.runs import file_name
+from core.spec import (ACTIVATIONS, MAX_EPOCHS, MAX_HIDDEN_LAYERS, OPTIMIZER_NAMES, OPTIMIZERS,
+                       PRESETS, NetworkSpec, SpecError, TrainSpec, count_weights, parse_sizes,
+                       spec_to_dict, validate_spec)
+from core.training import TrainingJob
+from ui import state
+
+LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0)
+BATCH_SIZES = (8, 16, 32, 64, 100, 128, 256, 512, 1024)
+L2_VALUES = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
+POLL_SECONDS = 0.5  # curves redraw twice a second while training
+
+
+def spec_to_widgets(spec: TrainSpec) -> dict:
+    """The widget values that show `spec`."""
+    net = spec.network
+    return {
+        "dataset": spec.dataset, "kind": net.kind,
+        "hidden": ", ".join(str(u) for u in net.hidden_layers),
+        "filters": ", ".join(str(f) for f in net.conv_filters), "kernel": net.kernel_size,
+        "activation": net.activation, "dropout": net.dropout, "l2": net.l2,
+        "optimizer": spec.optimizer, "lr": spec.learning_rate, "momentum": spec.momentum,
+        "batch": spec.batch_size, "epochs": spec.epochs, "patience": spec.patience,
+        "limit": spec.train_limit or 0, "seed": spec.seed,
+    }
+
+
+DEFAULTS = spec_to_widgets(next(iter(PRESETS.values())))
+
+
+def remember(key: str) -> str:
+    """A widget key whose value survives a visit to another page (Streamlit deletes widget state)."""
+    saved = st.session_state.setdefault(state.SETTINGS, {})
+    if key not in st.session_state:
+        st.session_state[key] = saved.get(key, DEFAULTS[key])
+    saved[key] = st.session_state[key]
+    return key
+
+
+def apply_preset() -> None:
+    """Button callback: set every widget to the chosen classic recipe."""
+    values = spec_to_widgets(PRESETS[st.session_state["preset"]])
+    st.session_state.update(values)
+    st.session_state.setdefault(state.SETTINGS, {}).update(values)
+
+
+def read_spec() -> TrainSpec:
+    """The spec the widgets describe; SpecError names the field that is wrong."""
+    s = st.session_state
+    network = NetworkSpec(
+        kind=s["kind"], hidden_layers=parse_sizes(s["hidden"], "hidden layers"),
+        activation=s["activation"], dropout=float(s["dropout"]), l2=float(s["l2"]),
+        conv_filters=parse_sizes(s["filters"], "conv filters") if s["kind"] == "cnn" else (32, 64),
+        kernel_size=int(s["kernel"]),
+    )
+    return validate_spec(TrainSpec(
+        dataset=s["dataset"], network=network, optimizer=s["optimizer"],
+        learning_rate=float(s["lr"]), momentum=float(s["momentum"]) if s["optimizer"] == "sgd" else 0.0,
+        batch_size=int(s["batch"]), epochs=int(s["epochs"]), patience=int(s["patience"]),
+        train_limit=int(s["limit"]) or None, seed=int(s["seed"]),
+    ))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def summary_rows(spec_json: str) -> list[dict]:
+    """The layer table of a spec's model (cached: building a model costs ~0.1 s)."""
+    from core.spec import spec_from_dict
+    return summarize_model(build_model(spec_from_dict(json.loads(spec_json))))
+
+
+def show_dataset(key: str) -> bool:
+    """Dataset facts, samples and pixel histogram; False when it cannot be loaded."""
+    info = get_info(key)
+    st.caption(info.description)
+    try:
+        if is_downloaded(key):
+            data = load_dataset(key)
+        else:
+            with st.spinner(f"Downloading {info.name} ({', '.join(info.files)})…"):
+                data = load_dataset(key)
+    except DatasetUnavailable as error:
+        st.error(str(error))
+        return False
+    sizes = data.sizes()
+    st.write(f"**{sizes['train']:,}** training · **{sizes['validation']:,}** validation · "
+             f"**{sizes['test']:,}** test images of {info.image_shape[0]}x{info.image_shape[1]} "
+             f"pixels, {info.num_classes} classes.")
+    with st.expander("Look at the data", expanded=False):
+        picks = charts.pick_samples(data.y_train, per_class=1)
+        st.image([data.x_train[i] / info.value_max for i in picks],
+                 caption=[info.class_names[data.y_train[i]] for i in picks], width=64)
+        st.plotly_chart(charts.plot_pixel_histogram(data.x_train, info.value_max),
+                        key="pixel_histogram")
+    return True
+
+
+def show_settings() -> None:
+    st.subheader("1 · Data")
+    st.selectbox("Dataset", list(DATASETS), key=remember("dataset"),
+                 format_func=lambda k: DATASETS[k].name)
+    dataset_ok = show_dataset(st.session_state["dataset"])
+    st.session_state["dataset_ok"] = dataset_ok
+
+    st.subheader("2 · Network")
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    c1.selectbox("Start from a classic recipe", list(PRESETS), key="preset")
+    c2.button("Use this recipe", on_click=apply_preset)
+    st.radio("Network", ["dense", "cnn"], key=remember("kind"), horizontal=True,
+             format_func=lambda k: {"dense": "Dense layers", "cnn": "Small CNN"}[k])
+    c1, c2 = st.columns(2)
+    if st.session_state["kind"] == "cnn":
+        c1.text_input("Conv filters per block", key=remember("filters"),
+                      help="One block (3x3 convolution, 2x2 max-pooling) per number, e.g. 32, 64.")
+        c2.select_slider("Kernel size", [1, 2, 3, 4, 5], key=remember("kernel"))
+    c1.text_input("Hidden layers", key=remember("hidden"),
+                  help=f"Units of each dense layer, e.g. 512, 512 (at most {MAX_HIDDEN_LAYERS}). "
+                       "Leave empty for softmax regression.")
+    c2.selectbox("Activation", ACTIVATIONS, key=remember("activation"))
+    c1.slider("Dropout", 0.0, 0.9, step=0.05, key=remember("dropout"))
+    c2.select_slider("L2 penalty", L2_VALUES, key=remember("l2"), format_func=lambda v: f"{v:g}")
+
+    st.subheader("3 · Training")
+    c1, c2 = st.columns(2)
+    c1.selectbox("Optimizer", OPTIMIZERS, key=remember("optimizer"), format_func=OPTIMIZER_NAMES.get)
+    c2.select_slider("Learning rate", LEARNING_RATES, key=remember("lr"), format_func=lambda v: f"{v:g}")
+    if st.session_state["optimizer"] == "sgd":
+        c1.slider("Momentum", 0.0, 0.99, step=0.01, key=remember("momentum"))
+    c2.select_slider("Batch size", BATCH_SIZES, key=remember("batch"))
+    c1.number_input("Epochs", 1, MAX_EPOCHS, key=remember("epochs"))
+    c2.number_input("Early stopping patience (0 = off)", 0, 20, key=remember("patience"),
+                    help="Stop when the validation loss has not improved for this many epochs, "
+                         "and keep the best weights.")
+    c1.number_input("Training images (0 = all)", 0, 60_000, step=1000, key=remember("limit"),
+                    help="Fewer images train faster on a shared server.")
+    c2.number_input("Random seed", 0, 2**31 - 1, key=remember("seed"))
+
+
+def show_spec_summary(spec: TrainSpec) -> None:
+    params, _ = count_weights(spec)
+    with st.expander(f"Model summary · {params:,} parameters"):
+        st.dataframe(pd.DataFrame(summary_rows(json.dumps(spec_to_dict(spec)))),
+                     hide_index=True, width="stretch")
+
+
+def start_training() -> None:
+    """Button callback: start a job for the spec the widgets describe (one per session)."""
+    job = state.get_job()
+    if job is not None and not job.done:
+        return  # a second click while training: nothing to do
+    try:
+        spec = read_spec()
+    except SpecError as error:
+        st.session_state["start_error"] = str(error)
+        return
+    state.collect_finished_job()
+    state.set_job(TrainingJob(spec, is_alive=state.session_is_alive_check()).start())
+
+
+def stop_training() -> None:
+    job = state.get_job()
+    if job is not None:
+        job.stop()
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def show_progress(job) -> None:
+    """Progress bar, curves and status of the session's job."""
+    p = job.snapshot()
+    if p.state == "waiting":
+        st.warning(f"⏳ {p.message}")
+    elif p.state == "loading":
+        st.info("Loading the data and building the network…")
+    elif p.state in ("training", "finished", "stopped"):
+        label = (f"Epoch {p.epoch} of {p.epochs} · batch {p.batch} of {p.steps} · "
+                 f"elapsed {format_seconds(p.elapsed)} · left {format_seconds(p.remaining)}")
+        st.progress(p.fraction, text=label)
+    if p.state == "failed":
+        st.error(p.message)
+    elif p.state in ("finished", "stopped") and p.message:
+        st.success(p.message) if p.state == "finished" else st.warning(p.message)
+    if p.batch_logs:
+        c1, c2 = st.columns(2)
+        for column, metric in ((c1, "loss"), (c2, "accuracy")):
+            column.plotly_chart(charts.plot_learning_curve(p.batch_logs, p.epoch_logs, p.steps, metric),
+                                key=f"live_{metric}")
+
+
+def show_live() -> None:
+    """Polls the job twice a second while it runs; a full rerun when it ends adds the run."""
+    job = state.get_job()
+    if job is None:
+        return
+    show_progress(job)
+    if job.done and not getattr(job, "collected", False):
+        state.collect_finished_job()
+        st.rerun(scope="app")
+
+
+def show_runs() -> None:
+    runs = state.get_runs()
+    if not runs:
+        return
+    st.subheader("Your runs")
+    st.caption("Models live only in this browser tab: download any run you want to keep.")
+    current = state.current_run()
+    st.dataframe(pd.DataFrame([{
+        "run": r.name, "epochs": len(r.history.get("loss", [])),
+        "accuracy": r.metrics.get("accuracy"), "val. accuracy": r.metrics.get("val_accuracy"),
+        "val. loss": r.metrics.get("val_loss"), "seconds": round(r.seconds, 1), "how it ended": r.status,
+        "current": "✔" if current is r else "",
+    } for r in runs]), hide_index=True, width="stretch",
+        column_config={"accuracy": st.column_config.NumberColumn(format="%.3f"),
+                       "val. accuracy": st.column_config.NumberColumn(format="%.3f"),
+                       "val. loss": st.column_config.NumberColumn(format="%.3f")})
+    names = {r.run_id: r.name for r in runs}
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = c1.selectbox("Current model (used by Evaluate and Draw)", list(names),
+                          index=list(names).index(current.run_id) if current else len(names) - 1,
+                          format_func=names.get, key="current_pick")
+    if current is None or chosen != current.run_id:
+        state.set_current(chosen)
+    run = state.find_run(chosen)
+    c2.download_button("Download .keras", data=lambda: write_model_file(run.model, run.metadata()),
+                       file_name=file_name(run), mime="application/zip", on_click="ignore")
+    compare = st.multiselect("Compare runs", list(names), default=list(names)[-5:],
+                             format_func=names.get, key="compare_runs")
+    if compare:
+        histories = {names[i]: state.find_run(i).history for i in compare}
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(charts.plot_run_comparison(histories, "loss"), key="compare_loss")
+        c2.plotly_chart(charts.plot_run_comparison(histories, "accuracy"), key="compare_accuracy")
+
+
+st.title("Train")
+settings_column, live_column = st.columns([2, 3], gap="large")
+with settings_column:
+    show_settings()
+with live_column:
+    st.subheader("4 · Train")
+    try:
+        spec = read_spec()
+    except SpecError as error:
+        spec = None
+        st.error(f"Please fix: {error}")
+    job = state.get_job()
+    running = job is not None and not job.done
+    if spec is not None:
+        show_spec_summary(spec)
+    c1, c2 = st.columns(2)
+    c1.button("Start training", type="primary", on_click=start_training, width="stretch",
+              disabled=running or spec is None or not st.session_state.get("dataset_ok"))
+    c2.button("Stop training", on_click=stop_training, disabled=not running, width="stretch")
+    if error := st.session_state.pop("start_error", None):
+        st.error(error)
+    st.fragment(show_live, run_every=POLL_SECONDS if running else None)()
+show_runs()

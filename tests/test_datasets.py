@@ -1,0 +1,140 @@
+import gzip
+
+import numpy as np
+import pytest
+
+from core import datasets
+from core.datasets import DatasetUnavailable, get_info, load_dataset, load_test_set, to_model_input
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(monkeypatch, tmp_path):
+    """Each test reads files anew, and Keras' cache points at an empty folder."""
+    datasets.read_raw.cache_clear()
+    monkeypatch.delenv("DIGITLAB_DATA_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    yield
+    datasets.read_raw.cache_clear()
+
+
+def test_every_dataset_describes_itself():
+    for key, info in datasets.DATASETS.items():
+        assert info.key == key
+        assert info.num_classes == len(info.class_names) == 10
+        assert info.input_shape == (*info.image_shape, 1)
+    assert get_info("digits").image_shape == (8, 8) and get_info("digits").value_max == 16
+    assert get_info("fashion_mnist").class_names[9] == "Ankle boot"
+    with pytest.raises(KeyError, match="Unknown dataset"):
+        get_info("cifar")
+
+
+def test_digits_ship_with_the_app_and_split_three_ways():
+    data = load_dataset("digits", validation_fraction=0.1, seed=0)
+    assert data.sizes() == {"train": 1294, "validation": 144, "test": 359}
+    assert data.x_train.dtype == np.uint8 and data.x_train.shape[1:] == (8, 8)
+    assert data.x_train.max() <= 16
+    # No image is in two splits: the three splits together are the 1,797 images exactly.
+    total = len(data.y_train) + len(data.y_val) + len(data.y_test)
+    assert total == 1797
+
+
+def test_validation_split_is_seeded():
+    a, b, c = load_dataset("digits", seed=1), load_dataset("digits", seed=1), load_dataset("digits", seed=2)
+    assert np.array_equal(a.y_val, b.y_val)
+    assert not np.array_equal(a.x_val, c.x_val)
+    assert np.array_equal(a.x_test, c.x_test)  # the test set never moves
+
+
+def test_train_limit_caps_training_images_only():
+    data = load_dataset("digits", train_limit=100)
+    assert len(data.y_train) == 100 and len(data.y_val) == 144
+
+
+def test_model_input_is_scaled_to_unit_range():
+    x = np.array([[[0, 16], [8, 4]]], dtype=np.uint8)
+    out = to_model_input(x, get_info("digits"))
+    assert out.shape == (1, 2, 2, 1) and out.dtype == np.float32
+    assert out.max() == 1.0 and out[0, 1, 0, 0] == 0.5
+
+
+def test_failed_download_names_the_file_and_the_way_out(monkeypatch):
+    import keras
+
+    def offline(*args, **kwargs):
+        raise Exception("URL fetch failure: Name or service not known")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    with pytest.raises(DatasetUnavailable) as error:
+        load_dataset("mnist")
+    message = str(error.value)
+    assert "mnist.npz" in message and "DIGITLAB_DATA_DIR" in message and "Digits" in message
+
+
+def test_data_dir_that_does_not_exist(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(DatasetUnavailable, match="not a folder"):
+        load_dataset("mnist")
+
+
+def test_data_dir_without_the_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path))
+    with pytest.raises(DatasetUnavailable, match="mnist.npz is not there"):
+        load_dataset("mnist")
+
+
+def test_data_dir_with_a_corrupt_file(monkeypatch, tmp_path):
+    (tmp_path / "mnist.npz").write_bytes(b"PK\x03\x04 this is not really a zip")
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path))
+    with pytest.raises(DatasetUnavailable, match="not a readable Keras `mnist.npz`"):
+        load_dataset("mnist")
+
+
+def test_data_dir_with_the_wrong_dataset(monkeypatch, tmp_path):
+    # Digits saved under MNIST's name: 8x8 images are refused, not trained on.
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 17, (20, 8, 8), dtype=np.uint8), rng.integers(0, 10, 20, dtype=np.uint8)
+    np.savez(tmp_path / "mnist.npz", x_train=x, y_train=y, x_test=x, y_test=y)
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path))
+    with pytest.raises(DatasetUnavailable, match=r"expected \(N, 28, 28\)"):
+        load_dataset("mnist")
+
+
+def write_idx(path, array, header_bytes):
+    with gzip.open(path, "wb") as f:
+        f.write(b"\0" * header_bytes + array.tobytes())
+
+
+def test_fashion_from_data_dir(monkeypatch, tmp_path):
+    rng = np.random.default_rng(0)
+    x_train, y_train = rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), rng.integers(0, 10, 50, dtype=np.uint8)
+    x_test, y_test = rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), rng.integers(0, 10, 20, dtype=np.uint8)
+    names = datasets.FASHION_FILES
+    write_idx(tmp_path / names[0], y_train, 8)
+    write_idx(tmp_path / names[1], x_train, 16)
+    write_idx(tmp_path / names[2], y_test, 8)
+    write_idx(tmp_path / names[3], x_test, 16)
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path))
+    data = load_dataset("fashion_mnist", validation_fraction=0.2)
+    assert data.sizes() == {"train": 40, "validation": 10, "test": 20}
+    assert np.array_equal(data.x_test, x_test) and np.array_equal(data.y_test, y_test)
+
+
+def test_truncated_fashion_file_is_refused(monkeypatch, tmp_path):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 10, dtype=np.uint8)
+    x = rng.integers(0, 256, (10, 28, 28), dtype=np.uint8)
+    names = datasets.FASHION_FILES
+    for labels, images in ((names[0], names[1]), (names[2], names[3])):
+        write_idx(tmp_path / labels, y, 8)
+        write_idx(tmp_path / images, x.reshape(-1)[:-100], 16)  # 100 pixels short
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path))
+    with pytest.raises(DatasetUnavailable, match="truncated"):
+        load_dataset("fashion_mnist")
+
+
+def test_real_mnist_from_data_dir(mnist_dir):
+    data = load_dataset("mnist", validation_fraction=0.1)
+    assert data.sizes() == {"train": 20429, "validation": 2270, "test": 10000}
+    x_test, y_test = load_test_set("mnist")
+    assert x_test.shape == (10000, 28, 28) and y_test[:5].tolist() == [7, 2, 1, 0, 4]
+    assert datasets.is_downloaded("mnist")

@@ -1,0 +1,78 @@
+import json
+
+import pytest
+
+from core.spec import (PRESETS, NetworkSpec, SpecError, TrainSpec, count_weights, describe_spec,
+                       parse_sizes, spec_from_dict, spec_to_dict, validate_spec)
+
+
+def test_presets_are_valid_and_round_trip_through_json():
+    for spec in PRESETS.values():
+        assert validate_spec(spec) is spec
+        assert spec_from_dict(json.loads(json.dumps(spec_to_dict(spec)))) == spec
+
+
+def test_weight_counts_match_the_classic_models():
+    assert count_weights(PRESETS["MNIST · small CNN · Adam"])[0] == 34_826  # keras-io mnist_convnet
+    assert count_weights(PRESETS["MNIST · 512-512 ReLU, dropout 0.2 · Adam"])[0] == 669_706
+    assert count_weights(PRESETS["MNIST · softmax regression · SGD"])[0] == 7_850
+    assert count_weights(PRESETS["Digits · 64-15-10 sigmoid · SGD with momentum"])[0] == 64 * 15 + 15 + 160
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"learning_rate": 0}, "learning_rate"),
+    ({"learning_rate": 100.0}, "learning_rate"),
+    ({"epochs": 0}, "epochs"),
+    ({"epochs": 10_000}, "epochs"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"batch_size": 1_000_000}, "batch_size"),
+    ({"optimizer": "lbfgs"}, "optimizer"),
+    ({"patience": -1}, "patience"),
+    ({"train_limit": 3}, "train_limit"),
+    ({"momentum": 1.5}, "momentum"),
+    ({"network": NetworkSpec(hidden_layers=(0,))}, "network.hidden_layers[0]"),
+    ({"network": NetworkSpec(hidden_layers=(64,) * 9)}, "network.hidden_layers"),
+    ({"network": NetworkSpec(activation="swish")}, "network.activation"),
+    ({"network": NetworkSpec(dropout=1.0)}, "network.dropout"),
+    ({"network": NetworkSpec(kind="rnn")}, "network.kind"),
+    ({"network": NetworkSpec(kind="cnn", conv_filters=(32, 64, 128))}, "network.conv_filters"),
+    ({"network": NetworkSpec(kind="cnn", conv_filters=())}, "network.conv_filters"),
+    ({"dataset": "cifar"}, "dataset"),
+])
+def test_invalid_fields_are_named(changes, field):
+    # 8x8 Digits: three 'valid' 3x3 conv blocks shrink the image to nothing.
+    spec = TrainSpec(**{"dataset": "digits", **changes})
+    with pytest.raises(SpecError) as error:
+        validate_spec(spec)
+    assert field in error.value.errors, error.value.errors
+
+
+def test_huge_networks_and_hour_long_trainings_are_refused():
+    wide = TrainSpec(dataset="mnist", network=NetworkSpec(hidden_layers=(2048,) * 4))
+    with pytest.raises(SpecError, match="too many"):
+        validate_spec(wide)
+    long = TrainSpec(dataset="mnist", network=NetworkSpec(kind="cnn", conv_filters=(256, 256), hidden_layers=(1024,)),
+                     epochs=200)
+    with pytest.raises(SpecError, match="hours"):
+        validate_spec(long)
+    # The same long run on a few hundred images is fine.
+    validate_spec(TrainSpec(dataset="mnist", network=NetworkSpec(hidden_layers=(512, 512)), epochs=200, train_limit=500))
+
+
+def test_spec_from_dict_refuses_unknown_fields():
+    with pytest.raises(SpecError, match="unknown field"):
+        spec_from_dict({"dataset": "digits", "layers": 3})
+    with pytest.raises(SpecError):
+        spec_from_dict(["not", "a", "dict"])
+
+
+def test_parse_sizes():
+    assert parse_sizes("512, 512", "hidden") == (512, 512)
+    assert parse_sizes("  ", "hidden") == ()
+    with pytest.raises(SpecError, match="hidden"):
+        parse_sizes("512, lots", "hidden")
+
+
+def test_describe_spec():
+    assert describe_spec(PRESETS["MNIST · 512-512 ReLU, dropout 0.2 · Adam"]) == "MNIST · 512-512 relu · Adam 0.001"
+    assert "softmax regression" in describe_spec(PRESETS["MNIST · softmax regression · SGD"])
