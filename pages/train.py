@@ -57,7 +57,9 @@ def apply_preset() -> None:
 
 def read_spec() -> TrainSpec:
     """The spec the widgets describe; SpecError names the field that is wrong."""
-    s = st.session_state
+    saved = st.session_state.get(state.SETTINGS, {})
+    # Widgets not on screen (e.g. the CNN's with a dense network) keep their last value.
+    s = {key: st.session_state.get(key, saved.get(key, default)) for key, default in DEFAULTS.items()}
     network = NetworkSpec(
         kind=s["kind"], hidden_layers=parse_sizes(s["hidden"], "hidden layers"),
         activation=s["activation"], dropout=float(s["dropout"]), l2=float(s["l2"]),

@@ -1,0 +1,300 @@
+"""Load uploaded model files safely, check they fit a dataset, and write downloadable ones.
+
+An uploaded file is untrusted. `load_model_file` refuses anything that is not a plain
+Keras `.keras` zip made of built-in Keras classes, before Keras sees it where it can
+(size, format, zip integrity, a scan of config.json for Lambda layers and non-Keras
+classes), then loads it with `safe_mode=True` as a second line of defence. Every
+refusal is a `ModelFileError` whose message can be shown to the user as is.
+
+Keras is imported lazily so that importing this module stays fast.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from typing import Any
+
+import numpy as np
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_ZIP_SIGNATURE = b"PK\x03\x04"  # local file header, first bytes of any non-empty zip
+METADATA_ENTRY = "digitlab.json"
+_CONFIG_ENTRY = "config.json"
+# Keras stores .keras entries uncompressed, so a genuine file unpacks to about its own
+# size; anything that unpacks to much more is a zip bomb, not a model.
+_MAX_UNPACK_RATIO = 4
+_MAX_METADATA_BYTES = 1_000_000
+# Layers that run code or read files named in the config: never accepted from an upload.
+_FORBIDDEN_CLASSES = {
+    "Lambda": "a Lambda layer (custom Python code)",
+    "__lambda__": "a Python lambda function (custom Python code)",
+    "TFSMLayer": "a TFSMLayer (it loads another model from disk)",
+}
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be used; the message is meant for the user."""
+
+
+def _format_size(n_bytes: int) -> str:
+    """Human-readable size: '950 bytes', '12 kB', '12.3 MB'."""
+    if n_bytes < 1_000:
+        return f"{n_bytes} bytes"
+    if n_bytes < 1_000_000:
+        return f"{n_bytes / 1_000:.0f} kB"
+    return f"{n_bytes / 1_000_000:.1f} MB"
+
+
+def _open_model_zip(data: bytes, max_bytes: int) -> zipfile.ZipFile:
+    """Check size, format and zip integrity; return the opened zip or raise ModelFileError."""
+    if not data:
+        raise ModelFileError("The file is empty. Choose a model saved with model.save('name.keras').")
+    if len(data) > max_bytes:
+        raise ModelFileError(
+            f"The file is {_format_size(len(data))}; the limit is "
+            f"{_format_size(max_bytes)}. Upload a smaller model."
+        )
+    if data.startswith(HDF5_SIGNATURE):
+        raise ModelFileError(
+            "HDF5 (.h5) models are not supported; save with model.save('name.keras')."
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as error:
+        if data.startswith(_ZIP_SIGNATURE):  # a zip whose end (central directory) is missing
+            raise ModelFileError(
+                "The model file is damaged (truncated or corrupted). Save it again and re-upload."
+            ) from error
+        raise ModelFileError(
+            "This is not a Keras model file. Upload a .keras file saved with "
+            "model.save('name.keras')."
+        ) from error
+    names = archive.namelist()
+    if _CONFIG_ENTRY not in names:
+        raise ModelFileError(
+            "This zip file is not a Keras model: it has no config.json. Upload a .keras "
+            "file saved with model.save('name.keras')."
+        )
+    unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > _MAX_UNPACK_RATIO * max(len(data), 1) + 1_000_000:
+        raise ModelFileError("This file unpacks to far more than its size; it is not a Keras model.")
+    try:
+        broken = archive.testzip()  # reads every entry and checks its CRC
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, ValueError,
+            NotImplementedError, RuntimeError) as error:
+        raise ModelFileError(
+            "The model file is damaged (truncated or corrupted). Save it again and re-upload."
+        ) from error
+    if broken is not None:
+        raise ModelFileError(
+            f"The model file is damaged (entry {broken!r} is corrupted). Save it again "
+            "and re-upload."
+        )
+    return archive
+
+
+def _read_config(archive: zipfile.ZipFile) -> Any:
+    """Parse config.json or raise ModelFileError."""
+    try:
+        return json.loads(archive.read(_CONFIG_ENTRY))
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise ModelFileError(
+            "The model file is damaged: its config.json is not valid JSON."
+        ) from error
+
+
+def _iter_serialized_objects(node: Any):
+    """Yield every dict in a Keras config that describes a serialized object (has class_name)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("class_name"), str):
+                yield item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _is_builtin_keras(obj: dict) -> bool:
+    """True when a serialized object names a built-in Keras class or function."""
+    module = obj.get("module")
+    registered = obj.get("registered_name")
+    if isinstance(registered, str) and ">" in registered:
+        return False  # "package>Name" is how Keras names registered custom objects
+    if module is None:
+        return True  # internal markers such as __keras_tensor__, __numpy__
+    if not isinstance(module, str):
+        return False
+    if module == "keras" or module.startswith("keras."):
+        return True
+    # Keras writes built-in functions (e.g. activations) as module "builtins".
+    return module == "builtins" and obj.get("class_name") == "function"
+
+
+def check_config_is_safe(config: Any) -> None:
+    """Refuse configs with code-running layers or classes that are not built into Keras.
+
+    This runs before Keras parses the file, so it holds even if some code in the
+    process has called keras.config.enable_unsafe_deserialization().
+    """
+    for obj in _iter_serialized_objects(config):
+        class_name = obj["class_name"]
+        if class_name in _FORBIDDEN_CLASSES:
+            raise ModelFileError(
+                f"This model contains {_FORBIDDEN_CLASSES[class_name]}, which this app "
+                "never loads for safety. Use only built-in Keras layers."
+            )
+        if not _is_builtin_keras(obj):
+            name = obj.get("registered_name") or class_name
+            raise ModelFileError(
+                f"This model uses a custom class ({name!s}), which this app cannot load. "
+                "Use only built-in Keras layers."
+            )
+
+
+def _explain_keras_error(error: Exception) -> str:
+    """Turn a Keras loading error into a short message for the user."""
+    text = str(error)
+    first_line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    if "lambda" in text.lower() or "safe_mode" in text:
+        return ("This model contains custom Python code (a lambda), which this app never "
+                "loads for safety. Use only built-in Keras layers.")
+    if "Could not locate" in text or "Could not deserialize" in text or "Unknown layer" in text:
+        return ("This model uses a custom class, which this app cannot load. "
+                "Use only built-in Keras layers.")
+    if len(first_line) > 200:
+        first_line = first_line[:200] + "..."
+    return f"Keras could not load this model: {first_line}"
+
+
+def load_model_file(data: bytes, max_bytes: int) -> Any:
+    """Load an uploaded .keras file as a keras.Model, or raise ModelFileError.
+
+    Refuses: empty files, files over `max_bytes`, HDF5 (.h5) files, anything that is
+    not a zip, zips without config.json, truncated/corrupted zips, Lambda layers and
+    custom (non-Keras) classes. Loads with safe_mode=True and compile=False (the
+    app only predicts), from a temporary file that is removed afterwards.
+    """
+    archive = _open_model_zip(data, max_bytes)
+    with archive:
+        check_config_is_safe(_read_config(archive))
+
+    import keras
+
+    fd, path = tempfile.mkstemp(suffix=".keras", prefix="digitlab-upload-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        try:
+            model = keras.saving.load_model(path, safe_mode=True, compile=False)
+        except Exception as error:  # Keras raises many types; all mean "unusable file"
+            raise ModelFileError(_explain_keras_error(error)) from error
+    finally:
+        os.remove(path)
+    if not isinstance(model, keras.Model):
+        raise ModelFileError("This file holds a Keras object that is not a model.")
+    return model
+
+
+def _describe_input(shape: tuple) -> str:
+    """Input shape without the batch axis, e.g. '(28, 28, 1)'."""
+    return str(tuple(shape[1:]))
+
+
+def check_model_fits(
+    model: Any,
+    input_shape: tuple[int, int],
+    num_classes: int,
+    dataset_name: str = "chosen",
+) -> None:
+    """Raise ModelFileError unless the model takes (H, W, 1) images and gives num_classes outputs.
+
+    Only (H, W, 1) inputs are accepted (a None size in the model counts as a match);
+    flat (H*W,) or (H, W) inputs are refused, because every page feeds
+    (N, H, W, 1) arrays and a wrapper would be one more thing to keep in sync.
+    Also refuses models with several inputs or outputs. The output is checked by shape
+    only; whether it is softmax is not checked (see `check_outputs_are_probabilities`).
+    """
+    height, width = input_shape
+    needed = f"input {(height, width, 1)} and {num_classes} classes"
+    try:
+        inputs, outputs = list(model.inputs or []), list(model.outputs or [])
+    except (AttributeError, ValueError):  # e.g. a subclassed or never-built model
+        inputs, outputs = [], []
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ModelFileError(
+            f"This model has several inputs or outputs; the {dataset_name} set needs a model "
+            f"with one image {needed}."
+        )
+    model_input = tuple(inputs[0].shape)  # (None, H, W, 1) for a fitting model
+    model_output = tuple(outputs[0].shape)  # (None, C)
+    given = f"input {_describe_input(model_input)} and gives {model_output[-1]} classes"
+    if len(model_output) != 2:
+        given = f"input {_describe_input(model_input)} and gives output {_describe_input(model_output)}"
+
+    def matches(actual: Any, expected: int) -> bool:
+        return actual is None or int(actual) == expected
+
+    input_ok = len(model_input) == 4 and all(
+        matches(actual, expected)
+        for actual, expected in zip(model_input[1:], (height, width, 1))
+    )
+    output_ok = len(model_output) == 2 and matches(model_output[1], num_classes)
+    if not (input_ok and output_ok):
+        raise ModelFileError(
+            f"This model expects {given}; the {dataset_name} set needs {needed}."
+        )
+
+
+def check_outputs_are_probabilities(model: Any, input_shape: tuple[int, int]) -> None:
+    """Raise ModelFileError unless the model's outputs on blank images look like softmax.
+
+    Optional extra check (one tiny forward pass): values in 0..1 summing to 1 per row.
+    A model ending in a plain Dense layer (logits) would make confidences and loss wrong.
+    """
+    height, width = input_shape
+    probe = np.zeros((2, height, width, 1), dtype=np.float32)
+    probe[1] = 1.0
+    out = np.asarray(model.predict_on_batch(probe), dtype=np.float64)  # (2, C)
+    sums_to_one = np.allclose(out.sum(axis=1), 1.0, atol=1e-3)
+    if not (np.isfinite(out).all() and out.min() >= -1e-6 and out.max() <= 1 + 1e-6 and sums_to_one):
+        raise ModelFileError(
+            "This model's outputs are not probabilities; its last layer needs "
+            "activation='softmax'."
+        )
+
+
+def read_model_metadata(data: bytes) -> dict | None:
+    """Read the optional digitlab.json entry from a .keras file; None if absent or invalid."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            info = archive.getinfo(METADATA_ENTRY)
+            if info.file_size > _MAX_METADATA_BYTES:
+                return None
+            metadata = json.loads(archive.read(info))
+    except (KeyError, zipfile.BadZipFile, ValueError, UnicodeDecodeError, OSError,
+            EOFError, zlib.error, TypeError):
+        return None
+    return metadata if isinstance(metadata, dict) else None
+
+
+def write_model_file(model: Any, metadata: dict) -> bytes:
+    """Save the model as .keras bytes with `metadata` added as digitlab.json (for download).
+
+    `metadata` must be JSON-serialisable (TypeError otherwise). Keras ignores the extra
+    entry when loading.
+    """
+    text = json.dumps(metadata, indent=2, sort_keys=True)
+    with tempfile.TemporaryDirectory(prefix="digitlab-save-") as folder:
+        path = os.path.join(folder, "model.keras")
+        model.save(path)
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr(METADATA_ENTRY, text)
+        with open(path, "rb") as handle:
+            return handle.read()

@@ -1,0 +1,57 @@
+"""Draw: draw a digit with mouse or finger and see what the network reads."""
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+from streamlit_drawable_canvas import st_canvas
+
+from core.datasets import get_info
+from core.drawing import CANVAS_SIZE, STROKE_WIDTH, predict_drawing, preprocess_drawing
+from core.evaluation_charts import plot_probabilities
+from core.model_io import ModelFileError, check_model_fits
+from ui.model_picker import pick_model
+
+CANVAS_KEY = "draw_canvas"
+
+
+def enlarge(image: np.ndarray, size: int = 168) -> Image.Image:
+    """The model's input, enlarged without smoothing so each pixel shows as a square."""
+    # (h, w) float32 in 0..1 -> (size, size) greyscale, nearest neighbour
+    return Image.fromarray((image * 255).astype(np.uint8)).resize((size, size), Image.NEAREST)
+
+
+st.title("Draw")
+run = pick_model("draw")
+info = get_info(run.dataset)
+try:
+    check_model_fits(run.model, info.image_shape, info.num_classes)
+except ModelFileError as error:
+    st.error(str(error))
+    st.stop()
+if run.dataset == "fashion_mnist":
+    st.warning("This model was trained on Fashion-MNIST photos of clothing: it will read your "
+               "drawing as a garment. Pick a digits model in the sidebar to read digits.")
+
+draw_column, result_column = st.columns([1, 1], gap="large")
+with draw_column:
+    st.caption("Draw one digit, as large as the box allows. Undo or clear it with the buttons "
+               "under the box; the reading updates after every stroke.")
+    canvas = st_canvas(
+        stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
+        width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
+        return_image_data=True, key=CANVAS_KEY,
+    )
+
+with result_column:
+    rgba = canvas.image_data  # (280, 280, 4) uint8, or None before the first stroke
+    image = None if rgba is None else preprocess_drawing(rgba, info.image_shape)
+    if image is None:
+        st.info("✏️ Draw a digit in the black box, and the network will tell you what it reads.")
+    else:
+        probs = predict_drawing(run.model, image)
+        best = int(np.argmax(probs))
+        st.metric("Prediction", info.class_names[best], delta=f"{probs[best]:.0%} confident",
+                  delta_color="off", delta_arrow="off")
+        st.plotly_chart(plot_probabilities(probs, list(info.class_names), best), key="draw_probs")
+        st.image(enlarge(image), caption=f"What the model sees ({info.image_shape[0]}x{info.image_shape[1]})")
+st.caption(f"Model: **{run.name}**")

@@ -1,0 +1,126 @@
+"""Evaluate: test accuracy, the confusion matrix, and the images behind every cell."""
+
+import pandas as pd
+import streamlit as st
+
+from core import evaluation_charts as ec
+from core.datasets import DatasetUnavailable, get_info, is_downloaded, load_test_set, to_model_input
+from core.evaluation import (compute_class_metrics, most_confused_pairs, paginate, predict_probabilities,
+                             rank_correct, rank_mistakes, select_cell, summarize_predictions)
+from core.model_io import ModelFileError, check_model_fits
+from ui.model_picker import pick_model
+
+PER_PAGE = 24
+CACHE = "evaluation_cache"  # {(model id, dataset): EvaluationResult}, this session's only
+CACHE_SIZE = 4
+
+
+def evaluate_once(run, x_test, y_test):
+    """Predictions on the whole test set, computed once per (model, dataset) and then reused."""
+    cache = st.session_state.setdefault(CACHE, {})
+    key = (id(run.model), run.dataset)
+    if key not in cache:
+        with st.spinner(f"Classifying {len(y_test):,} test images…"):
+            probs = predict_probabilities(run.model, to_model_input(x_test, get_info(run.dataset)))
+        while len(cache) >= CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = summarize_predictions(y_test, probs)
+    return cache[key]
+
+
+def show_gallery(title: str, indices, result, x_test, class_names, key: str) -> None:
+    """One page of images in a single grid, captioned 'Predicted P (97%) · Truth T'."""
+    st.markdown(f"**{title}** — {len(indices):,} images")
+    if len(indices) == 0:
+        st.caption("None.")
+        return
+    n_pages = paginate(indices, 1, PER_PAGE)[1]
+    page = st.number_input(f"Page (of {n_pages})", 1, n_pages, key=f"{key}_page") if n_pages > 1 else 1
+    shown, _ = paginate(indices, page, PER_PAGE)
+    captions = [ec.caption_prediction(class_names[result.y_pred[i]], float(result.confidence[i]),
+                                      class_names[result.y_true[i]]) for i in shown]
+    images = to_model_input(x_test[shown], info)[..., 0]  # (n, H, W) floats in 0..1, any dataset
+    st.image(ec.to_thumbnails(images), caption=captions, width=84)
+    labels = {int(i): f"#{i}: {c}" for i, c in zip(shown, captions)}
+    picked = st.selectbox("Look closer at", list(labels), format_func=labels.get, key=f"{key}_pick")
+    st.plotly_chart(ec.plot_probabilities(result.probs[picked], class_names, int(result.y_pred[picked])),
+                    key=f"{key}_probs")
+
+
+def read_cell_choice(event, num_classes: int) -> None:
+    """A new click on a matrix cell moves the two select boxes to it (they stay the keyboard way)."""
+    cell = ec.read_selected_cell(event)
+    if cell is not None and cell != st.session_state.get("last_clicked_cell"):
+        st.session_state["last_clicked_cell"] = cell
+        st.session_state["cell_truth"], st.session_state["cell_pred"] = cell
+    for name in ("cell_truth", "cell_pred"):
+        if st.session_state.get(name, num_classes) >= num_classes:
+            st.session_state.pop(name, None)
+
+
+def show_confusion(result, x_test, class_names) -> None:
+    n = result.num_classes
+    normalize = st.toggle("Show rates (each row adds up to 100%)", key="normalize")
+    event = st.plotly_chart(ec.plot_confusion_matrix(result.cm, class_names, normalize),
+                            on_select="rerun", selection_mode="points", key="confusion_matrix")
+    st.caption("The diagonal (correct answers) is grey, so the mistakes stand out. "
+               "Click a cell to see its images.")
+    read_cell_choice(event, n)
+    worst = most_confused_pairs(result.cm, 1)
+    default_truth, default_pred = (worst[0][0], worst[0][1]) if worst else (0, 0)
+    st.session_state.setdefault("cell_truth", default_truth)
+    st.session_state.setdefault("cell_pred", default_pred)
+    c1, c2 = st.columns(2)
+    truth = c1.selectbox("Truth", range(n), format_func=class_names.__getitem__, key="cell_truth")
+    pred = c2.selectbox("Predicted", range(n), format_func=class_names.__getitem__, key="cell_pred")
+    show_gallery(f"Truth {class_names[truth]}, predicted {class_names[pred]}",
+                 select_cell(result, truth, pred), result, x_test, class_names, key="cell")
+
+
+def show_per_class(result, class_names) -> None:
+    metrics = compute_class_metrics(result.cm)
+    st.plotly_chart(ec.plot_class_metrics(metrics, class_names), key="class_metrics")
+    table = pd.DataFrame({"class": class_names, **{k: metrics[k] for k in ("precision", "recall", "f1")},
+                          "support": metrics["support"]})
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("precision", "recall", "f1")})
+    pairs = most_confused_pairs(result.cm, 5)
+    if pairs:
+        st.markdown("**Most confused pairs**")
+        st.markdown("\n".join(f"- Truth **{class_names[t]}** read as **{class_names[p]}**: {c} times"
+                              for t, p, c in pairs))
+
+
+st.title("Evaluate")
+run = pick_model("evaluate")
+info = get_info(run.dataset)
+try:
+    if is_downloaded(run.dataset):
+        x_test, y_test = load_test_set(run.dataset)
+    else:
+        with st.spinner(f"Downloading {info.name} ({', '.join(info.files)})…"):
+            x_test, y_test = load_test_set(run.dataset)
+    check_model_fits(run.model, info.image_shape, info.num_classes)
+except (DatasetUnavailable, ModelFileError) as error:
+    st.error(str(error))
+    st.stop()
+
+st.caption(f"**{run.name}** on the {len(y_test):,} images of the {info.name} test set, "
+           "which the model never saw while training.")
+result = evaluate_once(run, x_test, y_test)
+names = list(info.class_names)
+c1, c2, c3 = st.columns(3)
+c1.metric("Test accuracy", f"{result.accuracy:.2%}")
+c2.metric("Test loss", f"{result.loss:.4f}")
+c3.markdown(f"**{result.n_correct:,}** classified correctly, **{result.n_wrong:,}** incorrectly")
+
+matrix_tab, mistakes_tab, correct_tab, class_tab = st.tabs(
+    ["Confusion matrix", "All mistakes", "Correct examples", "Per class"])
+with matrix_tab:
+    show_confusion(result, x_test, names)
+with mistakes_tab:
+    show_gallery("Misclassified, most confident first", rank_mistakes(result), result, x_test, names, key="mistakes")
+with correct_tab:
+    show_gallery("Correct, most confident first", rank_correct(result), result, x_test, names, key="correct")
+with class_tab:
+    show_per_class(result, names)

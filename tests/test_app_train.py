@@ -1,0 +1,85 @@
+"""AppTest of the Train page: a short training on Digits, from the button to the run."""
+
+import time
+
+from streamlit.testing.v1 import AppTest
+
+TIMEOUT = 60
+
+
+def open_train_page() -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT).run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    return at
+
+
+def wait_for_job(at: AppTest, timeout: float = 120) -> None:
+    """AppTest does not simulate the fragment's run_every: wait for the thread, then rerun."""
+    job = at.session_state["training_job"]
+    job.join(timeout)
+    assert job.done, job.snapshot()
+    at.run()
+
+
+def test_train_page_shows_the_dataset_and_the_settings():
+    at = open_train_page()
+    assert at.selectbox(key="dataset").value == "digits"
+    assert any("1,294" in m.value for m in at.markdown)
+    assert at.button[0].label == "Use this recipe"
+    labels = [b.label for b in at.button]
+    assert "Start training" in labels and "Stop training" in labels
+    assert any("Model summary" in e.label for e in at.expander)
+
+
+def test_short_training_on_digits_shows_curves_progress_and_the_current_model():
+    at = open_train_page()
+    at.number_input(key="epochs").set_value(3)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception
+    assert at.session_state["training_job"] is not None
+    wait_for_job(at)
+    assert not at.exception
+    # The live section: a progress bar at 100% and the two learning curves.
+    assert at.get("progress")[0].value == 100
+    assert "Epoch 3 of 3" in at.get("progress")[0].proto.text
+    charts = [c for c in at.get("plotly_chart")]
+    assert len(charts) >= 4  # live loss + accuracy, and the run comparison's two
+    # The run is the session's current model.
+    run = next(r for r in at.session_state["runs"] if r.run_id == at.session_state["current_run_id"])
+    assert run.dataset == "digits" and len(run.history["loss"]) == 3
+    assert run.metrics["val_accuracy"] > 0.5
+    assert any("Run 1" in str(df.value) for df in at.dataframe)
+
+
+def test_bad_hidden_layers_are_explained_and_start_is_disabled():
+    at = open_train_page()
+    at.text_input(key="hidden").input("64, many").run()
+    assert any("hidden layers" in e.value for e in at.error)
+    assert next(b for b in at.button if b.label == "Start training").disabled
+
+
+def test_preset_sets_every_widget():
+    at = open_train_page()
+    at.selectbox(key="preset").select("MNIST · 512-512 ReLU, dropout 0.2 · Adam")
+    next(b for b in at.button if b.label == "Use this recipe").click().run()
+    assert at.selectbox(key="dataset").value == "mnist"
+    assert at.text_input(key="hidden").value == "512, 512"
+    assert at.selectbox(key="optimizer").value == "adam"
+
+
+def test_stop_keeps_the_model_trained_so_far():
+    at = open_train_page()
+    at.number_input(key="epochs").set_value(200)
+    at.select_slider(key="batch").set_value(8)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    job = at.session_state["training_job"]
+    deadline = time.monotonic() + 60
+    while not job.snapshot().epoch_logs and time.monotonic() < deadline:
+        time.sleep(0.1)
+    at.run()
+    next(b for b in at.button if b.label == "Stop training").click().run()
+    wait_for_job(at)
+    assert job.state == "stopped"
+    assert not at.exception
+    assert at.session_state["runs"][-1].status == "Stopped by you."

@@ -1,0 +1,307 @@
+"""Tests for core.model_io: hostile uploads are refused with clear messages, good ones load."""
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from core.model_io import (  # noqa: E402  (after importorskip)
+    METADATA_ENTRY,
+    ModelFileError,
+    check_config_is_safe,
+    check_model_fits,
+    check_outputs_are_probabilities,
+    load_model_file,
+    read_model_metadata,
+    write_model_file,
+)
+
+MAX_BYTES = 5_000_000
+MARKER_ENV = "DIGITLAB_TEST_MARKER"
+
+
+def build_tiny_model(height: int = 8, width: int = 8, classes: int = 10, activation="softmax"):
+    """Input(H, W, 1) -> Flatten -> Dense(classes), seeded."""
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((height, width, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(classes, activation=activation),
+        ]
+    )
+
+
+def save_to_bytes(model, tmp_path, name: str = "model.keras") -> bytes:
+    path = tmp_path / name
+    model.save(path)
+    return path.read_bytes()
+
+
+def zip_bytes(entries: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def tiny_bytes(tmp_path_factory) -> bytes:
+    return save_to_bytes(build_tiny_model(), tmp_path_factory.mktemp("tiny"))
+
+
+# --- good files ---------------------------------------------------------------------
+
+
+def test_valid_model_loads_and_predicts(tiny_bytes):
+    model = load_model_file(tiny_bytes, MAX_BYTES)
+    assert isinstance(model, keras.Model)
+    out = np.asarray(model(np.zeros((2, 8, 8, 1), dtype=np.float32)))
+    assert out.shape == (2, 10)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_written_file_loads_in_safe_mode_and_metadata_round_trips(tmp_path):
+    model = build_tiny_model()
+    metadata = {"dataset": "digits", "name": "tiny run", "spec": {"layers": [16], "epochs": 3}}
+    data = write_model_file(model, metadata)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert METADATA_ENTRY in archive.namelist()
+    # Keras itself, in safe mode, ignores the extra entry.
+    path = tmp_path / "with_meta.keras"
+    path.write_bytes(data)
+    direct = keras.saving.load_model(path, safe_mode=True, compile=False)
+    loaded = load_model_file(data, MAX_BYTES)
+    x = np.random.default_rng(0).random((3, 8, 8, 1)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(direct(x)), np.asarray(model(x)), rtol=1e-6)
+    assert read_model_metadata(data) == metadata
+
+
+def test_write_model_file_rejects_unserialisable_metadata():
+    with pytest.raises(TypeError):
+        write_model_file(build_tiny_model(), {"bad": object()})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"random bytes, not a zip",
+        zip_bytes({"hello.txt": b"hi"}),
+        zip_bytes({METADATA_ENTRY: b"{not json"}),
+        zip_bytes({METADATA_ENTRY: b"[1, 2, 3]"}),  # JSON, but not an object
+    ],
+)
+def test_metadata_absent_or_invalid_is_none(data):
+    assert read_model_metadata(data) is None
+
+
+def test_metadata_absent_in_plain_keras_file(tiny_bytes):
+    assert read_model_metadata(tiny_bytes) is None
+
+
+# --- hostile or broken uploads ------------------------------------------------------
+
+
+def refuse(data: bytes, max_bytes: int = MAX_BYTES) -> str:
+    """Load and return the ModelFileError message (fails if nothing is raised)."""
+    with pytest.raises(ModelFileError) as info:
+        load_model_file(data, max_bytes)
+    return str(info.value)
+
+
+def test_empty_file_is_refused():
+    assert "empty" in refuse(b"")
+
+
+def test_file_over_size_cap_is_refused(tiny_bytes):
+    message = refuse(tiny_bytes, max_bytes=1_000)
+    assert "the limit is 1 kB" in message
+
+
+def test_random_bytes_are_refused():
+    data = np.random.default_rng(0).integers(0, 256, 20_000, dtype=np.uint8).tobytes()
+    assert "not a Keras model file" in refuse(data)
+
+
+def test_hdf5_file_is_refused_with_hint(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "model.h5"
+    with h5py.File(path, "w") as handle:
+        handle.create_dataset("weights", data=np.arange(10.0))
+    message = refuse(path.read_bytes())
+    assert message == "HDF5 (.h5) models are not supported; save with model.save('name.keras')."
+
+
+def test_legacy_keras_h5_model_is_refused(tmp_path):
+    pytest.importorskip("h5py")
+    path = tmp_path / "legacy.h5"
+    build_tiny_model().save(path)
+    assert "HDF5 (.h5) models are not supported" in refuse(path.read_bytes())
+
+
+def test_truncated_keras_file_is_refused(tiny_bytes):
+    message = refuse(tiny_bytes[: len(tiny_bytes) // 2])
+    assert "damaged" in message
+
+
+def test_corrupted_keras_file_is_refused(tiny_bytes):
+    data = bytearray(tiny_bytes)
+    start = data.index(b"\x89HDF")  # the model.weights.h5 entry, stored uncompressed
+    middle = start + (len(data) - start) // 2
+    for i in range(middle, middle + 64):
+        data[i] ^= 0xFF  # flip bits: the entry's CRC no longer matches
+    assert "damaged" in refuse(bytes(data))
+
+
+def test_zip_of_junk_is_refused():
+    message = refuse(zip_bytes({"notes.txt": b"hello", "image.png": b"\x89PNG junk"}))
+    assert "no config.json" in message
+
+
+def test_zip_with_broken_config_is_refused():
+    assert "not valid JSON" in refuse(zip_bytes({"config.json": b"{oops"}))
+
+
+def test_zip_bomb_is_refused():
+    data = zip_bytes({"config.json": b"{}", "big": b"\0" * 50_000_000}, zipfile.ZIP_DEFLATED)
+    assert len(data) < 1_000_000
+    assert "unpacks" in refuse(data, max_bytes=1_000_000)
+
+
+def build_lambda_model(nested: bool = False):
+    # A real Python lambda (serialised as bytecode); it reads the marker path at call
+    # time, so building and saving here writes nothing.
+    payload = lambda x: (  # noqa: E731
+        __import__("pathlib").Path(__import__("os").environ["DIGITLAB_TEST_MARKER"]).touch()
+        if "DIGITLAB_TEST_MARKER" in __import__("os").environ
+        else None,
+        x,
+    )[1]
+    if nested:  # hidden inside a sub-model of a functional model
+        inner = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Lambda(payload)])
+        inputs = keras.Input((8, 8, 1))
+        outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inner(inputs)))
+        return keras.Model(inputs, outputs)
+    return keras.Sequential(
+        [keras.Input((8, 8, 1)), keras.layers.Lambda(payload), keras.layers.Flatten(),
+         keras.layers.Dense(10, activation="softmax")]
+    )
+
+
+@pytest.fixture
+def marker(tmp_path, monkeypatch):
+    monkeypatch.delenv(MARKER_ENV, raising=False)
+    path = tmp_path / "code_ran.marker"
+    yield path, lambda: monkeypatch.setenv(MARKER_ENV, str(path))
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_lambda_layer_is_refused_and_its_code_never_runs(tmp_path, marker, nested):
+    marker_path, arm = marker
+    data = save_to_bytes(build_lambda_model(nested), tmp_path, "lambda.keras")
+    assert not marker_path.exists()
+    arm()  # from now on the payload would write the marker if it ever ran
+    message = refuse(data)
+    assert "Lambda" in message and "safety" in message
+    assert not marker_path.exists()
+
+
+def test_keras_safe_mode_alone_also_blocks_the_lambda(tmp_path, marker):
+    # Second line of defence: even without our config scan, safe_mode refuses it.
+    marker_path, arm = marker
+    path = tmp_path / "lambda.keras"
+    build_lambda_model().save(path)
+    arm()
+    with pytest.raises(ValueError, match="lambda"):
+        keras.saving.load_model(path, safe_mode=True, compile=False)
+    assert not marker_path.exists()
+
+
+def test_lambda_payload_is_live_when_loaded_unsafely(tmp_path, marker):
+    # Control: proves the marker test above can detect code execution. Only this test
+    # ever loads unsafely, and only a file it just made itself.
+    marker_path, arm = marker
+    path = tmp_path / "lambda.keras"
+    build_lambda_model().save(path)
+    arm()
+    keras.saving.load_model(path, safe_mode=False, compile=False)
+    assert marker_path.exists()
+
+
+@keras.saving.register_keras_serializable(package="digitlab_test")
+class ScaleLayer(keras.layers.Layer):
+    """A custom layer: its code lives in this test module, not in Keras."""
+
+    def call(self, x):
+        return x * 2.0
+
+
+class UnregisteredLayer(keras.layers.Layer):
+    def call(self, x):
+        return x + 1.0
+
+
+@pytest.mark.parametrize("layer_class", [ScaleLayer, UnregisteredLayer])
+def test_custom_layer_class_is_refused(tmp_path, layer_class):
+    model = keras.Sequential(
+        [keras.Input((8, 8, 1)), layer_class(), keras.layers.Flatten(), keras.layers.Dense(10)]
+    )
+    message = refuse(save_to_bytes(model, tmp_path, "custom.keras"))
+    assert "custom class" in message
+
+
+def test_config_scan_accepts_builtin_keras_and_refuses_others():
+    check_config_is_safe(
+        {"module": "keras.layers", "class_name": "Dense", "config": {
+            "activation": {"module": "builtins", "class_name": "function", "config": "relu"}}}
+    )
+    with pytest.raises(ModelFileError, match="custom class"):
+        check_config_is_safe({"module": "evil.module", "class_name": "Dense", "config": {}})
+    with pytest.raises(ModelFileError, match="TFSMLayer"):
+        check_config_is_safe({"module": "keras.layers", "class_name": "TFSMLayer", "config": {}})
+
+
+# --- does the model fit the dataset? -------------------------------------------------
+
+
+def test_model_of_wrong_shape_is_refused_with_clear_message():
+    model = build_tiny_model(28, 28, 10)
+    with pytest.raises(ModelFileError) as info:
+        check_model_fits(model, (8, 8), 10, dataset_name="digits")
+    assert str(info.value) == (
+        "This model expects input (28, 28, 1) and gives 10 classes; "
+        "the digits set needs input (8, 8, 1) and 10 classes."
+    )
+
+
+def test_model_with_wrong_class_count_is_refused():
+    with pytest.raises(ModelFileError, match="gives 5 classes"):
+        check_model_fits(build_tiny_model(28, 28, 5), (28, 28), 10, dataset_name="mnist")
+
+
+def test_flat_input_model_is_refused():
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
+    with pytest.raises(ModelFileError, match=r"expects input \(784,\)"):
+        check_model_fits(model, (28, 28), 10, dataset_name="mnist")
+
+
+def test_fitting_models_pass(tiny_bytes):
+    check_model_fits(load_model_file(tiny_bytes, MAX_BYTES), (8, 8), 10)
+    # A fully convolutional model with free height/width fits any size.
+    inputs = keras.Input((None, None, 1))
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(inputs))
+    free = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+    check_model_fits(free, (28, 28), 10)
+
+
+def test_outputs_must_be_probabilities():
+    check_outputs_are_probabilities(build_tiny_model(), (8, 8))
+    with pytest.raises(ModelFileError, match="softmax"):
+        check_outputs_are_probabilities(build_tiny_model(activation=None), (8, 8))

@@ -1,0 +1,120 @@
+"""The one model picker of Evaluate and Draw: current model, any run, the bundled default, or an upload.
+
+The choice is kept under a plain session key, so both pages show the same model. An upload that
+fails to load is refused with a message and the previous choice stays.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.datasets import DATASETS, get_info
+from core.default_model import DEFAULT_MODEL_INFO, load_default_model
+from core.model_io import ModelFileError, check_model_fits, load_model_file, read_model_metadata
+from core.runs import Run
+from ui import state
+
+PICKED = "picked_model"  # run id, or DEFAULT
+PICKED_WITH = "picked_with_current"  # the current run id when the choice was made
+UPLOADS_DONE = "uploads_done"  # file ids already loaded: a rerun must not load them again
+DEFAULT = "default"
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # as server.maxUploadSize in .streamlit/config.toml
+
+
+@st.cache_resource(show_spinner="Loading the default model…")
+def shared_default_model():
+    """The bundled model: loaded once, shared read-only by every session (never trained further)."""
+    return load_default_model()
+
+
+def default_run() -> Run:
+    return Run(run_id=0, name=default_run_name(), dataset=DEFAULT_MODEL_INFO["dataset"],
+               model=shared_default_model(), status=DEFAULT_MODEL_INFO["description"], source="default")
+
+
+def guess_dataset(model, metadata: dict | None) -> list[str]:
+    """Datasets an uploaded model may belong to: its metadata's, else those of its input shape."""
+    if metadata and metadata.get("dataset") in DATASETS:
+        return [metadata["dataset"]]
+    shape = tuple(model.input_shape[1:3])
+    return [k for k, info in DATASETS.items() if info.image_shape == shape]
+
+
+def add_upload(upload, page: str) -> None:
+    """Load an uploaded file safely; on success it joins the runs and becomes the choice."""
+    done = st.session_state.setdefault(UPLOADS_DONE, set())
+    if upload.file_id in done:
+        return
+    done.add(upload.file_id)
+    data = upload.getvalue()
+    try:
+        model = load_model_file(data, MAX_UPLOAD_BYTES)
+        metadata = read_model_metadata(data)
+        candidates = guess_dataset(model, metadata)
+        if not candidates:
+            shapes = ", ".join(f"{info.name} {info.input_shape}" for info in DATASETS.values())
+            raise ModelFileError(f"This model expects input {tuple(model.input_shape[1:])}; "
+                                 f"the datasets here need {shapes}.")
+        dataset = candidates[0]
+        check_model_fits(model, get_info(dataset).image_shape, get_info(dataset).num_classes)
+    except ModelFileError as error:
+        st.session_state[f"{page}_upload_error"] = f"Could not use {upload.name}: {error}"
+        return
+    name = (metadata or {}).get("name") or upload.name
+    run = Run(run_id=state.next_run_id(), name=f"Uploaded · {name}", dataset=dataset, model=model,
+              metrics=(metadata or {}).get("metrics") or {}, history=(metadata or {}).get("history") or {},
+              status="Uploaded", source="uploaded")
+    state.add_run(run, make_current=False)
+    choose(run.run_id)
+
+
+def choose(choice: int | str) -> None:
+    st.session_state[PICKED] = choice
+    st.session_state[PICKED_WITH] = st.session_state.get(state.CURRENT)
+
+
+def pick_model(page: str) -> Run:
+    """Render the picker (in the sidebar) and return the chosen run; the default model if none."""
+    runs = [r for r in state.get_runs()]
+    current = state.current_run()
+    # A new current model (a training just ended) becomes the choice; so does a first visit.
+    if st.session_state.get(PICKED_WITH) != st.session_state.get(state.CURRENT) or PICKED not in st.session_state:
+        choose(current.run_id if current else DEFAULT)
+    options = [r.run_id for r in reversed(runs)] + [DEFAULT]
+    if st.session_state[PICKED] not in options:
+        choose(current.run_id if current else DEFAULT)
+    names = {r.run_id: r.name + (" (current)" if r is current else "") for r in runs}
+    names[DEFAULT] = default_run_name()
+
+    with st.sidebar:
+        st.subheader("Model")
+        picked = st.selectbox("Model", options, index=options.index(st.session_state[PICKED]),
+                              format_func=names.get, key=f"{page}_model_select")
+        if picked != st.session_state[PICKED]:
+            choose(picked)
+        upload = st.file_uploader("…or upload a .keras model", type=["keras"], key=f"{page}_upload",
+                                  help="A model saved with model.save('name.keras'), for 8x8 or 28x28 images.")
+        if upload is not None:
+            add_upload(upload, page)
+            if st.session_state[PICKED] != picked:
+                st.rerun()  # show the new choice in the select box
+        if error := st.session_state.pop(f"{page}_upload_error", None):
+            st.error(error)
+        run = default_run() if st.session_state[PICKED] == DEFAULT else state.find_run(st.session_state[PICKED])
+        if run.source == "uploaded":
+            choose_dataset(run, page)
+        st.caption("Models live only in this browser tab. Download runs on the Train page to keep them.")
+
+    return run
+
+
+def choose_dataset(run: Run, page: str) -> None:
+    """An uploaded 28x28 model may be MNIST or Fashion-MNIST: let the user say which."""
+    fits = [k for k, info in DATASETS.items() if info.image_shape == get_info(run.dataset).image_shape]
+    if len(fits) > 1:
+        run.dataset = st.selectbox("Trained on", fits, index=fits.index(run.dataset),
+                                   format_func=lambda k: DATASETS[k].name, key=f"{page}_upload_dataset_{run.run_id}")
+
+
+def default_run_name() -> str:
+    return f"{DEFAULT_MODEL_INFO['name']} (bundled)"
