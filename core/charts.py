@@ -22,7 +22,7 @@ def metric_layout(metric: str, height: int = 320) -> dict:
     """Axis titles, and accuracy fixed at 0..1 so curves of different runs compare at a glance."""
     return dict(
         title=METRIC_TITLES.get(metric, metric), height=height, margin=dict(l=10, r=10, t=40, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0),
         xaxis=dict(title="epoch"), uirevision=metric,  # keep the user's zoom while curves grow
         yaxis=dict(range=[0, 1]) if metric == "accuracy" else dict(rangemode="tozero"),
     )
@@ -66,7 +66,7 @@ def plot_run_comparison(histories: dict[str, dict[str, list[float]]], metric: st
                                  x=np.arange(1, len(values) + 1), y=np.array(values),
                                  line=dict(color=color, dash=dash)))
     layout = metric_layout(metric, height=420)
-    layout["legend"] = dict(orientation="v", y=-0.2, yanchor="top", x=0, xanchor="left")
+    layout["legend"] = dict(orientation="v", y=-0.25, yanchor="top", x=0, xanchor="left")
     return go.Figure(data=data, layout=layout)
 
 

@@ -9,6 +9,7 @@ from core.datasets import get_info
 from core.drawing import CANVAS_SIZE, STROKE_WIDTH, predict_drawing, preprocess_drawing
 from core.evaluation_charts import plot_probabilities
 from core.model_io import ModelFileError, check_model_fits
+from ui.layout import start_page
 from ui.model_picker import pick_model
 
 CANVAS_KEY = "draw_canvas"
@@ -20,6 +21,7 @@ def enlarge(image: np.ndarray, size: int = 168) -> Image.Image:
     return Image.fromarray((image * 255).astype(np.uint8)).resize((size, size), Image.NEAREST)
 
 
+start_page("Draw")
 st.title("Draw")
 run = pick_model("draw")
 info = get_info(run.dataset)
@@ -34,19 +36,20 @@ if run.dataset == "fashion_mnist":
 
 draw_column, result_column = st.columns([1, 1], gap="large")
 with draw_column:
-    st.caption("Draw one digit, as large as the box allows. Undo or clear it with the buttons "
-               "under the box; the reading updates after every stroke.")
     canvas = st_canvas(
         stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
         width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
         return_image_data=True, key=CANVAS_KEY,
     )
+    st.caption("Draw one digit, as large as the box allows; the reading updates after every "
+               "stroke. Undo or clear with the toolbar that appears over the box.")
 
 with result_column:
     rgba = canvas.image_data  # (280, 280, 4) uint8, or None before the first stroke
     image = None if rgba is None else preprocess_drawing(rgba, info.image_shape)
     if image is None:
-        st.info("✏️ Draw a digit in the black box, and the network will tell you what it reads.")
+        st.info("Draw a digit in the black box, and the network will tell you what it reads.",
+                icon=":material/edit:")
     else:
         probs = predict_drawing(run.model, image)
         best = int(np.argmax(probs))

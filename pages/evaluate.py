@@ -8,6 +8,7 @@ from core.datasets import DatasetUnavailable, get_info, is_downloaded, load_test
 from core.evaluation import (compute_class_metrics, most_confused_pairs, paginate, predict_probabilities,
                              rank_correct, rank_mistakes, select_cell, summarize_predictions)
 from core.model_io import ModelFileError, check_model_fits
+from ui.layout import start_page
 from ui.model_picker import pick_model
 
 PER_PAGE = 24
@@ -91,6 +92,7 @@ def show_per_class(result, class_names) -> None:
                               for t, p, c in pairs))
 
 
+start_page("Evaluate")
 st.title("Evaluate")
 run = pick_model("evaluate")
 info = get_info(run.dataset)

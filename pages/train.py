@@ -15,6 +15,7 @@ from core.spec import (ACTIVATIONS, MAX_EPOCHS, MAX_HIDDEN_LAYERS, OPTIMIZER_NAM
                        spec_to_dict, validate_spec)
 from core.training import TrainingJob
 from ui import state
+from ui.layout import start_page
 
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0)
 BATCH_SIZES = (8, 16, 32, 64, 100, 128, 256, 512, 1024)
@@ -115,9 +116,8 @@ def show_settings() -> None:
     st.session_state["dataset_ok"] = dataset_ok
 
     st.subheader("2 · Network")
-    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    c1.selectbox("Start from a classic recipe", list(PRESETS), key="preset")
-    c2.button("Use this recipe", on_click=apply_preset)
+    st.selectbox("Start from a classic recipe", list(PRESETS), key="preset")
+    st.button("Use this recipe", on_click=apply_preset)
     st.radio("Network", ["dense", "cnn"], key=remember("kind"), horizontal=True,
              format_func=lambda k: {"dense": "Dense layers", "cnn": "Small CNN"}[k])
     c1, c2 = st.columns(2)
@@ -186,7 +186,7 @@ def show_progress(job) -> None:
     """Progress bar, curves and status of the session's job."""
     p = job.snapshot()
     if p.state == "waiting":
-        st.warning(f"⏳ {p.message}")
+        st.warning(p.message, icon=":material/hourglass_top:")
     elif p.state == "loading":
         st.info("Loading the data and building the network…")
     elif p.state in ("training", "finished", "stopped"):
@@ -226,9 +226,10 @@ def show_runs() -> None:
         "run": r.name, "epochs": len(r.history.get("loss", [])),
         "accuracy": r.metrics.get("accuracy"), "val. accuracy": r.metrics.get("val_accuracy"),
         "val. loss": r.metrics.get("val_loss"), "seconds": round(r.seconds, 1), "how it ended": r.status,
-        "current": "✔" if current is r else "",
+        "current": r is current,
     } for r in runs]), hide_index=True, width="stretch",
-        column_config={"accuracy": st.column_config.NumberColumn(format="%.3f"),
+        column_config={"current": st.column_config.CheckboxColumn(),
+                       "accuracy": st.column_config.NumberColumn(format="%.3f"),
                        "val. accuracy": st.column_config.NumberColumn(format="%.3f"),
                        "val. loss": st.column_config.NumberColumn(format="%.3f")})
     names = {r.run_id: r.name for r in runs}
@@ -250,6 +251,7 @@ def show_runs() -> None:
         c2.plotly_chart(charts.plot_run_comparison(histories, "accuracy"), key="compare_accuracy")
 
 
+start_page("Train")
 st.title("Train")
 settings_column, live_column = st.columns([2, 3], gap="large")
 with settings_column:

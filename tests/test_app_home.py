@@ -11,7 +11,8 @@ def test_home_explains_the_app_and_links_the_pages():
     assert at.title[0].value.endswith("Digit Lab")
     assert "You have not trained a model yet" in at.info[0].value
     links = [link.label for link in at.get("page_link")]
-    assert links == ["Train", "Evaluate", "Draw"]
+    assert links[:3] == ["Train", "Evaluate", "Draw"]  # the home page's own links
+    assert links[3:] == ["Home", "Train", "Evaluate", "Draw"]  # the sidebar navigation
 
 
 def test_home_does_not_import_tensorflow():

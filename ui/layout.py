@@ -1,0 +1,31 @@
+"""What every page does first: page config, collecting a finished training, the navigation.
+
+Pages are files in `pages/` (Streamlit's file-based multipage app), so a link straight to
+/train works on a fresh server. Streamlit's own sidebar navigation is switched off
+(`client.showSidebarNavigation = false`) because it would name the home page "app"; these links
+name the pages "Home", "Train", "Evaluate" and "Draw".
+"""
+
+import streamlit as st
+
+from ui import state
+
+PAGES = (
+    ("app.py", "Home", ":material/home:"),
+    ("pages/train.py", "Train", ":material/model_training:"),
+    ("pages/evaluate.py", "Evaluate", ":material/grid_on:"),
+    ("pages/draw.py", "Draw", ":material/edit:"),
+)
+
+
+def start_page(title: str) -> None:
+    """Set up a page: wide layout, the session's finished training collected, the navigation."""
+    st.set_page_config(page_title=f"{title} · Digit Lab", page_icon=":material/draw:", layout="wide")
+    state.collect_finished_job()  # a training may have ended while the user was on another page
+    with st.sidebar:
+        for path, label, icon in PAGES:
+            st.page_link(path, label=label, icon=icon)
+        job = state.get_job()
+        if job is not None and not job.done:
+            st.caption("A training is running: see Train.")
+        st.divider()
