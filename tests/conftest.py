@@ -20,3 +20,36 @@ def mnist_dir(tmp_path, monkeypatch):
     (tmp_path / "mnist.npz").symlink_to(SHARED_MNIST)
     monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def digits_run():
+    """A small Digits model trained for a few seconds (seeded), as a session Run."""
+    from core.datasets import load_dataset, to_model_input
+    from core.network import build_model
+    from core.runs import make_run
+    from core.spec import NetworkSpec, TrainSpec
+
+    spec = TrainSpec(dataset="digits", network=NetworkSpec(hidden_layers=(32,)), optimizer="adam",
+                     learning_rate=0.01, batch_size=32, epochs=5, seed=0)
+    data = load_dataset("digits")
+    model = build_model(spec)
+    fit = model.fit(to_model_input(data.x_train, data.info), data.y_train, epochs=spec.epochs,
+                    batch_size=spec.batch_size, verbose=0,
+                    validation_data=(to_model_input(data.x_val, data.info), data.y_val))
+    return make_run(1, spec, model, {k: [float(v) for v in vs] for k, vs in fit.history.items()},
+                    status="Finished 5 epochs.", seconds=1.0)
+
+
+def open_page(page: str, runs=(), timeout: float = 60):
+    """An AppTest on `pages/<page>.py` with `runs` in the session (the last one current)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    if runs:
+        at.session_state["runs"] = list(runs)
+        at.session_state["current_run_id"] = runs[-1].run_id
+        at.session_state["run_counter"] = max(r.run_id for r in runs)
+    at.run()
+    at.switch_page(f"pages/{page}.py").run()
+    return at

@@ -75,7 +75,7 @@ def choose(choice: int | str) -> None:
 
 def pick_model(page: str) -> Run:
     """Render the picker (in the sidebar) and return the chosen run; the default model if none."""
-    runs = [r for r in state.get_runs()]
+    runs = state.get_runs()
     current = state.current_run()
     # A new current model (a training just ended) becomes the choice; so does a first visit.
     if st.session_state.get(PICKED_WITH) != st.session_state.get(state.CURRENT) or PICKED not in st.session_state:
@@ -88,15 +88,16 @@ def pick_model(page: str) -> Run:
 
     with st.sidebar:
         st.subheader("Model")
-        picked = st.selectbox("Model", options, index=options.index(st.session_state[PICKED]),
-                              format_func=names.get, key=f"{page}_model_select")
-        if picked != st.session_state[PICKED]:
-            choose(picked)
+        key = f"{page}_model_select"
+        st.session_state[key] = st.session_state[PICKED]  # the shared choice, set before the widget
+        st.selectbox("Model", options, format_func=names.get, key=key,
+                     on_change=lambda: choose(st.session_state[key]))
         upload = st.file_uploader("…or upload a .keras model", type=["keras"], key=f"{page}_upload",
                                   help="A model saved with model.save('name.keras'), for 8x8 or 28x28 images.")
         if upload is not None:
+            before = st.session_state[PICKED]
             add_upload(upload, page)
-            if st.session_state[PICKED] != picked:
+            if st.session_state[PICKED] != before:
                 st.rerun()  # show the new choice in the select box
         if error := st.session_state.pop(f"{page}_upload_error", None):
             st.error(error)

@@ -1,0 +1,60 @@
+"""AppTest of the Draw page: drawings are injected through the canvas' session state."""
+
+import base64
+import io
+
+from PIL import Image
+
+from conftest import open_page
+from drawings import make_drawings, render_drawing
+
+
+def as_data_url(rgba) -> str:
+    buf = io.BytesIO()
+    Image.fromarray(rgba).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def draw(at, rgba):
+    at.session_state["draw_canvas"] = {"drawing": {"raw": {"objects": []}, "data": as_data_url(rgba)}}
+    return at.run()
+
+
+def test_empty_canvas_prompts_and_predicts_nothing():
+    at = open_page("draw")
+    assert not at.exception
+    assert any("Draw a digit" in i.value for i in at.info)
+    assert not at.metric
+
+
+def test_default_model_reads_drawn_digits():
+    at = open_page("draw")
+    drawings = make_drawings(seed=3)
+    for label, strokes in drawings[5::10]:  # one of each digit
+        draw(at, render_drawing(strokes))
+        assert not at.exception
+        assert next(m for m in at.metric if m.label == "Prediction").value == str(label)
+    assert any("What the model sees" in c for grid in at.image for c in grid.captions)
+
+
+def test_a_dot_and_a_full_canvas_do_not_crash():
+    import numpy as np
+
+    at = open_page("draw")
+    dot = np.zeros((280, 280, 4), np.uint8)
+    dot[..., 3] = 255
+    dot[140:142, 140:142, :3] = 255
+    draw(at, dot)
+    assert not at.exception and any("Draw a digit" in i.value for i in at.info)
+    full = np.full((280, 280, 4), 255, np.uint8)
+    draw(at, full)
+    assert not at.exception and at.metric  # a white square is read as something, calmly
+
+
+def test_a_digits_model_reads_drawings_at_8x8(digits_run):
+    at = open_page("draw", [digits_run])
+    label, strokes = make_drawings()[0]
+    draw(at, render_drawing(strokes))
+    assert not at.exception
+    assert any(m.label == "Prediction" for m in at.metric)
+    assert any("(8x8)" in c for grid in at.image for c in grid.captions)

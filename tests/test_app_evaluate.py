@@ -1,0 +1,84 @@
+"""AppTest of the Evaluate page."""
+
+import io
+import zipfile
+
+import numpy as np
+
+from conftest import open_page
+from core.datasets import get_info, load_test_set, to_model_input
+from core.model_io import write_model_file
+
+
+def gallery_title(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Truth "))
+
+
+def test_metrics_and_matrix_of_the_current_model(digits_run):
+    at = open_page("evaluate", [digits_run])
+    assert not at.exception
+    x, y = load_test_set("digits")
+    expected = float(np.mean(np.argmax(digits_run.model.predict(to_model_input(x, get_info("digits")), verbose=0), 1) == y))
+    metric = next(m for m in at.metric if m.label == "Test accuracy")
+    assert metric.value == f"{expected:.2%}"
+    assert any("classified correctly" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) >= 1
+    assert at.selectbox(key="evaluate_model_select").value == digits_run.run_id
+
+
+def test_choosing_a_cell_fills_the_gallery_with_exactly_its_images(digits_run):
+    at = open_page("evaluate", [digits_run])
+    cm = at.session_state["evaluation_cache"][(id(digits_run.model), "digits")].cm
+    off = cm.copy()
+    np.fill_diagonal(off, 0)
+    truth, pred = np.unravel_index(np.argmax(off), off.shape)
+    at.selectbox(key="cell_truth").select(int(truth)).run()
+    at.selectbox(key="cell_pred").select(int(pred)).run()
+    assert gallery_title(at) == f"**Truth {truth}, predicted {pred}** — {cm[truth, pred]} images"
+    # The gallery is one grid of the cell's images (at most a page of them).
+    assert any(len(grid.captions) == min(int(cm[truth, pred]), 24) for grid in at.image)
+
+
+def test_a_click_on_the_matrix_selects_its_cell(digits_run):
+    at = open_page("evaluate", [digits_run])
+    # What st.plotly_chart(on_select="rerun") hands the page after a click on a cell.
+    at.session_state["confusion_matrix"] = {"selection": {"points": [{"customdata": [3, 8]}],
+                                                          "point_indices": [38], "box": [], "lasso": []}}
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="cell_truth").value == 3 and at.selectbox(key="cell_pred").value == 8
+    assert gallery_title(at).startswith("**Truth 3, predicted 8**")
+
+
+def test_mistakes_are_paged_and_captioned(digits_run):
+    at = open_page("evaluate", [digits_run])
+    captions = [c for grid in at.image for c in grid.captions]
+    assert any(c.startswith("Predicted ") and " · Truth " in c for c in captions)
+
+
+def test_a_bad_upload_is_refused_and_the_model_stays(digits_run):
+    at = open_page("evaluate", [digits_run])
+    at.file_uploader(key="evaluate_upload").upload("junk.keras", b"\x00\x01 not a model").run()
+    assert not at.exception
+    assert any("Could not use junk.keras" in e.value for e in at.error)
+    assert at.selectbox(key="evaluate_model_select").value == digits_run.run_id
+    assert any(m.label == "Test accuracy" for m in at.metric)
+
+
+def test_a_downloaded_run_uploads_again_with_its_dataset(digits_run):
+    data = write_model_file(digits_run.model, digits_run.metadata())
+    assert "digitlab.json" in zipfile.ZipFile(io.BytesIO(data)).namelist()
+    at = open_page("evaluate", [digits_run])
+    at.file_uploader(key="evaluate_upload").upload("run.keras", data).run()
+    assert not at.exception and not at.error
+    picked = at.session_state["picked_model"]
+    uploaded = next(r for r in at.session_state["runs"] if r.run_id == picked)
+    assert uploaded.source == "uploaded" and uploaded.dataset == "digits"
+    assert uploaded.name == f"Uploaded · {digits_run.name}"
+
+
+def test_default_model_on_real_mnist(mnist_dir):
+    at = open_page("evaluate", timeout=120)
+    assert not at.exception
+    accuracy = float(next(m for m in at.metric if m.label == "Test accuracy").value.rstrip("%"))
+    assert accuracy >= 99.0
