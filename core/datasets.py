@@ -215,13 +215,21 @@ def download_arrays(info: DatasetInfo) -> tuple[np.ndarray, ...]:
     import keras  # slow import, only needed for a download
 
     loader = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}
+    cached = is_downloaded(info.key)
     try:
         (x_train, y_train), (x_test, y_test) = loader[info.key].load_data()
     except Exception as error:  # Keras raises a plain Exception when offline
+        folder = keras_cache_folder(info.key)
+        if cached:
+            raise DatasetUnavailable(
+                f"The copy of {info.name} in `{folder}` could not be read ({error}): it is "
+                f"damaged or truncated. Delete {', '.join(info.files)} there to download them "
+                "again. The 8x8 Digits set works meanwhile."
+            ) from error
         raise DatasetUnavailable(
             f"Could not download {info.name} ({', '.join(info.files)}): {error}. "
             f"If this computer is offline or behind a firewall, put {', '.join(info.files)} in a "
-            f"folder and set {DATA_DIR_ENV} to it, or place them in `{keras_cache_folder(info.key)}`. "
+            f"folder and set {DATA_DIR_ENV} to it, or place them in `{folder}`. "
             "The 8x8 Digits set works with no internet at all."
         ) from error
     return x_train, y_train, x_test, y_test

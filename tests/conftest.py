@@ -2,11 +2,15 @@
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Keras reads KERAS_HOME once, at import: give the tests an empty cache of their own, so they
+# never touch (or depend on) the user's ~/.keras.
+os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="digitlab-keras-home-")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-22k.npz"

@@ -82,3 +82,39 @@ def test_default_model_on_real_mnist(mnist_dir):
     assert not at.exception
     accuracy = float(next(m for m in at.metric if m.label == "Test accuracy").value.rstrip("%"))
     assert accuracy >= 99.0
+
+
+def hostile_files(tmp_path) -> dict[str, bytes]:
+    """Uploads a public app must refuse: each with a clear message."""
+    import h5py
+    from test_model_io import build_lambda_model, build_tiny_model, save_to_bytes, zip_bytes
+
+    good = save_to_bytes(build_tiny_model(), tmp_path, "good.keras")
+    with h5py.File(tmp_path / "model.h5", "w") as f:
+        f.create_dataset("weights", data=np.zeros(3))
+    return {
+        "empty.keras": b"",
+        "random.keras": np.random.default_rng(0).bytes(5000),
+        "model.h5.keras": (tmp_path / "model.h5").read_bytes(),
+        "truncated.keras": good[: len(good) // 2],
+        "junk-zip.keras": zip_bytes({"readme.txt": b"hello", "data.bin": b"\x00" * 100}),
+        "lambda.keras": save_to_bytes(build_lambda_model(), tmp_path, "lambda.keras"),
+        "wrong-shape.keras": save_to_bytes(build_tiny_model(16, 16), tmp_path, "wrong.keras"),
+        "huge.keras": b"PK\x03\x04" + b"\x00" * (21 * 1024 * 1024),
+    }
+
+
+def test_hostile_uploads_are_refused_and_nothing_is_lost(digits_run, tmp_path, monkeypatch):
+    marker = tmp_path / "code_ran.marker"
+    files = hostile_files(tmp_path)
+    monkeypatch.setenv("DIGITLAB_TEST_MARKER", str(marker))  # the Lambda would write it
+    at = open_page("evaluate", [digits_run])
+    for name, data in files.items():
+        at.file_uploader(key="evaluate_upload").upload(name, data).run()
+        assert not at.exception, name
+        errors = [e.value for e in at.error]
+        assert any(e.startswith(f"Could not use {name}: ") for e in errors), (name, errors)
+        assert at.selectbox(key="evaluate_model_select").value == digits_run.run_id, name
+        assert any(m.label == "Test accuracy" for m in at.metric), name
+    assert not marker.exists()  # no code from any file ever ran
+    assert [r.run_id for r in at.session_state["runs"]] == [digits_run.run_id]

@@ -83,3 +83,28 @@ def test_stop_keeps_the_model_trained_so_far():
     assert job.state == "stopped"
     assert not at.exception
     assert at.session_state["runs"][-1].status == "Stopped by you."
+
+
+def test_unavailable_dataset_is_a_message_not_a_traceback(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path / "missing"))
+    at = open_train_page()
+    at.selectbox(key="dataset").select("mnist").run()
+    assert not at.exception
+    assert any("DIGITLAB_DATA_DIR" in e.value and "not a folder" in e.value for e in at.error)
+    assert next(b for b in at.button if b.label == "Start training").disabled
+    at.selectbox(key="dataset").select("digits").run()  # the way forward: the offline set
+    assert not at.error and not next(b for b in at.button if b.label == "Start training").disabled
+
+
+def test_start_twice_runs_one_training():
+    at = open_train_page()
+    at.number_input(key="epochs").set_value(2)
+    start = next(b for b in at.button if b.label == "Start training")
+    start.click().run()
+    first = at.session_state["training_job"]
+    # A second click, e.g. one that arrives during the rerun, changes nothing: the button is
+    # disabled while training, and its callback refuses a second job all the same.
+    assert next(b for b in at.button if b.label == "Start training").disabled
+    at.session_state["training_job"].join(60)
+    at.run()
+    assert at.session_state["training_job"] is first and len(at.session_state["runs"]) == 1

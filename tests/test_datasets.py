@@ -1,4 +1,7 @@
 import gzip
+import os
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,14 +10,17 @@ from core import datasets
 from core.datasets import DatasetUnavailable, get_info, load_dataset, load_test_set, to_model_input
 
 
+KERAS_DATASETS = Path(os.environ["KERAS_HOME"]) / "datasets"  # set by conftest, empty
+
+
 @pytest.fixture(autouse=True)
-def fresh_cache(monkeypatch, tmp_path):
-    """Each test reads files anew, and Keras' cache points at an empty folder."""
+def fresh_cache(monkeypatch):
+    """Each test reads files anew, with no DIGITLAB_DATA_DIR and an empty Keras cache."""
     datasets.read_raw.cache_clear()
     monkeypatch.delenv("DIGITLAB_DATA_DIR", raising=False)
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     yield
     datasets.read_raw.cache_clear()
+    shutil.rmtree(KERAS_DATASETS, ignore_errors=True)
 
 
 def test_every_dataset_describes_itself():
@@ -138,3 +144,14 @@ def test_real_mnist_from_data_dir(mnist_dir):
     x_test, y_test = load_test_set("mnist")
     assert x_test.shape == (10000, 28, 28) and y_test[:5].tolist() == [7, 2, 1, 0, 4]
     assert datasets.is_downloaded("mnist")
+
+
+def test_damaged_keras_cache_says_so():
+    folder = KERAS_DATASETS / "fashion-mnist"
+    folder.mkdir(parents=True)
+    for name in datasets.FASHION_FILES:
+        (folder / name).write_bytes(b"\x1f\x8b\x08\x00 truncated")
+    assert datasets.is_downloaded("fashion_mnist")
+    with pytest.raises(DatasetUnavailable, match="damaged or truncated") as error:
+        load_dataset("fashion_mnist")
+    assert "Delete" in str(error.value) and str(folder) in str(error.value)

@@ -178,10 +178,16 @@ def test_predict_probabilities_matches_model_over_batches():
     keras = pytest.importorskip("keras")
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
-        [keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
     )
     x = np.random.default_rng(0).integers(0, 256, size=(37, 8, 8), dtype=np.uint8)
-    probs = predict_probabilities(model, x, batch_size=16)  # 3 batches, last one partial
+    seen = []
+    probs = predict_probabilities(model, x, batch_size=16, progress=seen.append)  # last partial
+    assert seen == [16 / 37, 32 / 37, 1.0]
     expected = np.asarray(model(x[..., None].astype(np.float32) / 255.0))
     assert probs.shape == (37, 10) and probs.dtype == np.float32
     np.testing.assert_allclose(probs, expected, rtol=1e-5, atol=1e-6)

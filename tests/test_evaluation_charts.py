@@ -138,7 +138,8 @@ def test_read_selected_cell_without_a_cell_is_none(event):
 
 def test_read_selected_cell_tolerates_floats_and_typed_array_objects():
     assert read_selected_cell({"selection": {"points": [{"customdata": [3.0, 7.0]}]}}) == (3, 7)
-    assert read_selected_cell({"selection": {"points": [{"customdata": {"0": 4, "1": 9}}]}}) == (4, 9)
+    typed_array = {"selection": {"points": [{"customdata": {"0": 4, "1": 9}}]}}
+    assert read_selected_cell(typed_array) == (4, 9)
     # Several points (box select): the first one with a cell wins.
     points = [{"x": 0}, {"customdata": [2, 0]}, {"customdata": [1, 1]}]
     assert read_selected_cell({"selection": {"points": points}}) == (2, 0)

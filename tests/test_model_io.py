@@ -187,7 +187,8 @@ def build_lambda_model(nested: bool = False):
     if nested:  # hidden inside a sub-model of a functional model
         inner = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Lambda(payload)])
         inputs = keras.Input((8, 8, 1))
-        outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inner(inputs)))
+        flat = keras.layers.Flatten()(inner(inputs))
+        outputs = keras.layers.Dense(10, activation="softmax")(flat)
         return keras.Model(inputs, outputs)
     return keras.Sequential(
         [keras.Input((8, 8, 1)), keras.layers.Lambda(payload), keras.layers.Flatten(),

@@ -1,0 +1,88 @@
+"""Browser tests: one Streamlit server and one headless Chromium for the session, a fresh page per test.
+
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright; when it is missing we try
+`apt-get install chromium` (root only) and otherwise skip with the reason. Never `playwright install`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.e2e.server import browser_problem, launch_browser, start_server  # noqa: E402
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True,
+         "device_scale_factor": 2}
+DESKTOP = {"viewport": {"width": 1400, "height": 1000}}
+
+
+@pytest.fixture(scope="session")
+def browser_available() -> None:
+    """Skip every browser test, with the reason, when Chromium or Playwright is unusable."""
+    problem = browser_problem(try_install=True)
+    if problem:
+        pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance(browser_available):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    browser = launch_browser(playwright_instance)
+    yield browser
+    browser.close()
+
+
+def _serve():
+    server = start_server()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_url(browser_available):
+    """Base URL of `streamlit run app.py` on a free port, stopped (with its children) at the end."""
+    yield from _serve()
+
+
+@pytest.fixture
+def fresh_app_url(browser_available):
+    """A server of its own that no browser has visited yet (for first-visit behaviour)."""
+    yield from _serve()
+
+
+def _new_page(browser, options: dict):
+    context = browser.new_context(**options)
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    return context, page
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a new browser context (a new Streamlit session), 1400x1000."""
+    context, page = _new_page(browser, DESKTOP)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A phone-sized touch page (390x844, mobile, touch), in a new browser context."""
+    context, page = _new_page(browser, PHONE)
+    yield page
+    context.close()

@@ -1,0 +1,258 @@
+"""Playwright helpers for driving Digit Lab in Chromium: waiting, screenshots, drawing, reading.
+
+Shared by the browser tests and bench/browser_drawings.py; no pytest here. Waits are generous:
+on a slow 2-core machine the first page that imports TensorFlow takes several seconds, and a
+training running in the same server competes for the CPU.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tests.e2e.server import ROOT
+
+if TYPE_CHECKING:  # playwright is imported by the caller; the conftest skips when it is missing
+    from playwright.sync_api import Page
+
+SCREENSHOT_DIR = ROOT / "artifacts" / "screenshots"
+APP = '[data-testid="stApp"]'
+EXCEPTION = '[data-testid="stException"]'
+CANVAS = "canvas.upper-canvas"  # the canvas Fabric.js draws on (inside the component's shadow root)
+CANVAS_SIZE = 280  # the Draw page's canvas, in canvas pixels
+PAGE_TIMEOUT = 120.0  # a page's first run (TensorFlow import, model load) on a busy machine
+RESULT_TIMEOUT = 30.0  # one stroke's rerun and reading
+
+
+class AppError(AssertionError):
+    """The app showed an exception box, or did not reach the expected state in time."""
+
+
+def assert_no_exception(page: Page) -> None:
+    """Fail with the text of the first Streamlit exception box, if the page shows any."""
+    boxes = page.locator(EXCEPTION)
+    if boxes.count():
+        text = boxes.first.inner_text(timeout=5000)
+        raise AppError(f"Streamlit exception on {page.url}:\n{text[:3000]}")
+
+
+def save_screenshot(page: Page, name: str, full_page: bool = True) -> Path:
+    """A full-page PNG at artifacts/screenshots/NAME.png; returns its path."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+    return path
+
+
+def script_state(page: Page) -> tuple[str | None, str | None]:
+    """(data-test-script-state, data-test-connection-state) of the app root, or Nones."""
+    return page.evaluate(
+        """(sel) => { const a = document.querySelector(sel);
+                      return a ? [a.getAttribute('data-test-script-state'),
+                                  a.getAttribute('data-test-connection-state')] : [null, null]; }""",
+        APP,
+    )
+
+
+def wait_for_idle(page: Page, timeout: float = PAGE_TIMEOUT, quiet: float = 0.4) -> None:
+    """Wait until the app is connected and its script has not been running for `quiet` seconds.
+
+    Streamlit marks the app root `data-test-script-state="notRunning"` between runs. A fragment
+    that re-runs every half second (the Train page while training) never stays quiet for long:
+    poll for the text you expect there instead. Checks for exception boxes while waiting.
+    """
+    deadline = time.monotonic() + timeout
+    idle_since = None
+    while True:
+        state, connection = script_state(page)
+        now = time.monotonic()
+        if state == "notRunning" and connection == "CONNECTED":
+            idle_since = idle_since or now
+            if now - idle_since >= quiet:
+                assert_no_exception(page)
+                return
+        else:
+            idle_since = None
+        if now > deadline:
+            raise AppError(f"app not idle after {timeout:.0f} s on {page.url} "
+                           f"(script {state}, connection {connection})")
+        page.wait_for_timeout(100)
+
+
+def wait_until(page: Page, predicate, timeout: float, what: str, interval: float = 0.2):
+    """Poll predicate() (checking for exception boxes) until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert_no_exception(page)
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AppError(f"timed out after {timeout:.0f} s waiting for {what} on {page.url}")
+        page.wait_for_timeout(int(interval * 1000))
+
+
+def open_page(page: Page, url: str, ready_text: str | None = None, timeout: float = PAGE_TIMEOUT) -> None:
+    """Go to url, wait for ready_text (if any) and for the app to be idle, with no exception."""
+    page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
+    page.locator(APP).wait_for(timeout=timeout * 1000)
+    if ready_text:
+        page.get_by_text(ready_text).first.wait_for(timeout=timeout * 1000)
+    wait_for_idle(page, timeout)
+
+
+def link_labels(links) -> list[str]:
+    """The labels of st.page_link links (without their Material icon's ligature text)."""
+    return [text.strip() for text in links.locator('[data-testid="stMarkdownContainer"]').all_inner_texts()]
+
+
+def sidebar_links(page: Page):
+    """The app's navigation: the page links in the sidebar."""
+    return page.locator('[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]')
+
+
+def nav_link(page: Page, title: str):
+    """The sidebar navigation link to a page, by its label."""
+    return sidebar_links(page).filter(
+        has=page.locator('[data-testid="stMarkdownContainer"]').get_by_text(title, exact=True))
+
+
+def metric_value(page: Page, label: str) -> str | None:
+    """The value shown by st.metric(label), or None when there is no such metric."""
+    metric = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=label))
+    if not metric.count():
+        return None
+    return metric.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def combobox(page: Page, label: str):
+    """The text field of st.selectbox(label) (a combobox whose value is the option shown)."""
+    return page.locator(f'input[role="combobox"][aria-label="{label}"]')
+
+
+def selectbox_value(page: Page, label: str) -> str | None:
+    """The option st.selectbox(label) shows, or None when there is no such select box."""
+    box = combobox(page, label)
+    return box.first.input_value() if box.count() else None
+
+
+def selectbox_options(page: Page, label: str) -> list[str]:
+    """All options of st.selectbox(label): opens its list, reads it, closes it."""
+    box = combobox(page, label).first
+    box.locator("xpath=..").get_by_role("button", name="Open").click()
+    listbox = page.get_by_role("listbox")
+    listbox.first.wait_for(timeout=10_000)
+    options = [t.strip() for t in listbox.first.get_by_role("option").all_inner_texts()]
+    page.keyboard.press("Escape")
+    listbox.first.wait_for(state="hidden", timeout=10_000)
+    return options
+
+
+# --- The Draw page's canvas -------------------------------------------------------------------
+
+
+def canvas_box(page: Page) -> dict:
+    """The drawing canvas' bounding box in CSS pixels (page viewport coordinates)."""
+    canvas = page.locator(CANVAS).first
+    canvas.wait_for(timeout=PAGE_TIMEOUT * 1000)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    if not box or box["width"] <= 0:
+        raise AppError("the drawing canvas has no size")
+    return box
+
+
+def to_screen(box: dict, point: tuple[float, float]) -> tuple[float, float]:
+    """Canvas pixels (0..280) -> viewport CSS pixels, following any CSS scaling of the canvas."""
+    return (box["x"] + point[0] * box["width"] / CANVAS_SIZE,
+            box["y"] + point[1] * box["height"] / CANVAS_SIZE)
+
+
+def densify(stroke, spacing: float = 8.0) -> list[tuple[float, float]]:
+    """The stroke's points with extra points so that consecutive ones are <= spacing px apart."""
+    points = [tuple(stroke[0])]
+    for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+        steps = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / spacing))
+        points += [(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps) for i in range(1, steps + 1)]
+    return points
+
+
+def mouse_stroke(page: Page, box: dict, stroke) -> None:
+    """Draw one stroke with the mouse: press at its first point, move through all, release."""
+    points = [to_screen(box, p) for p in densify(stroke)]
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x, y)
+    page.mouse.up()
+
+
+def touch_stroke(cdp, box: dict, stroke) -> None:
+    """Draw one stroke with a finger through CDP Input.dispatchTouchEvent (real touch input)."""
+    points = [to_screen(box, p) for p in densify(stroke)]
+
+    def touch(kind: str, x: float, y: float) -> None:
+        cdp.send("Input.dispatchTouchEvent", {
+            "type": kind, "touchPoints": [{"x": x, "y": y, "radiusX": 4, "radiusY": 4, "force": 1, "id": 1}]})
+
+    touch("touchStart", *points[0])
+    for x, y in points[1:]:
+        touch("touchMove", x, y)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def model_view_src(page: Page) -> str | None:
+    """The src of the "What the model sees" image (it changes with every new reading), or None."""
+    image = page.locator('[data-testid="stImage"]').filter(has_text="What the model sees")
+    if not image.count():
+        return None
+    return image.first.locator("img").first.get_attribute("src")
+
+
+def wait_for_new_reading(page: Page, before: str | None, timeout: float = RESULT_TIMEOUT) -> str:
+    """Wait for a reading that differs from `before` (a model_view_src) and an idle app."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert_no_exception(page)
+        src = model_view_src(page)
+        if src and src != before:
+            state, _ = script_state(page)
+            if state == "notRunning":
+                # Settle: the run that drew it has ended; make sure nothing replaced it since.
+                page.wait_for_timeout(250)
+                if model_view_src(page) == src and script_state(page)[0] == "notRunning":
+                    assert_no_exception(page)
+                    return src
+        if time.monotonic() > deadline:
+            raise AppError(f"no new reading of the drawing within {timeout:.0f} s")
+        page.wait_for_timeout(50)
+
+
+def draw_digit(page: Page, strokes, cdp=None, timeout: float = RESULT_TIMEOUT) -> str:
+    """Draw the strokes (mouse, or touch through `cdp`), each followed by its rerun; the Prediction."""
+    box = canvas_box(page)
+    for stroke in strokes:
+        before = model_view_src(page)
+        if cdp is None:
+            mouse_stroke(page, box, stroke)
+        else:
+            touch_stroke(cdp, box, stroke)
+        wait_for_new_reading(page, before, timeout)
+    value = metric_value(page, "Prediction")
+    if value is None:
+        raise AppError("no Prediction metric after drawing")
+    return value
+
+
+def clear_canvas(page: Page, timeout: float = RESULT_TIMEOUT) -> None:
+    """Press the canvas toolbar's "Reset canvas & history" and wait for the empty-canvas hint."""
+    canvas = page.locator(CANVAS).first
+    canvas.hover()  # the toolbar shows while the pointer is over the canvas
+    page.get_by_role("button", name="Reset canvas & history").click()
+    wait_until(page, lambda: page.get_by_text("Draw a digit in the black box").count()
+               and metric_value(page, "Prediction") is None, timeout, "the empty-canvas hint")
+    wait_for_idle(page, timeout)
