@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 import numpy as np  # noqa: E402
 
+from core.datasets import get_info, to_model_input  # noqa: E402
 from core.evaluation import (  # noqa: E402
     compute_class_metrics,
     paginate,
@@ -51,7 +52,8 @@ def load_test_set() -> tuple[np.ndarray, np.ndarray, str]:
     """MNIST test images (10000, 28, 28) uint8 and labels, or random stand-ins."""
     if MNIST_FILE.exists():
         with np.load(MNIST_FILE) as data:
-            return data["x_test"], data["y_test"].astype(np.int64), f"real MNIST test set ({MNIST_FILE})"
+            source = f"real MNIST test set ({MNIST_FILE})"
+            return data["x_test"], data["y_test"].astype(np.int64), source
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, size=(10_000, 28, 28), dtype=np.uint8)
     y = rng.integers(0, 10, size=10_000)
@@ -59,22 +61,11 @@ def load_test_set() -> tuple[np.ndarray, np.ndarray, str]:
 
 
 def build_mlp():
-    """The 512-512 ReLU MLP on (28, 28, 1); untrained weights are fine for timing."""
-    import keras
+    """The 512-512 ReLU MLP preset (untrained weights are fine for timing)."""
+    from core.network import build_model
+    from core.spec import PRESETS
 
-    keras.utils.set_random_seed(0)
-    layers = keras.layers
-    return keras.Sequential(
-        [
-            keras.Input((28, 28, 1)),
-            layers.Flatten(),
-            layers.Dense(512, activation="relu"),
-            layers.Dropout(0.2),
-            layers.Dense(512, activation="relu"),
-            layers.Dropout(0.2),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
+    return build_model(PRESETS["MNIST · 512-512 ReLU, dropout 0.2 · Adam"])
 
 
 def time_first_view(model, x: np.ndarray, y: np.ndarray):
@@ -97,7 +88,7 @@ def time_click(result, x: np.ndarray, truth: int, predicted: int) -> float:
     t0 = time.perf_counter()
     indices = select_cell(result, truth, predicted)
     page, _ = paginate(indices, 1, PER_PAGE)
-    thumbs = to_thumbnails(x[page], size=84)
+    thumbs = to_thumbnails(x[page, ..., 0], size=84)
     captions = [
         caption_prediction(CLASS_NAMES[result.y_pred[i]], float(result.confidence[i]),
                            CLASS_NAMES[result.y_true[i]])
@@ -110,10 +101,9 @@ def time_click(result, x: np.ndarray, truth: int, predicted: int) -> float:
 
 def time_predict_variants(model_bytes: bytes, x: np.ndarray) -> dict[str, float]:
     """Cold seconds to predict x with three approaches, each on a freshly loaded copy."""
-    from core.evaluation import prepare_images
     from core.model_io import load_model_file
 
-    xf = prepare_images(x)
+    xf = x
     variants = {
         "model.predict": lambda m: m.predict(xf, batch_size=1024, verbose=0),
         "eager model(x)": lambda m: np.concatenate(
@@ -172,6 +162,7 @@ def main() -> None:
 
     print(f"import keras/tensorflow: {time.perf_counter() - t0:.2f} s (not counted)")
     x, y, source = load_test_set()
+    x = to_model_input(x, get_info("mnist"))  # as the page does: (N, 28, 28, 1) floats
     print(f"data: {source}, {len(x)} images")
     print(f"CPU cores: {os.cpu_count()}")
 

@@ -6,6 +6,20 @@ Clicking the confusion matrix: Streamlit's `st.plotly_chart(on_select="rerun")` 
 no points for heatmap clicks, so `plot_confusion_matrix` lays a near-invisible scatter
 trace over the cells, one square marker per cell with `customdata=[truth, predicted]`,
 and `read_selected_cell` reads that back from the selection event.
+
+Streamlit derives the chart's widget id from the figure itself, not only from `key`, so
+any change to the figure (normalize toggle, the `selected` outline, another model)
+starts a fresh widget with an empty selection. Keep the chosen cell in your own session
+state and read the click from `st.session_state[key]` *before* drawing the chart:
+
+    cell = read_selected_cell(st.session_state.get("cm_chart"))
+    if cell is not None:
+        st.session_state["eval_cell"] = cell
+    fig = plot_confusion_matrix(cm, names, normalize, selected=st.session_state.get("eval_cell"))
+    st.plotly_chart(fig, key="cm_chart", on_select="rerun", selection_mode="points")
+
+(checked end to end in headless Chromium with Streamlit 1.67: clicks anywhere in a cell,
+edges included, select that cell).
 """
 
 from __future__ import annotations
@@ -45,7 +59,10 @@ def _format_rate(rate: float) -> str:
 
 
 def normalize_rows(cm: np.ndarray) -> np.ndarray:
-    """Row-normalise a confusion matrix: share of each true class, float64 0..1 (empty rows -> 0)."""
+    """Row-normalise a confusion matrix: share of each true class, float64 0..1.
+
+    Rows with no images (a class absent from the test set) stay all 0.
+    """
     cm = np.asarray(cm, dtype=np.float64)
     totals = cm.sum(axis=1, keepdims=True)
     out = np.zeros_like(cm)
@@ -75,7 +92,8 @@ def plot_confusion_matrix(
     neutral grey by its own trace ("correct"). Every cell shows its count, or its
     row-normalised rate when `normalize`. A near-transparent scatter trace ("cells")
     puts one square marker on each cell with customdata [truth, predicted] for clicks.
-    `selected` = (truth, predicted) draws an outline round that cell.
+    `selected` = (truth, predicted) draws an outline round that cell (this changes the
+    figure, hence Streamlit's widget id: see the module docstring).
     """
     cm = np.asarray(cm, dtype=np.int64)
     num_classes = cm.shape[0]

@@ -53,7 +53,9 @@ def _format_size(n_bytes: int) -> str:
 def _open_model_zip(data: bytes, max_bytes: int) -> zipfile.ZipFile:
     """Check size, format and zip integrity; return the opened zip or raise ModelFileError."""
     if not data:
-        raise ModelFileError("The file is empty. Choose a model saved with model.save('name.keras').")
+        raise ModelFileError(
+            "The file is empty. Choose a model saved with model.save('name.keras')."
+        )
     if len(data) > max_bytes:
         raise ModelFileError(
             f"The file is {_format_size(len(data))}; the limit is "
@@ -82,7 +84,9 @@ def _open_model_zip(data: bytes, max_bytes: int) -> zipfile.ZipFile:
         )
     unpacked = sum(info.file_size for info in archive.infolist())
     if unpacked > _MAX_UNPACK_RATIO * max(len(data), 1) + 1_000_000:
-        raise ModelFileError("This file unpacks to far more than its size; it is not a Keras model.")
+        raise ModelFileError(
+            "This file unpacks to far more than its size; it is not a Keras model."
+        )
     try:
         broken = archive.testzip()  # reads every entry and checks its CRC
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error, ValueError,
@@ -229,14 +233,16 @@ def check_model_fits(
         inputs, outputs = [], []
     if len(inputs) != 1 or len(outputs) != 1:
         raise ModelFileError(
-            f"This model has several inputs or outputs; the {dataset_name} set needs a model "
-            f"with one image {needed}."
+            f"This model does not have exactly one input and one output; the {dataset_name} "
+            f"set needs a model with one image {needed}."
         )
     model_input = tuple(inputs[0].shape)  # (None, H, W, 1) for a fitting model
     model_output = tuple(outputs[0].shape)  # (None, C)
-    given = f"input {_describe_input(model_input)} and gives {model_output[-1]} classes"
-    if len(model_output) != 2:
-        given = f"input {_describe_input(model_input)} and gives output {_describe_input(model_output)}"
+    if len(model_output) == 2:
+        given = f"input {_describe_input(model_input)} and gives {model_output[-1]} classes"
+    else:
+        given = (f"input {_describe_input(model_input)} and gives output "
+                 f"{_describe_input(model_output)}")
 
     def matches(actual: Any, expected: int) -> bool:
         return actual is None or int(actual) == expected
@@ -263,7 +269,8 @@ def check_outputs_are_probabilities(model: Any, input_shape: tuple[int, int]) ->
     probe[1] = 1.0
     out = np.asarray(model.predict_on_batch(probe), dtype=np.float64)  # (2, C)
     sums_to_one = np.allclose(out.sum(axis=1), 1.0, atol=1e-3)
-    if not (np.isfinite(out).all() and out.min() >= -1e-6 and out.max() <= 1 + 1e-6 and sums_to_one):
+    in_range = out.min() >= -1e-6 and out.max() <= 1 + 1e-6
+    if not (np.isfinite(out).all() and in_range and sums_to_one):
         raise ModelFileError(
             "This model's outputs are not probabilities; its last layer needs "
             "activation='softmax'."
@@ -279,7 +286,7 @@ def read_model_metadata(data: bytes) -> dict | None:
                 return None
             metadata = json.loads(archive.read(info))
     except (KeyError, zipfile.BadZipFile, ValueError, UnicodeDecodeError, OSError,
-            EOFError, zlib.error, TypeError):
+            EOFError, zlib.error, TypeError, RecursionError, NotImplementedError):
         return None
     return metadata if isinstance(metadata, dict) else None
 

@@ -1,5 +1,6 @@
 """Evaluate: test accuracy, the confusion matrix, and the images behind every cell."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -16,13 +17,30 @@ CACHE = "evaluation_cache"  # {(model id, dataset): EvaluationResult}, this sess
 CACHE_SIZE = 4
 
 
+def predict_with_progress(model, x_test, info) -> np.ndarray:
+    """Probabilities for the whole test set, with a progress bar (a CNN takes a few seconds)."""
+    bar = st.progress(0.0, text=f"Classifying {len(x_test):,} test images…")
+    probs = predict_probabilities(model, to_model_input(x_test, info),
+                                  progress=lambda done: bar.progress(done, text=f"Classifying… {done:.0%}"))
+    bar.empty()
+    return probs
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def evaluate_default_model(dataset: str, _model, _x_test, y_test):
+    """The bundled model's results: the same for every visitor, so computed once per server."""
+    return summarize_predictions(y_test, predict_probabilities(_model, to_model_input(_x_test, get_info(dataset))))
+
+
 def evaluate_once(run, x_test, y_test):
     """Predictions on the whole test set, computed once per (model, dataset) and then reused."""
-    cache = st.session_state.setdefault(CACHE, {})
+    if run.source == "default":
+        with st.spinner(f"Classifying {len(y_test):,} test images…"):
+            return evaluate_default_model(run.dataset, run.model, x_test, y_test)
+    cache = st.session_state.setdefault(CACHE, {})  # user models: this session's only
     key = (id(run.model), run.dataset)
     if key not in cache:
-        with st.spinner(f"Classifying {len(y_test):,} test images…"):
-            probs = predict_probabilities(run.model, to_model_input(x_test, get_info(run.dataset)))
+        probs = predict_with_progress(run.model, x_test, get_info(run.dataset))
         while len(cache) >= CACHE_SIZE:
             cache.pop(next(iter(cache)))
         cache[key] = summarize_predictions(y_test, probs)
@@ -48,29 +66,31 @@ def show_gallery(title: str, indices, result, x_test, class_names, key: str) -> 
                     key=f"{key}_probs")
 
 
-def read_cell_choice(event, num_classes: int) -> None:
-    """A new click on a matrix cell moves the two select boxes to it (they stay the keyboard way)."""
-    cell = ec.read_selected_cell(event)
+def read_cell_choice(num_classes: int, default: tuple[int, int]) -> tuple[int, int]:
+    """The chosen cell: a click on the matrix moves the two select boxes (the keyboard way) to it.
+
+    Read before the chart is drawn: a chart whose figure changes (the outline of the chosen
+    cell, the rates toggle) starts with an empty selection.
+    """
+    cell = ec.read_selected_cell(st.session_state.get("confusion_matrix"))
     if cell is not None and cell != st.session_state.get("last_clicked_cell"):
-        st.session_state["last_clicked_cell"] = cell
         st.session_state["cell_truth"], st.session_state["cell_pred"] = cell
-    for name in ("cell_truth", "cell_pred"):
-        if st.session_state.get(name, num_classes) >= num_classes:
-            st.session_state.pop(name, None)
+    st.session_state["last_clicked_cell"] = cell
+    for name, value in zip(("cell_truth", "cell_pred"), default):
+        if st.session_state.get(name, num_classes) >= num_classes:  # first visit, or fewer classes
+            st.session_state[name] = value
+    return st.session_state["cell_truth"], st.session_state["cell_pred"]
 
 
 def show_confusion(result, x_test, class_names) -> None:
     n = result.num_classes
-    normalize = st.toggle("Show rates (each row adds up to 100%)", key="normalize")
-    event = st.plotly_chart(ec.plot_confusion_matrix(result.cm, class_names, normalize),
-                            on_select="rerun", selection_mode="points", key="confusion_matrix")
-    st.caption("The diagonal (correct answers) is grey, so the mistakes stand out. "
-               "Click a cell to see its images.")
-    read_cell_choice(event, n)
     worst = most_confused_pairs(result.cm, 1)
-    default_truth, default_pred = (worst[0][0], worst[0][1]) if worst else (0, 0)
-    st.session_state.setdefault("cell_truth", default_truth)
-    st.session_state.setdefault("cell_pred", default_pred)
+    chosen = read_cell_choice(n, (worst[0][0], worst[0][1]) if worst else (0, 0))
+    normalize = st.toggle("Show rates (each row adds up to 100%)", key="normalize")
+    st.plotly_chart(ec.plot_confusion_matrix(result.cm, class_names, normalize, selected=chosen),
+                    on_select="rerun", selection_mode="points", key="confusion_matrix")
+    st.caption("The diagonal (correct answers) is grey, so the mistakes stand out. "
+               "Click a cell to see its images, or choose it here:")
     c1, c2 = st.columns(2)
     truth = c1.selectbox("Truth", range(n), format_func=class_names.__getitem__, key="cell_truth")
     pred = c2.selectbox("Predicted", range(n), format_func=class_names.__getitem__, key="cell_pred")

@@ -11,7 +11,6 @@ from core.evaluation import (
     most_confused_pairs,
     paginate,
     predict_probabilities,
-    prepare_images,
     rank_correct,
     rank_mistakes,
     select_cell,
@@ -165,15 +164,6 @@ def test_most_confused_pairs_largest_first_without_zeros():
     assert all(isinstance(v, int) for pair in most_confused_pairs(cm) for v in pair)
 
 
-def test_prepare_images_scales_uint8_and_adds_channel():
-    x = np.full((2, 8, 8), 255, dtype=np.uint8)
-    out = prepare_images(x)
-    assert out.shape == (2, 8, 8, 1) and out.dtype == np.float32
-    assert out.max() == 1.0
-    floats = np.random.default_rng(0).random((2, 8, 8, 1)).astype(np.float32)
-    np.testing.assert_array_equal(prepare_images(floats), floats)
-
-
 def test_predict_probabilities_matches_model_over_batches():
     keras = pytest.importorskip("keras")
     keras.utils.set_random_seed(0)
@@ -184,11 +174,11 @@ def test_predict_probabilities_matches_model_over_batches():
             keras.layers.Dense(10, activation="softmax"),
         ]
     )
-    x = np.random.default_rng(0).integers(0, 256, size=(37, 8, 8), dtype=np.uint8)
+    x = np.random.default_rng(0).random((37, 8, 8, 1), dtype=np.float32)  # model-ready
     seen = []
     probs = predict_probabilities(model, x, batch_size=16, progress=seen.append)  # last partial
     assert seen == [16 / 37, 32 / 37, 1.0]
-    expected = np.asarray(model(x[..., None].astype(np.float32) / 255.0))
+    expected = np.asarray(model(x))
     assert probs.shape == (37, 10) and probs.dtype == np.float32
     np.testing.assert_allclose(probs, expected, rtol=1e-5, atol=1e-6)
     assert predict_probabilities(model, x[:0]).shape == (0, 10)
