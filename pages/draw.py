@@ -26,7 +26,7 @@ st.title("Draw")
 run = pick_model("draw")
 info = get_info(run.dataset)
 try:
-    check_model_fits(run.model, info.image_shape, info.num_classes)
+    check_model_fits(run.model, info.image_shape, info.num_classes, dataset_name=info.name)
 except ModelFileError as error:
     st.error(str(error))
     st.stop()

@@ -5,14 +5,15 @@ import pandas as pd
 import streamlit as st
 
 from core import evaluation_charts as ec
-from core.datasets import DatasetUnavailable, get_info, is_downloaded, load_test_set, to_model_input
+from core.datasets import DatasetUnavailable, get_info, load_test_set, to_model_input
 from core.evaluation import (compute_class_metrics, most_confused_pairs, paginate, predict_probabilities,
                              rank_correct, rank_mistakes, select_cell, summarize_predictions)
 from core.model_io import ModelFileError, check_model_fits
-from ui.layout import start_page
+from ui.layout import load_with_spinner, start_page
 from ui.model_picker import pick_model
 
 PER_PAGE = 24
+THUMBNAIL = 100  # px: wide enough for a two-line caption
 CACHE = "evaluation_cache"  # {(model id, dataset): EvaluationResult}, this session's only
 CACHE_SIZE = 4
 
@@ -47,8 +48,9 @@ def evaluate_once(run, x_test, y_test):
     return cache[key]
 
 
-def show_gallery(title: str, indices, result, x_test, class_names, key: str) -> None:
+def show_gallery(title: str, indices, result, x_test, info, key: str) -> None:
     """One page of images in a single grid, captioned 'Predicted P (97%) · Truth T'."""
+    class_names = info.class_names
     st.markdown(f"**{title}** — {len(indices):,} images")
     if len(indices) == 0:
         st.caption("None.")
@@ -59,11 +61,15 @@ def show_gallery(title: str, indices, result, x_test, class_names, key: str) -> 
     captions = [ec.caption_prediction(class_names[result.y_pred[i]], float(result.confidence[i]),
                                       class_names[result.y_true[i]]) for i in shown]
     images = to_model_input(x_test[shown], info)[..., 0]  # (n, H, W) floats in 0..1, any dataset
-    st.image(ec.to_thumbnails(images), caption=captions, width=84)
+    thumbnails = ec.to_thumbnails(images, size=THUMBNAIL)
+    st.image(thumbnails, caption=captions, width=THUMBNAIL)
     labels = {int(i): f"#{i}: {c}" for i, c in zip(shown, captions)}
     picked = st.selectbox("Look closer at", list(labels), format_func=labels.get, key=f"{key}_pick")
-    st.plotly_chart(ec.plot_probabilities(result.probs[picked], class_names, int(result.y_pred[picked])),
-                    key=f"{key}_probs")
+    image_column, bars_column = st.columns([1, 3], vertical_alignment="center")
+    image_column.image(ec.to_thumbnails(to_model_input(x_test[[picked]], info)[..., 0], size=168)[0],
+                       caption=f"Test image #{picked}")
+    bars_column.plotly_chart(ec.plot_probabilities(result.probs[picked], class_names, int(result.y_pred[picked])),
+                             key=f"{key}_probs")
 
 
 def read_cell_choice(num_classes: int, default: tuple[int, int]) -> tuple[int, int]:
@@ -82,8 +88,8 @@ def read_cell_choice(num_classes: int, default: tuple[int, int]) -> tuple[int, i
     return st.session_state["cell_truth"], st.session_state["cell_pred"]
 
 
-def show_confusion(result, x_test, class_names) -> None:
-    n = result.num_classes
+def show_confusion(result, x_test, info) -> None:
+    n, class_names = result.num_classes, info.class_names
     worst = most_confused_pairs(result.cm, 1)
     chosen = read_cell_choice(n, (worst[0][0], worst[0][1]) if worst else (0, 0))
     normalize = st.toggle("Show rates (each row adds up to 100%)", key="normalize")
@@ -95,7 +101,7 @@ def show_confusion(result, x_test, class_names) -> None:
     truth = c1.selectbox("Truth", range(n), format_func=class_names.__getitem__, key="cell_truth")
     pred = c2.selectbox("Predicted", range(n), format_func=class_names.__getitem__, key="cell_pred")
     show_gallery(f"Truth {class_names[truth]}, predicted {class_names[pred]}",
-                 select_cell(result, truth, pred), result, x_test, class_names, key="cell")
+                 select_cell(result, truth, pred), result, x_test, info, key="cell")
 
 
 def show_per_class(result, class_names) -> None:
@@ -117,12 +123,8 @@ st.title("Evaluate")
 run = pick_model("evaluate")
 info = get_info(run.dataset)
 try:
-    if is_downloaded(run.dataset):
-        x_test, y_test = load_test_set(run.dataset)
-    else:
-        with st.spinner(f"Downloading {info.name} ({', '.join(info.files)})…"):
-            x_test, y_test = load_test_set(run.dataset)
-    check_model_fits(run.model, info.image_shape, info.num_classes)
+    x_test, y_test = load_with_spinner(run.dataset, lambda: load_test_set(run.dataset))
+    check_model_fits(run.model, info.image_shape, info.num_classes, dataset_name=info.name)
 except (DatasetUnavailable, ModelFileError) as error:
     st.error(str(error))
     st.stop()
@@ -139,10 +141,10 @@ c3.markdown(f"**{result.n_correct:,}** classified correctly, **{result.n_wrong:,
 matrix_tab, mistakes_tab, correct_tab, class_tab = st.tabs(
     ["Confusion matrix", "All mistakes", "Correct examples", "Per class"])
 with matrix_tab:
-    show_confusion(result, x_test, names)
+    show_confusion(result, x_test, info)
 with mistakes_tab:
-    show_gallery("Misclassified, most confident first", rank_mistakes(result), result, x_test, names, key="mistakes")
+    show_gallery("Misclassified, most confident first", rank_mistakes(result), result, x_test, info, key="mistakes")
 with correct_tab:
-    show_gallery("Correct, most confident first", rank_correct(result), result, x_test, names, key="correct")
+    show_gallery("Correct, most confident first", rank_correct(result), result, x_test, info, key="correct")
 with class_tab:
     show_per_class(result, names)

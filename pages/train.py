@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core import charts
-from core.datasets import DATASETS, DatasetUnavailable, get_info, is_downloaded, load_dataset
+from core.datasets import DATASETS, DatasetUnavailable, get_info, load_dataset
 from core.model_io import write_model_file
 from core.network import build_model, summarize_model
 from core.runs import file_name
@@ -15,7 +15,7 @@ from core.spec import (ACTIVATIONS, MAX_EPOCHS, MAX_HIDDEN_LAYERS, OPTIMIZER_NAM
                        spec_to_dict, validate_spec)
 from core.training import TrainingJob
 from ui import state
-from ui.layout import start_page
+from ui.layout import load_with_spinner, start_page
 
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0)
 BATCH_SIZES = (8, 16, 32, 64, 100, 128, 256, 512, 1024)
@@ -87,11 +87,7 @@ def show_dataset(key: str) -> bool:
     info = get_info(key)
     st.caption(info.description)
     try:
-        if is_downloaded(key):
-            data = load_dataset(key)
-        else:
-            with st.spinner(f"Downloading {info.name} ({', '.join(info.files)})…"):
-                data = load_dataset(key)
+        data = load_with_spinner(key, lambda: load_dataset(key))
     except DatasetUnavailable as error:
         st.error(str(error))
         return False

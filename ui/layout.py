@@ -6,9 +6,15 @@ Pages are files in `pages/` (Streamlit's file-based multipage app), so a link st
 name the pages "Home", "Train", "Evaluate" and "Draw".
 """
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import streamlit as st
 
+from core.datasets import get_info, is_downloaded
 from ui import state
+
+T = TypeVar("T")
 
 PAGES = (
     ("app.py", "Home", ":material/home:"),
@@ -29,3 +35,12 @@ def start_page(title: str) -> None:
         if job is not None and not job.done:
             st.caption("A training is running: see Train.")
         st.divider()
+
+
+def load_with_spinner(dataset: str, load: Callable[[], T]) -> T:
+    """Run `load`; when the dataset's files must be downloaded first, under a spinner naming them."""
+    if is_downloaded(dataset):
+        return load()
+    info = get_info(dataset)
+    with st.spinner(f"Downloading {info.name} ({', '.join(info.files)})… This happens once."):
+        return load()

@@ -56,7 +56,8 @@ def add_upload(upload, page: str) -> None:
             raise ModelFileError(f"This model expects input {tuple(model.input_shape[1:])}; "
                                  f"the datasets here need {shapes}.")
         dataset = candidates[0]
-        check_model_fits(model, get_info(dataset).image_shape, get_info(dataset).num_classes)
+        check_model_fits(model, get_info(dataset).image_shape, get_info(dataset).num_classes,
+                         dataset_name=get_info(dataset).name)
     except ModelFileError as error:
         st.session_state[f"{page}_upload_error"] = f"Could not use {upload.name}: {error}"
         return
