@@ -34,22 +34,25 @@ def build_model(spec: TrainSpec) -> keras.Model:
     keras.utils.set_random_seed(spec.seed)
     l2 = keras.regularizers.L2(net.l2) if net.l2 else None
 
-    inputs = keras.Input(shape=info.input_shape)  # (H, W, 1)
+    # Explicit layer names: Keras' automatic ones come from global state, which is not safe to
+    # rely on while other threads of the server build models; and they read better in the summary.
+    inputs = keras.Input(shape=info.input_shape, name="image")  # (H, W, 1)
     x = inputs
     if net.kind == "cnn":
-        for filters in net.conv_filters:
-            x = layers.Conv2D(filters, net.kernel_size, activation=net.activation, kernel_regularizer=l2)(x)
-            x = layers.MaxPooling2D(pool_size=2)(x)
-    x = layers.Flatten()(x)  # (H * W * channels,)
+        for i, filters in enumerate(net.conv_filters, start=1):
+            x = layers.Conv2D(filters, net.kernel_size, activation=net.activation,
+                              kernel_regularizer=l2, name=f"conv_{i}")(x)
+            x = layers.MaxPooling2D(pool_size=2, name=f"pool_{i}")(x)
+    x = layers.Flatten(name="flatten")(x)  # (H * W * channels,)
     if net.kind == "cnn" and net.dropout:
-        x = layers.Dropout(net.dropout)(x)
-    for units in net.hidden_layers:
-        x = layers.Dense(units, activation=net.activation, kernel_regularizer=l2)(x)
+        x = layers.Dropout(net.dropout, name="dropout_0")(x)
+    for i, units in enumerate(net.hidden_layers, start=1):
+        x = layers.Dense(units, activation=net.activation, kernel_regularizer=l2, name=f"hidden_{i}")(x)
         if net.dropout:
-            x = layers.Dropout(net.dropout)(x)
-    outputs = layers.Dense(info.num_classes, activation="softmax", kernel_regularizer=l2)(x)
+            x = layers.Dropout(net.dropout, name=f"dropout_{i}")(x)
+    outputs = layers.Dense(info.num_classes, activation="softmax", kernel_regularizer=l2, name="output")(x)
 
-    model = keras.Model(inputs, outputs)
+    model = keras.Model(inputs, outputs, name="digitlab")
     model.compile(
         optimizer=make_optimizer(spec),
         loss="sparse_categorical_crossentropy",

@@ -230,16 +230,15 @@ def show_runs() -> None:
                        "val. loss": st.column_config.NumberColumn(format="%.3f")})
     names = {r.run_id: r.name for r in runs}
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    chosen = c1.selectbox("Current model (used by Evaluate and Draw)", list(names),
-                          index=list(names).index(current.run_id) if current else len(names) - 1,
-                          format_func=names.get, key="current_pick")
-    if current is None or chosen != current.run_id:
-        state.set_current(chosen)
-    run = state.find_run(chosen)
+    # The widget shows the session's current model (a run that just finished becomes current).
+    st.session_state["current_pick"] = current.run_id if current else runs[-1].run_id
+    c1.selectbox("Current model (used by Evaluate and Draw)", list(names), format_func=names.get,
+                 key="current_pick", on_change=lambda: state.set_current(st.session_state["current_pick"]))
+    run = state.find_run(st.session_state["current_pick"])
     c2.download_button("Download .keras", data=lambda: write_model_file(run.model, run.metadata()),
                        file_name=file_name(run), mime="application/zip", on_click="ignore")
-    compare = st.multiselect("Compare runs", list(names), default=list(names)[-5:],
-                             format_func=names.get, key="compare_runs")
+    # No key: when a run is added the default (the last five runs) takes it in.
+    compare = st.multiselect("Compare runs", list(names), default=list(names)[-5:], format_func=names.get)
     if compare:
         histories = {names[i]: state.find_run(i).history for i in compare}
         c1, c2 = st.columns(2)

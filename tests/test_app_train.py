@@ -108,3 +108,20 @@ def test_start_twice_runs_one_training():
     at.session_state["training_job"].join(60)
     at.run()
     assert at.session_state["training_job"] is first and len(at.session_state["runs"]) == 1
+
+
+def test_a_new_run_becomes_current_even_after_picking_another(digits_run):
+    from conftest import open_page
+
+    at = open_page("train", [digits_run])
+    assert at.selectbox(key="current_pick").value == digits_run.run_id
+    at.number_input(key="epochs").set_value(2)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    wait_for_job(at)
+    job = at.session_state["training_job"]
+    assert job.state == "finished", job.message
+    newest = at.session_state["runs"][-1]
+    assert newest.run_id == 2 and at.session_state["current_run_id"] == 2
+    assert at.selectbox(key="current_pick").value == 2
+    at.selectbox(key="current_pick").select(digits_run.run_id).run()  # the user picks the old one
+    assert at.session_state["current_run_id"] == digits_run.run_id
