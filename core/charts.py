@@ -41,7 +41,8 @@ def plot_learning_curve(batch_logs: list[dict], epoch_logs: list[dict], steps: i
     points = thin_out([b for b in batch_logs if metric in b])
     if points and steps:
         data.append(dict(
-            type="scatter", mode="lines", name="training (per batch)", opacity=0.45,
+            # Keras' batch logs are running means over the epoch so far (they restart each epoch).
+            type="scatter", mode="lines", name="training (epoch so far)", opacity=0.45,
             x=np.array([b["epoch"] + b["batch"] / steps for b in points]),
             y=np.array([b[metric] for b in points]), line=dict(color=COLORS[0], width=1),
         ))
@@ -62,7 +63,7 @@ def plot_run_comparison(histories: dict[str, dict[str, list[float]]], metric: st
         for key, dash, suffix in ((f"val_{metric}", "solid", "validation"), (metric, "dot", "training")):
             values = history.get(key, [])
             if values:
-                data.append(dict(type="scatter", mode="lines", name=f"{name} ({suffix})",
+                data.append(dict(type="scatter", mode="lines+markers", name=f"{name} ({suffix})",
                                  x=np.arange(1, len(values) + 1), y=np.array(values),
                                  line=dict(color=color, dash=dash)))
     layout = metric_layout(metric, height=420)

@@ -124,7 +124,8 @@ def plot_confusion_matrix(
             colorscale=_ERROR_COLORSCALE,
             colorbar={
                 "title": {"text": "Share of truth" if normalize else "Mistakes"},
-                "tickformat": (".0%" if zmax >= 0.1 else ".1%") if normalize else "",
+                "tickformat": (".0%" if zmax >= 0.1 else ".1%") if normalize else "d",
+                **({} if normalize else {"dtick": max(1, int(np.ceil(zmax / 5)))}),  # whole counts
             },
             text=np.where(on_diagonal, "", cell_text).tolist(),
             texttemplate="%{text}",

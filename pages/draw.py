@@ -13,6 +13,7 @@ from ui.layout import start_page
 from ui.model_picker import pick_model
 
 CANVAS_KEY = "draw_canvas"
+CLEARS = "draw_clears"  # times the user pressed Clear: part of the canvas' key
 
 
 def enlarge(image: np.ndarray, size: int = 168) -> Image.Image:
@@ -36,13 +37,17 @@ if run.dataset == "fashion_mnist":
 
 draw_column, result_column = st.columns([1, 1], gap="large")
 with draw_column:
+    # The canvas' own toolbar shows only on mouse hover: phones need a Clear button they can
+    # see. Clearing gives the canvas a new key, which mounts an empty one.
+    clears = st.session_state.setdefault(CLEARS, 0)
     canvas = st_canvas(
         stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
         width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
-        return_image_data=True, key=CANVAS_KEY,
+        return_image_data=True, key=f"{CANVAS_KEY}_{clears}",
     )
+    st.button("Clear", icon=":material/delete:", on_click=lambda: st.session_state.update({CLEARS: clears + 1}))
     st.caption("Draw one digit, as large as the box allows; the reading updates after every "
-               "stroke. Undo or clear with the toolbar that appears over the box.")
+               "stroke. With a mouse, the toolbar over the box also has undo.")
 
 with result_column:
     rgba = canvas.image_data  # (280, 280, 4) uint8, or None before the first stroke
@@ -55,6 +60,7 @@ with result_column:
         best = int(np.argmax(probs))
         st.metric("Prediction", info.class_names[best], delta=f"{probs[best]:.0%} confident",
                   delta_color="off", delta_arrow="off")
-        st.plotly_chart(plot_probabilities(probs, list(info.class_names), best), key="draw_probs")
+        st.plotly_chart(plot_probabilities(probs, list(info.class_names), best), key="draw_probs",
+                        config={"displayModeBar": False})  # its toolbar would cover the bars on a phone
         st.image(enlarge(image), caption=f"What the model sees ({info.image_shape[0]}x{info.image_shape[1]})")
 st.caption(f"Model: **{run.name}**")

@@ -51,7 +51,7 @@ def evaluate_once(run, x_test, y_test):
 def show_gallery(title: str, indices, result, x_test, info, key: str) -> None:
     """One page of images in a single grid, captioned 'Predicted P (97%) · Truth T'."""
     class_names = info.class_names
-    st.markdown(f"**{title}** — {len(indices):,} images")
+    st.markdown(f"**{title}** — {len(indices):,} image{'' if len(indices) == 1 else 's'}")
     if len(indices) == 0:
         st.caption("None.")
         return

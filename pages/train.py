@@ -191,8 +191,10 @@ def show_progress(job) -> None:
         st.progress(p.fraction, text=label)
     if p.state == "failed":
         st.error(p.message)
-    elif p.state in ("finished", "stopped") and p.message:
-        st.success(p.message) if p.state == "finished" else st.warning(p.message)
+    elif p.state == "finished":
+        st.success(p.message)
+    elif p.state == "stopped":
+        st.warning(p.message)
     if p.batch_logs:
         c1, c2 = st.columns(2)
         for column, metric in ((c1, "loss"), (c2, "accuracy")):
@@ -230,11 +232,16 @@ def show_runs() -> None:
                        "val. loss": st.column_config.NumberColumn(format="%.3f")})
     names = {r.run_id: r.name for r in runs}
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    # The widget shows the session's current model (a run that just finished becomes current).
-    st.session_state["current_pick"] = current.run_id if current else runs[-1].run_id
-    c1.selectbox("Current model (used by Evaluate and Draw)", list(names), format_func=names.get,
-                 key="current_pick", on_change=lambda: state.set_current(st.session_state["current_pick"]))
-    run = state.find_run(st.session_state["current_pick"])
+    # A new widget whenever the runs or the current model change, so that it shows the current
+    # model (a run that just finished becomes current) and a stale browser value cannot win.
+    shown = current.run_id if current else runs[-1].run_id
+    chosen = c1.selectbox("Current model (used by Evaluate and Draw)", list(names),
+                          index=list(names).index(shown), format_func=names.get,
+                          key=f"current_pick_{shown}_{len(runs)}")
+    if chosen != shown:
+        state.set_current(chosen)
+        st.rerun()
+    run = state.find_run(chosen)
     c2.download_button("Download .keras", data=lambda: write_model_file(run.model, run.metadata()),
                        file_name=file_name(run), mime="application/zip", on_click="ignore")
     # No key: when a run is added the default (the last five runs) takes it in.

@@ -16,7 +16,8 @@ def as_data_url(rgba) -> str:
 
 
 def draw(at, rgba):
-    at.session_state["draw_canvas"] = {"drawing": {"raw": {"objects": []}, "data": as_data_url(rgba)}}
+    key = f"draw_canvas_{at.session_state['draw_clears']}"
+    at.session_state[key] = {"drawing": {"raw": {"objects": []}, "data": as_data_url(rgba)}}
     return at.run()
 
 
@@ -58,3 +59,13 @@ def test_a_digits_model_reads_drawings_at_8x8(digits_run):
     assert not at.exception
     assert any(m.label == "Prediction" for m in at.metric)
     assert any("(8x8)" in c for grid in at.image for c in grid.captions)
+
+
+def test_clear_empties_the_canvas():
+    at = open_page("draw")
+    label, strokes = make_drawings()[44]
+    draw(at, render_drawing(strokes))
+    assert at.metric
+    next(b for b in at.button if b.label == "Clear").click().run()
+    assert not at.exception and not at.metric
+    assert any("Draw a digit" in i.value for i in at.info)

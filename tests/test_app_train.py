@@ -114,7 +114,7 @@ def test_a_new_run_becomes_current_even_after_picking_another(digits_run):
     from conftest import open_page
 
     at = open_page("train", [digits_run])
-    assert at.selectbox(key="current_pick").value == digits_run.run_id
+    assert at.selectbox(key="current_pick_1_1").value == digits_run.run_id
     at.number_input(key="epochs").set_value(2)
     next(b for b in at.button if b.label == "Start training").click().run()
     wait_for_job(at)
@@ -122,6 +122,7 @@ def test_a_new_run_becomes_current_even_after_picking_another(digits_run):
     assert job.state == "finished", job.message
     newest = at.session_state["runs"][-1]
     assert newest.run_id == 2 and at.session_state["current_run_id"] == 2
-    assert at.selectbox(key="current_pick").value == 2
-    at.selectbox(key="current_pick").select(digits_run.run_id).run()  # the user picks the old one
+    assert at.selectbox(key="current_pick_2_2").value == 2
+    at.selectbox(key="current_pick_2_2").select(digits_run.run_id).run()  # the user picks the old one
     assert at.session_state["current_run_id"] == digits_run.run_id
+    assert at.selectbox(key="current_pick_1_2").value == digits_run.run_id

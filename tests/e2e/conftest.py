@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.e2e.helpers import assert_no_exception, save_screenshot, wait_for_idle  # noqa: E402,F401
 from tests.e2e.server import browser_problem, launch_browser, start_server  # noqa: E402
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True,
@@ -65,24 +66,35 @@ def fresh_app_url(browser_available):
     yield from _serve()
 
 
-def _new_page(browser, options: dict):
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Remember each phase's report on the test item, so a page fixture can see a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+def _page(browser, request, options: dict):
     context = browser.new_context(**options)
     context.set_default_timeout(60_000)
     page = context.new_page()
-    return context, page
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        try:  # what the page looked like when the test failed
+            save_screenshot(page, f"FAILED-{request.node.name}")
+        except Exception:  # noqa: BLE001 -- a broken page must not hide the real failure
+            pass
+    context.close()
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     """A page in a new browser context (a new Streamlit session), 1400x1000."""
-    context, page = _new_page(browser, DESKTOP)
-    yield page
-    context.close()
+    yield from _page(browser, request, DESKTOP)
 
 
 @pytest.fixture
-def phone_page(browser):
+def phone_page(browser, request):
     """A phone-sized touch page (390x844, mobile, touch), in a new browser context."""
-    context, page = _new_page(browser, PHONE)
-    yield page
-    context.close()
+    yield from _page(browser, request, PHONE)

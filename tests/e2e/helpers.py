@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # playwright is imported by the caller; the conftest skips wh
 SCREENSHOT_DIR = ROOT / "artifacts" / "screenshots"
 APP = '[data-testid="stApp"]'
 EXCEPTION = '[data-testid="stException"]'
+STRAY_HELP = '[data-testid="stHelp"]'
 CANVAS = "canvas.upper-canvas"  # the canvas Fabric.js draws on (inside the component's shadow root)
 CANVAS_SIZE = 280  # the Draw page's canvas, in canvas pixels
 PAGE_TIMEOUT = 120.0  # a page's first run (TensorFlow import, model load) on a busy machine
@@ -32,18 +33,47 @@ class AppError(AssertionError):
 
 
 def assert_no_exception(page: Page) -> None:
-    """Fail with the text of the first Streamlit exception box, if the page shows any."""
+    """Fail when the page shows a Streamlit exception box, or a stray st.help box.
+
+    The app never calls st.help: a help box means a bare expression statement in a page was
+    written out by Streamlit's "magic" (e.g. `st.success(a) if ok else st.warning(b)`).
+    """
     boxes = page.locator(EXCEPTION)
     if boxes.count():
         text = boxes.first.inner_text(timeout=5000)
         raise AppError(f"Streamlit exception on {page.url}:\n{text[:3000]}")
+    stray = page.locator(STRAY_HELP)
+    if stray.count():
+        text = stray.first.inner_text(timeout=5000)
+        raise AppError(f"stray st.help output (Streamlit magic) on {page.url}:\n{text[:500]}")
 
 
 def save_screenshot(page: Page, name: str, full_page: bool = True) -> Path:
-    """A full-page PNG at artifacts/screenshots/NAME.png; returns its path."""
+    """A PNG of the whole page at artifacts/screenshots/NAME.png; returns its path.
+
+    Streamlit scrolls inside its main container, not the document, so Playwright's own
+    full_page shot would stop at the window's bottom edge: the window is made as tall as the
+    content for the shot, then restored.
+    """
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOT_DIR / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+    viewport = page.viewport_size
+    extra = page.evaluate("""() => {
+        let extra = 0;
+        for (const el of document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')) {
+            extra = Math.max(extra, el.scrollHeight - el.clientHeight);
+        }
+        return extra;
+    }""") if full_page and viewport else 0
+    if extra > 0:
+        page.set_viewport_size({"width": viewport["width"], "height": min(viewport["height"] + extra, 12000)})
+        page.wait_for_timeout(500)  # charts and tables re-measure themselves
+    try:
+        page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+    finally:
+        if extra > 0:
+            page.set_viewport_size(viewport)
+            page.wait_for_timeout(200)
     return path
 
 
@@ -82,8 +112,11 @@ def wait_for_idle(page: Page, timeout: float = PAGE_TIMEOUT, quiet: float = 0.4)
         page.wait_for_timeout(100)
 
 
-def wait_until(page: Page, predicate, timeout: float, what: str, interval: float = 0.2):
-    """Poll predicate() (checking for exception boxes) until it returns something truthy."""
+def wait_until(page: Page, predicate, timeout: float, what, interval: float = 0.2):
+    """Poll predicate() (checking for exception boxes) until it returns something truthy.
+
+    `what` names the wait in the timeout message: a string, or a callable giving one then.
+    """
     deadline = time.monotonic() + timeout
     while True:
         assert_no_exception(page)
@@ -91,7 +124,8 @@ def wait_until(page: Page, predicate, timeout: float, what: str, interval: float
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AppError(f"timed out after {timeout:.0f} s waiting for {what} on {page.url}")
+            raise AppError(f"timed out after {timeout:.0f} s waiting for {what() if callable(what) else what} "
+                           f"on {page.url}")
         page.wait_for_timeout(int(interval * 1000))
 
 
@@ -134,6 +168,36 @@ def combobox(page: Page, label: str):
     return page.locator(f'input[role="combobox"][aria-label="{label}"]')
 
 
+def open_listbox(page: Page, label: str):
+    """Open st.selectbox(label)'s list of options (retrying: a rerun may redraw it); the options."""
+    box = combobox(page, label).first
+    box.scroll_into_view_if_needed()
+    options = page.get_by_role("listbox").first.get_by_role("option")
+    for attempt in range(4):
+        if attempt % 2 == 0:
+            box.click()
+        else:  # the chevron beside the text field
+            box.locator("xpath=..").get_by_role("button", name="Open").click()
+        try:
+            options.first.wait_for(state="attached", timeout=3_000)
+            return options
+        except Exception:  # noqa: BLE001 -- Playwright's TimeoutError: try again
+            page.keyboard.press("Escape")
+            wait_for_idle(page, timeout=30)
+    raise AppError(f"the {label!r} select box does not open")
+
+
+def choose_option(page: Page, label: str, starts_with: str) -> str:
+    """Pick the first option of st.selectbox(label) that starts with `starts_with`; returns it."""
+    options = open_listbox(page, label)
+    option = options.filter(has_text=re.compile("^" + re.escape(starts_with))).first
+    text = (option.text_content() or "").strip()
+    option.click()
+    page.get_by_role("listbox").first.wait_for(state="detached", timeout=10_000)
+    combobox(page, label).first.blur()
+    return text
+
+
 def selectbox_value(page: Page, label: str) -> str | None:
     """The option st.selectbox(label) shows, or None when there is no such select box."""
     box = combobox(page, label)
@@ -141,15 +205,13 @@ def selectbox_value(page: Page, label: str) -> str | None:
 
 
 def selectbox_options(page: Page, label: str) -> list[str]:
-    """All options of st.selectbox(label): opens its list, reads it, closes it."""
-    box = combobox(page, label).first
-    box.locator("xpath=..").get_by_role("button", name="Open").click()
-    listbox = page.get_by_role("listbox")
-    listbox.first.wait_for(timeout=10_000)
-    options = [t.strip() for t in listbox.first.get_by_role("option").all_inner_texts()]
+    """All options of st.selectbox(label): opens its list, reads it, closes it (Escape, then away)."""
+    options = open_listbox(page, label)
+    texts = [(t or "").strip() for t in options.all_text_contents()]
     page.keyboard.press("Escape")
-    listbox.first.wait_for(state="hidden", timeout=10_000)
-    return options
+    page.get_by_role("listbox").first.wait_for(state="detached", timeout=10_000)
+    combobox(page, label).first.blur()  # as a person would, by clicking elsewhere
+    return texts
 
 
 # --- The Draw page's canvas -------------------------------------------------------------------

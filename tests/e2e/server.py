@@ -43,11 +43,16 @@ def browser_problem(try_install: bool = True) -> str | None:
     if not os.path.exists(CHROMIUM) and try_install and hasattr(os, "geteuid") \
             and os.geteuid() == 0 and shutil.which("apt-get"):
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        try:
-            subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env, timeout=300,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
+        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]
+        # A fresh container may have no package lists yet: update once if the first try fails.
+        for command in (install, ["apt-get", "update", "-qq"], install):
+            if os.path.exists(CHROMIUM):
+                break
+            try:
+                subprocess.run(command, env=env, timeout=300, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, check=False)
+            except (OSError, subprocess.TimeoutExpired):
+                break
     if not os.path.exists(CHROMIUM):
         return f"Chromium not found at {CHROMIUM} (install Debian's chromium package)"
     try:

@@ -1,0 +1,96 @@
+"""The 100 test drawings, drawn with the mouse in a real browser, read back from the Draw page.
+
+Run from the repo root: python bench/browser_drawings.py [--seed 0] [--limit N]
+
+Starts `streamlit run app.py` on a free port (as the browser tests do), opens /draw in Debian's
+Chromium (headless; never `playwright install`), and for each drawing of
+tests/drawings.make_drawings(): draws its strokes one by one (each stroke is followed by the app's
+rerun, as for a person), reads the "Prediction" metric, and clears the canvas with its toolbar's
+"Reset canvas & history" button. Prints one line per drawing, then
+
+    browser drawings: X/100 read correctly
+    median seconds per drawing round trip: S (draw all strokes, read the reading; clearing excluded)
+
+The model is the page's default (the bundled MNIST CNN, in a fresh session).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.drawings import make_drawings  # noqa: E402
+from tests.e2e.helpers import (AppError, clear_canvas, draw_digit, metric_value, open_page,  # noqa: E402
+                               save_screenshot)
+from tests.e2e.server import browser_problem, launch_browser, start_server  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="draw the test digits in Chromium and read the app's answers")
+    parser.add_argument("--seed", type=int, default=0, help="make_drawings seed (default 0)")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N drawings")
+    args = parser.parse_args()
+
+    problem = browser_problem(try_install=True)
+    if problem:
+        print(f"cannot run: {problem}", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    drawings = make_drawings(seed=args.seed)[: args.limit]
+    started = time.monotonic()
+    server = start_server()
+    print(f"server: {server.url} (started in {time.monotonic() - started:.1f} s)")
+    results: list[tuple[int, str | None, float]] = []
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_browser(playwright)
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.set_default_timeout(60_000)
+            page = context.new_page()
+            t0 = time.monotonic()
+            open_page(page, f"{server.url}/draw", "Draw a digit in the black box")
+            print(f"Draw page ready in {time.monotonic() - t0:.1f} s")
+            for number, (label, strokes) in enumerate(drawings, 1):
+                t0 = time.monotonic()
+                try:
+                    read = draw_digit(page, strokes)
+                except AppError as error:  # one bad round trip must not end the benchmark
+                    read = None
+                    print(f"  drawing {number}: {error}")
+                    save_screenshot(page, f"bench-failed-{number}")
+                seconds = time.monotonic() - t0
+                results.append((label, read, seconds))
+                verdict = "ok" if read == str(label) else "WRONG"
+                print(f"{number:3d}  drew {label}  read {read if read is not None else '-'}  "
+                      f"{len(strokes)} stroke(s)  {seconds:5.2f} s  {verdict}", flush=True)
+                try:
+                    clear_canvas(page)
+                except AppError as error:
+                    print(f"  clearing failed ({error}); reloading the page")
+                    open_page(page, f"{server.url}/draw", "Draw a digit in the black box")
+                if metric_value(page, "Prediction") is not None:
+                    raise SystemExit("the canvas did not clear")
+            browser.close()
+    finally:
+        server.stop()
+
+    correct = sum(read == str(label) for label, read, _ in results)
+    wrong = Counter((label, read) for label, read, _ in results if read != str(label))
+    if wrong:
+        print("misread (drawn -> read: times): "
+              + ", ".join(f"{label} -> {read}: {n}" for (label, read), n in sorted(wrong.items(), key=str)))
+    print(f"browser drawings: {correct}/{len(results)} read correctly")
+    print(f"median seconds per drawing round trip: {statistics.median(s for _, _, s in results):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
