@@ -39,6 +39,13 @@ def set_text(page, label: str, value: str) -> None:
     helpers.wait_for_idle(page)
 
 
+def go_to(page, title: str, ready_text: str) -> None:
+    """Click the sidebar link to a page and wait until it shows `ready_text`."""
+    helpers.nav_link(page, title).click()
+    page.get_by_text(ready_text).first.wait_for(timeout=300_000)
+    helpers.wait_for_idle(page)
+
+
 def timed(responses: list, what: str, action) -> None:
     """Run `action` and record how long the server took to answer it."""
     start = time.monotonic()
@@ -75,13 +82,14 @@ def run_session(url: str, index: int, epochs: int, results: dict) -> None:
             table = page.locator('[data-testid="stDataFrame"]').last.inner_text()
             names = [line for line in table.splitlines() if line.startswith("Run ")]
             result["cross_talk"] += [n for n in names if own not in n]
-            timed(r, "open Evaluate", lambda: helpers.open_page(page, f"{url}/evaluate", ready_text="Test accuracy"))
+            # Through the app's own links: a reload (page.goto) would start a new, empty session.
+            timed(r, "open Evaluate", lambda: go_to(page, "Evaluate", "Test accuracy"))
             model = helpers.selectbox_value(page, "Model") or ""
             if own not in model:
                 result["cross_talk"].append(f"Evaluate shows {model!r}")
             options = helpers.selectbox_options(page, "Model")
             result["cross_talk"] += [o for o in options if o.startswith("Run ") and own not in o]
-            timed(r, "open Draw", lambda: helpers.open_page(page, f"{url}/draw", ready_text="Draw a digit"))
+            timed(r, "open Draw", lambda: go_to(page, "Draw", "Draw a digit"))
             result["completed"] = True
             browser.close()
     except Exception as error:  # reported, not raised: the other sessions go on
