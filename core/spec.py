@@ -224,7 +224,7 @@ PRESETS: dict[str, TrainSpec] = {
     "MNIST · softmax regression · SGD": TrainSpec(
         dataset="mnist",
         network=NetworkSpec(hidden_layers=()),
-        optimizer="sgd", learning_rate=0.5, batch_size=100, epochs=5,
+        optimizer="sgd", learning_rate=0.1, batch_size=100, epochs=10,
     ),
     "MNIST · 512-512 ReLU, dropout 0.2 · Adam": TrainSpec(
         dataset="mnist",
