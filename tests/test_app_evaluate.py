@@ -100,6 +100,7 @@ def hostile_files(tmp_path) -> dict[str, bytes]:
         "junk-zip.keras": zip_bytes({"readme.txt": b"hello", "data.bin": b"\x00" * 100}),
         "lambda.keras": save_to_bytes(build_lambda_model(), tmp_path, "lambda.keras"),
         "wrong-shape.keras": save_to_bytes(build_tiny_model(16, 16), tmp_path, "wrong.keras"),
+        "logits.keras": save_to_bytes(build_tiny_model(activation=None), tmp_path, "logits.keras"),
         "huge.keras": b"PK\x03\x04" + b"\x00" * (21 * 1024 * 1024),
     }
 

@@ -10,7 +10,8 @@ import streamlit as st
 
 from core.datasets import DATASETS, get_info
 from core.default_model import DEFAULT_MODEL_INFO, load_default_model
-from core.model_io import ModelFileError, check_model_fits, load_model_file, read_model_metadata
+from core.model_io import (ModelFileError, check_model_fits, check_outputs_are_probabilities, load_model_file,
+                           read_model_metadata)
 from core.runs import Run
 from ui import state
 
@@ -56,8 +57,9 @@ def add_upload(upload, page: str) -> None:
             raise ModelFileError(f"This model expects input {tuple(model.input_shape[1:])}; "
                                  f"the datasets here need {shapes}.")
         dataset = candidates[0]
-        check_model_fits(model, get_info(dataset).image_shape, get_info(dataset).num_classes,
-                         dataset_name=get_info(dataset).name)
+        info = get_info(dataset)
+        check_model_fits(model, info.image_shape, info.num_classes, dataset_name=info.name)
+        check_outputs_are_probabilities(model, info.image_shape)  # logits would fake confidences
     except ModelFileError as error:
         st.session_state[f"{page}_upload_error"] = f"Could not use {upload.name}: {error}"
         return
