@@ -1,6 +1,6 @@
 """The 100 test drawings, drawn with the mouse in a real browser, read back from the Draw page.
 
-Run from the repo root: python bench/browser_drawings.py [--seed 0] [--limit N]
+Run from the repo root: python -m bench.browser_drawings [--seed 0] [--limit N]
 
 Starts `streamlit run app.py` on a free port (as the browser tests do), opens /draw in Debian's
 Chromium (headless; never `playwright install`), and for each drawing of
@@ -24,12 +24,10 @@ from collections import Counter
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
 
-from tests.drawings import make_drawings  # noqa: E402
-from tests.e2e.helpers import (AppError, clear_canvas, draw_digit, metric_value, open_page,  # noqa: E402
-                               save_screenshot)
-from tests.e2e.server import browser_problem, launch_browser, start_server  # noqa: E402
+from tests.drawings import make_drawings
+from tests.e2e.helpers import AppError, clear_canvas, draw_digit, metric_value, open_page, save_screenshot
+from tests.e2e.server import browser_problem, launch_browser, start_server
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """Several people using one server at once: isolation, the training queue, memory, response.
 
-    python bench/concurrency.py [--sessions 4] [--epochs 10]
+    python -m bench.concurrency [--sessions 4] [--epochs 10]
 
 Starts the app (DIGITLAB_MAX_TRAININGS as set, default 2) and drives N browser sessions at once,
 each in its own Chromium context and thread. Session i trains the Digits preset with 15 + i hidden
@@ -18,11 +18,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from bench.memory import read_memory  # noqa: E402
-from tests.e2e import helpers  # noqa: E402
-from tests.e2e.server import browser_problem, launch_browser, start_server  # noqa: E402
+from bench.memory import read_memory
+from tests.e2e import helpers
+from tests.e2e.server import browser_problem, launch_browser, start_server
 
 
 def set_number(page, label: str, value: int) -> None:

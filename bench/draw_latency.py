@@ -1,6 +1,6 @@
 """Latency from a canvas image (280x280x4 uint8) to class probabilities.
 
-Run from the repo root: python bench/draw_latency.py [--n 200]
+Run from the repo root: python -m bench.draw_latency [--n 200]
 Prints the median milliseconds of preprocess_drawing alone and of preprocess plus
 predict_drawing with the bundled default model. Goal: <= 20 ms end to end.
 """
@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from core.default_model import load_default_model  # noqa: E402
-from core.drawing import predict_drawing, preprocess_drawing  # noqa: E402
-from tests.drawings import make_drawings, render_drawing  # noqa: E402
+from core.default_model import load_default_model
+from core.drawing import predict_drawing, preprocess_drawing
+from tests.drawings import make_drawings, render_drawing
 
 
 def median_ms(samples: list[float]) -> float:

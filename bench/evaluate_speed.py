@@ -1,6 +1,6 @@
 """Time the Evaluate page's work: the first view of a model and a click on a matrix cell.
 
-Run from the repo root:  python bench/evaluate_speed.py
+Run from the repo root:  python -m bench.evaluate_speed
 Goals: first view <= 2 s, click <= 0.3 s.
 
 First view = predict 10,000 test images + summary (confusion matrix, accuracy, loss)
@@ -15,31 +15,25 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from core.datasets import get_info, to_model_input  # noqa: E402
-from core.evaluation import (  # noqa: E402
+from core.datasets import get_info, to_model_input
+from core.evaluation import (
     compute_class_metrics,
     paginate,
     predict_probabilities,
     select_cell,
     summarize_predictions,
 )
-from core.evaluation_charts import (  # noqa: E402
-    caption_prediction,
-    plot_class_metrics,
-    plot_confusion_matrix,
-    to_thumbnails,
-)
+from core.figures.confusion import plot_class_metrics, plot_confusion_matrix
+from core.figures.images import caption_prediction, to_thumbnails
 
 MNIST_FILE = REPO_ROOT.parent / "shared" / "data" / "mnist" / "mnist-22k.npz"
 DEFAULT_MODEL = REPO_ROOT / "models" / "default_mnist_cnn.keras"

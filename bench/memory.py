@@ -1,6 +1,6 @@
 """The server's resident memory along a visitor's path, and the cold start.
 
-    python bench/memory.py [--epochs 2]
+    python -m bench.memory [--epochs 2]
 
 Starts `streamlit run app.py` (as the browser tests do), drives it with Chromium, and prints the
 server's resident memory (VmRSS, and the peak VmHWM) after start, after the home page, after the
@@ -16,10 +16,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from tests.e2e import helpers  # noqa: E402
-from tests.e2e.server import browser_problem, launch_browser, start_server  # noqa: E402
+from tests.e2e import helpers
+from tests.e2e.server import browser_problem, launch_browser, start_server
 
 
 def read_memory(pid: int) -> tuple[float, float]:

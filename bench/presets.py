@@ -1,6 +1,6 @@
 """Train each classic recipe (the Train page's presets) and print its test accuracy.
 
-    python bench/presets.py [--only NAME_PART]
+    python -m bench.presets [--only NAME_PART]
 
 Uses the app's own TrainingJob. MNIST presets need ../shared/data/mnist/mnist-22k.npz (the first
 22,699 training images only, so expect a few tenths of a point below the published full-data
@@ -10,20 +10,18 @@ ReLU MLP 98.1%, small CNN 99.2%.
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-22k.npz"
 
-from core.datasets import get_info, load_test_set, to_model_input  # noqa: E402
-from core.evaluation import predict_probabilities, summarize_predictions  # noqa: E402
-from core.spec import PRESETS  # noqa: E402
-from core.training import TrainingJob, TrainingSlots  # noqa: E402
+from core.datasets import get_info, load_test_set, to_model_input
+from core.evaluation import predict_probabilities, summarize_predictions
+from core.spec import PRESETS
+from core.training import TrainingJob, TrainingSlots
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ Trains the same spec (same data, seed and epochs) with plain Keras and with the 
 TrainingJob while a poller does what the Train page does twice a second: take a snapshot and
 build both learning-curve figures as JSON. Runs alternate to share the machine's noise.
 
-    python bench/train_overhead.py [--dataset mnist|digits] [--epochs 3] [--repeats 3]
+    python -m bench.train_overhead [--dataset mnist|digits] [--epochs 3] [--repeats 3]
 
 Uses real MNIST from ../shared/data/mnist/mnist-22k.npz when present (the 512-512 preset),
 else the shipped Digits set. Prints `overhead ratio: X.XX` last (job time / plain time).
@@ -14,21 +14,19 @@ import argparse
 import os
 import statistics
 import sys
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-22k.npz"
 
-from core import charts  # noqa: E402
-from core.datasets import load_dataset, to_model_input  # noqa: E402
-from core.network import build_model  # noqa: E402
-from core.spec import PRESETS  # noqa: E402
-from core.training import TrainingJob, TrainingSlots  # noqa: E402
+from core.datasets import load_dataset, to_model_input
+from core.figures import curves
+from core.network import build_model
+from core.spec import PRESETS
+from core.training import TrainingJob, TrainingSlots
 
 POLL_SECONDS = 0.5  # the Train page's rate
 
@@ -53,7 +51,7 @@ def train_with_job(spec) -> tuple[float, int]:
         time.sleep(POLL_SECONDS)
         p = job.snapshot()
         for metric in ("loss", "accuracy"):
-            charts.plot_learning_curve(p.batch_logs, p.epoch_logs, p.steps, metric).to_json()
+            curves.plot_learning_curve(p.batch_logs, p.epoch_logs, p.steps, metric).to_json()
         redraws += 1
     job.join()
     assert job.state == "finished", job.message

@@ -13,13 +13,14 @@ import functools
 import gzip
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 DATA_DIR_ENV = "DIGITLAB_DATA_DIR"
-DIGITS_PATH = Path(__file__).resolve().parent.parent / "data" / "digits.npz"
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data"  # datasets small enough to ship
 FASHION_FILES = (
     "train-labels-idx1-ubyte.gz",
     "train-images-idx3-ubyte.gz",
@@ -31,6 +32,9 @@ FASHION_CLASSES = (
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
+
+
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # x_train, y_train, x_test, y_test
 
 
 class DatasetUnavailable(RuntimeError):
@@ -46,9 +50,12 @@ class DatasetInfo:
     image_shape: tuple[int, int]
     class_names: tuple[str, ...]
     value_max: int  # pixel values run 0..value_max in the raw uint8 images
-    files: tuple[str, ...]  # the files a local copy in DIGITLAB_DATA_DIR needs
+    files: tuple[str, ...]  # the files it is read from (shipped, in DIGITLAB_DATA_DIR, or Keras' cache)
+    read_files: Callable[[Path], Arrays]  # a folder holding `files` -> (x_train, y_train, x_test, y_test)
     train_size: int  # training images of the full set, before the validation split
     description: str
+    keras_loader: str | None = None  # the keras.datasets module that downloads it; None: ships with the app
+    cache_subdir: str = ""  # its folder under Keras' cache ($KERAS_HOME/datasets)
 
     @property
     def num_classes(self) -> int:
@@ -59,39 +66,15 @@ class DatasetInfo:
         """The shape every model of this app takes: (H, W, 1) floats in 0..1."""
         return (*self.image_shape, 1)
 
+    @property
+    def is_digits(self) -> bool:
+        """True when its classes are the digits 0-9 (a drawing can be read as one)."""
+        return self.class_names == DIGIT_CLASSES
 
-DATASETS: dict[str, DatasetInfo] = {
-    "digits": DatasetInfo(
-        key="digits",
-        name="Digits (8x8)",
-        image_shape=(8, 8),
-        class_names=DIGIT_CLASSES,
-        value_max=16,
-        files=(),
-        train_size=1438,
-        description="1,797 small 8x8 handwritten digits (UCI optical digits); ships with the app.",
-    ),
-    "mnist": DatasetInfo(
-        key="mnist",
-        name="MNIST",
-        image_shape=(28, 28),
-        class_names=DIGIT_CLASSES,
-        value_max=255,
-        files=("mnist.npz",),
-        train_size=60_000,
-        description="70,000 28x28 handwritten digits; downloaded once (11 MB).",
-    ),
-    "fashion_mnist": DatasetInfo(
-        key="fashion_mnist",
-        name="Fashion-MNIST",
-        image_shape=(28, 28),
-        class_names=FASHION_CLASSES,
-        value_max=255,
-        files=FASHION_FILES,
-        train_size=60_000,
-        description="70,000 28x28 photos of clothing in 10 classes; downloaded once (30 MB).",
-    ),
-}
+    @property
+    def ships(self) -> bool:
+        return self.keras_loader is None
+
 
 
 @dataclass(frozen=True)
@@ -117,6 +100,11 @@ def get_info(key: str) -> DatasetInfo:
     return DATASETS[key]
 
 
+def datasets_of_shape(image_shape: tuple[int, int]) -> list[str]:
+    """The keys of the datasets whose images have this (H, W)."""
+    return [key for key, info in DATASETS.items() if info.image_shape == tuple(image_shape)]
+
+
 def to_model_input(images: np.ndarray, info: DatasetInfo) -> np.ndarray:
     """Scale raw images for a model."""
     # (N, H, W) uint8 in 0..value_max -> (N, H, W, 1) float32 in 0..1
@@ -138,17 +126,22 @@ def keras_cache_dir() -> Path:
 def is_downloaded(key: str) -> bool:
     """True when loading `key` needs no download (shipped, local copy, or already cached)."""
     info = get_info(key)
-    if not info.files or local_data_dir() is not None:
+    if info.ships or local_data_dir() is not None:
         return True
     return all((keras_cache_folder(key) / name).is_file() for name in info.files)
 
 
 def keras_cache_folder(key: str) -> Path:
     """The folder in Keras' cache that holds dataset `key`'s files."""
-    return keras_cache_dir() / ("fashion-mnist" if key == "fashion_mnist" else "")
+    return keras_cache_dir() / get_info(key).cache_subdir
 
 
-def read_npz_arrays(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def read_mnist_folder(folder: Path) -> Arrays:
+    """x_train, y_train, x_test, y_test from the Keras-format `mnist.npz` in `folder`."""
+    return read_npz_arrays(folder / "mnist.npz")
+
+
+def read_npz_arrays(path: Path) -> Arrays:
     """x_train, y_train, x_test, y_test from a Keras-format `mnist.npz`."""
     try:
         with np.load(path, allow_pickle=False) as f:
@@ -174,7 +167,7 @@ def read_idx_gz(path: Path, offset: int) -> np.ndarray:
     return np.frombuffer(data, np.uint8, offset=offset)
 
 
-def read_fashion_files(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def read_fashion_files(folder: Path) -> Arrays:
     """x_train, y_train, x_test, y_test from the four Fashion-MNIST `.gz` files in `folder`."""
     y_train = read_idx_gz(folder / FASHION_FILES[0], 8)
     x_train = read_idx_gz(folder / FASHION_FILES[1], 16)
@@ -191,7 +184,15 @@ def read_fashion_files(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return images[0], y_train, images[1], y_test
 
 
-def read_local_copy(info: DatasetInfo, folder: Path) -> tuple[np.ndarray, ...]:
+def read_digits_folder(folder: Path) -> Arrays:
+    """The 8x8 Digits (`digits.npz`, as scikit-learn's load_digits) with a seeded 20% test split."""
+    with np.load(folder / "digits.npz") as f:
+        images, labels = f["images"], f["target"]
+    # The Digits set has no official test split: hold out a seeded 20%.
+    return split_off(images, labels, 0.2, seed=0)
+
+
+def read_local_copy(info: DatasetInfo, folder: Path) -> Arrays:
     """The raw arrays of `info` from DIGITLAB_DATA_DIR; a clear error naming what is missing."""
     if not folder.is_dir():
         raise DatasetUnavailable(
@@ -205,19 +206,16 @@ def read_local_copy(info: DatasetInfo, folder: Path) -> tuple[np.ndarray, ...]:
             f"{info.name} files in Keras' format there ({', '.join(info.files)}), "
             f"or unset {DATA_DIR_ENV} to download them."
         )
-    if info.key == "mnist":
-        return read_npz_arrays(folder / "mnist.npz")
-    return read_fashion_files(folder)
+    return info.read_files(folder)
 
 
-def download_arrays(info: DatasetInfo) -> tuple[np.ndarray, ...]:
+def download_arrays(info: DatasetInfo) -> Arrays:
     """The raw arrays through Keras' loader (downloads once, then reads Keras' cache)."""
     import keras  # slow import, only needed for a download
 
-    loader = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}
     cached = is_downloaded(info.key)
     try:
-        (x_train, y_train), (x_test, y_test) = loader[info.key].load_data()
+        (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, info.keras_loader).load_data()
     except Exception as error:  # Keras raises a plain Exception when offline
         folder = keras_cache_folder(info.key)
         if cached:
@@ -235,7 +233,7 @@ def download_arrays(info: DatasetInfo) -> tuple[np.ndarray, ...]:
     return x_train, y_train, x_test, y_test
 
 
-def check_arrays(info: DatasetInfo, arrays: tuple[np.ndarray, ...]) -> None:
+def check_arrays(info: DatasetInfo, arrays: Arrays) -> None:
     """Refuse arrays that are not images of this dataset (wrong file, wrong format)."""
     x_train, y_train, x_test, y_test = arrays
     for x, y, part in ((x_train, y_train, "training"), (x_test, y_test, "test")):
@@ -265,18 +263,15 @@ def split_off(
 def local_source(key: str) -> str | None:
     """The DIGITLAB_DATA_DIR folder to read `key` from, or None (shipped, or Keras' download)."""
     folder = local_data_dir()
-    return str(folder) if folder is not None and get_info(key).files else None
+    return str(folder) if folder is not None and not get_info(key).ships else None
 
 
 @functools.lru_cache(maxsize=4)
-def read_raw(key: str, data_dir: str | None) -> tuple[np.ndarray, ...]:
+def read_raw(key: str, data_dir: str | None) -> Arrays:
     """Raw (x_train, y_train, x_test, y_test); cached per process (read-only, same for everyone)."""
     info = get_info(key)
-    if key == "digits":
-        with np.load(DIGITS_PATH) as f:
-            images, labels = f["images"], f["target"]
-        # The Digits set has no official test split: hold out a seeded 20%.
-        arrays = split_off(images, labels, 0.2, seed=0)
+    if info.ships:
+        arrays = info.read_files(SHIPPED_DIR)
     elif data_dir is not None:
         arrays = read_local_copy(info, Path(data_dir))
     else:
@@ -285,6 +280,46 @@ def read_raw(key: str, data_dir: str | None) -> tuple[np.ndarray, ...]:
     for array in arrays:
         array.setflags(write=False)  # shared by all sessions: nobody may change it
     return arrays
+
+
+DATASETS: dict[str, DatasetInfo] = {info.key: info for info in (
+    DatasetInfo(
+        key="digits",
+        name="Digits (8x8)",
+        image_shape=(8, 8),
+        class_names=DIGIT_CLASSES,
+        value_max=16,
+        files=("digits.npz",),
+        read_files=read_digits_folder,
+        train_size=1438,
+        description="1,797 small 8x8 handwritten digits (UCI optical digits); ships with the app.",
+    ),
+    DatasetInfo(
+        key="mnist",
+        name="MNIST",
+        image_shape=(28, 28),
+        class_names=DIGIT_CLASSES,
+        value_max=255,
+        files=("mnist.npz",),
+        read_files=read_mnist_folder,
+        train_size=60_000,
+        description="70,000 28x28 handwritten digits; downloaded once (11 MB).",
+        keras_loader="mnist",
+    ),
+    DatasetInfo(
+        key="fashion_mnist",
+        name="Fashion-MNIST",
+        image_shape=(28, 28),
+        class_names=FASHION_CLASSES,
+        value_max=255,
+        files=FASHION_FILES,
+        read_files=read_fashion_files,
+        train_size=60_000,
+        description="70,000 28x28 photos of clothing in 10 classes; downloaded once (30 MB).",
+        keras_loader="fashion_mnist",
+        cache_subdir="fashion-mnist",
+    ),
+)}
 
 
 def load_dataset(

@@ -26,7 +26,7 @@ DEFAULT_MODEL_INFO: dict[str, str] = {
 }
 
 
-def load_default_model() -> "keras.Model":
+def load_default_model() -> keras.Model:
     """Load the bundled default model for inference (safe_mode, no optimizer).
 
     Raises FileNotFoundError with the command that recreates the file when it is missing.

@@ -10,8 +10,8 @@ TensorFlow is imported lazily so that importing this module stays fast.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np

@@ -1,10 +1,13 @@
 """Load uploaded model files safely, check they fit a dataset, and write downloadable ones.
 
 An uploaded file is untrusted. `load_model_file` refuses anything that is not a plain
-Keras `.keras` zip made of built-in Keras classes, before Keras sees it where it can
-(size, format, zip integrity, a scan of config.json for Lambda layers and non-Keras
-classes), then loads it with `safe_mode=True` as a second line of defence. Every
+Keras model made of built-in Keras classes, before Keras sees it where it can (size,
+format, zip integrity, a scan of the model's config for Lambda layers and non-Keras
+classes), then loads it with `safe_mode=True` as a second line of defence. Two formats:
+the `.keras` zip, and the legacy HDF5 `.h5` file the classic tutorials save
+(`model.save("mnist.h5")`), whose config is read with h5py and checked the same way. Every
 refusal is a `ModelFileError` whose message can be shown to the user as is.
+`vet_upload` does everything an upload needs: load, guess the dataset, check the fit.
 
 Keras is imported lazily so that importing this module stays fast.
 """
@@ -17,9 +20,12 @@ import os
 import tempfile
 import zipfile
 import zlib
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from core.datasets import DATASETS, datasets_of_shape, get_info
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _ZIP_SIGNATURE = b"PK\x03\x04"  # local file header, first bytes of any non-empty zip
@@ -50,8 +56,8 @@ def _format_size(n_bytes: int) -> str:
     return f"{n_bytes / 1_000_000:.1f} MB"
 
 
-def _open_model_zip(data: bytes, max_bytes: int) -> zipfile.ZipFile:
-    """Check size, format and zip integrity; return the opened zip or raise ModelFileError."""
+def check_file_size(data: bytes, max_bytes: int) -> None:
+    """Refuse empty and oversize files."""
     if not data:
         raise ModelFileError(
             "The file is empty. Choose a model saved with model.save('name.keras')."
@@ -61,10 +67,10 @@ def _open_model_zip(data: bytes, max_bytes: int) -> zipfile.ZipFile:
             f"The file is {_format_size(len(data))}; the limit is "
             f"{_format_size(max_bytes)}. Upload a smaller model."
         )
-    if data.startswith(HDF5_SIGNATURE):
-        raise ModelFileError(
-            "HDF5 (.h5) models are not supported; save with model.save('name.keras')."
-        )
+
+
+def _open_model_zip(data: bytes) -> zipfile.ZipFile:
+    """Check format and zip integrity; return the opened zip or raise ModelFileError."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as error:
@@ -177,21 +183,70 @@ def _explain_keras_error(error: Exception) -> str:
     return f"Keras could not load this model: {first_line}"
 
 
-def load_model_file(data: bytes, max_bytes: int) -> Any:
-    """Load an uploaded .keras file as a keras.Model, or raise ModelFileError.
+_RESAVE_AS_KERAS = "Open it in Keras and save it again with model.save('name.keras'), then upload that."
 
-    Refuses: empty files, files over `max_bytes`, HDF5 (.h5) files, anything that is
-    not a zip, zips without config.json, truncated/corrupted zips, Lambda layers and
-    custom (non-Keras) classes. Loads with safe_mode=True and compile=False (the
-    app only predicts), from a temporary file that is removed afterwards.
+
+def read_h5_config(data: bytes) -> Any:
+    """The model config of a legacy HDF5 (.h5) Keras file, parsed; ModelFileError if there is none."""
+    import h5py
+
+    try:
+        with h5py.File(io.BytesIO(data), "r") as handle:
+            raw = handle.attrs.get("model_config")
+    except (OSError, ValueError, RuntimeError, KeyError) as error:
+        raise ModelFileError(f"This .h5 file is damaged (truncated or corrupted). {_RESAVE_AS_KERAS}") from error
+    if raw is None:
+        raise ModelFileError(
+            f"This .h5 file holds weights only, not a whole model (no model config). {_RESAVE_AS_KERAS}"
+        )
+    try:
+        return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else str(raw))
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise ModelFileError(f"This .h5 file's model config is not valid JSON. {_RESAVE_AS_KERAS}") from error
+
+
+def check_legacy_classes_are_keras(config: Any) -> None:
+    """Refuse a legacy config naming a class that Keras does not have built in.
+
+    Legacy (.h5) configs name classes without their module, so `check_config_is_safe` cannot tell a
+    custom class from a Keras one there: every class must exist in Keras' own namespaces.
     """
-    archive = _open_model_zip(data, max_bytes)
-    with archive:
-        check_config_is_safe(_read_config(archive))
+    import keras
+
+    namespaces = (keras.layers, keras.initializers, keras.regularizers, keras.constraints, keras.models,
+                  keras.dtype_policies)
+    for obj in _iter_serialized_objects(config):
+        name = obj["class_name"]
+        if name not in ("Functional", "Model") and not any(hasattr(ns, name) for ns in namespaces):
+            raise ModelFileError(
+                f"This .h5 model uses a class Keras does not have built in ({name}), which this app cannot "
+                f"load. {_RESAVE_AS_KERAS}"
+            )
+
+
+def load_model_file(data: bytes, max_bytes: int) -> Any:
+    """Load an uploaded .keras or .h5 file as a keras.Model, or raise ModelFileError.
+
+    Refuses: empty files, files over `max_bytes`, anything that is neither a Keras zip nor
+    HDF5, zips without config.json, truncated/corrupted files, Lambda layers and custom
+    (non-Keras) classes. The config is checked before Keras reads the file; then Keras loads it
+    with safe_mode=True and compile=False (the app only predicts), from a temporary file that
+    is removed afterwards.
+    """
+    check_file_size(data, max_bytes)
+    if data.startswith(HDF5_SIGNATURE):
+        config = read_h5_config(data)
+        check_config_is_safe(config)
+        check_legacy_classes_are_keras(config)
+        suffix = ".h5"
+    else:
+        with _open_model_zip(data) as archive:
+            check_config_is_safe(_read_config(archive))
+        suffix = ".keras"
 
     import keras
 
-    fd, path = tempfile.mkstemp(suffix=".keras", prefix="digitlab-upload-")
+    fd, path = tempfile.mkstemp(suffix=suffix, prefix="digitlab-upload-")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -305,3 +360,57 @@ def write_model_file(model: Any, metadata: dict) -> bytes:
             archive.writestr(METADATA_ENTRY, text)
         with open(path, "rb") as handle:
             return handle.read()
+
+
+@dataclass
+class VettedUpload:
+    """An uploaded model that passed every check, with what its file says about it."""
+
+    model: Any  # keras.Model
+    dataset: str  # the dataset it fits (its metadata's, else the first of its input shape)
+    name: str
+    metrics: dict = field(default_factory=dict)
+    history: dict = field(default_factory=dict)
+
+
+def guess_dataset(model: Any, metadata: dict | None) -> list[str]:
+    """Datasets an uploaded model may belong to: its metadata's, else those of its input shape."""
+    if metadata and metadata.get("dataset") in DATASETS:
+        return [metadata["dataset"]]
+    return datasets_of_shape(tuple(model.input_shape[1:3]))
+
+
+def vet_upload(data: bytes, file_name: str, max_bytes: int) -> VettedUpload:
+    """Everything an upload needs: safe loading, its dataset, the fit, probabilities out; else ModelFileError."""
+    model = load_model_file(data, max_bytes)
+    metadata = None if data.startswith(HDF5_SIGNATURE) else read_model_metadata(data)
+    candidates = guess_dataset(model, metadata)
+    if not candidates:
+        shapes = ", ".join(f"{info.name} {info.input_shape}" for info in DATASETS.values())
+        raise ModelFileError(f"This model expects input {tuple(model.input_shape[1:])}; "
+                             f"the datasets here need {shapes}.")
+    info = get_info(candidates[0])
+    check_model_fits(model, info.image_shape, info.num_classes, dataset_name=info.name)
+    check_outputs_are_probabilities(model, info.image_shape)  # logits would fake confidences
+    metadata = metadata or {}
+    return VettedUpload(model=model, dataset=info.key, name=str(metadata.get("name") or file_name)[:200],
+                        metrics=clean_metrics(metadata.get("metrics")), history=clean_history(metadata.get("history")))
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def clean_metrics(metrics: Any) -> dict[str, float]:
+    """A file's metrics, keeping only name -> finite number (the file is untrusted)."""
+    if not isinstance(metrics, dict):
+        return {}
+    return {str(k): float(v) for k, v in metrics.items() if is_number(v)}
+
+
+def clean_history(history: Any) -> dict[str, list[float]]:
+    """A file's history, keeping only name -> list of finite numbers."""
+    if not isinstance(history, dict):
+        return {}
+    return {str(k): [float(x) for x in v] for k, v in history.items()
+            if isinstance(v, list) and all(is_number(x) for x in v)}

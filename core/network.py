@@ -6,20 +6,8 @@ import keras
 from keras import layers
 
 from core.datasets import get_info
-from core.spec import TrainSpec, validate_spec
-
-
-def make_optimizer(spec: TrainSpec) -> keras.optimizers.Optimizer:
-    """The optimizer a spec names, with its learning rate (and momentum for SGD)."""
-    lr = spec.learning_rate
-    return {
-        "sgd": lambda: keras.optimizers.SGD(lr, momentum=spec.momentum),
-        "rmsprop": lambda: keras.optimizers.RMSprop(lr),
-        "adam": lambda: keras.optimizers.Adam(lr),
-        "adamax": lambda: keras.optimizers.Adamax(lr),
-        "nadam": lambda: keras.optimizers.Nadam(lr),
-        "adagrad": lambda: keras.optimizers.Adagrad(lr),
-    }[spec.optimizer]()
+from core.optimizers import make_optimizer
+from core.spec import TrainSpec, spec_to_dict, validate_spec
 
 
 def build_model(spec: TrainSpec) -> keras.Model:
@@ -54,7 +42,7 @@ def build_model(spec: TrainSpec) -> keras.Model:
 
     model = keras.Model(inputs, outputs, name="digitlab")
     model.compile(
-        optimizer=make_optimizer(spec),
+        optimizer=make_optimizer(spec.optimizer, spec.learning_rate, spec_to_dict(spec)),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )

@@ -10,25 +10,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.datasets import DATASETS, get_info
+from core.optimizers import optimizer_name
+from core.settings import SETTINGS, Setting
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh")
-OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamax", "nadam", "adagrad")
-OPTIMIZER_NAMES = {
-    "sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam",
-    "adamax": "Adamax", "nadam": "Nadam", "adagrad": "Adagrad",
-}
-
-# Bounds the widgets use and validate_spec enforces again.
-MAX_HIDDEN_LAYERS = 8
-MAX_UNITS = 2048
-MAX_CONV_BLOCKS = 4
-MAX_FILTERS = 256
-MAX_EPOCHS = 200
-MAX_BATCH_SIZE = 4096
-MAX_PATIENCE = 50
-MAX_LEARNING_RATE = 10.0
 MAX_PARAMS = 5_000_000  # 5M weights: ~80 MB with Adam's slots, a fair share of a 2.7 GB server
 # About an hour of training on Community Cloud's shared CPU (measured on this repo's 2-core
 # machine at a few GFLOP/s): multiply-adds for forward + backward over all epochs.
@@ -134,59 +121,55 @@ def check_range(errors: dict, name: str, value, low, high, integer: bool = True)
         math.isfinite(value) and low <= value <= high
     ):
         kind = "a whole number" if integer else "a number"
-        errors[name] = f"must be {kind} from {low} to {high}, got {value!r}"
+        errors[name] = f"must be {kind} from {low:g} to {high:g}, got {value!r}"
+
+
+def read_field(spec: TrainSpec, path: str) -> Any:
+    """The value of a setting's field: 'epochs' or 'network.dropout'."""
+    owner, _, name = path.rpartition(".")
+    return getattr(spec.network if owner == "network" else spec, name)
+
+
+def check_setting(errors: dict, setting: Setting, value: Any) -> None:
+    """Record in `errors` when `value` is not what `setting` allows (the widget's range and choices)."""
+    name = setting.field
+    if setting.widget == "sizes":
+        if not isinstance(value, tuple) or not setting.min_items <= len(value) <= setting.max_items:
+            errors[name] = f"must be a list of {setting.min_items} to {setting.max_items} numbers"
+            return
+        for i, item in enumerate(value):
+            check_range(errors, f"{name}[{i}]", item, setting.low, setting.high)
+    elif setting.is_number:
+        if not (setting.zero_is_none and value is None):
+            check_range(errors, name, value, setting.low, setting.high, setting.integer)
+    elif value not in setting.options:
+        errors[name] = f"must be one of {', '.join(map(str, setting.options))}, got {value!r}"
 
 
 def validate_spec(spec: TrainSpec) -> TrainSpec:
     """Return `spec` if every field is sensible; otherwise raise SpecError naming each bad field."""
     errors: dict[str, str] = {}
-    net = spec.network
     if spec.dataset not in DATASETS:
         errors["dataset"] = f"must be one of {', '.join(DATASETS)}, got {spec.dataset!r}"
         raise SpecError(errors)  # everything below depends on the dataset
-    if net.kind not in ("dense", "cnn"):
-        errors["network.kind"] = f"must be 'dense' or 'cnn', got {net.kind!r}"
-    if not isinstance(net.hidden_layers, tuple) or len(net.hidden_layers) > MAX_HIDDEN_LAYERS:
-        errors["network.hidden_layers"] = f"must be a list of at most {MAX_HIDDEN_LAYERS} layer sizes"
-    else:
-        for i, units in enumerate(net.hidden_layers):
-            check_range(errors, f"network.hidden_layers[{i}]", units, 1, MAX_UNITS)
-    if net.activation not in ACTIVATIONS:
-        errors["network.activation"] = f"must be one of {', '.join(ACTIVATIONS)}, got {net.activation!r}"
-    check_range(errors, "network.dropout", net.dropout, 0.0, 0.9, integer=False)
-    check_range(errors, "network.l2", net.l2, 0.0, 1.0, integer=False)
-    if net.kind == "cnn":
-        if not isinstance(net.conv_filters, tuple) or not 1 <= len(net.conv_filters) <= MAX_CONV_BLOCKS:
-            errors["network.conv_filters"] = f"a CNN needs 1 to {MAX_CONV_BLOCKS} conv blocks"
-        else:
-            for i, filters in enumerate(net.conv_filters):
-                check_range(errors, f"network.conv_filters[{i}]", filters, 1, MAX_FILTERS)
-        check_range(errors, "network.kernel_size", net.kernel_size, 1, 7)
-        if not errors and min(min(s) for s in output_sizes(get_info(spec.dataset).image_shape, net)) < 1:
-            errors["network.conv_filters"] = (
-                f"{len(net.conv_filters)} conv blocks shrink the {get_info(spec.dataset).name} "
-                "images to nothing: use fewer blocks or a smaller kernel"
-            )
-    if spec.optimizer not in OPTIMIZERS:
-        errors["optimizer"] = f"must be one of {', '.join(OPTIMIZERS)}, got {spec.optimizer!r}"
-    check_range(errors, "learning_rate", spec.learning_rate, 1e-6, MAX_LEARNING_RATE, integer=False)
-    check_range(errors, "momentum", spec.momentum, 0.0, 0.99, integer=False)
-    check_range(errors, "batch_size", spec.batch_size, 1, MAX_BATCH_SIZE)
-    check_range(errors, "epochs", spec.epochs, 1, MAX_EPOCHS)
-    check_range(errors, "patience", spec.patience, 0, MAX_PATIENCE)
-    check_range(errors, "seed", spec.seed, 0, 2**31 - 1)
+    for setting in SETTINGS:
+        check_setting(errors, setting, read_field(spec, setting.field))
     check_range(errors, "validation_fraction", spec.validation_fraction, 0.05, 0.5, integer=False)
-    if spec.train_limit is not None:
-        check_range(errors, "train_limit", spec.train_limit, 10, 10_000_000)
     if errors:
         raise SpecError(errors)
+    info = get_info(spec.dataset)
+    if min((min(s) for s in output_sizes(info.image_shape, spec.network)), default=1) < 1:
+        errors["network.conv_filters"] = (
+            f"{len(spec.network.conv_filters)} conv blocks shrink the {info.name} images to nothing: "
+            "use fewer blocks or a smaller kernel"
+        )
     params, macs = count_weights(spec)
     if params > MAX_PARAMS:
         errors["network"] = (
             f"{params:,} weights is too many for a shared server (at most {MAX_PARAMS:,}): "
             "use fewer or smaller layers"
         )
-    images = min(spec.train_limit or math.inf, get_info(spec.dataset).train_size)
+    images = min(spec.train_limit or math.inf, info.train_size)
     total = 3 * macs * images * spec.epochs  # backward costs about twice the forward pass
     if total > MAX_TRAINING_MACS:
         errors["epochs"] = (
@@ -196,6 +179,43 @@ def validate_spec(spec: TrainSpec) -> TrainSpec:
     if errors:
         raise SpecError(errors)
     return spec
+
+
+def values_from_spec(spec: TrainSpec) -> dict[str, Any]:
+    """The Train page's widget values that show `spec` (keys of core.settings.SETTINGS)."""
+    values = {}
+    for setting in SETTINGS:
+        value = read_field(spec, setting.field)
+        if setting.widget == "sizes":
+            value = ", ".join(str(v) for v in value)
+        elif setting.zero_is_none and value is None:
+            value = 0
+        values[setting.key] = value
+    return values
+
+
+def spec_from_values(values: dict[str, Any]) -> TrainSpec:
+    """The validated spec that widget values describe; SpecError names what is wrong.
+
+    A setting that does not apply (momentum for Adam, conv filters for a dense network) takes the
+    spec's default, whatever its widget last held.
+    """
+    defaults = {"": TrainSpec(), "network": NetworkSpec()}
+    fields: dict[str, dict] = {"": {}, "network": {}}
+    for setting in SETTINGS:
+        owner, _, name = setting.field.rpartition(".")
+        if not setting.shown(values):
+            value = getattr(defaults[owner], name)
+        elif setting.widget == "sizes":
+            value = parse_sizes(str(values[setting.key]), setting.label.lower())
+        elif setting.zero_is_none and not values[setting.key]:
+            value = None
+        elif setting.is_number:
+            value = int(values[setting.key]) if setting.integer else float(values[setting.key])
+        else:
+            value = values[setting.key]
+        fields[owner][name] = value
+    return validate_spec(TrainSpec(**fields[""], network=NetworkSpec(**fields["network"])))
 
 
 def describe_network(net: NetworkSpec) -> str:
@@ -211,7 +231,7 @@ def describe_spec(spec: TrainSpec) -> str:
     """'MNIST · 512-512 relu · Adam 0.001'."""
     return (
         f"{get_info(spec.dataset).name} · {describe_network(spec.network)} · "
-        f"{OPTIMIZER_NAMES.get(spec.optimizer, spec.optimizer)} {spec.learning_rate:g}"
+        f"{optimizer_name(spec.optimizer)} {spec.learning_rate:g}"
     )
 
 
@@ -245,4 +265,5 @@ def parse_sizes(text: str, field_name: str) -> tuple[int, ...]:
     try:
         return tuple(int(p) for p in parts)
     except ValueError:
-        raise SpecError({field_name: f"write whole numbers separated by commas, like 512, 256 (got {text!r})"}) from None
+        message = f"write whole numbers separated by commas, like 512, 256 (got {text!r})"
+        raise SpecError({field_name: message}) from None

@@ -18,6 +18,7 @@ import keras
 
 from core.datasets import DatasetUnavailable, load_dataset, to_model_input
 from core.network import build_model
+from core.runs import Run, make_run
 from core.spec import TrainSpec, validate_spec
 
 MAX_TRAININGS_ENV = "DIGITLAB_MAX_TRAININGS"
@@ -141,6 +142,7 @@ class TrainingJob:
         self.started_at: float | None = None
         self.finished_at: float | None = None
         self.stop_reason = ""
+        self.collected = False  # True once the finished job has been turned into a run
         self._stop = threading.Event()
         self._last_alive_check = 0.0
         self._thread = threading.Thread(target=self.run, name="digitlab-training", daemon=True)
@@ -237,3 +239,24 @@ class TrainingJob:
         _, epochs, _, _ = self.live.read()
         keys = [k for k in (epochs[0] if epochs else {}) if k != "epoch"]
         return {k: [float(e[k]) for e in epochs] for k in keys}
+
+
+def collect_run(job: TrainingJob, run_id: int) -> Run | None:
+    """The run of a job that ended, once; None while it runs, after the first call, or with nothing trained.
+
+    Early stopping keeps the best epoch's weights and metrics. A job stopped inside its first epoch
+    has no epoch logs: its last batch says how far it got.
+    """
+    if not job.done or job.collected:
+        return None
+    job.collected = True
+    progress = job.snapshot()
+    if job.model is None or not progress.batch_logs:
+        return None  # failed, or stopped before the first batch: nothing was trained
+    history = job.history()
+    early_stopped = job.state == "finished" and len(history.get("loss", [])) < job.spec.epochs
+    run = make_run(run_id, job.spec, job.model, history, job.message, progress.elapsed, early_stopped)
+    if not history:
+        last = progress.batch_logs[-1]
+        run.metrics = {k: float(last[k]) for k in ("loss", "accuracy") if k in last}
+    return run

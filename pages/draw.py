@@ -2,24 +2,18 @@
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
 from core.datasets import get_info
 from core.drawing import CANVAS_SIZE, STROKE_WIDTH, predict_drawing, preprocess_drawing
-from core.evaluation_charts import plot_probabilities
+from core.figures.images import to_thumbnails
+from core.figures.probabilities import plot_probabilities
 from core.model_io import ModelFileError, check_model_fits
 from ui.layout import start_page
 from ui.model_picker import pick_model
 
 CANVAS_KEY = "draw_canvas"
 CLEARS = "draw_clears"  # times the user pressed Clear: part of the canvas' key
-
-
-def enlarge(image: np.ndarray, size: int = 168) -> Image.Image:
-    """The model's input, enlarged without smoothing so each pixel shows as a square."""
-    # (h, w) float32 in 0..1 -> (size, size) greyscale, nearest neighbour
-    return Image.fromarray((image * 255).astype(np.uint8)).resize((size, size), Image.NEAREST)
 
 
 start_page("Draw")
@@ -31,9 +25,9 @@ try:
 except ModelFileError as error:
     st.error(str(error))
     st.stop()
-if run.dataset == "fashion_mnist":
-    st.warning("This model was trained on Fashion-MNIST photos of clothing: it will read your "
-               "drawing as a garment. Pick a digits model in the sidebar to read digits.")
+if not info.is_digits:
+    st.warning(f"This model was trained on {info.name}, not on digits: it will read your drawing as one of its "
+               f"classes ({', '.join(info.class_names[:3])}, …). Pick a digits model in the sidebar to read digits.")
 
 draw_column, result_column = st.columns([1, 1], gap="large")
 with draw_column:
@@ -62,5 +56,6 @@ with result_column:
                   delta_color="off", delta_arrow="off")
         st.plotly_chart(plot_probabilities(probs, list(info.class_names), best), key="draw_probs",
                         config={"displayModeBar": False})  # its toolbar would cover the bars on a phone
-        st.image(enlarge(image), caption=f"What the model sees ({info.image_shape[0]}x{info.image_shape[1]})")
+        height, width = info.image_shape
+        st.image(to_thumbnails(image[np.newaxis], size=168)[0], caption=f"What the model sees ({height}x{width})")
 st.caption(f"Model: **{run.name}**")

@@ -4,10 +4,20 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import evaluation_charts as ec
 from core.datasets import DatasetUnavailable, get_info, load_test_set, to_model_input
-from core.evaluation import (compute_class_metrics, most_confused_pairs, paginate, predict_probabilities,
-                             rank_correct, rank_mistakes, select_cell, summarize_predictions)
+from core.evaluation import (
+    compute_class_metrics,
+    most_confused_pairs,
+    paginate,
+    predict_probabilities,
+    rank_correct,
+    rank_mistakes,
+    select_cell,
+    summarize_predictions,
+)
+from core.figures.confusion import plot_class_metrics, plot_confusion_matrix, read_selected_cell
+from core.figures.images import caption_prediction, to_thumbnails
+from core.figures.probabilities import plot_probabilities
 from core.model_io import ModelFileError, check_model_fits
 from ui.layout import load_with_spinner, start_page
 from ui.model_picker import pick_model
@@ -58,17 +68,17 @@ def show_gallery(title: str, indices, result, x_test, info, key: str) -> None:
     n_pages = paginate(indices, 1, PER_PAGE)[1]
     page = st.number_input(f"Page (of {n_pages})", 1, n_pages, key=f"{key}_page") if n_pages > 1 else 1
     shown, _ = paginate(indices, page, PER_PAGE)
-    captions = [ec.caption_prediction(class_names[result.y_pred[i]], float(result.confidence[i]),
+    captions = [caption_prediction(class_names[result.y_pred[i]], float(result.confidence[i]),
                                       class_names[result.y_true[i]]) for i in shown]
     images = to_model_input(x_test[shown], info)[..., 0]  # (n, H, W) floats in 0..1, any dataset
-    thumbnails = ec.to_thumbnails(images, size=THUMBNAIL)
+    thumbnails = to_thumbnails(images, size=THUMBNAIL)
     st.image(thumbnails, caption=captions, width=THUMBNAIL)
     labels = {int(i): f"#{i}: {c}" for i, c in zip(shown, captions)}
     picked = st.selectbox("Look closer at", list(labels), format_func=labels.get, key=f"{key}_pick")
     image_column, bars_column = st.columns([1, 3], vertical_alignment="center")
-    image_column.image(ec.to_thumbnails(to_model_input(x_test[[picked]], info)[..., 0], size=168)[0],
+    image_column.image(to_thumbnails(to_model_input(x_test[[picked]], info)[..., 0], size=168)[0],
                        caption=f"Test image #{picked}")
-    bars_column.plotly_chart(ec.plot_probabilities(result.probs[picked], class_names, int(result.y_pred[picked])),
+    bars_column.plotly_chart(plot_probabilities(result.probs[picked], class_names, int(result.y_pred[picked])),
                              key=f"{key}_probs")
 
 
@@ -78,7 +88,7 @@ def read_cell_choice(num_classes: int, default: tuple[int, int]) -> tuple[int, i
     Read before the chart is drawn: a chart whose figure changes (the outline of the chosen
     cell, the rates toggle) starts with an empty selection.
     """
-    cell = ec.read_selected_cell(st.session_state.get("confusion_matrix"))
+    cell = read_selected_cell(st.session_state.get("confusion_matrix"))
     if cell is not None and cell != st.session_state.get("last_clicked_cell"):
         st.session_state["cell_truth"], st.session_state["cell_pred"] = cell
     st.session_state["last_clicked_cell"] = cell
@@ -93,7 +103,7 @@ def show_confusion(result, x_test, info) -> None:
     worst = most_confused_pairs(result.cm, 1)
     chosen = read_cell_choice(n, (worst[0][0], worst[0][1]) if worst else (0, 0))
     normalize = st.toggle("Show rates (each row adds up to 100%)", key="normalize")
-    st.plotly_chart(ec.plot_confusion_matrix(result.cm, class_names, normalize, selected=chosen),
+    st.plotly_chart(plot_confusion_matrix(result.cm, class_names, normalize, selected=chosen),
                     on_select="rerun", selection_mode="points", key="confusion_matrix")
     st.caption("The diagonal (correct answers) is grey, so the mistakes stand out. "
                "Click a cell to see its images, or choose it here:")
@@ -106,7 +116,7 @@ def show_confusion(result, x_test, info) -> None:
 
 def show_per_class(result, class_names) -> None:
     metrics = compute_class_metrics(result.cm)
-    st.plotly_chart(ec.plot_class_metrics(metrics, class_names), key="class_metrics")
+    st.plotly_chart(plot_class_metrics(metrics, class_names), key="class_metrics")
     table = pd.DataFrame({"class": class_names, **{k: metrics[k] for k in ("precision", "recall", "f1")},
                           "support": metrics["support"]})
     st.dataframe(table, hide_index=True, width="stretch",

@@ -6,74 +6,28 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import charts
-from core.datasets import DATASETS, DatasetUnavailable, get_info, load_dataset, local_source
+from core.datasets import DatasetUnavailable, get_info, load_dataset, local_source
+from core.figures import curves, images
 from core.model_io import write_model_file
 from core.network import build_model, summarize_model
 from core.runs import file_name
-from core.spec import (ACTIVATIONS, MAX_EPOCHS, MAX_HIDDEN_LAYERS, OPTIMIZER_NAMES, OPTIMIZERS,
-                       PRESETS, NetworkSpec, SpecError, TrainSpec, count_weights, parse_sizes,
-                       spec_to_dict, validate_spec)
+from core.spec import PRESETS, SpecError, TrainSpec, count_weights, spec_from_values, spec_to_dict, values_from_spec
 from core.training import TrainingJob
 from ui import state
 from ui.layout import load_with_spinner, start_page
+from ui.settings_form import read_values, set_values, show_section
 
-LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0)
-BATCH_SIZES = (8, 16, 32, 64, 100, 128, 256, 512, 1024)
-L2_VALUES = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
 POLL_SECONDS = 0.5  # curves redraw twice a second while training
-
-
-def spec_to_widgets(spec: TrainSpec) -> dict:
-    """The widget values that show `spec`."""
-    net = spec.network
-    return {
-        "dataset": spec.dataset, "kind": net.kind,
-        "hidden": ", ".join(str(u) for u in net.hidden_layers),
-        "filters": ", ".join(str(f) for f in net.conv_filters), "kernel": net.kernel_size,
-        "activation": net.activation, "dropout": net.dropout, "l2": net.l2,
-        "optimizer": spec.optimizer, "lr": spec.learning_rate, "momentum": spec.momentum,
-        "batch": spec.batch_size, "epochs": spec.epochs, "patience": spec.patience,
-        "limit": spec.train_limit or 0, "seed": spec.seed,
-    }
-
-
-DEFAULTS = spec_to_widgets(next(iter(PRESETS.values())))
-
-
-def remember(key: str) -> str:
-    """A widget key whose value survives a visit to another page (Streamlit deletes widget state)."""
-    saved = st.session_state.setdefault(state.SETTINGS, {})
-    if key not in st.session_state:
-        st.session_state[key] = saved.get(key, DEFAULTS[key])
-    saved[key] = st.session_state[key]
-    return key
 
 
 def apply_preset() -> None:
     """Button callback: set every widget to the chosen classic recipe."""
-    values = spec_to_widgets(PRESETS[st.session_state["preset"]])
-    st.session_state.update(values)
-    st.session_state.setdefault(state.SETTINGS, {}).update(values)
+    set_values(values_from_spec(PRESETS[st.session_state["preset"]]))
 
 
 def read_spec() -> TrainSpec:
     """The spec the widgets describe; SpecError names the field that is wrong."""
-    saved = st.session_state.get(state.SETTINGS, {})
-    # Widgets not on screen (e.g. the CNN's with a dense network) keep their last value.
-    s = {key: st.session_state.get(key, saved.get(key, default)) for key, default in DEFAULTS.items()}
-    network = NetworkSpec(
-        kind=s["kind"], hidden_layers=parse_sizes(s["hidden"], "hidden layers"),
-        activation=s["activation"], dropout=float(s["dropout"]), l2=float(s["l2"]),
-        conv_filters=parse_sizes(s["filters"], "conv filters") if s["kind"] == "cnn" else (32, 64),
-        kernel_size=int(s["kernel"]),
-    )
-    return validate_spec(TrainSpec(
-        dataset=s["dataset"], network=network, optimizer=s["optimizer"],
-        learning_rate=float(s["lr"]), momentum=float(s["momentum"]) if s["optimizer"] == "sgd" else 0.0,
-        batch_size=int(s["batch"]), epochs=int(s["epochs"]), patience=int(s["patience"]),
-        train_limit=int(s["limit"]) or None, seed=int(s["seed"]),
-    ))
+    return spec_from_values(read_values())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -92,10 +46,10 @@ def overview_of(key: str, data_source: str | None) -> tuple[dict, list, list, go
     """
     info = get_info(key)
     data = load_dataset(key)
-    picks = charts.pick_samples(data.y_train, per_class=1)
+    picks = images.pick_samples(data.y_train, per_class=1)
     samples = [data.x_train[i] / info.value_max for i in picks]
     captions = [info.class_names[data.y_train[i]] for i in picks]
-    return data.sizes(), samples, captions, charts.plot_pixel_histogram(data.x_train, info.value_max)
+    return data.sizes(), samples, captions, images.plot_pixel_histogram(data.x_train, info.value_max)
 
 
 def show_dataset(key: str) -> bool:
@@ -119,42 +73,17 @@ def show_dataset(key: str) -> bool:
 
 def show_settings() -> None:
     st.subheader("1 · Data")
-    st.selectbox("Dataset", list(DATASETS), key=remember("dataset"),
-                 format_func=lambda k: DATASETS[k].name)
+    show_section("data")
     dataset_ok = show_dataset(st.session_state["dataset"])
     st.session_state["dataset_ok"] = dataset_ok
 
     st.subheader("2 · Network")
     st.selectbox("Start from a classic recipe", list(PRESETS), key="preset")
     st.button("Use this recipe", on_click=apply_preset)
-    st.radio("Network", ["dense", "cnn"], key=remember("kind"), horizontal=True,
-             format_func=lambda k: {"dense": "Dense layers", "cnn": "Small CNN"}[k])
-    c1, c2 = st.columns(2)
-    if st.session_state["kind"] == "cnn":
-        c1.text_input("Conv filters per block", key=remember("filters"),
-                      help="One block (3x3 convolution, 2x2 max-pooling) per number, e.g. 32, 64.")
-        c2.select_slider("Kernel size", [1, 2, 3, 4, 5], key=remember("kernel"))
-    c1.text_input("Hidden layers", key=remember("hidden"),
-                  help=f"Units of each dense layer, e.g. 512, 512 (at most {MAX_HIDDEN_LAYERS}). "
-                       "Leave empty for softmax regression.")
-    c2.selectbox("Activation", ACTIVATIONS, key=remember("activation"))
-    c1.slider("Dropout", 0.0, 0.9, step=0.05, key=remember("dropout"))
-    c2.select_slider("L2 penalty", L2_VALUES, key=remember("l2"), format_func=lambda v: f"{v:g}")
+    show_section("network")
 
     st.subheader("3 · Training")
-    c1, c2 = st.columns(2)
-    c1.selectbox("Optimizer", OPTIMIZERS, key=remember("optimizer"), format_func=OPTIMIZER_NAMES.get)
-    c2.select_slider("Learning rate", LEARNING_RATES, key=remember("lr"), format_func=lambda v: f"{v:g}")
-    if st.session_state["optimizer"] == "sgd":
-        c1.slider("Momentum", 0.0, 0.99, step=0.01, key=remember("momentum"))
-    c2.select_slider("Batch size", BATCH_SIZES, key=remember("batch"))
-    c1.number_input("Epochs", 1, MAX_EPOCHS, key=remember("epochs"))
-    c2.number_input("Early stopping patience (0 = off)", 0, 20, key=remember("patience"),
-                    help="Stop when the validation loss has not improved for this many epochs, "
-                         "and keep the best weights.")
-    c1.number_input("Training images (0 = all)", 0, 60_000, step=1000, key=remember("limit"),
-                    help="Fewer images train faster on a shared server.")
-    c2.number_input("Random seed", 0, 2**31 - 1, key=remember("seed"))
+    show_section("training")
 
 
 def show_spec_summary(spec: TrainSpec) -> None:
@@ -211,7 +140,7 @@ def show_progress(job) -> None:
     if p.batch_logs:
         c1, c2 = st.columns(2)
         for column, metric in ((c1, "loss"), (c2, "accuracy")):
-            column.plotly_chart(charts.plot_learning_curve(p.batch_logs, p.epoch_logs, p.steps, metric),
+            column.plotly_chart(curves.plot_learning_curve(p.batch_logs, p.epoch_logs, p.steps, metric),
                                 key=f"live_{metric}")
 
 
@@ -221,7 +150,7 @@ def show_live() -> None:
     if job is None:
         return
     show_progress(job)
-    if job.done and not getattr(job, "collected", False):
+    if job.done and not job.collected:
         state.collect_finished_job()
         st.rerun(scope="app")
 
@@ -262,8 +191,8 @@ def show_runs() -> None:
     if compare:
         histories = {names[i]: state.find_run(i).history for i in compare}
         c1, c2 = st.columns(2)
-        c1.plotly_chart(charts.plot_run_comparison(histories, "loss"), key="compare_loss")
-        c2.plotly_chart(charts.plot_run_comparison(histories, "accuracy"), key="compare_accuracy")
+        c1.plotly_chart(curves.plot_run_comparison(histories, "loss"), key="compare_loss")
+        c2.plotly_chart(curves.plot_run_comparison(histories, "accuracy"), key="compare_accuracy")
 
 
 start_page("Train")

@@ -1,7 +1,9 @@
-"""Shared test fixtures: quiet TensorFlow, the repo on sys.path, and the real-data paths."""
+"""Shared test fixtures: quiet TensorFlow, an empty Keras cache, and the real-data paths.
+
+pyproject.toml puts the repository root on sys.path (pytest's `pythonpath`).
+"""
 
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -12,7 +14,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # never touch (or depend on) the user's ~/.keras.
 os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="digitlab-keras-home-")
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-22k.npz"
 
 

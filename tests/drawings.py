@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from core.drawing import CANVAS_SIZE, STROKE_WIDTH  # the Draw page's canvas
+
 VARIANTS_PER_DIGIT = 10
 
 Point = tuple[float, float]

@@ -3,10 +3,9 @@
 import base64
 import io
 
-from PIL import Image
-
 from conftest import open_page
 from drawings import make_drawings, render_drawing
+from PIL import Image
 
 
 def as_data_url(rgba) -> str:

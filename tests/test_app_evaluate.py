@@ -4,9 +4,11 @@ import io
 import zipfile
 
 import numpy as np
-
 from conftest import open_page
+
 from core.datasets import get_info, load_test_set, to_model_input
+from core.evaluation import rank_mistakes
+from core.figures.images import caption_prediction
 from core.model_io import write_model_file
 
 
@@ -18,7 +20,8 @@ def test_metrics_and_matrix_of_the_current_model(digits_run):
     at = open_page("evaluate", [digits_run])
     assert not at.exception
     x, y = load_test_set("digits")
-    expected = float(np.mean(np.argmax(digits_run.model.predict(to_model_input(x, get_info("digits")), verbose=0), 1) == y))
+    probs = digits_run.model.predict(to_model_input(x, get_info("digits")), verbose=0)
+    expected = float(np.mean(np.argmax(probs, 1) == y))
     metric = next(m for m in at.metric if m.label == "Test accuracy")
     assert metric.value == f"{expected:.2%}"
     assert any("classified correctly" in m.value for m in at.markdown)
@@ -50,10 +53,17 @@ def test_a_click_on_the_matrix_selects_its_cell(digits_run):
     assert gallery_title(at).startswith("**Truth 3, predicted 8**")
 
 
-def test_mistakes_are_paged_and_captioned(digits_run):
+def test_the_mistakes_tab_shows_the_mistakes_most_confident_first(digits_run):
     at = open_page("evaluate", [digits_run])
-    captions = [c for grid in at.image for c in grid.captions]
-    assert any(c.startswith("Predicted ") and " · Truth " in c for c in captions)
+    result = at.session_state["evaluation_cache"][(id(digits_run.model), "digits")]
+    tab = next(t for t in at.tabs if t.label == "All mistakes")
+    title = next(m.value for m in tab.markdown if m.value.startswith("**Misclassified"))
+    assert title.endswith(f"— {result.n_wrong:,} images")
+    shown = rank_mistakes(result)[:24]  # the first page
+    expected = [caption_prediction(str(result.y_pred[i]), float(result.confidence[i]), str(result.y_true[i]))
+                for i in shown]
+    assert tab.image[0].captions == expected  # the grid (the next image is the one looked at closer)
+    assert all(result.y_pred[i] != result.y_true[i] for i in shown)
 
 
 def test_a_bad_upload_is_refused_and_the_model_stays(digits_run):

@@ -9,7 +9,6 @@ import pytest
 from core import datasets
 from core.datasets import DatasetUnavailable, get_info, load_dataset, load_test_set, to_model_input
 
-
 KERAS_DATASETS = Path(os.environ["KERAS_HOME"]) / "datasets"  # set by conftest, empty
 
 

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from core.drawing import center_of_mass, predict_drawing, preprocess_drawing  # noqa: E402
-from tests.drawings import (  # noqa: E402
+from core.drawing import center_of_mass, predict_drawing, preprocess_drawing
+from tests.drawings import (
     CANVAS_SIZE,
     STROKE_WIDTH,
     make_drawings,
     render_drawing,
 )
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 MNIST_NPZ = REPO_ROOT.parent / "shared" / "data" / "mnist" / "mnist-22k.npz"
 
 # A "3" drawn as one stroke in a 100x160 box whose top-left corner is (0, 0).

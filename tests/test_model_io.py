@@ -1,7 +1,6 @@
 """Tests for core.model_io: hostile uploads are refused with clear messages, good ones load."""
 
 import io
-import json
 import zipfile
 
 import numpy as np
@@ -130,20 +129,54 @@ def test_random_bytes_are_refused():
     assert "not a Keras model file" in refuse(data)
 
 
-def test_hdf5_file_is_refused_with_hint(tmp_path):
+@pytest.fixture(scope="module")
+def h5_bytes(tmp_path_factory) -> bytes:
+    """A legacy HDF5 model saved by Keras 3, as the classic tutorials do: model.save('mnist.h5')."""
+    return save_to_bytes(build_tiny_model(), tmp_path_factory.mktemp("h5"), "tiny.h5")
+
+
+def test_legacy_h5_model_loads_and_predicts_like_the_original(h5_bytes):
+    model = load_model_file(h5_bytes, MAX_BYTES)
+    x = np.random.default_rng(0).random((3, 8, 8, 1), dtype=np.float32)
+    np.testing.assert_allclose(model.predict_on_batch(x), build_tiny_model().predict_on_batch(x), atol=1e-6)
+
+
+def test_h5_upload_is_vetted_like_a_keras_one(h5_bytes):
+    from core.model_io import vet_upload
+
+    vetted = vet_upload(h5_bytes, "mnist.h5", MAX_BYTES)
+    assert vetted.dataset == "digits" and vetted.name == "mnist.h5" and vetted.metrics == {}
+
+
+def test_h5_with_weights_only_is_refused_with_what_to_do(tmp_path):
     h5py = pytest.importorskip("h5py")
-    path = tmp_path / "model.h5"
+    path = tmp_path / "weights.h5"
     with h5py.File(path, "w") as handle:
         handle.create_dataset("weights", data=np.arange(10.0))
     message = refuse(path.read_bytes())
-    assert message == "HDF5 (.h5) models are not supported; save with model.save('name.keras')."
+    assert "weights only" in message and "model.save('name.keras')" in message
 
 
-def test_legacy_keras_h5_model_is_refused(tmp_path):
-    pytest.importorskip("h5py")
-    path = tmp_path / "legacy.h5"
-    build_tiny_model().save(path)
-    assert "HDF5 (.h5) models are not supported" in refuse(path.read_bytes())
+def rewrite_h5_config(data: bytes, tmp_path, edit) -> bytes:
+    """The same .h5 file with its model_config attribute passed through `edit` (a str -> str)."""
+    import h5py
+
+    path = tmp_path / "edited.h5"
+    path.write_bytes(data)
+    with h5py.File(path, "r+") as handle:
+        handle.attrs["model_config"] = edit(handle.attrs["model_config"])
+    return path.read_bytes()
+
+
+def test_h5_with_a_custom_class_is_refused(h5_bytes, tmp_path):
+    data = rewrite_h5_config(h5_bytes, tmp_path, lambda config: config.replace('"Dense"', '"MyDense"'))
+    message = refuse(data)
+    assert "MyDense" in message and "save it again" in message
+
+
+def test_truncated_and_junk_h5_files_are_refused(h5_bytes):
+    assert "damaged" in refuse(h5_bytes[: len(h5_bytes) // 3])
+    assert "damaged" in refuse(b"\x89HDF\r\n\x1a\n" + b"junk" * 1000)
 
 
 def test_truncated_keras_file_is_refused(tiny_bytes):
@@ -203,10 +236,10 @@ def marker(tmp_path, monkeypatch):
     yield path, lambda: monkeypatch.setenv(MARKER_ENV, str(path))
 
 
-@pytest.mark.parametrize("nested", [False, True])
-def test_lambda_layer_is_refused_and_its_code_never_runs(tmp_path, marker, nested):
+@pytest.mark.parametrize("nested, suffix", [(False, ".keras"), (True, ".keras"), (False, ".h5")])
+def test_lambda_layer_is_refused_and_its_code_never_runs(tmp_path, marker, nested, suffix):
     marker_path, arm = marker
-    data = save_to_bytes(build_lambda_model(nested), tmp_path, "lambda.keras")
+    data = save_to_bytes(build_lambda_model(nested), tmp_path, "lambda" + suffix)
     assert not marker_path.exists()
     arm()  # from now on the payload would write the marker if it ever ran
     message = refuse(data)

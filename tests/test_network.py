@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from core.network import build_model, summarize_model
-from core.spec import OPTIMIZERS, NetworkSpec, TrainSpec
+from core.optimizers import OPTIMIZERS
+from core.spec import NetworkSpec, TrainSpec
 
 NETWORKS = {
     "dense": NetworkSpec(hidden_layers=(16, 8), dropout=0.2, l2=1e-4),

@@ -1,9 +1,24 @@
+import dataclasses
 import json
 
 import pytest
 
-from core.spec import (PRESETS, NetworkSpec, SpecError, TrainSpec, count_weights, describe_spec,
-                       parse_sizes, spec_from_dict, spec_to_dict, validate_spec)
+from core.optimizers import OPTIMIZERS
+from core.settings import DEFAULT_VALUES, SETTINGS
+from core.spec import (
+    PRESETS,
+    NetworkSpec,
+    SpecError,
+    TrainSpec,
+    count_weights,
+    describe_spec,
+    parse_sizes,
+    spec_from_dict,
+    spec_from_values,
+    spec_to_dict,
+    validate_spec,
+    values_from_spec,
+)
 
 
 def test_presets_are_valid_and_round_trip_through_json():
@@ -56,7 +71,8 @@ def test_huge_networks_and_hour_long_trainings_are_refused():
     with pytest.raises(SpecError, match="hours"):
         validate_spec(long)
     # The same long run on a few hundred images is fine.
-    validate_spec(TrainSpec(dataset="mnist", network=NetworkSpec(hidden_layers=(512, 512)), epochs=200, train_limit=500))
+    short = TrainSpec(dataset="mnist", network=NetworkSpec(hidden_layers=(512, 512)), epochs=200, train_limit=500)
+    validate_spec(short)
 
 
 def test_spec_from_dict_refuses_unknown_fields():
@@ -76,3 +92,41 @@ def test_parse_sizes():
 def test_describe_spec():
     assert describe_spec(PRESETS["MNIST · 512-512 ReLU, dropout 0.2 · Adam"]) == "MNIST · 512-512 relu · Adam 0.001"
     assert "softmax regression" in describe_spec(PRESETS["MNIST · softmax regression · SGD"])
+
+
+def test_the_form_opens_on_the_first_classic_recipe():
+    assert DEFAULT_VALUES == values_from_spec(next(iter(PRESETS.values())))
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_widget_values_round_trip_every_recipe(name):
+    spec = PRESETS[name]
+    assert spec_from_values(values_from_spec(spec)) == spec
+
+
+def test_a_setting_that_does_not_apply_takes_the_specs_default():
+    values = {**DEFAULT_VALUES, "optimizer": "adam", "momentum": 0.5, "kind": "dense", "filters": "nonsense"}
+    spec = spec_from_values(values)
+    assert spec.momentum == TrainSpec().momentum and spec.network.conv_filters == NetworkSpec().conv_filters
+
+
+def test_every_spec_field_has_one_setting():
+    fields = {s.field for s in SETTINGS}
+    assert len(fields) == len(SETTINGS)
+    spec_fields = {f.name for f in dataclasses.fields(TrainSpec)} - {"network", "validation_fraction"}
+    net_fields = {f"network.{f.name}" for f in dataclasses.fields(NetworkSpec)}
+    assert fields == spec_fields | net_fields
+
+
+@pytest.mark.parametrize("setting", [s for s in SETTINGS if s.is_number and s.widget != "sizes"], ids=str)
+def test_validation_uses_each_settings_range(setting):
+    values = values_from_spec(TrainSpec())
+    too_big = setting.high + (1 if setting.integer else 0.5)
+    with pytest.raises(SpecError) as error:
+        spec_from_values({**values, setting.key: too_big, "optimizer": "sgd", "kind": "cnn"})
+    assert setting.field in error.value.errors
+
+
+def test_optimizers_take_only_their_own_settings():
+    assert OPTIMIZERS["sgd"].settings == ("momentum",)
+    assert all(not info.settings for key, info in OPTIMIZERS.items() if key != "sgd")

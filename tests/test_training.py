@@ -1,8 +1,6 @@
-import threading
 import time
 
 import numpy as np
-import pytest
 
 from core.spec import NetworkSpec, TrainSpec
 from core.training import LiveHistory, TrainingJob, TrainingSlots

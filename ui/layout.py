@@ -6,6 +6,7 @@ Pages are files in `pages/` (Streamlit's file-based multipage app), so a link st
 name the pages "Home", "Train", "Evaluate" and "Draw".
 """
 
+import warnings
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -24,6 +25,10 @@ PAGES = (
 )
 
 
+def leave_modules_alone() -> None:
+    """What Streamlit runs after each script run instead of its cleanup: nothing."""
+
+
 def keep_keras_state() -> None:
     """Stop Streamlit from calling `keras.backend.clear_session()` after every script run.
 
@@ -31,16 +36,24 @@ def keep_keras_state() -> None:
     the script. Here models train in background threads while the Train page reruns twice a
     second: each reset cleared TensorFlow's caches under the running training (measured 7x
     slower) and Keras' naming state under other threads' feet. Matplotlib, the other module it
-    cleans, is not used by this app.
+    cleans, is not used by this app. Done once, when this module is imported; a Streamlit without
+    that private function gets a warning instead (then check what it does after a run).
     """
     from streamlit.runtime.scriptrunner import script_runner
 
-    script_runner._clean_problem_modules = lambda: None
+    if not callable(getattr(script_runner, "_clean_problem_modules", None)):
+        warnings.warn("streamlit.runtime.scriptrunner.script_runner._clean_problem_modules is gone: Digit Lab "
+                      "cannot opt out of Streamlit's per-run Keras reset (live training may slow down).",
+                      RuntimeWarning, stacklevel=2)
+        return
+    script_runner._clean_problem_modules = leave_modules_alone
+
+
+keep_keras_state()
 
 
 def start_page(title: str) -> None:
     """Set up a page: wide layout, the session's finished training collected, the navigation."""
-    keep_keras_state()
     st.set_page_config(page_title=f"{title} · Digit Lab", page_icon=":material/draw:", layout="wide")
     state.collect_finished_job()  # a training may have ended while the user was on another page
     with st.sidebar:

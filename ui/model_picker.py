@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.datasets import DATASETS, get_info
+from core.datasets import DATASETS, datasets_of_shape, get_info
 from core.default_model import DEFAULT_MODEL_INFO, load_default_model
-from core.model_io import (ModelFileError, check_model_fits, check_outputs_are_probabilities, load_model_file,
-                           read_model_metadata)
+from core.model_io import ModelFileError, vet_upload
 from core.runs import Run
 from ui import state
 
@@ -33,40 +32,20 @@ def default_run() -> Run:
                model=shared_default_model(), status=DEFAULT_MODEL_INFO["description"], source="default")
 
 
-def guess_dataset(model, metadata: dict | None) -> list[str]:
-    """Datasets an uploaded model may belong to: its metadata's, else those of its input shape."""
-    if metadata and metadata.get("dataset") in DATASETS:
-        return [metadata["dataset"]]
-    shape = tuple(model.input_shape[1:3])
-    return [k for k, info in DATASETS.items() if info.image_shape == shape]
-
-
 def add_upload(upload, page: str) -> None:
     """Load an uploaded file safely; on success it joins the runs and becomes the choice."""
     done = st.session_state.setdefault(UPLOADS_DONE, set())
     if upload.file_id in done:
         return
     done.add(upload.file_id)
-    data = upload.getvalue()
     try:
-        model = load_model_file(data, MAX_UPLOAD_BYTES)
-        metadata = read_model_metadata(data)
-        candidates = guess_dataset(model, metadata)
-        if not candidates:
-            shapes = ", ".join(f"{info.name} {info.input_shape}" for info in DATASETS.values())
-            raise ModelFileError(f"This model expects input {tuple(model.input_shape[1:])}; "
-                                 f"the datasets here need {shapes}.")
-        dataset = candidates[0]
-        info = get_info(dataset)
-        check_model_fits(model, info.image_shape, info.num_classes, dataset_name=info.name)
-        check_outputs_are_probabilities(model, info.image_shape)  # logits would fake confidences
+        vetted = vet_upload(upload.getvalue(), upload.name, MAX_UPLOAD_BYTES)
     except ModelFileError as error:
         st.session_state[f"{page}_upload_error"] = f"Could not use {upload.name}: {error}"
         return
-    name = (metadata or {}).get("name") or upload.name
-    run = Run(run_id=state.next_run_id(), name=f"Uploaded · {name}", dataset=dataset, model=model,
-              metrics=(metadata or {}).get("metrics") or {}, history=(metadata or {}).get("history") or {},
-              status="Uploaded", source="uploaded")
+    run = Run(run_id=state.next_run_id(), name=f"Uploaded · {vetted.name}", dataset=vetted.dataset,
+              model=vetted.model, metrics=vetted.metrics, history=vetted.history, status="Uploaded",
+              source="uploaded")
     state.add_run(run, make_current=False)
     choose(run.run_id)
 
@@ -95,8 +74,9 @@ def pick_model(page: str) -> Run:
         st.session_state[key] = st.session_state[PICKED]  # the shared choice, set before the widget
         st.selectbox("Model", options, format_func=names.get, key=key,
                      on_change=lambda: choose(st.session_state[key]))
-        upload = st.file_uploader("…or upload a .keras model", type=["keras"], key=f"{page}_upload",
-                                  help="A model saved with model.save('name.keras'), for 8x8 or 28x28 images.")
+        upload = st.file_uploader("…or upload a model", type=["keras", "h5"], key=f"{page}_upload",
+                                  help="A Keras model saved with model.save('name.keras') or, as the classic "
+                                       "tutorials do, model.save('name.h5'); for 8x8 or 28x28 images.")
         if upload is not None:
             before = st.session_state[PICKED]
             add_upload(upload, page)
@@ -114,7 +94,7 @@ def pick_model(page: str) -> Run:
 
 def choose_dataset(run: Run, page: str) -> None:
     """An uploaded 28x28 model may be MNIST or Fashion-MNIST: let the user say which."""
-    fits = [k for k, info in DATASETS.items() if info.image_shape == get_info(run.dataset).image_shape]
+    fits = datasets_of_shape(get_info(run.dataset).image_shape)
     if len(fits) > 1:
         run.dataset = st.selectbox("Trained on", fits, index=fits.index(run.dataset),
                                    format_func=lambda k: DATASETS[k].name, key=f"{page}_upload_dataset_{run.run_id}")

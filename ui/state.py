@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.runs import Run, make_run
+from core.runs import Run
 
 RUNS = "runs"  # list[Run], oldest first
 CURRENT = "current_run_id"  # int | None
@@ -60,20 +60,13 @@ def set_job(job: Any) -> None:
 def collect_finished_job() -> Run | None:
     """Turn a job that ended into a run (once), whichever page the user is on; else None."""
     job = get_job()
-    if job is None or not job.done or getattr(job, "collected", False):
+    if job is None or not job.done or job.collected:
         return None
-    job.collected = True
-    progress = job.snapshot()
-    if job.model is None or not progress.batch_logs:
-        return None  # failed, or stopped before the first batch: nothing was trained
-    history = job.history()
-    early_stopped = job.state == "finished" and len(history.get("loss", [])) < job.spec.epochs
-    run = make_run(next_run_id(), job.spec, job.model, history, job.message,
-                   progress.elapsed, early_stopped)
-    if not history:  # stopped inside the first epoch: the last batch says how far it got
-        last = progress.batch_logs[-1]
-        run.metrics = {k: float(last[k]) for k in ("loss", "accuracy") if k in last}
-    add_run(run)
+    from core.training import collect_run  # imports TensorFlow: only once a job exists
+
+    run = collect_run(job, next_run_id())
+    if run is not None:
+        add_run(run)
     return run
 
 

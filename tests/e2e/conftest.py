@@ -6,17 +6,10 @@ Chromium is Debian's (/usr/bin/chromium), driven by Playwright; when it is missi
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.e2e.helpers import assert_no_exception, save_screenshot, wait_for_idle  # noqa: E402,F401
-from tests.e2e.server import browser_problem, launch_browser, start_server  # noqa: E402
+from tests.e2e.helpers import save_screenshot
+from tests.e2e.server import browser_problem, launch_browser, start_server
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True,
          "device_scale_factor": 2}

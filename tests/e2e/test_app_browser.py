@@ -13,9 +13,23 @@ import time
 import pytest
 
 from tests.drawings import make_drawings
-from tests.e2e.helpers import (assert_no_exception, canvas_box, choose_option, clear_canvas, draw_digit,
-                               link_labels, metric_value, nav_link, open_page, save_screenshot,
-                               selectbox_options, selectbox_value, sidebar_links, wait_for_idle, wait_until)
+from tests.e2e.helpers import (
+    assert_no_exception,
+    canvas_box,
+    choose_option,
+    clear_canvas,
+    draw_digit,
+    link_labels,
+    metric_value,
+    nav_link,
+    open_page,
+    save_screenshot,
+    selectbox_options,
+    selectbox_value,
+    sidebar_links,
+    wait_for_idle,
+    wait_until,
+)
 
 PAGES = ["Train", "Evaluate", "Draw"]
 PROGRESS = re.compile(r"Epoch (\d+) of (\d+) · batch (\d+) of (\d+)")
@@ -25,6 +39,8 @@ TRAIN_BATCH = 8  # 162 batches per epoch on Digits: a training long enough to wa
 # The whole first training: ~30-40 s on a 2-core machine; a generous bound keeps a stalled or
 # crawling training (several times slower than Keras alone) from eating the suite's time.
 TRAIN_TIMEOUT = 150.0
+
+pytestmark = pytest.mark.e2e  # a real browser against a real server
 
 
 def drawing_of(digit: int, variant: int = 0):
@@ -179,7 +195,8 @@ def test_train_then_evaluate(page, app_url):
         assert len(after["validation"]) == len(after["training"])
     for metric in ("loss", "accuracy"):
         charts = page.locator(f".st-key-live_{metric} .js-plotly-plot")
-        wait_until(page, lambda: any(c.is_visible() for c in charts.all()), 5, f"the {metric} chart shown")
+        shown = lambda charts=charts: any(c.is_visible() for c in charts.all())  # noqa: E731
+        wait_until(page, shown, 5, f"the {metric} chart shown")
     assert page.get_by_role("button", name="Stop training").is_enabled()
     assert_no_exception(page)
     save_screenshot(page, "train_running")
@@ -214,8 +231,10 @@ def test_train_then_evaluate(page, app_url):
     page.mouse.move(0, 0)
     save_screenshot(page, "train_done")
 
-    # A second training, stopped early: "Stopped by you.", and a Run 2 beside Run 1.
-    page.get_by_role("button", name="Start training").click()
+    # A second training, started with a double click (two real clicks: the second arrives before
+    # the page has redrawn the button as disabled) and stopped early: "Stopped by you.", and one
+    # Run 2 beside Run 1, not two new runs.
+    page.get_by_role("button", name="Start training").dblclick()
     wait_until(page, lambda: (p := progress(page)) and p[2] > 0, 60, "the second training's first batches")
     page.get_by_role("button", name="Stop training").click()
     wait_until(page, lambda: page.locator('[data-testid="stAlert"]').filter(has_text="Stopped by you.").count(),

@@ -1,22 +1,21 @@
-"""Tests for core.evaluation_charts: assert on the figures' data, not on pixels."""
+"""Tests for core.figures: assert on the figures' data, not on pixels."""
 
 import json
 
 import numpy as np
 import pytest
 
-from core.evaluation_charts import (
+from core.figures.confusion import (
     CELLS_TRACE,
     CORRECT_TRACE,
     ERRORS_TRACE,
-    caption_prediction,
     normalize_rows,
     plot_class_metrics,
     plot_confusion_matrix,
-    plot_probabilities,
     read_selected_cell,
-    to_thumbnails,
 )
+from core.figures.images import caption_prediction, to_thumbnails
+from core.figures.probabilities import plot_probabilities
 
 CM = np.array(
     [

@@ -1,4 +1,4 @@
-"""Plotly figures and image helpers for the Evaluate (and Draw) pages. No streamlit here.
+"""The confusion matrix (clickable) and the per-class metrics drawn from it.
 
 Compute first (core.evaluation), then build a figure here, then the page renders it.
 
@@ -30,16 +30,13 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from core.figures.style import DIAGONAL_COLOR, METRIC_COLORS, SEQUENTIAL_SCALE
+
 # Trace names, so the page and the tests can find traces without relying on their order.
 ERRORS_TRACE = "errors"
 CORRECT_TRACE = "correct"
 CELLS_TRACE = "cells"
 
-_ERROR_COLORSCALE = "Reds"
-_DIAGONAL_COLOR = "#e6e6e6"  # neutral grey: correct answers must not compete with errors
-_HIGHLIGHT_COLOR = "#d62728"
-_PLAIN_BAR_COLOR = "#9aa5b1"
-_METRIC_COLORS = {"Precision": "#1f77b4", "Recall": "#ff7f0e", "F1": "#2ca02c"}
 
 # Pixel geometry of the confusion matrix; the cell size sets the clickable marker size.
 _CM_MARGIN = {"l": 110, "r": 40, "t": 40, "b": 90}
@@ -121,11 +118,12 @@ def plot_confusion_matrix(
             y=axis_ticks,
             zmin=0.0,
             zmax=zmax,
-            colorscale=_ERROR_COLORSCALE,
+            colorscale=SEQUENTIAL_SCALE,
             colorbar={
                 "title": {"text": "Share of truth" if normalize else "Mistakes"},
                 "tickformat": (".0%" if zmax >= 0.1 else ".1%") if normalize else "d",
-                **({} if normalize else {"dtick": max(1, int(np.ceil(zmax / 5)))}),  # whole counts
+                # Counts are whole numbers: whole ticks only (auto ticks gave 0, 1, 1, 2, 2 for small counts).
+                **({} if normalize else {"tickmode": "linear", "tick0": 0, "dtick": max(1, int(np.ceil(zmax / 5)))}),
             },
             text=np.where(on_diagonal, "", cell_text).tolist(),
             texttemplate="%{text}",
@@ -141,7 +139,7 @@ def plot_confusion_matrix(
             z=_mask_cells(values, keep=on_diagonal),
             x=axis_ticks,
             y=axis_ticks,
-            colorscale=[[0.0, _DIAGONAL_COLOR], [1.0, _DIAGONAL_COLOR]],
+            colorscale=[[0.0, DIAGONAL_COLOR], [1.0, DIAGONAL_COLOR]],
             showscale=False,
             text=np.where(on_diagonal, cell_text, "").tolist(),
             texttemplate="<b>%{text}</b>",
@@ -267,7 +265,7 @@ def plot_class_metrics(metrics: Mapping[str, np.ndarray], class_names: Sequence[
                 name=label,
                 x=list(class_names),
                 y=np.asarray(metrics[key], dtype=np.float64),
-                marker_color=_METRIC_COLORS[label],
+                marker_color=METRIC_COLORS[label],
                 customdata=support,
                 hovertemplate=f"%{{x}}<br>{label}: %{{y:.3f}}<br>Support: %{{customdata}}"
                 "<extra></extra>",
@@ -282,61 +280,3 @@ def plot_class_metrics(metrics: Mapping[str, np.ndarray], class_names: Sequence[
         legend={"orientation": "h", "y": 1.12, "x": 0},
     )
     return fig
-
-
-def plot_probabilities(
-    probs: np.ndarray, class_names: Sequence[str], highlight: int | None
-) -> go.Figure:
-    """Bar chart of the probability of every class, y fixed to 0..1, `highlight` in colour."""
-    probs = np.asarray(probs, dtype=np.float64).ravel()  # (C,)
-    if probs.shape[0] != len(class_names):
-        raise ValueError(f"{probs.shape[0]} probabilities for {len(class_names)} class names")
-    colors = [
-        _HIGHLIGHT_COLOR if highlight is not None and i == highlight else _PLAIN_BAR_COLOR
-        for i in range(len(class_names))
-    ]
-    fig = go.Figure(
-        go.Bar(
-            x=list(class_names),
-            y=probs,
-            marker_color=colors,
-            text=[f"{p:.0%}" for p in probs],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{x}: %{y:.2%}<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        height=280,
-        margin={"l": 50, "r": 20, "t": 30, "b": 50},
-        yaxis={"range": [0, 1], "tickformat": ".0%", "title": {"text": "Probability"}},
-        xaxis={"type": "category"},
-        showlegend=False,
-    )
-    return fig
-
-
-def to_thumbnails(images: np.ndarray, size: int = 84) -> list[np.ndarray]:
-    """Upscale images to size x size uint8 thumbnails with nearest neighbour (crisp pixels).
-
-    Accepts (N, H, W) or (N, H, W, 1), uint8 0..255 or float 0..1. Returns a list of
-    (size, size) uint8 arrays, ready for `st.image(list, caption=list, width=...)`.
-    """
-    images = np.asarray(images)
-    if images.ndim == 4 and images.shape[-1] == 1:
-        images = images[..., 0]  # (N, H, W, 1) -> (N, H, W)
-    if images.ndim != 3:
-        raise ValueError(f"expected (N, H, W) or (N, H, W, 1) images, got {images.shape}")
-    if not np.issubdtype(images.dtype, np.integer):
-        images = np.rint(np.clip(images, 0.0, 1.0) * 255.0)
-    images = images.astype(np.uint8, copy=False)
-    height, width = images.shape[1:]
-    rows = np.arange(size) * height // size  # source row of each output row
-    cols = np.arange(size) * width // size
-    big = images[:, rows][:, :, cols]  # (N, size, size) uint8
-    return list(big)
-
-
-def caption_prediction(pred_name: str, confidence: float, truth_name: str) -> str:
-    """Caption for a thumbnail: 'Predicted P (97%) · Truth T'."""
-    return f"Predicted {pred_name} ({confidence:.0%}) · Truth {truth_name}"

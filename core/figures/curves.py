@@ -1,12 +1,13 @@
-"""Plotly figures of the Train page: learning curves, run comparison, and a look at the data."""
+"""Training curves: live learning curves while a network trains, and runs compared."""
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
+from core.figures.style import TRAINING_COLOR, VALIDATION_COLOR, color_of
+
 METRIC_TITLES = {"loss": "Loss", "accuracy": "Accuracy"}
-COLORS = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D")
 MAX_BATCH_POINTS = 600  # more points than pixels only slows the browser down
 
 
@@ -44,9 +45,9 @@ def plot_learning_curve(batch_logs: list[dict], epoch_logs: list[dict], steps: i
             # Keras' batch logs are running means over the epoch so far (they restart each epoch).
             type="scatter", mode="lines", name="training (epoch so far)", opacity=0.45,
             x=np.array([b["epoch"] + b["batch"] / steps for b in points]),
-            y=np.array([b[metric] for b in points]), line=dict(color=COLORS[0], width=1),
+            y=np.array([b[metric] for b in points]), line=dict(color=TRAINING_COLOR, width=1),
         ))
-    for key, name, color in ((metric, "training", COLORS[0]), (f"val_{metric}", "validation", COLORS[1])):
+    for key, name, color in ((metric, "training", TRAINING_COLOR), (f"val_{metric}", "validation", VALIDATION_COLOR)):
         values = [(e["epoch"], e[key]) for e in epoch_logs if key in e]
         if values:
             data.append(dict(type="scatter", mode="lines+markers", name=name,
@@ -59,7 +60,7 @@ def plot_run_comparison(histories: dict[str, dict[str, list[float]]], metric: st
     """The same metric of several runs overlaid: solid validation, dotted training."""
     data = []
     for i, (name, history) in enumerate(histories.items()):
-        color = COLORS[i % len(COLORS)]
+        color = color_of(i)
         for key, dash, suffix in ((f"val_{metric}", "solid", "validation"), (metric, "dot", "training")):
             values = history.get(key, [])
             if values:
@@ -69,26 +70,3 @@ def plot_run_comparison(histories: dict[str, dict[str, list[float]]], metric: st
     layout = metric_layout(metric, height=420)
     layout["legend"] = dict(orientation="v", y=-0.25, yanchor="top", x=0, xanchor="left")
     return go.Figure(data=data, layout=layout)
-
-
-def plot_pixel_histogram(images: np.ndarray, value_max: int) -> go.Figure:
-    """How often each pixel value occurs (log scale: the black background dwarfs the ink)."""
-    counts = np.bincount(images.reshape(-1), minlength=value_max + 1)[: value_max + 1]
-    fig = go.Figure(go.Bar(x=np.arange(value_max + 1), y=counts, marker_color=COLORS[0]))
-    fig.update_layout(
-        title="Pixel values", height=260, margin=dict(l=10, r=10, t=40, b=10),
-        xaxis_title=f"value (0 = background, {value_max} = full ink)", yaxis_title="pixels",
-        bargap=0,
-    )
-    fig.update_yaxes(type="log")
-    return fig
-
-
-def pick_samples(labels: np.ndarray, per_class: int = 1, seed: int = 0) -> np.ndarray:
-    """Indices of `per_class` random examples of each class, in class order."""
-    rng = np.random.default_rng(seed)
-    picks = []
-    for c in np.unique(labels):
-        where = np.flatnonzero(labels == c)
-        picks.extend(rng.choice(where, size=min(per_class, len(where)), replace=False))
-    return np.array(picks, dtype=int)
