@@ -267,3 +267,58 @@ def parse_sizes(text: str, field_name: str) -> tuple[int, ...]:
     except ValueError:
         message = f"write whole numbers separated by commas, like 512, 256 (got {text!r})"
         raise SpecError({field_name: message}) from None
+
+
+def read_link_value(setting: Setting, text: str) -> tuple[Any, str | None]:
+    """A share link's value for `setting`, checked and clamped as its widget would; (default, why) if bad.
+
+    The reason names the parameter and the value used instead, for the page to show.
+    """
+    name, default = setting.key, setting.default
+    if setting.widget == "sizes":
+        try:
+            sizes = parse_sizes(text, setting.label.lower())
+        except SpecError:
+            return default, f"{name}={text!r} is not a list of whole numbers; using {default!r}"
+        clamped = [min(max(int(v), int(setting.low)), int(setting.high)) for v in sizes[: setting.max_items]]
+        value = ", ".join(map(str, clamped))
+        changed = list(sizes) != clamped
+        return value, f"{name}={text!r} is out of range; using {value!r}" if changed else None
+    if not setting.is_number:
+        by_text = {str(option): option for option in setting.options}
+        if text in by_text:
+            return by_text[text], None
+        return default, f"{name}={text!r} is not one of {', '.join(by_text)}; using {setting.label_of(default)}"
+    try:
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError(text)
+    except ValueError:
+        return default, f"{name}={text!r} is not a number; using {setting.label_of(default)}"
+    low = 0 if setting.zero_is_none else setting.low
+    value = min(max(number, low), setting.high)
+    if setting.options:  # a select slider: the nearest of its stops
+        value = min(setting.options, key=lambda option: abs(option - value))
+    value = int(round(value)) if setting.integer else float(value)
+    return value, None if value == number else f"{name}={text!r} is out of range; using {setting.label_of(value)}"
+
+
+def values_from_link(params: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """The widget values a "share these settings" link names, and a reason for each value it could not use.
+
+    Settings the link does not name are left out (the form keeps what it has); unknown parameters
+    (such as the lab's key) are ignored.
+    """
+    values, problems = {}, []
+    for setting in SETTINGS:
+        if setting.key in params:
+            values[setting.key], problem = read_link_value(setting, str(params[setting.key]))
+            if problem:
+                problems.append(problem)
+    return values, problems
+
+
+def link_from_values(values: dict[str, Any]) -> dict[str, str]:
+    """The query parameters of a "share these settings" link: each setting that applies, as plain text."""
+    return {s.key: (f"{values[s.key]:g}" if isinstance(values[s.key], float) else str(values[s.key]))
+            for s in SETTINGS if s.shown(values)}

@@ -12,11 +12,13 @@ from core.spec import (
     TrainSpec,
     count_weights,
     describe_spec,
+    link_from_values,
     parse_sizes,
     spec_from_dict,
     spec_from_values,
     spec_to_dict,
     validate_spec,
+    values_from_link,
     values_from_spec,
 )
 
@@ -130,3 +132,26 @@ def test_validation_uses_each_settings_range(setting):
 def test_optimizers_take_only_their_own_settings():
     assert OPTIMIZERS["sgd"].settings == ("momentum",)
     assert all(not info.settings for key, info in OPTIMIZERS.items() if key != "sgd")
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_a_settings_link_round_trips_every_recipe(name):
+    values = values_from_spec(PRESETS[name])
+    read, problems = values_from_link(link_from_values(values))
+    assert problems == [] and spec_from_values({**values, **read}) == PRESETS[name]
+
+
+def test_bad_link_values_are_named_and_replaced_by_defaults_or_clamped():
+    read, problems = values_from_link({
+        "dataset": "cifar", "epochs": "1000", "lr": "0.0009", "hidden": "64, lots", "dropout": "nan",
+        "filters": "32, 99999", "batch": "-3", "optimizer": "<script>", "lab": "anything", "seed": "1e30",
+    })
+    assert read["dataset"] == "digits" and read["epochs"] == 200 and read["lr"] == 0.001
+    assert read["hidden"] == "15" and read["dropout"] == 0.0 and read["filters"] == "32, 256"
+    assert read["batch"] == 8 and read["optimizer"] == "sgd" and read["seed"] == 2**31 - 1
+    assert "lab" not in read
+    named = " ".join(problems)
+    for bad in ("dataset='cifar'", "epochs='1000'", "hidden='64, lots'", "dropout='nan'", "filters=", "batch='-3'",
+                "optimizer='<script>'", "seed="):
+        assert bad in named, bad
+    spec_from_values({**DEFAULT_VALUES, **read})  # whatever a link says, the form's spec is valid
