@@ -126,6 +126,8 @@ class NotFound(StoreError, LookupError):
 # ---------------------------------------------------------------------------------------------
 # Schema. These Table objects are the current schema. To change it, append a step to
 # MIGRATIONS; never edit a step that has shipped (databases out there have already run it).
+# Step 1 creates the tables from these objects, so a later step that adds a column must skip
+# tables that already have it (a new database gets it from step 1).
 
 metadata = MetaData()
 
