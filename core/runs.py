@@ -54,14 +54,19 @@ def kept_epoch(history: dict[str, list[float]], early_stopped: bool) -> int:
 
 
 def make_run(run_id: int, spec: TrainSpec, model: Any, history: dict[str, list[float]],
-             status: str, seconds: float, early_stopped: bool = False) -> Run:
-    """A Run for a finished (or stopped) training, named 'Run 3 · MNIST · 512-512 relu · Adam'."""
+             status: str, seconds: float, early_stopped: bool = False, name: str | None = None) -> Run:
+    """A Run for a finished (or stopped) training, named 'Run 3 · MNIST · 512-512 relu · Adam' unless named."""
     epoch = kept_epoch(history, early_stopped)
     metrics = {k: v[epoch] for k, v in history.items() if epoch >= 0 and len(v) > epoch}
     return Run(
-        run_id=run_id, name=f"Run {run_id} · {describe_spec(spec)}", dataset=spec.dataset,
+        run_id=run_id, name=name or run_name(run_id, spec), dataset=spec.dataset,
         model=model, spec=spec, history=history, metrics=metrics, status=status, seconds=seconds,
     )
+
+
+def run_name(number: int, spec: TrainSpec) -> str:
+    """'Run 3 · MNIST · 512-512 relu · Adam 0.001'."""
+    return f"Run {number} · {describe_spec(spec)}"
 
 
 def file_name(run: Run) -> str:

@@ -4,6 +4,10 @@ A Streamlit script run is stopped by any click, so `fit()` cannot live inside it
 `TrainingJob` owns a thread (no Streamlit calls in it); the page keeps the job in the session and
 polls `job.snapshot()` a few times a second. A server-wide semaphore caps how many trainings run
 at once; the others wait in line, visibly.
+
+A job outlives the browser tab that started it: the `JOBS` board holds it under its owner (a
+lab), so a reloaded tab finds it again. What a job makes is saved by its `sink` (see
+core.persistence), from the training thread, so nothing depends on a tab being open.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import keras
 
@@ -68,16 +73,49 @@ class TrainingSlots:
 SLOTS = TrainingSlots(read_max_trainings())  # process-wide: one server, one cap
 
 
+class JobBoard:
+    """The server's trainings by owner ("lab:12", or a tab's id without a lab): one each, the latest."""
+
+    def __init__(self):
+        self._jobs: dict[str, TrainingJob] = {}
+        self._lock = threading.Lock()
+
+    def get(self, owner: str) -> TrainingJob | None:
+        with self._lock:
+            return self._jobs.get(owner)
+
+    def put(self, owner: str, job: TrainingJob) -> None:
+        with self._lock:
+            self._jobs[owner] = job
+
+    def drop(self, owner: str) -> None:
+        with self._lock:
+            self._jobs.pop(owner, None)
+
+
+JOBS = JobBoard()  # process-wide, like the slots: a reloaded tab finds its lab's job here
+
+
+class TrainingSink(Protocol):
+    """Where a job's work is kept as it goes (a database, say). Called from the training thread."""
+
+    def started(self, job: TrainingJob) -> None: ...  # the model is built; no epoch has run
+    def epoch_ended(self, job: TrainingJob) -> None: ...  # job.model holds the epoch's weights
+    def ended(self, job: TrainingJob) -> None: ...  # finished, stopped or failed: job.state says
+
+
 class LiveHistory(keras.callbacks.Callback):
     """Collects each batch's and epoch's `logs` for another thread to read; stops on request.
 
     `stop_requested()` is checked after every batch, so Stop takes effect at the next batch and
     the weights trained so far are kept (Keras breaks out of the epoch when `stop_training`).
+    `epoch_ended()` runs after each epoch's logs are recorded (the job's checkpoint).
     """
 
-    def __init__(self, stop_requested: Callable[[], bool]):
+    def __init__(self, stop_requested: Callable[[], bool], epoch_ended: Callable[[], None] = lambda: None):
         super().__init__()
         self.stop_requested = stop_requested
+        self.epoch_ended = epoch_ended
         self.batches: list[dict] = []  # {"epoch", "batch", "loss", "accuracy"} per batch
         self.epochs: list[dict] = []  # {"epoch", "loss", "accuracy", "val_loss", "val_accuracy"}
         self.epoch = 0  # 0-based epoch in progress
@@ -97,6 +135,7 @@ class LiveHistory(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         with self._lock:
             self.epochs.append({"epoch": epoch + 1, **(logs or {})})
+        self.epoch_ended()
 
     def read(self) -> tuple[list[dict], list[dict], int, int]:
         """Copies of (batches, epochs) and the (epoch, batch) in progress, taken together."""
@@ -130,14 +169,18 @@ class TrainingJob:
     """One training run in a background thread. Create, `start()`, poll `snapshot()`, `stop()`."""
 
     def __init__(self, spec: TrainSpec, is_alive: Callable[[], bool] | None = None,
-                 slots: TrainingSlots = SLOTS):
+                 slots: TrainingSlots = SLOTS, sink: TrainingSink | None = None, name: str = ""):
         self.spec = validate_spec(spec)
-        self.is_alive = is_alive  # False once the browser tab is gone: the job stops itself
+        self.is_alive = is_alive  # False once no tab of its owner is open: the job stops itself
         self.slots = slots
+        self.sink = sink
+        self.name = name  # the run's name; "" lets make_run name it after its id
         self.state = "waiting"
         self.message = ""
+        self.save_error = ""  # why the sink could not keep the work, for the page to say
+        self.run_id: int | None = None  # the run this job fills, once the sink has made it
         self.model: keras.Model | None = None
-        self.live = LiveHistory(self.should_stop)
+        self.live = LiveHistory(self.should_stop, epoch_ended=lambda: self.tell_sink("epoch_ended"))
         self.steps = 0
         self.started_at: float | None = None
         self.finished_at: float | None = None
@@ -191,6 +234,16 @@ class TrainingJob:
         finally:
             self.finished_at = time.monotonic()
             self.slots.release()
+        self.tell_sink("ended")
+
+    def tell_sink(self, event: str) -> None:
+        """Let the sink keep the work so far; its failure is a message, never the training's end."""
+        if self.sink is None:
+            return
+        try:
+            getattr(self.sink, event)(self)
+        except Exception as error:  # a full disk must not stop a training: the page says so
+            self.save_error = str(error)
 
     def fit(self) -> None:
         spec = self.spec
@@ -202,6 +255,7 @@ class TrainingJob:
         if spec.patience:
             callbacks.append(keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=spec.patience, restore_best_weights=True))
+        self.tell_sink("started")
         self.state = "training"
         self.started_at = time.monotonic()
         self.model.fit(
@@ -255,7 +309,8 @@ def collect_run(job: TrainingJob, run_id: int) -> Run | None:
         return None  # failed, or stopped before the first batch: nothing was trained
     history = job.history()
     early_stopped = job.state == "finished" and len(history.get("loss", [])) < job.spec.epochs
-    run = make_run(run_id, job.spec, job.model, history, job.message, progress.elapsed, early_stopped)
+    run = make_run(run_id, job.spec, job.model, history, job.message, progress.elapsed, early_stopped,
+                   name=job.name or None)
     if not history:
         last = progress.batch_logs[-1]
         run.metrics = {k: float(last[k]) for k in ("loss", "accuracy") if k in last}
