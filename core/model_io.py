@@ -347,12 +347,19 @@ def read_model_metadata(data: bytes) -> dict | None:
 
 
 def write_model_file(model: Any, metadata: dict) -> bytes:
-    """Save the model as .keras bytes with `metadata` added as digitlab.json (for download).
+    """Save the model as .keras bytes with `metadata` added as digitlab.json (for download and the store).
 
-    `metadata` must be JSON-serialisable (TypeError otherwise). Keras ignores the extra
-    entry when loading.
+    The optimizer's state is left out (it triples a file and predicting needs none): a compiled
+    model is copied without it first. `metadata` must be JSON-serialisable (TypeError otherwise).
+    Keras ignores the extra entry when loading.
     """
+    import keras
+
     text = json.dumps(metadata, indent=2, sort_keys=True)
+    if getattr(model, "optimizer", None) is not None:
+        bare = keras.models.clone_model(model)
+        bare.set_weights(model.get_weights())
+        model = bare
     with tempfile.TemporaryDirectory(prefix="digitlab-save-") as folder:
         path = os.path.join(folder, "model.keras")
         model.save(path)

@@ -26,11 +26,18 @@ class Run:
     metrics: dict[str, float] = field(default_factory=dict)  # those of the weights kept
     status: str = ""  # how training ended, in words
     seconds: float = 0.0
-    source: str = "trained"  # trained | uploaded | default
+    source: str = "trained"  # trained | uploaded | default | shared | fine-tuned
+    state: str = "finished"  # running | finished | stopped | interrupted | failed (core.store's states)
+    sweep: str | None = None  # the sweep it belongs to, if any
 
     @property
     def dataset_name(self) -> str:
         return get_info(self.dataset).name
+
+    @property
+    def usable(self) -> bool:
+        """True when it has (or can load) a model: not still training, not failed."""
+        return self.state not in ("running", "failed")
 
     def metadata(self) -> dict:
         """What a downloaded `.keras` file carries besides the model (JSON-ready)."""

@@ -142,6 +142,7 @@ labs_table = Table(
     Column("key_hash", String(64), nullable=False, unique=True),  # sha256 hex; the key never
     Column("created_at", Float, nullable=False),
     Column("opened_at", Float, nullable=False),
+    Column("current_run_id", Integer),  # the run Evaluate and Draw use; NULL: the newest finished one
 )
 
 runs_table = Table(
@@ -676,6 +677,16 @@ class Store:
                 conn.execute(update(labs_table).where(labs_table.c.id == lab_id).values(opened_at=time.time()))
         return lab_id
 
+    def set_current_run(self, lab_id: int, run_id: int | None) -> None:
+        """Remember which run the lab uses on Evaluate and Draw (None: the newest finished one)."""
+        with self.writing() as conn:
+            conn.execute(update(labs_table).where(labs_table.c.id == lab_id).values(current_run_id=run_id))
+
+    def current_run(self, lab_id: int) -> int | None:
+        """The run the lab chose as its current model, or None."""
+        with self.reading() as conn:
+            return conn.scalar(select(labs_table.c.current_run_id).where(labs_table.c.id == lab_id))
+
     def delete_lab(self, lab_id: int) -> bool:
         """Delete a lab with all its runs, blobs, share links and digits; False if it was gone."""
         with self.writing() as conn:
@@ -703,12 +714,13 @@ class Store:
         return run_id
 
     def update_run(self, run_id: int, lab_id: int, *, blobs: Mapping[str, bytes] | None = None,
-                   **fields: Any) -> None:
-        """Change fields of a run (RUN_FIELDS) and replace or add blobs, in one transaction.
+                   drop_blobs: Sequence[str] = (), **fields: Any) -> None:
+        """Change fields of a run (RUN_FIELDS), replace or add blobs and drop others, in one transaction.
 
-        Used at each epoch end (history, epochs_done, the model as a checkpoint) and at the end.
-        Blobs not named are kept. Refreshes the heartbeat. Raises NotFound for another lab's run,
-        LabFullError (nothing written) when bigger blobs would pass the lab's byte cap.
+        Used at each epoch end (history, epochs_done, the model as a checkpoint) and at the end (the
+        final model in, the checkpoint dropped). Blobs not named are kept. Refreshes the heartbeat.
+        Raises NotFound for another lab's run, LabFullError (nothing written) when bigger blobs would
+        pass the lab's byte cap.
         """
         unknown = set(fields) - set(RUN_FIELDS)
         if unknown:
@@ -724,8 +736,8 @@ class Store:
             size = conn.scalar(select(runs_table.c.blob_bytes).where(own_run(run_id, lab_id)))
             if size is None:
                 raise NotFound(f"Run {run_id} is not in this lab (it may have been deleted).")
-            if files:
-                replaced = (blobs_table.c.run_id == run_id) & blobs_table.c.name.in_(list(files))
+            if files or drop_blobs:
+                replaced = (blobs_table.c.run_id == run_id) & blobs_table.c.name.in_([*files, *drop_blobs])
                 old = conn.scalar(select(func.coalesce(func.sum(blobs_table.c.size), 0)).where(replaced))
                 delta = sum(len(data) for data in files.values()) - int(old)
                 check_room(conn, lab_id, new_runs=0, new_bytes=delta)

@@ -295,18 +295,15 @@ class TrainingJob:
         return {k: [float(e[k]) for e in epochs] for k in keys}
 
 
-def collect_run(job: TrainingJob, run_id: int) -> Run | None:
-    """The run of a job that ended, once; None while it runs, after the first call, or with nothing trained.
+def run_of_job(job: TrainingJob, run_id: int) -> Run | None:
+    """The run a job that ended made; None while it runs or when nothing was trained.
 
     Early stopping keeps the best epoch's weights and metrics. A job stopped inside its first epoch
     has no epoch logs: its last batch says how far it got.
     """
-    if not job.done or job.collected:
-        return None
-    job.collected = True
     progress = job.snapshot()
-    if job.model is None or not progress.batch_logs:
-        return None  # failed, or stopped before the first batch: nothing was trained
+    if not job.done or job.model is None or not progress.batch_logs:
+        return None  # running, failed, or stopped before the first batch: nothing was trained
     history = job.history()
     early_stopped = job.state == "finished" and len(history.get("loss", [])) < job.spec.epochs
     run = make_run(run_id, job.spec, job.model, history, job.message, progress.elapsed, early_stopped,
@@ -314,4 +311,13 @@ def collect_run(job: TrainingJob, run_id: int) -> Run | None:
     if not history:
         last = progress.batch_logs[-1]
         run.metrics = {k: float(last[k]) for k in ("loss", "accuracy") if k in last}
+    run.state = job.state
     return run
+
+
+def collect_run(job: TrainingJob, run_id: int) -> Run | None:
+    """The run of a job that ended, once (the first caller gets it); else None."""
+    if not job.done or job.collected:
+        return None
+    job.collected = True
+    return run_of_job(job, run_id)

@@ -717,3 +717,15 @@ def test_killed_writers_never_leave_half_a_run(sqlite_url, tmp_path):
             checked += 1
     assert checked >= 20
     opened.close()
+
+
+def test_the_current_run_and_dropped_blobs(store):
+    lab = store.open_lab(store.create_lab())
+    run_id = store.save_run(lab, RunRecord(name="r", dataset="digits", state="running"),
+                            {"checkpoint": b"c" * 100})
+    assert store.current_run(lab) is None
+    store.set_current_run(lab, run_id)
+    assert store.current_run(lab) == run_id
+    store.update_run(run_id, lab, blobs={"model": b"m" * 40}, drop_blobs=["checkpoint"], state="finished")
+    record = store.get_run(run_id, lab)
+    assert record.blob_names == ("model",) and record.blob_bytes == 40

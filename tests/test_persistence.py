@@ -1,0 +1,108 @@
+"""Runs kept in the store while and after they train (core.persistence), on tiny seeded data."""
+
+import numpy as np
+import pytest
+
+from core import persistence
+from core.model_io import ModelFileError
+from core.spec import NetworkSpec, TrainSpec
+from core.store import RunRecord, open_store
+from core.training import TrainingJob, TrainingSlots
+
+TINY = TrainSpec(dataset="digits", network=NetworkSpec(hidden_layers=(8,)), optimizer="adam",
+                 learning_rate=0.01, batch_size=64, epochs=3, seed=0, train_limit=256)
+
+
+@pytest.fixture
+def lab(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'lab.db'}")
+    yield store, store.open_lab(store.create_lab())
+    store.close()
+
+
+def fetcher(store, lab_id, run_id):
+    return lambda name: store.load_blob(run_id, lab_id, name)
+
+
+def probe(model) -> np.ndarray:
+    return np.asarray(model.predict_on_batch(np.random.default_rng(0).random((4, 8, 8, 1), dtype=np.float32)))
+
+
+def test_a_finished_training_is_saved_with_its_model_and_becomes_current(lab):
+    store, lab_id = lab
+    job = TrainingJob(TINY, slots=TrainingSlots(1), sink=persistence.StoreSink(store, lab_id), name="Run 1 · tiny")
+    job.start().join(60)
+    assert job.state == "finished" and not job.save_error
+    [record] = store.list_runs(lab_id)
+    assert record.run_id == job.run_id and record.state == "finished" and record.name == "Run 1 · tiny"
+    assert record.blob_names == ("model",) and record.epochs_done == 3 and len(record.history["loss"]) == 3
+    assert store.current_run(lab_id) == job.run_id
+    run = persistence.run_of_record(record)
+    model = persistence.load_model(run, record.blob_names, fetcher(store, lab_id, record.run_id))
+    np.testing.assert_allclose(probe(model), probe(job.model), atol=1e-6)
+    assert run.spec == TINY and run.metrics == pytest.approx({k: v[-1] for k, v in record.history.items()})
+
+
+def test_a_training_cut_off_comes_back_interrupted_with_its_last_epoch(lab):
+    store, lab_id = lab
+
+    class CrashAfterTwoEpochs(persistence.StoreSink):
+        weights = None
+
+        def epoch_ended(self, job):
+            if self.weights is not None:
+                return  # the server died after epoch 2: nothing more reaches the store
+            super().epoch_ended(job)
+            if len(job.history()["loss"]) == 2:
+                self.weights = job.model.get_weights()
+                job.stop("crash")
+
+        def ended(self, job):
+            pass
+
+    sink = CrashAfterTwoEpochs(store, lab_id)
+    job = TrainingJob(TINY, slots=TrainingSlots(1), sink=sink, name="cut off")
+    job.start().join(60)
+    # Another server process finds the run: its owner (this process) looks gone to it.
+    with store.writing() as conn:
+        from sqlalchemy import update
+
+        from core.store import runs_table
+        conn.execute(update(runs_table).values(owner="elsewhere:1:dead", heartbeat_at=0.0))
+    assert store.recover_interrupted(lab_id) == [job.run_id]
+    [record] = store.list_runs(lab_id)
+    assert record.state == "interrupted" and record.status == "Interrupted after epoch 2"
+    assert record.blob_names == ("checkpoint",)
+    run = persistence.run_of_record(record)
+    model = persistence.load_model(run, record.blob_names, fetcher(store, lab_id, record.run_id))
+    for saved, loaded in zip(sink.weights, model.get_weights()):
+        np.testing.assert_array_equal(saved, loaded)
+
+
+def test_a_failed_training_leaves_no_run(lab, monkeypatch):
+    store, lab_id = lab
+    job = TrainingJob(TINY, slots=TrainingSlots(1), sink=persistence.StoreSink(store, lab_id))
+    monkeypatch.setattr(job, "fit", lambda: (job.tell_sink("started"), 1 / 0))
+    job.start().join(60)
+    assert job.state == "failed" and store.list_runs(lab_id) == []
+
+
+def test_a_damaged_model_is_a_message_for_that_run_only(lab):
+    store, lab_id = lab
+    run_id = store.save_run(lab_id, RunRecord(name="broken", dataset="digits"), {"model": b"PK\x03\x04 not a model"})
+    run = persistence.run_of_record(store.get_run(run_id, lab_id))
+    with pytest.raises(ModelFileError, match="broken is damaged"):
+        persistence.load_model(run, ("model",), fetcher(store, lab_id, run_id))
+
+
+def test_weights_pack_and_refuse_garbage():
+    arrays = [np.arange(6, dtype=np.float32).reshape(2, 3), np.ones(3, np.float32)]
+
+    class Model:
+        def get_weights(self):
+            return arrays
+
+    unpacked = persistence.unpack_weights(persistence.pack_weights(Model()))
+    assert all(np.array_equal(a, b) for a, b in zip(arrays, unpacked))
+    with pytest.raises(ValueError):
+        persistence.unpack_weights(b"junk")
