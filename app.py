@@ -5,6 +5,7 @@ Run with `streamlit run app.py`. TensorFlow is not imported here: the home page 
 
 import streamlit as st
 
+from ui import lab as labs
 from ui import state
 from ui.layout import PAGES, start_page
 
@@ -34,6 +35,6 @@ if job is not None and not job.done:
     st.info(f"Training is running: epoch {progress.epoch} of {progress.epochs}.")
 columns = st.columns(3)
 for column, (path, label, icon) in zip(columns, PAGES[1:]):
-    column.page_link(path, label=label, icon=icon)
-st.caption("Your models live only in this browser tab: reloading or closing it discards them. "
-           "Download any run you want to keep from the Train page.")
+    column.page_link(path, label=label, icon=icon, query_params=labs.lab_params())
+st.caption("Your runs are kept in your lab: bookmark its link (in the sidebar, once you have trained or "
+           "uploaded a model) to come back to them.")

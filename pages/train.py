@@ -10,9 +10,23 @@ from core.datasets import DatasetUnavailable, get_info, load_dataset, local_sour
 from core.figures import curves, images
 from core.model_io import write_model_file
 from core.network import build_model, summarize_model
-from core.runs import file_name
-from core.spec import PRESETS, SpecError, TrainSpec, count_weights, spec_from_values, spec_to_dict, values_from_spec
+from core.persistence import StoreSink
+from core.runs import file_name, run_name
+from core.settings import SETTINGS_BY_KEY
+from core.spec import (
+    PRESETS,
+    SpecError,
+    TrainSpec,
+    count_weights,
+    link_from_values,
+    spec_from_values,
+    spec_to_dict,
+    values_from_link,
+    values_from_spec,
+)
+from core.store import StoreError
 from core.training import TrainingJob
+from ui import lab as labs
 from ui import state
 from ui.layout import load_with_spinner, start_page
 from ui.settings_form import read_values, set_values, show_section
@@ -104,7 +118,43 @@ def start_training() -> None:
         st.session_state["start_error"] = str(error)
         return
     state.collect_finished_job()
-    state.set_job(TrainingJob(spec, is_alive=state.session_is_alive_check()).start())
+    lab, store = labs.ensure_lab(), labs.get_store()
+    sink = StoreSink(store, lab.lab_id) if lab is not None and store is not None else None
+    number = 1 + sum(r.source != "shared" for r in state.get_runs())
+    job = TrainingJob(spec, is_alive=labs.lab_open_check(lab.lab_id if lab else None), sink=sink,
+                      name=run_name(number, spec))
+    state.set_job(job.start())
+
+
+def apply_settings_link() -> None:
+    """Fill the form from a "share these settings" link (once; it never starts a training)."""
+    params = {key: st.query_params[key] for key in st.query_params if key in SETTINGS_BY_KEY}
+    if not params:
+        return
+    values, problems = values_from_link(params)
+    set_values(values)
+    for key in params:
+        del st.query_params[key]
+    st.session_state["link_notes"] = problems
+
+
+def show_link_notes() -> None:
+    """What a settings link filled in, and each value it could not use."""
+    problems = st.session_state.pop("link_notes", None)
+    if problems is None:
+        return
+    st.info("The settings from the link are filled in. Nothing has started: press **Start training** when ready.",
+            icon=":material/link:")
+    for problem in problems:
+        st.warning(f"The link's {problem}.")
+
+
+def show_share_settings() -> None:
+    """A readable link that opens this page with these settings."""
+    with st.expander("Share these settings", icon=":material/share:"):
+        st.caption("Anyone who opens this link gets this page with these settings filled in "
+                   "(not your lab, not your runs).")
+        st.code(labs.app_url("train", link_from_values(read_values())), language=None, wrap_lines=True)
 
 
 def stop_training() -> None:
@@ -121,8 +171,10 @@ def format_seconds(seconds: float | None) -> str:
 
 
 def show_progress(job) -> None:
-    """Progress bar, curves and status of the session's job."""
+    """Progress bar, curves and status of the lab's job."""
     p = job.snapshot()
+    if job.save_error:
+        st.warning(f"This training's run could not be saved: {job.save_error}")
     if p.state == "waiting":
         st.warning(p.message, icon=":material/hourglass_top:")
     elif p.state == "loading":
@@ -155,12 +207,56 @@ def show_live() -> None:
         st.rerun(scope="app")
 
 
+def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None:
+    """Choose the current model; download, share or delete it."""
+    c1, c2, c3, c4 = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
+    # A new widget whenever the runs or the current model change, so that it shows the current
+    # model (a run that just finished becomes current) and a stale browser value cannot win.
+    chosen = c1.selectbox("Current model (used by Evaluate and Draw)", usable, index=usable.index(shown),
+                          format_func=names.get, key=f"current_pick_{shown}_{len(usable)}")
+    if chosen != shown:
+        state.set_current(chosen)
+        st.rerun()
+    run = state.find_run(chosen)
+    c2.download_button("Download", icon=":material/download:", data=lambda: model_file(run),
+                       file_name=file_name(run), mime="application/zip", on_click="ignore")
+    if c3.button("Share", icon=":material/share:", disabled=run.run_id <= 0 or run.source == "shared",
+                 help="A read-only link to this run: its curves, metrics and Evaluate views."):
+        st.session_state["share_links"] = {run.run_id: share_run(run)}
+    if link := st.session_state.get("share_links", {}).get(run.run_id):
+        st.caption("Anyone with this link can look at this run (not at your lab) and copy it into theirs:")
+        st.code(link, language=None, wrap_lines=True)
+    with c4.popover("Delete", icon=":material/delete:"):
+        st.write(f"Delete **{run.name}** for good?")
+        if st.button("Delete this run", type="primary", key=f"delete_run_{run.run_id}"):
+            state.delete_run(run)
+            st.rerun()
+
+
+def model_file(run) -> bytes:
+    """The .keras download of a run (its model loaded from the lab first if need be)."""
+    state.load_model(run)
+    return write_model_file(run.model, run.metadata())
+
+
+def share_run(run) -> str | None:
+    """A new read-only link to one run of the lab; None (with the reason shown) if it cannot be made."""
+    lab, store = st.session_state.get(labs.LAB), labs.get_store()
+    if lab is None or store is None:
+        return None
+    try:
+        token = store.share_run(lab.lab_id, run.run_id)
+    except StoreError as error:
+        st.error(f"No link could be made: {error}")
+        return None
+    return labs.app_url("shared", {"run": token})
+
+
 def show_runs() -> None:
     runs = state.get_runs()
     if not runs:
         return
     st.subheader("Your runs")
-    st.caption("Models live only in this browser tab: download any run you want to keep.")
     current = state.current_run()
     st.dataframe(pd.DataFrame([{
         "run": r.name, "epochs": len(r.history.get("loss", [])),
@@ -173,19 +269,9 @@ def show_runs() -> None:
                        "val. accuracy": st.column_config.NumberColumn(format="%.3f"),
                        "val. loss": st.column_config.NumberColumn(format="%.3f")})
     names = {r.run_id: r.name for r in runs}
-    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    # A new widget whenever the runs or the current model change, so that it shows the current
-    # model (a run that just finished becomes current) and a stale browser value cannot win.
-    shown = current.run_id if current else runs[-1].run_id
-    chosen = c1.selectbox("Current model (used by Evaluate and Draw)", list(names),
-                          index=list(names).index(shown), format_func=names.get,
-                          key=f"current_pick_{shown}_{len(runs)}")
-    if chosen != shown:
-        state.set_current(chosen)
-        st.rerun()
-    run = state.find_run(chosen)
-    c2.download_button("Download .keras", data=lambda: write_model_file(run.model, run.metadata()),
-                       file_name=file_name(run), mime="application/zip", on_click="ignore")
+    usable = [r.run_id for r in state.usable_runs()]
+    if usable:
+        show_run_tools(current.run_id if current in state.usable_runs() else usable[-1], usable, names)
     # No key: when a run is added the default (the last five runs) takes it in.
     compare = st.multiselect("Compare runs", list(names), default=list(names)[-5:], format_func=names.get)
     if compare:
@@ -195,8 +281,10 @@ def show_runs() -> None:
         c2.plotly_chart(curves.plot_run_comparison(histories, "accuracy"), key="compare_accuracy")
 
 
+apply_settings_link()  # before the widgets are drawn
 start_page("Train")
 st.title("Train")
+show_link_notes()
 settings_column, live_column = st.columns([2, 3], gap="large")
 with settings_column:
     show_settings()
@@ -217,5 +305,6 @@ with live_column:
     c2.button("Stop training", on_click=stop_training, disabled=not running, width="stretch")
     if error := st.session_state.pop("start_error", None):
         st.error(error)
+    show_share_settings()
     st.fragment(show_live, run_every=POLL_SECONDS if running else None)()
 show_runs()

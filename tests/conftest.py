@@ -13,6 +13,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Keras reads KERAS_HOME once, at import: give the tests an empty cache of their own, so they
 # never touch (or depend on) the user's ~/.keras.
 os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="digitlab-keras-home-")
+# Labs and runs go to a database of the tests' own, never the user's ~/.digitlab.
+os.environ["DIGITLAB_HOME"] = tempfile.mkdtemp(prefix="digitlab-home-")
+os.environ.pop("DIGITLAB_DATABASE_URL", None)
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-22k.npz"
 

@@ -2,6 +2,7 @@
 
 import time
 
+from conftest import open_page
 from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 60
@@ -109,19 +110,20 @@ def test_start_twice_runs_one_training():
     assert at.session_state["training_job"] is first and len(at.session_state["runs"]) == 1
 
 
-def test_a_new_run_becomes_current_even_after_picking_another(digits_run):
-    from conftest import open_page
+def current_pick(at):
+    return next(s for s in at.selectbox if s.label == "Current model (used by Evaluate and Draw)")
 
+
+def test_a_new_run_becomes_current_even_after_picking_another(digits_run):
     at = open_page("train", [digits_run])
-    assert at.selectbox(key="current_pick_1_1").value == digits_run.run_id
+    assert current_pick(at).value == digits_run.run_id
     at.number_input(key="epochs").set_value(2)
     next(b for b in at.button if b.label == "Start training").click().run()
     wait_for_job(at)
     job = at.session_state["training_job"]
     assert job.state == "finished", job.message
-    newest = at.session_state["runs"][-1]
-    assert newest.run_id == 2 and at.session_state["current_run_id"] == 2
-    assert at.selectbox(key="current_pick_2_2").value == 2
-    at.selectbox(key="current_pick_2_2").select(digits_run.run_id).run()  # the user picks the old one
-    assert at.session_state["current_run_id"] == digits_run.run_id
-    assert at.selectbox(key="current_pick_1_2").value == digits_run.run_id
+    old, newest = at.session_state["runs"]  # the run made before the lab existed moved into it
+    assert old.name == digits_run.name and newest.name.startswith("Run 2 · ")
+    assert at.session_state["current_run_id"] == newest.run_id == current_pick(at).value
+    current_pick(at).select(old.run_id).run()  # the user picks the old one
+    assert at.session_state["current_run_id"] == old.run_id == current_pick(at).value

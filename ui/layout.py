@@ -13,6 +13,8 @@ from typing import TypeVar
 import streamlit as st
 
 from core.datasets import get_info, is_downloaded
+from core.store import StoreError
+from ui import lab as labs
 from ui import state
 
 T = TypeVar("T")
@@ -53,16 +55,33 @@ keep_keras_state()
 
 
 def start_page(title: str) -> None:
-    """Set up a page: wide layout, the session's finished training collected, the navigation."""
+    """Set up a page: wide layout, the tab's lab and runs brought up to date, the navigation."""
     st.set_page_config(page_title=f"{title} · Digit Lab", page_icon=":material/draw:", layout="wide")
+    lab = labs.current_lab()
+    labs.mark_present(lab)
+    state.sync_runs()
     state.collect_finished_job()  # a training may have ended while the user was on another page
+    housekeep()
     with st.sidebar:
         for path, label, icon in PAGES:
-            st.page_link(path, label=label, icon=icon)
+            st.page_link(path, label=label, icon=icon, query_params=labs.lab_params())
         job = state.get_job()
         if job is not None and not job.done:
             st.caption("A training is running: see Train.")
+        labs.show_lab_box()
         st.divider()
+    if error := st.session_state.pop(state.SAVE_ERROR, None):
+        st.error(error)
+
+
+def housekeep() -> None:
+    """Remove labs nobody opened for DIGITLAB_LAB_DAYS (the store does it at most once an hour)."""
+    store = labs.get_store()
+    try:
+        if store is not None:
+            store.maybe_housekeep()
+    except StoreError:
+        pass  # housekeeping can wait for a better moment; nothing the visitor needs to know
 
 
 def load_with_spinner(dataset: str, load: Callable[[], T]) -> T:

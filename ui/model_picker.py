@@ -46,7 +46,10 @@ def add_upload(upload, page: str) -> None:
     run = Run(run_id=state.next_run_id(), name=f"Uploaded · {vetted.name}", dataset=vetted.dataset,
               model=vetted.model, metrics=vetted.metrics, history=vetted.history, status="Uploaded",
               source="uploaded")
-    state.add_run(run, make_current=False)
+    if not state.add_run(run, make_current=False, model_file=upload.getvalue()):
+        reason = st.session_state.pop(state.SAVE_ERROR, "")
+        st.session_state[f"{page}_upload_error"] = f"Could not keep {upload.name}: {reason}"
+        return
     choose(run.run_id)
 
 
@@ -57,7 +60,7 @@ def choose(choice: int | str) -> None:
 
 def pick_model(page: str) -> Run:
     """Render the picker (in the sidebar) and return the chosen run; the default model if none."""
-    runs = state.get_runs()
+    runs = state.usable_runs()
     current = state.current_run()
     # A new current model (a training just ended) becomes the choice; so does a first visit.
     if st.session_state.get(PICKED_WITH) != st.session_state.get(state.CURRENT) or PICKED not in st.session_state:
@@ -85,10 +88,13 @@ def pick_model(page: str) -> Run:
         if error := st.session_state.pop(f"{page}_upload_error", None):
             st.error(error)
         run = default_run() if st.session_state[PICKED] == DEFAULT else state.find_run(st.session_state[PICKED])
+        try:
+            state.load_model(run)
+        except ModelFileError as error:
+            st.error(f"{error} Showing the bundled model instead.")
+            run = default_run()
         if run.source == "uploaded":
             choose_dataset(run, page)
-        st.caption("Models live only in this browser tab. Download runs on the Train page to keep them.")
-
     return run
 
 
@@ -96,8 +102,10 @@ def choose_dataset(run: Run, page: str) -> None:
     """An uploaded 28x28 model may be MNIST or Fashion-MNIST: let the user say which."""
     fits = datasets_of_shape(get_info(run.dataset).image_shape)
     if len(fits) > 1:
-        run.dataset = st.selectbox("Trained on", fits, index=fits.index(run.dataset),
-                                   format_func=lambda k: DATASETS[k].name, key=f"{page}_upload_dataset_{run.run_id}")
+        chosen = st.selectbox("Trained on", fits, index=fits.index(run.dataset),
+                              format_func=lambda k: DATASETS[k].name, key=f"{page}_upload_dataset_{run.run_id}")
+        if chosen != run.dataset:
+            state.save_fields(run, dataset=chosen)
 
 
 def default_run_name() -> str:

@@ -1,27 +1,43 @@
-"""The browser session's shared state: runs, the current model, the training job.
+"""This tab's view of its lab: the runs, the current model, the training job.
 
-Everything lives under plain `st.session_state` keys (widget values are deleted when the user
-leaves a page; these are not). Nothing here is process-wide: each browser tab has its own.
+With a lab (ui/lab.py) the runs live in the store and every page run brings this tab's list up
+to date (`sync_runs`), so a reload, another tab or a restarted server shows the same runs. Models
+are loaded from the store only when a page needs one, then kept on the tab's Run objects. The
+training job lives on the server's board (core.training.JOBS) under its lab, so a reloaded tab
+finds it again. Without a store the runs stay in this tab, as plain session state.
 TensorFlow is not imported here, so the home page stays fast.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
+from core import persistence
+from core.model_io import ModelFileError
 from core.runs import Run
+from core.store import StoreError
+from ui import lab as labs
 
 RUNS = "runs"  # list[Run], oldest first
 CURRENT = "current_run_id"  # int | None
-JOB = "training_job"  # core.training.TrainingJob | None
-COUNTER = "run_counter"  # last run id handed out
+JOB = "training_job"  # the job this tab last saw (a mirror of the board's, for the tests)
+COUNTER = "run_counter"  # last id handed out to a run that is not in the store
 SETTINGS = "train_settings"  # the Train page's widget values, kept across pages
+SOURCES = "model_sources"  # {run id: (blob names, fetch(name) -> bytes)}: where a run's model is
+SAVE_ERROR = "save_error"  # what could not be saved, for the page to say once
 
 
 def get_runs() -> list[Run]:
     return st.session_state.setdefault(RUNS, [])
+
+
+def usable_runs() -> list[Run]:
+    """The runs that have a model to evaluate or draw with (not training, not failed)."""
+    return [r for r in get_runs() if r.usable]
 
 
 def find_run(run_id: int | None) -> Run | None:
@@ -29,64 +45,168 @@ def find_run(run_id: int | None) -> Run | None:
 
 
 def current_run() -> Run | None:
-    """The session's current model: the last finished run unless the user picked another."""
+    """The current model: the lab's choice, else the newest usable run."""
     return find_run(st.session_state.get(CURRENT))
 
 
 def set_current(run_id: int) -> None:
     st.session_state[CURRENT] = run_id
+    lab, store = st.session_state.get(labs.LAB), labs.get_store()
+    if lab is not None and store is not None and find_run(run_id) is not None and run_id > 0:
+        try:
+            store.set_current_run(lab.lab_id, run_id)
+        except StoreError as error:
+            st.session_state[SAVE_ERROR] = f"Your choice of model could not be saved: {error}"
 
 
 def next_run_id() -> int:
-    st.session_state[COUNTER] = st.session_state.get(COUNTER, 0) + 1
+    """An id for a run kept only in this tab (negative: store ids are positive)."""
+    st.session_state[COUNTER] = st.session_state.get(COUNTER, 0) - 1
     return st.session_state[COUNTER]
 
 
-def add_run(run: Run, make_current: bool = True) -> None:
+def forget_lab_state() -> None:
+    """A new lab (or none) for this tab: the runs, the current model and the model choice start afresh."""
+    for key in (CURRENT, SOURCES, "picked_model", "picked_with_current", "evaluation_cache"):
+        st.session_state.pop(key, None)
+    st.session_state[RUNS] = [r for r in get_runs() if r.source == "shared"]
+
+
+def sync_runs() -> None:
+    """Bring this tab's runs up to date with its lab's; loaded models are kept."""
+    lab, store = st.session_state.get(labs.LAB), labs.get_store()
+    if lab is None or store is None:
+        return
+    try:
+        records, chosen = store.list_runs(lab.lab_id), store.current_run(lab.lab_id)
+    except StoreError as error:
+        st.session_state[SAVE_ERROR] = f"Your lab's runs could not be read: {error}"
+        return
+    known = {r.run_id: r for r in get_runs()}
+    sources = st.session_state.setdefault(SOURCES, {})
+    runs = []
+    for record in records:
+        run = persistence.run_of_record(record)
+        before = known.get(run.run_id)
+        if before is not None and before.state == run.state:
+            run.model = before.model  # already loaded, and still the same weights
+        sources[run.run_id] = (record.blob_names, lambda name, run_id=run.run_id: store.load_blob(
+            run_id, lab.lab_id, name))
+        runs.append(run)
+    runs += [r for r in get_runs() if r.source == "shared"]  # viewed through a share link, not the lab's
+    st.session_state[RUNS] = runs
+    usable = [r.run_id for r in runs if r.usable and r.source != "shared"]
+    if st.session_state.get(CURRENT) not in usable or chosen != st.session_state.get(CURRENT):
+        st.session_state[CURRENT] = chosen if chosen in usable else (usable[-1] if usable else None)
+
+
+def load_model(run: Run) -> Any:
+    """The run's model, loaded from the store the first time; ModelFileError when it cannot be."""
+    if run.model is None:
+        blob_names, fetch = st.session_state.get(SOURCES, {}).get(run.run_id, ((), None))
+        if fetch is None:
+            raise ModelFileError(f"{run.name} has no model to load.")
+        run.model = persistence.load_model(run, blob_names, fetch)
+    return run.model
+
+
+def add_shared_run(run: Run, blob_names: tuple[str, ...], fetch: Callable[[str], bytes]) -> Run:
+    """A run seen through a share link joins this tab's runs (not the lab's), read-only."""
+    existing = next((r for r in get_runs() if r.source == "shared" and r.name == run.name), None)
+    if existing is not None:
+        return existing
+    run.run_id, run.source = next_run_id(), "shared"
+    st.session_state.setdefault(SOURCES, {})[run.run_id] = (blob_names, fetch)
+    get_runs().append(run)
+    return run
+
+
+def add_run(run: Run, make_current: bool = True, model_file: bytes | None = None) -> bool:
+    """Keep a new run (an upload, or a training without a store): in the lab when there is one.
+
+    `model_file` is what the store keeps of its model (by default the model saved as .keras).
+    False, with the reason in SAVE_ERROR, when the lab cannot take it (full, or the store failed).
+    """
+    lab, store = labs.ensure_lab(), labs.get_store()
+    if lab is not None and store is not None:
+        try:
+            data = model_file if model_file is not None else persistence.model_bytes(run)
+            run.run_id = store.save_run(lab.lab_id, persistence.record_of(run), {persistence.MODEL_BLOB: data})
+        except StoreError as error:
+            st.session_state[SAVE_ERROR] = str(error)
+            return False
+        st.session_state.setdefault(SOURCES, {})[run.run_id] = ((persistence.MODEL_BLOB,), None)
     get_runs().append(run)
     if make_current:
         set_current(run.run_id)
+    return True
+
+
+def save_fields(run: Run, **fields: Any) -> None:
+    """Change a run's fields (its dataset, say) here and in the lab."""
+    for name, value in fields.items():
+        setattr(run, name, value)
+    lab, store = st.session_state.get(labs.LAB), labs.get_store()
+    if lab is not None and store is not None and run.run_id > 0:
+        try:
+            store.update_run(run.run_id, lab.lab_id, **fields)
+        except StoreError as error:
+            st.session_state[SAVE_ERROR] = f"{run.name} could not be saved: {error}"
+
+
+def delete_run(run: Run) -> None:
+    """Delete a run from the lab (and this tab)."""
+    lab, store = st.session_state.get(labs.LAB), labs.get_store()
+    if lab is not None and store is not None and run.run_id > 0:
+        try:
+            store.delete_run(run.run_id, lab.lab_id)
+        except StoreError as error:
+            st.session_state[SAVE_ERROR] = f"{run.name} could not be deleted: {error}"
+            return
+    st.session_state[RUNS] = [r for r in get_runs() if r is not run]
+    if st.session_state.get(CURRENT) == run.run_id:
+        usable = usable_runs()
+        st.session_state[CURRENT] = usable[-1].run_id if usable else None
+
+
+def job_owner() -> str:
+    """Whose trainings these are on the server's board: the lab's, else this tab's."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    lab = st.session_state.get(labs.LAB)
+    if lab is not None:
+        return f"lab:{lab.lab_id}"
+    ctx = get_script_run_ctx()
+    return f"tab:{ctx.session_id if ctx else 'none'}"
 
 
 def get_job() -> Any:
-    """The session's training job (running or just ended), or None."""
-    return st.session_state.get(JOB)
+    """The lab's training job (running or just ended), or None."""
+    training = sys.modules.get("core.training")  # not imported yet: no training was ever started here
+    job = training.JOBS.get(job_owner()) if training is not None else None
+    st.session_state[JOB] = job
+    return job
 
 
 def set_job(job: Any) -> None:
+    from core.training import JOBS
+
+    JOBS.put(job_owner(), job)
     st.session_state[JOB] = job
 
 
-def collect_finished_job() -> Run | None:
-    """Turn a job that ended into a run (once), whichever page the user is on; else None."""
+def collect_finished_job() -> None:
+    """Take in a job that ended (once), whichever page the user is on."""
     job = get_job()
     if job is None or not job.done or job.collected:
-        return None
+        return
+    if job.sink is not None:  # the sink saved it: read it back like any run of the lab
+        job.collected = True
+        sync_runs()
+        return
     from core.training import collect_run  # imports TensorFlow: only once a job exists
 
     run = collect_run(job, next_run_id())
     if run is not None:
-        add_run(run)
-    return run
-
-
-def session_is_alive_check() -> Any:
-    """A callable the training thread can ask: is this browser tab still connected?
-
-    Streamlit marks a session inactive when its websocket closes. Two misses in a row are
-    needed, so a brief network blip does not end a training. None outside a real server.
-    """
-    from streamlit import runtime
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    if ctx is None or not runtime.exists():
-        return None
-    instance, session_id = runtime.get_instance(), ctx.session_id
-    misses = [0]
-
-    def is_alive() -> bool:
-        misses[0] = 0 if instance.is_active_session(session_id) else misses[0] + 1
-        return misses[0] < 2
-
-    return is_alive
+        get_runs().append(run)
+        st.session_state[CURRENT] = run.run_id

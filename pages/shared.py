@@ -1,0 +1,72 @@
+"""A run someone shared: its curves and metrics, read-only; evaluate it, or copy it into your lab."""
+
+import streamlit as st
+
+from core import persistence
+from core.figures import curves
+from core.store import StoreError
+from ui import lab as labs
+from ui import state
+from ui.layout import start_page
+from ui.model_picker import choose
+
+NOT_SHARED = "This share link does not open any run: it may be mistyped, or the run was deleted by its owner."
+
+
+def show_metrics(run) -> None:
+    c1, c2, c3 = st.columns(3)
+    for column, label, key in ((c1, "Validation accuracy", "val_accuracy"), (c2, "Training accuracy", "accuracy"),
+                               (c3, "Validation loss", "val_loss")):
+        value = run.metrics.get(key)
+        column.metric(label, "–" if value is None else (f"{value:.2%}" if "accuracy" in key else f"{value:.4f}"))
+
+
+def evaluate_it(token: str, record) -> None:
+    """Open the shared run on Evaluate, as a model of this tab only (the lab gets nothing)."""
+    store = labs.get_store()
+    run = state.add_shared_run(persistence.run_of_record(record), record.blob_names,
+                               lambda name: store.load_shared_blob(token, name))
+    choose(run.run_id)
+    st.switch_page("pages/evaluate.py", query_params=labs.lab_params())
+
+
+def copy_into_lab(token: str) -> None:
+    lab, store = labs.ensure_lab(), labs.get_store()
+    if lab is None or store is None:
+        st.error("Nothing can be saved right now, so the run cannot be copied.")
+        return
+    try:
+        store.copy_shared_run(token, lab.lab_id)
+    except StoreError as error:
+        st.error(f"The run could not be copied: {error}")
+        return
+    st.session_state["copied"] = True
+
+
+start_page("Shared run")
+token = st.query_params.get("run")
+store = labs.get_store()
+record = store.open_shared_run(token) if store is not None and token else None
+if record is None:
+    st.title("A shared run")
+    st.error(NOT_SHARED)
+    st.stop()
+
+run = persistence.run_of_record(record)
+st.title(run.name)  # shown as text: names are never read as markup
+st.caption(f"A run shared with you, read-only. {run.status}")
+show_metrics(run)
+if run.history:
+    c1, c2 = st.columns(2)
+    histories = {run.name: run.history}
+    c1.plotly_chart(curves.plot_run_comparison(histories, "loss"), key="shared_loss")
+    c2.plotly_chart(curves.plot_run_comparison(histories, "accuracy"), key="shared_accuracy")
+c1, c2 = st.columns(2)
+if c1.button("Evaluate it", icon=":material/grid_on:", type="primary", disabled=not run.usable):
+    evaluate_it(token, record)
+if c2.button("Copy into my lab", icon=":material/content_copy:"):
+    copy_into_lab(token)
+if st.session_state.pop("copied", False):
+    st.success("Copied into your lab: it is among your runs on the Train page.")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:",
+                 query_params=labs.lab_params())
