@@ -1,0 +1,224 @@
+"""Figures of the per-epoch validation record: the confusion matrix epoch by epoch, and one image's answers.
+
+`plot_confusion_over_epochs` holds every epoch as a plotly frame, with an "Epoch" slider and a
+Play / Pause pair: the browser moves through the epochs with no round trip to the server. Each
+frame also swaps the clickable overlay's customdata, [truth, predicted, epoch], so a click tells
+which epoch was on screen (checked in headless Chromium through `st.plotly_chart(on_select=
+"rerun", selection_mode="points")`). Read a click with `read_selected_cell_at`:
+
+    cell = read_selected_cell_at(st.session_state.get("epoch_cm"))
+    if cell is not None:
+        st.session_state["epoch_cell"] = cell  # (truth, predicted, epoch)
+    fig = plot_confusion_over_epochs(cms, names, selected=st.session_state.get("epoch_cell"))
+    st.plotly_chart(fig, key="epoch_cm", on_select="rerun", selection_mode="points")
+
+As with the Evaluate matrix, a changed figure is a new Streamlit widget with an empty selection;
+`selected` = (truth, predicted, epoch) outlines the cell and opens the figure at that epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.evaluation_charts import CELLS_TRACE, CORRECT_TRACE, ERRORS_TRACE, normalize_rows, plot_confusion_matrix
+from core.figures.style import DIAGONAL_COLOR, HIGHLIGHT_COLOR, SEQUENTIAL_SCALE, TEXT_COLOR
+
+SLIDER_PREFIX = "Epoch "
+FRAME_MS = 600  # how long Play shows each epoch
+_CONTROLS_PX = 90  # room under the matrix for the slider and the buttons
+
+
+def name_frame(epoch: int) -> str:
+    """The frame (and slider step) name of a 1-based epoch."""
+    return str(epoch)
+
+
+def collect_epoch_traces(cm: np.ndarray, class_names: Sequence[str], epoch: int) -> dict[str, dict]:
+    """What changes from epoch to epoch, per trace name: z and text, or customdata and hover text.
+
+    Written as `plot_confusion_matrix` (counts) writes them, which the tests check; building
+    that whole figure once per epoch would cost 20x more (plotly validates every layout update).
+    """
+    cm = np.asarray(cm, dtype=np.int64)  # (C, C)
+    on_diagonal = np.eye(len(cm), dtype=bool)
+    truth, predicted = (a.ravel() for a in np.indices(cm.shape))  # (C*C,) each, truth-major
+    row_totals = cm.sum(axis=1)  # (C,)
+    rates = normalize_rows(cm)
+    counts, text = cm.tolist(), cm.astype(str).tolist()
+    return {
+        ERRORS_TRACE: {
+            "z": [[float(v) if not d else None for v, d in zip(row, diag)] for row, diag in zip(counts, on_diagonal)],
+            "text": [[t if not d else "" for t, d in zip(row, diag)] for row, diag in zip(text, on_diagonal)],
+        },
+        CORRECT_TRACE: {
+            "z": [[float(v) if d else None for v, d in zip(row, diag)] for row, diag in zip(counts, on_diagonal)],
+            "text": [[t if d else "" for t, d in zip(row, diag)] for row, diag in zip(text, on_diagonal)],
+        },
+        CELLS_TRACE: {
+            # Plain lists, not numpy (see core.evaluation_charts): [truth, predicted, epoch] per cell.
+            "customdata": [[int(t), int(p), epoch] for t, p in zip(truth, predicted)],
+            "hovertext": [
+                f"Epoch {epoch}<br>Truth: {class_names[t]}<br>Predicted: {class_names[p]}<br>"
+                f"{cm[t, p]} images ({rates[t, p]:.1%} of {row_totals[t]})"
+                for t, p in zip(truth, predicted)
+            ],
+        },
+    }
+
+
+def plot_confusion_over_epochs(
+    cms: np.ndarray,
+    class_names: Sequence[str],
+    selected: tuple[int, int] | tuple[int, int, int] | None = None,
+    *,
+    epoch: int | None = None,
+) -> go.Figure:
+    """The validation confusion matrix after each epoch, as frames with a slider and Play / Pause.
+
+    `cms` is (E, C, C), rows = truth. Same look as the Evaluate matrix (grey diagonal, mistakes
+    coloured, counts as text), but one colour scale for all epochs (0..the largest mistake
+    count of any epoch) so colours compare across epochs. The figure opens at `epoch`
+    (1-based), else at the epoch of a 3-long `selected`, else at the last epoch. Play runs from
+    epoch 1. `selected` outlines (truth, predicted) at every epoch.
+    """
+    cms = np.asarray(cms, dtype=np.int64)
+    if cms.ndim != 3 or cms.shape[0] == 0:
+        raise ValueError(f"expected (epochs, C, C) confusion matrices, got {cms.shape}")
+    epochs, num_classes = cms.shape[0], cms.shape[1]
+    if epoch is None:
+        epoch = selected[2] if selected is not None and len(selected) > 2 else epochs
+    epoch = min(max(int(epoch), 1), epochs)
+
+    cell = tuple(selected[:2]) if selected is not None else None
+    fig = plot_confusion_matrix(cms[epoch - 1], class_names, normalize=False, selected=cell)
+    per_epoch = [collect_epoch_traces(cms[e], class_names, e + 1) for e in range(epochs)]
+    order = [t.name for t in fig.data]  # frames address traces by index
+    fig.update_traces(per_epoch[epoch - 1][CELLS_TRACE], selector={"name": CELLS_TRACE})
+
+    off_diagonal = cms * (1 - np.eye(num_classes, dtype=np.int64))  # (E, C, C)
+    zmax = float(off_diagonal.max()) or 1.0  # a perfect model keeps a non-degenerate scale
+    fig.update_traces(
+        colorscale=SEQUENTIAL_SCALE, zmax=zmax,
+        colorbar={"dtick": max(1, int(np.ceil(zmax / 5)))}, selector={"name": ERRORS_TRACE},
+    )
+    fig.update_traces(colorscale=[[0.0, DIAGONAL_COLOR], [1.0, DIAGONAL_COLOR]],
+                      textfont={"color": TEXT_COLOR}, selector={"name": CORRECT_TRACE})
+
+    fig.frames = [  # dicts, not go.Frame: plotly would validate every frame twice
+        {"name": name_frame(e + 1), "traces": list(range(len(order))),
+         "data": [{"type": "scatter" if name == CELLS_TRACE else "heatmap", **traces[name]} for name in order]}
+        for e, traces in enumerate(per_epoch)
+    ]
+    jump = {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}}
+    margin = dict(fig.layout.margin.to_plotly_json())
+    margin["b"] += _CONTROLS_PX
+    fig.update_layout(
+        height=fig.layout.height + _CONTROLS_PX,
+        margin=margin,
+        sliders=[{
+            "active": epoch - 1,
+            "currentvalue": {"prefix": SLIDER_PREFIX, "font": {"color": TEXT_COLOR}},
+            "steps": [{"label": name_frame(e), "method": "animate", "args": [[name_frame(e)], jump]}
+                      for e in range(1, epochs + 1)],
+            "x": 0.0, "len": 0.9, "y": 0, "yanchor": "top", "pad": {"t": 60},
+        }],
+        updatemenus=[{
+            # In the left margin, beside the slider's rail: on top of the rail they would hide epoch 1.
+            "type": "buttons", "direction": "left", "showactive": False, "font": {"size": 14},
+            "x": 0.0, "xanchor": "right", "y": 0, "yanchor": "top", "pad": {"t": 85, "r": 10},
+            "buttons": [
+                {"label": "▶", "method": "animate",
+                 "args": [None, {**jump, "frame": {"duration": FRAME_MS, "redraw": True}, "fromcurrent": False}]},
+                {"label": "❚❚", "method": "animate",
+                 "args": [[None], {**jump, "frame": {"duration": 0, "redraw": False}}]},
+            ],
+        }],
+    )
+    return fig
+
+
+def read_selected_cell_at(selection_event: Any) -> tuple[int, int, int] | None:
+    """(truth, predicted, epoch) from a Streamlit selection event on that figure, or None.
+
+    The first point whose customdata holds three whole numbers wins.
+    """
+    if not isinstance(selection_event, Mapping) or not isinstance(selection_event.get("selection"), Mapping):
+        return None
+    for point in selection_event["selection"].get("points") or []:
+        customdata = point.get("customdata") if isinstance(point, Mapping) else None
+        if isinstance(customdata, Mapping):  # a typed array serialised as {"0": t, "1": p, "2": e}
+            customdata = [customdata.get(str(i)) for i in range(3)]
+        if not isinstance(customdata, (list, tuple)) or len(customdata) < 3:
+            continue
+        try:
+            return int(customdata[0]), int(customdata[1]), int(customdata[2])
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+# --- One image's answers, epoch by epoch ------------------------------------------------------
+
+
+def check_strip(preds_for_image: np.ndarray) -> np.ndarray:
+    """The predictions of one image, (E,) int64; ValueError for anything else."""
+    preds = np.asarray(preds_for_image)
+    if preds.ndim != 1 or not np.issubdtype(preds.dtype, np.integer):
+        raise ValueError(f"expected (epochs,) integer predictions, got {preds.dtype} {preds.shape}")
+    return preds.astype(np.int64)
+
+
+def plot_prediction_strip(preds_for_image: np.ndarray, truth: int, class_names: Sequence[str]) -> go.Figure:
+    """A one-row strip, one cell per epoch, with the class predicted: grey when right, vermillion when wrong.
+
+    Small (48 px high, no axes): for under a gallery thumbnail. Render it with
+    `config={"staticPlot": True}` when there are many, to spare the browser.
+    """
+    preds = check_strip(preds_for_image)
+    wrong = (preds != truth).astype(np.float64)  # (E,) 0 right, 1 wrong
+    names = [class_names[p] for p in preds]
+    fig = go.Figure(go.Heatmap(
+        z=[wrong.tolist()], x=list(range(1, len(preds) + 1)), zmin=0, zmax=1,
+        colorscale=[[0.0, DIAGONAL_COLOR], [1.0, HIGHLIGHT_COLOR]], showscale=False, xgap=1,
+        text=[names], texttemplate="%{text}", textfont={"size": 11},
+        customdata=[["right" if w == 0 else "wrong" for w in wrong]],
+        hovertemplate="Epoch %{x}: %{text} (%{customdata})<extra></extra>",
+    ))
+    fig.update_layout(height=48, margin={"l": 0, "r": 0, "t": 0, "b": 0}, plot_bgcolor="white",
+                      xaxis={"visible": False}, yaxis={"visible": False})
+    return fig
+
+
+def draw_prediction_strip(preds_for_image: np.ndarray, truth: int, width: int = 84, height: int = 8) -> np.ndarray:
+    """The same strip as an RGB image, (height, width, 3) uint8: grey right, vermillion wrong, white gaps.
+
+    Stack it under a `to_thumbnails` image (np.vstack after np.repeat to 3 channels) and put
+    `caption_prediction_strip` in the caption.
+    """
+    preds = check_strip(preds_for_image)
+    colors = np.array([hex_to_rgb(DIAGONAL_COLOR), hex_to_rgb(HIGHLIGHT_COLOR)], dtype=np.uint8)  # (2, 3)
+    strip = np.full((height, width, 3), 255, dtype=np.uint8)
+    if len(preds) == 0:
+        return strip
+    column_epoch = np.arange(width) * len(preds) // width  # (width,) epoch shown in each pixel column
+    image_row = colors[(preds != truth).astype(np.int64)[column_epoch]]  # (width, 3)
+    edges = np.flatnonzero(np.diff(column_epoch)) + 1  # first column of each epoch after the first
+    if len(preds) * 2 <= width:  # room for a 1-pixel gap between epochs
+        image_row[edges] = 255
+    strip[:] = image_row
+    return strip
+
+
+def caption_prediction_strip(preds_for_image: np.ndarray, class_names: Sequence[str]) -> str:
+    """The classes predicted epoch by epoch, as text: '3 3 5 5 3'."""
+    return " ".join(class_names[p] for p in check_strip(preds_for_image))
+
+
+def hex_to_rgb(color: str) -> tuple[int, int, int]:
+    """'#D55E00' -> (213, 94, 0)."""
+    color = color.lstrip("#")
+    return int(color[0:2], 16), int(color[2:4], 16), int(color[4:6], 16)
