@@ -21,7 +21,7 @@ from core.epochs import (
     select_cell_at,
     unpack_record,
 )
-from core.evaluation_charts import CELLS_TRACE, CORRECT_TRACE, ERRORS_TRACE, plot_confusion_matrix
+from core.figures.confusion import CELLS_TRACE, CORRECT_TRACE, ERRORS_TRACE, plot_confusion_matrix
 from core.figures.epochs import (
     caption_prediction_strip,
     draw_prediction_strip,

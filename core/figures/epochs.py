@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from core.evaluation_charts import CELLS_TRACE, CORRECT_TRACE, ERRORS_TRACE, normalize_rows, plot_confusion_matrix
+from core.figures.confusion import CELLS_TRACE, CORRECT_TRACE, ERRORS_TRACE, normalize_rows, plot_confusion_matrix
 from core.figures.style import DIAGONAL_COLOR, HIGHLIGHT_COLOR, SEQUENTIAL_SCALE, TEXT_COLOR
 
 SLIDER_PREFIX = "Epoch "
@@ -59,7 +59,7 @@ def collect_epoch_traces(cm: np.ndarray, class_names: Sequence[str], epoch: int)
             "text": [[t if d else "" for t, d in zip(row, diag)] for row, diag in zip(text, on_diagonal)],
         },
         CELLS_TRACE: {
-            # Plain lists, not numpy (see core.evaluation_charts): [truth, predicted, epoch] per cell.
+            # Plain lists, not numpy (see core.figures.confusion): [truth, predicted, epoch] per cell.
             "customdata": [[int(t), int(p), epoch] for t, p in zip(truth, predicted)],
             "hovertext": [
                 f"Epoch {epoch}<br>Truth: {class_names[t]}<br>Predicted: {class_names[p]}<br>"
