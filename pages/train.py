@@ -272,8 +272,10 @@ def show_runs() -> None:
     usable = [r.run_id for r in state.usable_runs()]
     if usable:
         show_run_tools(current.run_id if current in state.usable_runs() else usable[-1], usable, names)
-    # No key: when a run is added the default (the last five runs) takes it in.
-    compare = st.multiselect("Compare runs", list(names), default=list(names)[-5:], format_func=names.get)
+    # A new widget whenever the runs change: a new run joins the default (the last five runs), and no
+    # choice can name a run that is gone.
+    compare = st.multiselect("Compare runs", list(names), default=list(names)[-5:], format_func=names.get,
+                             key=f"compare_{'_'.join(map(str, names))}")
     if compare:
         histories = {names[i]: state.find_run(i).history for i in compare}
         c1, c2 = st.columns(2)

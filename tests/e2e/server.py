@@ -127,6 +127,8 @@ def start_server(timeout: float = START_TIMEOUT, extra_env: dict | None = None) 
         data_dir.mkdir()
         (data_dir / "mnist.npz").symlink_to(SHARED_MNIST)
         env["DIGITLAB_DATA_DIR"] = str(data_dir)
+    env["DIGITLAB_HOME"] = str(temp_dir / "home")  # the server's labs: its own database, gone with it
+    env.pop("DIGITLAB_DATABASE_URL", None)
     env.update(extra_env or {})
     port = free_port()
     log_path = temp_dir / "streamlit.log"
