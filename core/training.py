@@ -211,6 +211,12 @@ class TrainingJob:
 
     @property
     def done(self) -> bool:
+        """True once it ended and its sink has kept what it made (a page then finds the run saved)."""
+        return self.ended and not self._thread.is_alive()
+
+    @property
+    def ended(self) -> bool:
+        """True once training is over (finished, stopped or failed), even while the sink still saves."""
         return self.state in ("finished", "stopped", "failed")
 
     def join(self, timeout: float | None = None) -> None:
@@ -302,7 +308,7 @@ def run_of_job(job: TrainingJob, run_id: int) -> Run | None:
     has no epoch logs: its last batch says how far it got.
     """
     progress = job.snapshot()
-    if not job.done or job.model is None or not progress.batch_logs:
+    if not job.ended or job.model is None or not progress.batch_logs:
         return None  # running, failed, or stopped before the first batch: nothing was trained
     history = job.history()
     early_stopped = job.state == "finished" and len(history.get("loss", [])) < job.spec.epochs
