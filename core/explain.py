@@ -17,7 +17,9 @@ follow later training of the same model object.
 
 from __future__ import annotations
 
+import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,8 +50,13 @@ CELL_WORDS = {
 ROW_WORDS = ("along the top", "across the middle", "along the bottom")
 COLUMN_WORDS = ("down the left side", "down the middle", "down the right side")
 
-# model -> {"scores": ..., "ig": ..., "features": ...}; weak keys so a dropped model frees its entry.
+# Explanations remembered per model (explain_cached): enough for every class of a few images.
+REMEMBERED = 64
+
+# model -> {"scores": ..., "ig": ..., "features": ..., "remembered": ...}; weak keys so a dropped
+# model frees its entry.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_REMEMBER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -369,6 +376,47 @@ def explain(
         target=int(target), class_name=name, attributions=attributions, score=score,
         baseline_score=baseline, sentence=describe_attributions(attributions, name, image),
     )
+
+
+def training_steps(model: Any) -> int:
+    """How many optimizer steps the model has taken (0 when it has no optimizer): its weights' version."""
+    iterations = getattr(getattr(model, "optimizer", None), "iterations", None)
+    try:
+        return int(iterations) if iterations is not None else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def explain_cached(
+    model: Any,
+    image: np.ndarray,
+    target: int,
+    class_names: Sequence[str] | None = None,
+    steps: int = DEFAULT_STEPS,
+) -> Explanation:
+    """explain(...), remembered per model for the last REMEMBERED (image, class) pairs.
+
+    For pages that rerun often with the same image (the Draw page after every widget change,
+    the Evaluate page's "Look closer"): a repeat costs a dictionary look-up. Shared by every
+    session holding the same model object (the bundled one); the answers are the same for all.
+    Training the model further (its optimizer's step count) starts afresh; weights set by hand
+    with set_weights are not noticed: call explain() then.
+    """
+    x = np.ascontiguousarray(image, dtype=np.float32)
+    names = tuple(str(n) for n in class_names) if class_names is not None else None
+    key = (x.shape, x.tobytes(), int(target), names, int(steps), training_steps(model))
+    remembered = cached_part(model, "remembered", lambda _: OrderedDict())
+    with _REMEMBER_LOCK:
+        found = remembered.get(key)
+        if found is not None:
+            remembered.move_to_end(key)
+            return found
+    explanation = explain(model, x, target, class_names=names, steps=steps)
+    with _REMEMBER_LOCK:
+        remembered[key] = explanation
+        while len(remembered) > REMEMBERED:
+            remembered.popitem(last=False)
+    return explanation
 
 
 # ---------------------------------------------------------------------------------------------

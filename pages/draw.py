@@ -1,4 +1,4 @@
-"""Draw: draw a digit with mouse or finger and see what the network reads."""
+"""Draw: draw a digit with mouse or finger, see what the network reads, and why."""
 
 import numpy as np
 import streamlit as st
@@ -9,11 +9,14 @@ from core.drawing import CANVAS_SIZE, STROKE_WIDTH, predict_drawing, preprocess_
 from core.figures.images import to_thumbnails
 from core.figures.probabilities import plot_probabilities
 from core.model_io import ModelFileError, check_model_fits
+from ui.explanations import DRAW_IMAGE, open_inside_with_drawing, show_legend, show_why
 from ui.layout import start_page
 from ui.model_picker import pick_model
 
 CANVAS_KEY = "draw_canvas"
 CLEARS = "draw_clears"  # times the user pressed Clear: part of the canvas' key
+EXPLAIN = "draw_explain"  # the class to explain: PREDICTION or a class index
+PREDICTION = "prediction"
 
 
 start_page("Draw")
@@ -47,15 +50,38 @@ with result_column:
     rgba = canvas.image_data  # (280, 280, 4) uint8, or None before the first stroke
     image = None if rgba is None else preprocess_drawing(rgba, info.image_shape)
     if image is None:
+        st.session_state.pop(DRAW_IMAGE, None)
         st.info("Draw a digit in the black box, and the network will tell you what it reads.",
                 icon=":material/edit:")
     else:
+        st.session_state[DRAW_IMAGE] = image  # for Evaluate's "Inside the network"
         probs = predict_drawing(run.model, image)
         best = int(np.argmax(probs))
         st.metric("Prediction", info.class_names[best], delta=f"{probs[best]:.0%} confident",
                   delta_color="off", delta_arrow="off")
         st.plotly_chart(plot_probabilities(probs, list(info.class_names), best), key="draw_probs",
                         config={"displayModeBar": False})  # its toolbar would cover the bars on a phone
-        height, width = info.image_shape
-        st.image(to_thumbnails(image[np.newaxis], size=168)[0], caption=f"What the model sees ({height}x{width})")
+        st.subheader("Why this answer")
+        # A fixed option for "the prediction" (not its name): the choice survives new strokes.
+        options = [PREDICTION, *range(info.num_classes)]
+        if st.session_state.get(EXPLAIN, PREDICTION) not in options:  # a class of another dataset
+            st.session_state[EXPLAIN] = PREDICTION
+        choice = st.selectbox("Class to explain", options, key=EXPLAIN,
+                              format_func=lambda c: "The prediction" if c == PREDICTION else info.class_names[c],
+                              help="Choose another class to see what counts for and against it: "
+                                   "what would make it a 7?")
+        target = best if choice == PREDICTION else int(choice)
+        with st.container(key="draw_why"):
+            seen_column, why_column = st.columns(2)
+            height, width = info.image_shape
+            seen_column.image(to_thumbnails(image[np.newaxis], size=168)[0],
+                              caption=f"What the model sees ({height}x{width})")
+            with why_column:
+                explanation = show_why(run.model, image, target, info.class_names, predicted=target == best,
+                                       with_sentence=False)
+            st.markdown(explanation.sentence)
+        show_legend()
+        if st.button("See inside the network", icon=":material/account_tree:",
+                     help="The first layer's weights or filters, and what each block makes of your drawing"):
+            open_inside_with_drawing(image)
 st.caption(f"Model: **{run.name}**")

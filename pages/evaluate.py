@@ -1,4 +1,4 @@
-"""Evaluate: test accuracy, the confusion matrix, and the images behind every cell."""
+"""Evaluate: test accuracy, the confusion matrix, the images behind every cell, and why the model read them so."""
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,19 @@ from core.figures.confusion import plot_class_metrics, plot_confusion_matrix, re
 from core.figures.images import caption_prediction, to_thumbnails
 from core.figures.probabilities import plot_probabilities
 from core.model_io import ModelFileError, check_model_fits
+from ui.explanations import (
+    EVALUATE_TABS,
+    INSIDE_SOURCE,
+    INSIDE_TAB,
+    TEST_IMAGE,
+    YOUR_DRAWING,
+    drawing_for,
+    show_feature_maps,
+    show_filters,
+    show_first_layer,
+    show_legend,
+    show_why,
+)
 from ui.layout import load_with_spinner, start_page
 from ui.model_picker import pick_model
 
@@ -58,8 +71,8 @@ def evaluate_once(run, x_test, y_test):
     return cache[key]
 
 
-def show_gallery(title: str, indices, result, x_test, info, key: str) -> None:
-    """One page of images in a single grid, captioned 'Predicted P (97%) · Truth T'."""
+def show_gallery(title: str, indices, result, x_test, info, model, key: str) -> None:
+    """One page of images in a single grid, captioned 'Predicted P (97%) · Truth T', and a closer look."""
     class_names = info.class_names
     st.markdown(f"**{title}** — {len(indices):,} image{'' if len(indices) == 1 else 's'}")
     if len(indices) == 0:
@@ -75,11 +88,24 @@ def show_gallery(title: str, indices, result, x_test, info, key: str) -> None:
     st.image(thumbnails, caption=captions, width=THUMBNAIL)
     labels = {int(i): f"#{i}: {c}" for i, c in zip(shown, captions)}
     picked = st.selectbox("Look closer at", list(labels), format_func=labels.get, key=f"{key}_pick")
+    image = to_model_input(x_test[[picked]], info)[0, ..., 0]  # (H, W) floats in 0..1
     image_column, bars_column = st.columns([1, 3], vertical_alignment="center")
-    image_column.image(to_thumbnails(to_model_input(x_test[[picked]], info)[..., 0], size=168)[0],
-                       caption=f"Test image #{picked}")
+    image_column.image(to_thumbnails(image[np.newaxis], size=168)[0], caption=f"Test image #{picked}")
     bars_column.plotly_chart(plot_probabilities(result.probs[picked], class_names, int(result.y_pred[picked])),
                              key=f"{key}_probs")
+    show_reasons(model, image, int(result.y_pred[picked]), int(result.y_true[picked]), class_names, key)
+
+
+def show_reasons(model, image, pred: int, truth: int, class_names, key: str) -> None:
+    """'Why 9?' for the prediction, and beside it 'Why not 1?' for the truth when they differ."""
+    st.markdown("**Why this answer**")
+    why_column, why_not_column, _ = st.columns(3)
+    with why_column:
+        show_why(model, image, pred, class_names, predicted=True, key=f"{key}_why")
+    if truth != pred:
+        with why_not_column:
+            show_why(model, image, truth, class_names, predicted=False, key=f"{key}_why_not")
+    show_legend()
 
 
 def read_cell_choice(num_classes: int, default: tuple[int, int]) -> tuple[int, int]:
@@ -98,7 +124,7 @@ def read_cell_choice(num_classes: int, default: tuple[int, int]) -> tuple[int, i
     return st.session_state["cell_truth"], st.session_state["cell_pred"]
 
 
-def show_confusion(result, x_test, info) -> None:
+def show_confusion(result, x_test, info, model) -> None:
     n, class_names = result.num_classes, info.class_names
     worst = most_confused_pairs(result.cm, 1)
     chosen = read_cell_choice(n, (worst[0][0], worst[0][1]) if worst else (0, 0))
@@ -111,7 +137,7 @@ def show_confusion(result, x_test, info) -> None:
     truth = c1.selectbox("Truth", range(n), format_func=class_names.__getitem__, key="cell_truth")
     pred = c2.selectbox("Predicted", range(n), format_func=class_names.__getitem__, key="cell_pred")
     show_gallery(f"Truth {class_names[truth]}, predicted {class_names[pred]}",
-                 select_cell(result, truth, pred), result, x_test, info, key="cell")
+                 select_cell(result, truth, pred), result, x_test, info, model, key="cell")
 
 
 def show_per_class(result, class_names) -> None:
@@ -126,6 +152,43 @@ def show_per_class(result, class_names) -> None:
         st.markdown("**Most confused pairs**")
         st.markdown("\n".join(f"- Truth **{class_names[t]}** read as **{class_names[p]}**: {c} times"
                               for t, p, c in pairs))
+
+
+def choose_inside_image(result, x_test, info) -> tuple[np.ndarray, str, str]:
+    """The image to look inside the network with: a test image by number, or the Draw page's drawing.
+
+    Returns (image (H, W) in 0..1, its name, what the model read in it).
+    """
+    drawing = drawing_for(info.image_shape)
+    sources = [TEST_IMAGE] + ([YOUR_DRAWING] if drawing is not None else [])
+    if st.session_state.get(INSIDE_SOURCE) not in sources:
+        st.session_state[INSIDE_SOURCE] = TEST_IMAGE
+    source = st.radio("Image", sources, key=INSIDE_SOURCE, horizontal=True) if len(sources) > 1 else TEST_IMAGE
+    if source == YOUR_DRAWING:
+        return drawing, YOUR_DRAWING, "The drawing on the Draw page."
+    n = len(x_test)
+    index = st.number_input(f"Test image (0 to {n - 1:,})", 0, n - 1, key="inside_index")
+    reading = caption_prediction(info.class_names[result.y_pred[index]], float(result.confidence[index]),
+                                 info.class_names[result.y_true[index]])
+    return to_model_input(x_test[[index]], info)[0, ..., 0], f"Test image #{index}", reading + "."
+
+
+def show_inside(model, result, x_test, info) -> None:
+    """The first layer's weights (dense networks) or filters, and every conv block's maps (CNNs)."""
+    has_weights = show_first_layer(model, info.class_names)
+    if not show_filters(model):
+        if not has_weights:
+            st.info("This network's first layer does not read the pixels directly, so it has no weights "
+                    "to show as images.")
+        st.info("This network has no convolution layers, so it has no filters or feature maps.",
+                icon=":material/info:")
+        return
+    st.markdown("**What each convolution block makes of one image**")
+    image, name, reading = choose_inside_image(result, x_test, info)
+    # A short caption: an image is drawn as wide as its caption, and a wider one would blur it.
+    st.image(to_thumbnails(image[np.newaxis], size=112)[0], caption=name)
+    st.caption(reading)
+    show_feature_maps(model, image)
 
 
 start_page("Evaluate")
@@ -148,13 +211,19 @@ c1.metric("Test accuracy", f"{result.accuracy:.2%}")
 c2.metric("Test loss", f"{result.loss:.4f}")
 c3.markdown(f"**{result.n_correct:,}** classified correctly, **{result.n_wrong:,}** incorrectly")
 
-matrix_tab, mistakes_tab, correct_tab, class_tab = st.tabs(
-    ["Confusion matrix", "All mistakes", "Correct examples", "Per class"])
+matrix_tab, mistakes_tab, correct_tab, class_tab, inside_tab = st.tabs(
+    ["Confusion matrix", "All mistakes", "Correct examples", "Per class", INSIDE_TAB],
+    key=EVALUATE_TABS, on_change="rerun")  # stateful: the Draw page can open "Inside the network"
 with matrix_tab:
-    show_confusion(result, x_test, info)
+    show_confusion(result, x_test, info, run.model)
 with mistakes_tab:
-    show_gallery("Misclassified, most confident first", rank_mistakes(result), result, x_test, info, key="mistakes")
+    show_gallery("Misclassified, most confident first", rank_mistakes(result), result, x_test, info, run.model,
+                 key="mistakes")
 with correct_tab:
-    show_gallery("Correct, most confident first", rank_correct(result), result, x_test, info, key="correct")
+    show_gallery("Correct, most confident first", rank_correct(result), result, x_test, info, run.model,
+                 key="correct")
 with class_tab:
     show_per_class(result, names)
+with inside_tab:
+    if inside_tab.open:  # its images are drawn only when someone looks
+        show_inside(run.model, result, x_test, info)

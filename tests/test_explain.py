@@ -16,6 +16,7 @@ from core.explain import (
     class_scores,
     describe_attributions,
     explain,
+    explain_cached,
     feature_maps,
     first_conv_filters,
     first_layer_weights,
@@ -24,6 +25,8 @@ from core.explain import (
 from core.figures.explain import (
     NEGATIVE_RGB,
     POSITIVE_RGB,
+    framed,
+    legend_html,
     render_attribution,
     render_feature_maps,
     render_filters,
@@ -161,6 +164,21 @@ def test_new_weights_change_the_map_of_the_same_model(digits_model, digits_test)
     after = integrated_gradients(model, image, label)  # the cached function reads the new weights
     correlation = np.corrcoef(before.ravel(), after.ravel())[0, 1]
     assert correlation < 0.5, correlation
+
+
+def test_explain_cached_remembers_per_image_and_class_and_follows_training(digits_model, digits_test):
+    (first, second), label = digits_test[0][:2], int(digits_test[1][0])
+    model = keras.models.clone_model(digits_model)
+    model.set_weights(digits_model.get_weights())
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    names = [str(d) for d in range(10)]
+    found = explain_cached(model, first, label, names)
+    assert explain_cached(model, first.copy(), label, names) is found  # same pixels: remembered
+    np.testing.assert_allclose(found.attributions, explain(model, first, label, names).attributions, rtol=1e-5)
+    assert explain_cached(model, first, (label + 1) % 10, names) is not found
+    assert explain_cached(model, second, label, names) is not found
+    model.fit(first[None], np.array([label]), epochs=1, verbose=0)  # a training step: new weights
+    assert explain_cached(model, first, label, names) is not found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,6 +367,16 @@ def test_render_attribution_shapes_and_colours(side, size):
     assert (at(side - 1, side - 1) == 255).all()  # white background
     blank = render_attribution(np.zeros((side, side)), np.zeros((side, side)), size=size)
     assert (blank == 255).all()
+
+
+def test_framed_and_the_legend():
+    rgb = np.full((4, 5, 3), 7, np.uint8)
+    out = framed(rgb)
+    assert out.shape == (6, 7, 3) and (out[1:-1, 1:-1] == 7).all() and (out[0] != 7).all()
+    legend = legend_html("7")
+    assert "pushed towards 7" in legend and "pushed against it" in legend
+    assert "rgb({},{},{})".format(*(int(v) for v in POSITIVE_RGB)) in legend
+    assert "&lt;b&gt;" in legend_html("<b>")  # class names are text, never markup
 
 
 def test_render_grids(cnn, digits_model):

@@ -9,6 +9,7 @@ scale of core.figures.style: orange > 0, white 0, blue < 0, symmetric around 0.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -24,6 +25,7 @@ CAPTION_SIZE = 11  # px
 CAPTION_HEIGHT = 15  # px under each tile
 GAP = 6  # px between tiles
 BACKGROUND = (255, 255, 255)
+FRAME = (200, 206, 212)  # light grey 1 px frame: shows where a mostly white image ends
 
 
 def hex_to_rgb(color: str) -> np.ndarray:
@@ -81,6 +83,14 @@ def render_attribution(image: np.ndarray, attributions: np.ndarray, size: int = 
     return enlarge(to_uint8(rgb), size)
 
 
+def framed(rgb: np.ndarray, color: tuple[int, int, int] = FRAME) -> np.ndarray:
+    """An (h, w, 3) uint8 image inside a 1 px frame: (h + 2, w + 2, 3). The image itself is untouched."""
+    out = np.empty((rgb.shape[0] + 2, rgb.shape[1] + 2, 3), dtype=np.uint8)
+    out[...] = color
+    out[1:-1, 1:-1] = rgb
+    return out
+
+
 def render_signed(values: np.ndarray, scale: float) -> np.ndarray:
     """One signed (h, w) array as diverging colours on white: (h, w, 3) uint8."""
     base = np.broadcast_to(ZERO_RGB, (*values.shape, 3))
@@ -116,9 +126,10 @@ def render_grid(
     columns = max(1, min(columns, count))
     rows = -(-count // columns)
     caption = CAPTION_HEIGHT if labels is not None else 0
-    # Tiles at a whole multiple of the image size, so every pixel is a sharp square.
+    # Tiles at a whole multiple of the image size, so every pixel is a sharp square; each in a
+    # 1 px frame, so a tile that is mostly white (zero) still shows where it ends.
     factor = max(1, round(tile / max(images.shape[1:])))
-    tile_h, tile_w = images.shape[1] * factor, images.shape[2] * factor
+    tile_h, tile_w = images.shape[1] * factor + 2, images.shape[2] * factor + 2
     height = rows * (tile_h + caption) + (rows - 1) * GAP
     width = columns * tile_w + (columns - 1) * GAP
     canvas = np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
@@ -128,7 +139,8 @@ def render_grid(
     for k in range(count):
         top = (k // columns) * (tile_h + caption + GAP)
         left = (k % columns) * (tile_w + GAP)
-        canvas[top:top + tile_h, left:left + tile_w] = enlarge(render_signed(images[k], peaks[k]), (tile_h, tile_w))
+        inner = enlarge(render_signed(images[k], peaks[k]), (tile_h - 2, tile_w - 2))
+        canvas[top:top + tile_h, left:left + tile_w] = framed(inner)
     if labels is not None:
         picture = Image.fromarray(canvas)
         draw = ImageDraw.Draw(picture)
@@ -174,3 +186,28 @@ def render_feature_maps(
         if grid is not None:
             grids.append((name, grid))
     return grids
+
+
+def legend_html(class_name: str | None = None) -> str:
+    """The key to the attribution maps, as inline HTML for st.caption(..., unsafe_allow_html=True).
+
+    Swatches in the maps' own colours: orange pushed towards the class, blue against it, over the
+    digit in grey. class_name names the class when one map is shown ("towards 7").
+    """
+    target = class_name if class_name is not None else "the class"
+
+    def swatch(rgb: np.ndarray, border: str = "transparent") -> str:
+        r, g, b = (int(v) for v in rgb)
+        return (f'<span style="display:inline-block;width:0.85em;height:0.85em;vertical-align:-0.1em;'
+                f'margin-right:0.3em;background:rgb({r},{g},{b});border:1px solid {border}"></span>')
+
+    def item(text: str) -> str:  # wraps between items, never inside one
+        return f'<span style="white-space:nowrap;margin-right:0.9em">{text}</span>'
+
+    grey = np.full(3, 255 * (1 - DIGIT_SHADE))
+    return " ".join([
+        item(f"{swatch(POSITIVE_RGB)}pushed towards {escape(target)}"),
+        item(f"{swatch(NEGATIVE_RGB)}pushed against it"),
+        item(f"{swatch(grey)}ink with no effect"),
+        item("deeper colour: a stronger push"),
+    ])

@@ -1,0 +1,122 @@
+"""What Draw and Evaluate both show about a model: "Why this answer" maps, and "Inside the network".
+
+Compute in core.explain, draw in core.figures.explain; this module only lays them out. The Draw
+page leaves its preprocessed drawing under DRAW_IMAGE, so the Evaluate page can look inside the
+network at it; open_inside_with_drawing takes the user there with the right tab and image chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import streamlit as st
+
+from core.explain import Explanation, explain_cached, feature_maps, first_conv_filters, first_layer_weights
+from core.figures.explain import (
+    framed,
+    legend_html,
+    render_attribution,
+    render_feature_maps,
+    render_filters,
+    render_grid,
+)
+
+MAP_SIZE = 168  # px: a whole multiple of 28 and of 8, so every pixel is the same square (+ a 1 px frame)
+MAX_UNITS = 64  # first-layer units shown, strongest first
+
+DRAW_IMAGE = "draw_image"  # the Draw page's current drawing, preprocessed: (H, W) float32 0..1
+EVALUATE_TABS = "evaluate_tab"  # key of the Evaluate page's tabs: the open tab's label
+INSIDE_TAB = "Inside the network"
+INSIDE_SOURCE = "inside_source"  # key of the Inside tab's image choice
+TEST_IMAGE = "A test image"
+YOUR_DRAWING = "Your drawing"
+
+
+def why_title(class_name: str, predicted: bool) -> str:
+    """'Why 9?' for the predicted class, 'Why not 1?' for any other."""
+    return f"Why {class_name}?" if predicted else f"Why not {class_name}?"
+
+
+def show_why(model, image: np.ndarray, target: int, class_names: Sequence[str], predicted: bool,
+             key: str | None = None, with_sentence: bool = True) -> Explanation:
+    """One class's map over the faint digit, captioned "Why 9?", over its one-sentence reading.
+
+    with_sentence=False leaves the sentence (explanation.sentence) to the caller, to place it wider.
+    """
+    explanation = explain_cached(model, image, target, class_names)
+    with st.container(key=key):
+        st.image(framed(render_attribution(image, explanation.attributions, MAP_SIZE)),
+                 caption=why_title(explanation.class_name, predicted))
+        if with_sentence:
+            st.markdown(explanation.sentence)
+    return explanation
+
+
+def show_legend(class_name: str | None = None) -> None:
+    """The key to the maps' colours, in the maps' own colours (st.caption would fade the swatches)."""
+    st.markdown(f'<span style="font-size:0.875rem">{legend_html(class_name)}</span>', unsafe_allow_html=True)
+
+
+def open_inside_with_drawing(image: np.ndarray) -> None:
+    """Go to Evaluate's "Inside the network" tab with this drawing chosen (query parameters kept)."""
+    st.session_state[DRAW_IMAGE] = image
+    st.session_state[EVALUATE_TABS] = INSIDE_TAB
+    st.session_state[INSIDE_SOURCE] = YOUR_DRAWING
+    st.switch_page("pages/evaluate.py", query_params=dict(st.query_params))
+
+
+def drawing_for(image_shape: tuple[int, int]) -> np.ndarray | None:
+    """The Draw page's current drawing when it fits a model reading image_shape images, else None."""
+    image = st.session_state.get(DRAW_IMAGE)
+    if image is None or tuple(np.shape(image)) != tuple(image_shape):
+        return None
+    return image
+
+
+def show_first_layer(model, class_names: Sequence[str]) -> bool:
+    """First-layer weights as small images; False (and nothing shown) when the first layer is not Dense."""
+    images, labels = first_layer_weights(model, limit=10**6, class_names=class_names)
+    if len(images) == 0:
+        return False
+    if list(labels) == [str(c) for c in class_names]:  # softmax regression: one template per class
+        st.markdown("**What each class looks for**")
+        st.caption("This network is a single layer: each class's score weighs every pixel. Ink on orange "
+                   "pixels raises the class's score, ink on blue pixels lowers it. One shared scale: "
+                   "paler templates weigh the pixels less.")
+        st.image(render_grid(images, labels, columns=5, tile=84, shared_scale=True))
+        return True
+    shown = min(MAX_UNITS, len(images))
+    st.markdown("**What the first layer's units look for**")
+    strongest = f"The {shown} strongest of its {len(images)} units" if shown < len(images) else \
+        f"All {len(images)} units"
+    st.caption("Each square is one unit of the first hidden layer: its weight on every pixel. Ink on orange "
+               f"pixels switches the unit on, ink on blue pixels holds it off. {strongest}, strongest first, "
+               "each on its own scale.")
+    st.image(render_grid(images[:shown], labels[:shown], columns=8, tile=64))
+    return True
+
+
+def show_filters(model) -> bool:
+    """The first convolution's filters; False (and nothing shown) for a network without convolutions."""
+    filters = first_conv_filters(model)
+    if len(filters) == 0:
+        return False
+    size = f"{filters.shape[1]}x{filters.shape[2]}"
+    st.markdown(f"**The first layer's {len(filters)} filters**")
+    st.caption(f"A convolution slides each {size} filter over the image: where the ink matches the orange "
+               "and avoids the blue, that filter's map lights up.")
+    st.image(render_filters(filters))
+    return True
+
+
+def show_feature_maps(model, image: np.ndarray, limit: int = 32) -> None:
+    """Each convolution block's output for one image (H, W) in 0..1, block by block."""
+    for name, channels in feature_maps(model, image):
+        count, height, width = channels.shape
+        for _, grid in render_feature_maps([(name, channels)], limit=limit):
+            st.markdown(f"**{name}**")
+            shown = f"the first {limit} of its {count} maps" if count > limit else f"its {count} maps"
+            st.caption(f"What this block passes on: {shown}, {height}x{width} each. Orange where its filters "
+                       "found their pattern in the image, white where not; each map on its own scale.")
+            st.image(grid)
