@@ -1,0 +1,114 @@
+"""Trainings on a real local Ray instance (2 CPUs, no dashboard), started once for this module.
+
+Every actor is a fresh worker process that imports TensorFlow (seconds): the tests are few.
+"""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.ray
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-ray.txt)")
+
+from core.ray_training import IDLE_ACTORS, RayTrainingJob, make_job  # noqa: E402
+from core.settings import DEFAULT_VALUES  # noqa: E402
+from core.spec import NetworkSpec, TrainSpec  # noqa: E402
+from core.sweeps import make_sweep  # noqa: E402
+from core.training import Progress  # noqa: E402, F401  # TensorFlow loaded first, as in the app
+
+TINY = TrainSpec(dataset="digits", network=NetworkSpec(hidden_layers=(8,)), optimizer="adam",
+                 learning_rate=0.01, batch_size=8, epochs=20, seed=0, train_limit=256)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray(tmp_path_factory):
+    """A local Ray instance whose workers find no MNIST (DIGITLAB_DATA_DIR names a missing folder)."""
+    missing = tmp_path_factory.mktemp("data") / "missing"
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=100 * 1024**2,
+             runtime_env={"env_vars": {"DIGITLAB_DATA_DIR": str(missing), "TF_CPP_MIN_LOG_LEVEL": "3",
+                                       "KERAS_HOME": os.environ["KERAS_HOME"]}})
+    yield
+    IDLE_ACTORS.clear()
+    ray.shutdown()
+
+
+class Recorder:
+    """A sink that notes each call, and whether the model was there."""
+
+    def __init__(self):
+        self.calls = []
+
+    def started(self, job):
+        self.calls.append(("started", job.model is not None))
+
+    def epoch_ended(self, job):
+        self.calls.append(("epoch_ended", len(job.history()["loss"])))
+
+    def ended(self, job):
+        self.calls.append(("ended", job.state))
+
+
+def wait(job, timeout=90):
+    job.join(timeout)
+    assert job.done, job.snapshot()
+    return job.snapshot()
+
+
+def test_a_training_on_ray_shows_live_progress_and_brings_the_model_back(monkeypatch):
+    monkeypatch.setenv("DIGITLAB_RAY_ADDRESS", "auto")  # make_job's switch; the instance is already up
+    sink = Recorder()
+    job = make_job(TINY, sink=sink, name="on ray")
+    assert isinstance(job, RayTrainingJob)
+    assert job.snapshot().state == "waiting" and "Ray cluster" in job.snapshot().message
+    job.start()
+    seen = []
+    while not job.done:
+        p = job.snapshot()
+        if p.state == "training" and p.batch_logs:
+            seen.append(len(p.batch_logs))
+        time.sleep(0.1)
+    p = wait(job)
+    assert job.state == "finished" and p.message == "Finished 20 epochs.", p.message
+    assert len(set(seen)) >= 2 and seen[0] < p.steps * p.epochs  # batches grew while it trained
+    assert len(p.batch_logs) == 20 * 32 and len(job.history()["val_accuracy"]) == 20
+    assert job.model(np.zeros((1, 8, 8, 1)), training=False).shape == (1, 10)
+    assert sink.calls[0] == ("started", True) and sink.calls[-1] == ("ended", "finished")
+    assert [c for c in sink.calls if c[0] == "epoch_ended"][-1] == ("epoch_ended", 20)
+
+
+def test_stop_on_ray_keeps_the_weights_so_far():
+    job = RayTrainingJob(TrainSpec(**{**TINY.__dict__, "epochs": 200})).start()
+    while len(job.snapshot().epoch_logs) < 1 and not job.done:
+        time.sleep(0.1)
+    job.stop()
+    p = wait(job)
+    assert job.state == "stopped" and p.message == "Stopped by you."
+    assert 1 <= len(p.epoch_logs) < 200 and job.model is not None
+    assert job.model(np.zeros((1, 8, 8, 1)), training=False).shape == (1, 10)
+
+
+def test_a_failing_training_on_ray_says_why():
+    job = RayTrainingJob(TrainSpec(**{**TINY.__dict__, "dataset": "mnist"})).start()
+    p = wait(job)
+    assert job.state == "failed" and job.model is None
+    assert "DIGITLAB_DATA_DIR" in p.message and "missing" in p.message, p.message
+
+
+def test_a_sweep_of_three_on_ray_completes():
+    base = {**DEFAULT_VALUES, "dataset": "digits", "hidden": "8", "optimizer": "adam", "lr": 0.01,
+            "batch": 64, "epochs": 3, "limit": 256}
+    sweep = make_sweep(base, "optimizer", "sgd, adam, nadam",
+                       make_job=lambda spec, name: RayTrainingJob(spec, name=name)).start_all()
+    queued = set()  # 3 trainings, 2 CPUs: one waits in line
+    while not sweep.done:
+        queued |= {m.job.message for m in sweep.members if m.job.state == "waiting"}
+        time.sleep(0.1)
+    assert any(m.startswith("Waiting for a free CPU on the Ray cluster: all 2 CPUs are busy") for m in queued), queued
+    for member in sweep.members:
+        wait(member.job)
+    assert sweep.counts() == {"finished": 3}
+    assert all(m.job.model is not None and len(m.job.history()["loss"]) == 3 for m in sweep.members)
+    assert [r["best val accuracy"] for r in sweep.results()] == sorted(
+        (r["best val accuracy"] for r in sweep.results()), reverse=True)
