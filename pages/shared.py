@@ -9,6 +9,7 @@ from ui import lab as labs
 from ui import state
 from ui.layout import start_page
 from ui.model_picker import choose
+from ui.text import plain
 
 NOT_SHARED = "This share link does not open any run: it may be mistyped, or the run was deleted by its owner."
 
@@ -53,8 +54,8 @@ if record is None:
     st.stop()
 
 run = persistence.run_of_record(record)
-st.title(run.name)  # shown as text: names are never read as markup
-st.caption(f"A run shared with you, read-only. {run.status}")
+st.title(plain(run.name))  # a visitor's text: shown as typed, never read as markup
+st.caption(f"A run shared with you, read-only. {plain(run.status)}")
 show_metrics(run)
 if run.history:
     c1, c2 = st.columns(2)

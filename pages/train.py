@@ -30,6 +30,7 @@ from ui import lab as labs
 from ui import state
 from ui.layout import load_with_spinner, start_page
 from ui.settings_form import read_values, set_values, show_section
+from ui.text import plain
 
 POLL_SECONDS = 0.5  # curves redraw twice a second while training
 
@@ -227,7 +228,7 @@ def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None
         st.caption("Anyone with this link can look at this run (not at your lab) and copy it into theirs:")
         st.code(link, language=None, wrap_lines=True)
     with c4.popover("Delete", icon=":material/delete:"):
-        st.write(f"Delete **{run.name}** for good?")
+        st.write(f"Delete **{plain(run.name)}** for good?")
         if st.button("Delete this run", type="primary", key=f"delete_run_{run.run_id}"):
             state.delete_run(run)
             st.rerun()

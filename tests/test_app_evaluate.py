@@ -10,6 +10,7 @@ from core.datasets import get_info, load_test_set, to_model_input
 from core.evaluation import rank_mistakes
 from core.figures.images import caption_prediction
 from core.model_io import write_model_file
+from ui.text import plain
 
 
 def gallery_title(at) -> str:
@@ -70,7 +71,7 @@ def test_a_bad_upload_is_refused_and_the_model_stays(digits_run):
     at = open_page("evaluate", [digits_run])
     at.file_uploader(key="evaluate_upload").upload("junk.keras", b"\x00\x01 not a model").run()
     assert not at.exception
-    assert any("Could not use junk.keras" in e.value for e in at.error)
+    assert any(plain("Could not use junk.keras") in e.value for e in at.error)  # shown as plain text
     assert at.selectbox(key="evaluate_model_select").value == digits_run.run_id
     assert any(m.label == "Test accuracy" for m in at.metric)
 
@@ -124,7 +125,7 @@ def test_hostile_uploads_are_refused_and_nothing_is_lost(digits_run, tmp_path, m
         at.file_uploader(key="evaluate_upload").upload(name, data).run()
         assert not at.exception, name
         errors = [e.value for e in at.error]
-        assert any(e.startswith(f"Could not use {name}: ") for e in errors), (name, errors)
+        assert any(e.startswith(plain(f"Could not use {name}: ")) for e in errors), (name, errors)
         assert at.selectbox(key="evaluate_model_select").value == digits_run.run_id, name
         assert any(m.label == "Test accuracy" for m in at.metric), name
     assert not marker.exists()  # no code from any file ever ran

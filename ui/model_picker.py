@@ -13,6 +13,7 @@ from core.default_model import DEFAULT_MODEL_INFO, load_default_model
 from core.model_io import ModelFileError, vet_upload
 from core.runs import Run
 from ui import state
+from ui.text import plain
 
 PICKED = "picked_model"  # run id, or DEFAULT
 PICKED_WITH = "picked_with_current"  # the current run id when the choice was made
@@ -41,14 +42,14 @@ def add_upload(upload, page: str) -> None:
     try:
         vetted = vet_upload(upload.getvalue(), upload.name, MAX_UPLOAD_BYTES)
     except ModelFileError as error:
-        st.session_state[f"{page}_upload_error"] = f"Could not use {upload.name}: {error}"
+        st.session_state[f"{page}_upload_error"] = plain(f"Could not use {upload.name}: {error}")
         return
     run = Run(run_id=state.next_run_id(), name=f"Uploaded · {vetted.name}", dataset=vetted.dataset,
               model=vetted.model, metrics=vetted.metrics, history=vetted.history, status="Uploaded",
               source="uploaded")
     if not state.add_run(run, make_current=False, model_file=upload.getvalue()):
         reason = st.session_state.pop(state.SAVE_ERROR, "")
-        st.session_state[f"{page}_upload_error"] = f"Could not keep {upload.name}: {reason}"
+        st.session_state[f"{page}_upload_error"] = plain(f"Could not keep {upload.name}: {reason}")
         return
     choose(run.run_id)
 
