@@ -59,8 +59,10 @@ def run_of_record(record: RunRecord) -> Run:
         spec = spec_from_dict(record.spec) if record.spec else None
     except SpecError:
         spec = None  # a record from an older app: the run still shows, without its recipe
+    # A run cut off by a crash has its epochs' history but no final metrics: its last epoch's are its model's.
+    metrics = record.metrics or {k: v[-1] for k, v in record.history.items() if v}
     return Run(run_id=record.run_id, name=record.name, dataset=record.dataset, model=None, spec=spec,
-               history=record.history, metrics=record.metrics, status=record.status, seconds=record.seconds,
+               history=record.history, metrics=metrics, status=record.status, seconds=record.seconds,
                source=record.source, state=record.state, sweep=record.sweep)
 
 

@@ -242,6 +242,10 @@ class TrainingJob:
             self.slots.release()
         self.tell_sink("ended")
 
+    def finish_run(self, run: Run) -> Run:
+        """Adjust the run this job made (subclasses add what they know, e.g. a fine-tune's source)."""
+        return run
+
     def tell_sink(self, event: str) -> None:
         """Let the sink keep the work so far; its failure is a message, never the training's end."""
         if self.sink is None:
@@ -318,7 +322,7 @@ def run_of_job(job: TrainingJob, run_id: int) -> Run | None:
         last = progress.batch_logs[-1]
         run.metrics = {k: float(last[k]) for k in ("loss", "accuracy") if k in last}
     run.state = job.state
-    return run
+    return job.finish_run(run)
 
 
 def collect_run(job: TrainingJob, run_id: int) -> Run | None:

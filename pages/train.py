@@ -219,6 +219,7 @@ def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None
         state.set_current(chosen)
         st.rerun()
     run = state.find_run(chosen)
+    c1.caption(plain(run.status))
     c2.download_button("Download", icon=":material/download:", data=lambda: model_file(run),
                        file_name=file_name(run), mime="application/zip", on_click="ignore")
     if c3.button("Share", icon=":material/share:", disabled=run.run_id <= 0 or run.source == "shared",

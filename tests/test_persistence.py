@@ -74,6 +74,7 @@ def test_a_training_cut_off_comes_back_interrupted_with_its_last_epoch(lab):
     assert record.state == "interrupted" and record.status == "Interrupted after epoch 2"
     assert record.blob_names == ("checkpoint",)
     run = persistence.run_of_record(record)
+    assert run.metrics == {k: v[1] for k, v in record.history.items()}  # its model's: epoch 2's
     model = persistence.load_model(run, record.blob_names, fetcher(store, lab_id, record.run_id))
     for saved, loaded in zip(sink.weights, model.get_weights()):
         np.testing.assert_array_equal(saved, loaded)

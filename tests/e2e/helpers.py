@@ -318,3 +318,49 @@ def clear_canvas(page: Page, timeout: float = RESULT_TIMEOUT) -> None:
     wait_until(page, lambda: page.get_by_text("Draw a digit in the black box").count()
                and metric_value(page, "Prediction") is None, timeout, "the empty-canvas hint")
     wait_for_idle(page, timeout)
+
+
+# --- The Train page --------------------------------------------------------------------------------
+
+PROGRESS = re.compile(r"Epoch (\d+) of (\d+) · batch (\d+) of (\d+)")
+
+
+def progress(page) -> tuple[int, int, int, int] | None:
+    """(epoch, epochs, batch, batches) from the progress bar's text, or None."""
+    bar = page.locator('[data-testid="stProgress"]')
+    if not bar.count():
+        return None
+    match = PROGRESS.search(bar.first.inner_text())
+    return tuple(int(g) for g in match.groups()) if match else None
+
+
+def set_number(page, label: str, value: int) -> None:
+    field = page.locator(f'input[aria-label="{label}"]')
+    field.fill(str(value))
+    field.press("Enter")
+    wait_for_idle(page)
+    assert field.input_value() == str(value)
+
+
+def set_select_slider_to_first(page, label: str) -> str:
+    """Move a (select) slider to its first value with the keyboard; returns the value shown."""
+    thumb = page.locator(f'input[type="range"][aria-label="{label}"]')
+    thumb.focus()
+    thumb.press("Home")
+    wait_for_idle(page)
+    return thumb.get_attribute("aria-valuetext")
+
+
+CURRENT_MODEL = "Current model (used by Evaluate and Draw)"
+
+
+def run_options(page) -> list[str]:
+    """The runs' names, as the runs section's "Current model" select box lists them."""
+    if selectbox_value(page, CURRENT_MODEL) is None:
+        return []
+    return selectbox_options(page, CURRENT_MODEL)
+
+
+def short(name: str | None) -> str:
+    """'Run 2 · Digits (8x8) · 15 sigmoid · SGD 0.1' -> 'Run 2'."""
+    return (name or "").split(" · ")[0]

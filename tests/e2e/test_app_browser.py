@@ -14,6 +14,7 @@ import pytest
 
 from tests.drawings import make_drawings
 from tests.e2e.helpers import (
+    CURRENT_MODEL,
     assert_no_exception,
     canvas_box,
     choose_option,
@@ -23,16 +24,19 @@ from tests.e2e.helpers import (
     metric_value,
     nav_link,
     open_page,
+    progress,
+    run_options,
     save_screenshot,
-    selectbox_options,
     selectbox_value,
+    set_number,
+    set_select_slider_to_first,
+    short,
     sidebar_links,
     wait_for_idle,
     wait_until,
 )
 
 PAGES = ["Train", "Evaluate", "Draw"]
-PROGRESS = re.compile(r"Epoch (\d+) of (\d+) · batch (\d+) of (\d+)")
 PER_BATCH = "training (epoch so far)"  # the live charts' traces: this one, "training", "validation"
 TRAIN_EPOCHS = 40
 TRAIN_BATCH = 8  # 162 batches per epoch on Digits: a training long enough to watch (~30-60 s)
@@ -97,15 +101,6 @@ def test_draw_on_a_phone_with_a_finger(phone_page, app_url):
 # --- Train, then Evaluate the run ----------------------------------------------------------------
 
 
-def progress(page) -> tuple[int, int, int, int] | None:
-    """(epoch, epochs, batch, batches) from the progress bar's text, or None."""
-    bar = page.locator('[data-testid="stProgress"]')
-    if not bar.count():
-        return None
-    match = PROGRESS.search(bar.first.inner_text())
-    return tuple(int(g) for g in match.groups()) if match else None
-
-
 def curves(page) -> dict[str, dict[str, list[float]]]:
     """The live charts' traces: {"loss": {"training": [x...], ...}, "accuracy": {...}}."""
     return page.evaluate("""() => {
@@ -131,38 +126,6 @@ def wait_for_curves(page, what: str, min_epochs: int = 1, timeout: float = 30) -
         c = curves(page)
         return all(len(c.get(m, {}).get("training", [])) >= min_epochs for m in ("loss", "accuracy")) and c
     return wait_until(page, ready, timeout, what)
-
-
-def set_number(page, label: str, value: int) -> None:
-    field = page.locator(f'input[aria-label="{label}"]')
-    field.fill(str(value))
-    field.press("Enter")
-    wait_for_idle(page)
-    assert field.input_value() == str(value)
-
-
-def set_select_slider_to_first(page, label: str) -> str:
-    """Move a (select) slider to its first value with the keyboard; returns the value shown."""
-    thumb = page.locator(f'input[type="range"][aria-label="{label}"]')
-    thumb.focus()
-    thumb.press("Home")
-    wait_for_idle(page)
-    return thumb.get_attribute("aria-valuetext")
-
-
-CURRENT_MODEL = "Current model (used by Evaluate and Draw)"
-
-
-def run_options(page) -> list[str]:
-    """The runs' names, as the runs section's "Current model" select box lists them."""
-    if selectbox_value(page, CURRENT_MODEL) is None:
-        return []
-    return selectbox_options(page, CURRENT_MODEL)
-
-
-def short(name: str | None) -> str:
-    """'Run 2 · Digits (8x8) · 15 sigmoid · SGD 0.1' -> 'Run 2'."""
-    return (name or "").split(" · ")[0]
 
 
 def test_train_then_evaluate(page, app_url):
