@@ -254,6 +254,8 @@ class FineTuneJob(TrainingJob):
                          sink=sink, name=fine_tune_name(source_name, len(labels)))
         self.source_model = source_model
         self.source_spec = source_spec
+        # Replay from the training images the source learnt from: its own seeded validation split.
+        self.split_seed = source_spec.seed if source_spec is not None else 0
         self.settings = settings
         self.labels = labels.copy()
         self.kept = np.array(kept, dtype=np.uint8)  # a copy: the page may change its own
@@ -262,7 +264,7 @@ class FineTuneJob(TrainingJob):
     def fit(self) -> None:
         """Load the replay and test images, copy the model, measure, train on the mix, measure again."""
         spec, settings = self.spec, self.settings
-        data = load_dataset(spec.dataset, spec.validation_fraction, None, spec.seed)
+        data = load_dataset(spec.dataset, spec.validation_fraction, None, self.split_seed)
         info: DatasetInfo = data.info
         x_mine = to_model_images(self.kept, info.image_shape)  # (N, 28, 28) float32 0..1
         teach, held = self.teach_idx, self.held_idx
