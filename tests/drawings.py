@@ -6,11 +6,17 @@ slant (within +-15 degrees) and a little jitter. Each drawing is a few natural p
 strokes (lists of (x, y) canvas pixels), so a browser test can replay them with the
 mouse; render_drawing() rasterises them like the canvas does (white round-capped
 strokes on black).
+
+make_styled_drawings() draws in one of STYLES: the real-world variety plain drawings miss
+(VARIED_STYLES: a 1 with a flag and a base, crossed 7s, open 4s, two-circle 8s, digits small in
+a corner, rotated by 20-35 degrees, a shaky hand...) and "square_hand", an unusual but
+consistent hand to teach a model (bench/fine_tune.py).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -209,3 +215,136 @@ def render_drawing(
         for x, y in stroke:
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=ink)
     return np.asarray(image, dtype=np.uint8).copy()
+
+
+# ---------------------------------------------------------------------------------------------
+# Styled drawings: real-world ways of writing digits that the plain drawings above miss (issue
+# 13, item 6), and one unusual but consistent hand ("square_hand") for teaching a model a style.
+# The plain drawings and make_drawing above are unchanged; these build on their glyph format.
+
+Glyph = list[list[tuple[str, list[Point]]]]  # strokes, each a list of parts, in the unit box
+
+FLAG_AND_BASE_1: Glyph = [[("line", [(0.05, 0.3), (0.5, 0.0), (0.5, 1.0)])],
+                          [("line", [(0.08, 1.0), (0.92, 1.0)])]]
+LONG_FLAG_1: Glyph = [[("line", [(0.0, 0.6), (0.62, 0.0), (0.62, 1.0)])]]
+CROSSED_7: Glyph = [[("line", [(0.0, 0.0), (1.0, 0.0), (0.35, 1.0)])],
+                    [("line", [(0.38, 0.52), (0.98, 0.5)])]]
+OPEN_TOP_4: Glyph = [[("line", [(0.2, 0.0), (0.0, 0.6), (1.0, 0.6)])],
+                     [("line", [(0.72, 0.25), (0.72, 1.0)])]]
+STRAIGHT_STEM_9: Glyph = [[("ellipse", [(0.46, 0.22), (0.42, 0.22), (0.0, -360.0)]),
+                           ("line", [(0.88, 0.22), (0.88, 1.0)])]]
+TWO_CIRCLE_8: Glyph = [[("ellipse", [(0.5, 0.25), (0.36, 0.25), (90.0, 450.0)])],
+                       [("ellipse", [(0.5, 0.74), (0.48, 0.26), (-90.0, 270.0)])]]
+
+# One hand, unusual but consistent: a square hand, every digit of straight strokes between the
+# corners and the middle of its box (like a digital clock's), with a 1 with a flag and a base, a
+# crossed 7, an open 4 and a 9 with a straight stem. The bundled model reads about two in three.
+_TL, _TR, _ML, _MR, _BL, _BR = (0.0, 0.0), (1.0, 0.0), (0.0, 0.5), (1.0, 0.5), (0.0, 1.0), (1.0, 1.0)
+SQUARE_GLYPHS: dict[int, Glyph] = {
+    0: [[("line", [_TL, _TR, _BR, _BL, _TL])]],
+    1: FLAG_AND_BASE_1,
+    2: [[("line", [_TL, _TR, _MR, _ML, _BL, _BR])]],
+    3: [[("line", [_TL, _TR, _BR, _BL])], [("line", [_ML, _MR])]],
+    4: [[("line", [(0.0, 0.0), (0.0, 0.55), (1.0, 0.55)])], [("line", [(0.72, 0.2), (0.72, 1.0)])]],
+    5: [[("line", [_TR, _TL, _ML, _MR, _BR, _BL])]],
+    6: [[("line", [_TR, _TL, _BL, _BR, _MR, _ML])]],
+    7: CROSSED_7,
+    8: [[("line", [_TL, _TR, _BR, _BL, _TL])], [("line", [_ML, _MR])]],
+    9: [[("line", [_MR, _ML, _TL, _TR, _BR])]],
+}
+
+
+@dataclass(frozen=True)
+class DrawingStyle:
+    """How a style draws: its glyphs (plain GLYPHS for the other digits), size, placement, angle, hand."""
+
+    digits: tuple[int, ...] = tuple(range(10))  # the digits it draws, in order
+    glyphs: dict[int, Glyph] = field(default_factory=dict)
+    aspect: dict[int, float] = field(default_factory=dict)  # width / height, else ASPECT
+    height: tuple[float, float] = (0.45, 0.85)  # of the canvas
+    corner: bool = False  # pushed into a random corner of the box
+    rotation: tuple[float, float] = (0.0, 0.0)  # degrees, either way (a random sign)
+    slant: tuple[float, float] = (-15.0, 15.0)  # degrees of shear, top to the right
+    shake: float = 0.0  # px: the amplitude of a trembling hand
+
+
+STYLES: dict[str, DrawingStyle] = {
+    "flag_and_base_1": DrawingStyle(digits=(1,), glyphs={1: FLAG_AND_BASE_1}, aspect={1: 0.55}),
+    "long_flag_1": DrawingStyle(digits=(1,), glyphs={1: LONG_FLAG_1}, aspect={1: 0.45}),
+    "crossed_7": DrawingStyle(digits=(7,), glyphs={7: CROSSED_7}),
+    "open_top_4": DrawingStyle(digits=(4,), glyphs={4: OPEN_TOP_4}),
+    "straight_stem_9": DrawingStyle(digits=(9,), glyphs={9: STRAIGHT_STEM_9}),
+    "two_circle_8": DrawingStyle(digits=(8,), glyphs={8: TWO_CIRCLE_8}, aspect={8: 0.55}),
+    "small_in_corner": DrawingStyle(height=(0.16, 0.26), corner=True),
+    "rotated": DrawingStyle(rotation=(20.0, 35.0), slant=(0.0, 0.0)),
+    "shaky": DrawingStyle(shake=4.0),
+    "square_hand": DrawingStyle(glyphs=SQUARE_GLYPHS, aspect={1: 0.55}, height=(0.55, 0.85), slant=(-3.0, 3.0)),
+}
+# The real-world variety of issue 13 (item 6); "square_hand" is one consistent hand, for teaching.
+VARIED_STYLES = tuple(name for name in STYLES if name != "square_hand")
+
+
+def tremble(stroke: list[Point], amount: float, rng: np.random.Generator) -> list[Point]:
+    """A stroke as a shaky hand draws it: every ~4 px, wobbling up to about `amount` px."""
+    if amount <= 0 or len(stroke) < 2:
+        return stroke
+    pts = np.asarray(stroke, dtype=np.float64)
+    lengths = np.r_[0.0, np.cumsum(np.hypot(*np.diff(pts, axis=0).T))]  # arc length at each point
+    along = np.linspace(0.0, lengths[-1], max(2, int(lengths[-1] / 4) + 1))
+    dense = np.column_stack([np.interp(along, lengths, pts[:, 0]), np.interp(along, lengths, pts[:, 1])])
+    wobble = np.zeros_like(dense)
+    for _ in range(3):  # a few slow waves of tremor, plus fine noise
+        wavelength, phase = rng.uniform(12, 40), rng.uniform(0, 2 * math.pi, size=2)
+        wobble += amount / 2 * np.sin(2 * math.pi * along[:, None] / wavelength + phase)
+    wobble += rng.normal(0, amount / 4, size=dense.shape)
+    return [(float(x), float(y)) for x, y in dense + wobble]
+
+
+def make_styled_drawing(style: DrawingStyle, digit: int, variant: int, rng: np.random.Generator) -> list[Stroke]:
+    """One randomised drawing of `digit` in `style`, as canvas-pixel strokes."""
+    glyphs = [style.glyphs[digit]] if digit in style.glyphs else GLYPHS[digit]
+    height = rng.uniform(*style.height) * CANVAS_SIZE
+    width = height * style.aspect.get(digit, ASPECT[digit]) * rng.uniform(0.85, 1.15)
+    slant = math.tan(math.radians(rng.uniform(*style.slant)))
+    angle = math.radians(rng.uniform(*style.rotation) * rng.choice([-1, 1]))
+    strokes = []
+    for parts in glyphs[variant % len(glyphs)]:
+        stroke = []
+        for ux, uy in sample_stroke(jitter_parts(parts, rng, 0.02)):
+            x, y = (ux - 0.5) * width + (0.5 - uy) * height * slant, (uy - 0.5) * height  # about the centre
+            stroke.append((x * math.cos(angle) - y * math.sin(angle), x * math.sin(angle) + y * math.cos(angle)))
+        strokes.append(tremble(stroke, style.shake, rng))
+    # Fit the drawing inside the canvas (less the pen's margin), then place it.
+    pts = np.concatenate([np.asarray(s) for s in strokes])
+    low, high = pts.min(axis=0), pts.max(axis=0)
+    room = CANVAS_SIZE - 2 * STROKE_WIDTH
+    scale = min(1.0, room / max(float((high - low).max()), 1.0))
+    size = (high - low) * scale
+    if style.corner:  # against one corner, a little way in
+        offset = [STROKE_WIDTH + rng.uniform(0, 8) if rng.random() < 0.5 else
+                  CANVAS_SIZE - STROKE_WIDTH - s - rng.uniform(0, 8) for s in size]
+    else:
+        offset = [STROKE_WIDTH + rng.uniform(0, max(0.0, room - s)) for s in size]
+    placed = []
+    for stroke in strokes:
+        placed.append([
+            (float(np.clip(offset[0] + (x - low[0]) * scale + rng.normal(0, 0.6), 0, CANVAS_SIZE - 1)),
+             float(np.clip(offset[1] + (y - low[1]) * scale + rng.normal(0, 0.6), 0, CANVAS_SIZE - 1)))
+            for x, y in stroke
+        ])
+    return placed
+
+
+def make_styled_drawings(style: str, n: int, seed: int = 0) -> list[tuple[int, list[Stroke]]]:
+    """n drawings (label, strokes) in STYLES[style], cycling through its digits (0, 1, ..., 9, 0, ...)."""
+    spec = STYLES[style]
+    rng = np.random.default_rng(seed)
+    return [(spec.digits[i % len(spec.digits)],
+             make_styled_drawing(spec, spec.digits[i % len(spec.digits)], i // len(spec.digits), rng))
+            for i in range(n)]
+
+
+def make_varied_drawings(per_style: int = 10, seed: int = 0) -> list[tuple[str, int, list[Stroke]]]:
+    """(style, label, strokes): per_style drawings of each of VARIED_STYLES."""
+    return [(name, label, strokes) for i, name in enumerate(VARIED_STYLES)
+            for label, strokes in make_styled_drawings(name, per_style, seed=seed * 100 + i)]
