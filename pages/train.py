@@ -147,7 +147,7 @@ def show_link_notes() -> None:
     st.info("The settings from the link are filled in. Nothing has started: press **Start training** when ready.",
             icon=":material/link:")
     for problem in problems:
-        st.warning(f"The link's {problem}.")
+        st.warning(plain(f"The link's {problem}."))  # the link's values are anyone's text
 
 
 def show_share_settings() -> None:
