@@ -201,7 +201,7 @@ def test_train_then_evaluate(page, app_url):
     wait_until(page, lambda: (p := progress(page)) and p[2] > 0, 60, "the second training's first batches")
     page.get_by_role("button", name="Stop training").click()
     wait_until(page, lambda: page.locator('[data-testid="stAlert"]').filter(has_text="Stopped by you.").count(),
-               30, '"Stopped by you."')
+               90, '"Stopped by you."')
     wait_for_idle(page)
     names = wait_until(page, lambda: (n := [short(x) for x in run_options(page)]) and "Run 2" in n and n,
                        30, "Run 2 in the runs", interval=1.0)

@@ -1,0 +1,76 @@
+"""A lab's runs after a reload, in a real browser; and a lab opened in a new browser.
+
+    python -m bench.lab_reload [--runs 5] [--reloads 5]
+
+Starts `streamlit run app.py` (as the browser tests do), trains `--runs` short Digits runs in one
+lab, then reloads the Train page `--reloads` times and prints the seconds from the reload to every
+run listed (the goal: 2 s), and the same for the lab's link opened in a fresh browser context.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+
+from tests.e2e import helpers
+from tests.e2e.server import browser_problem, launch_browser, start_server
+
+
+def runs_listed(page, count: int, timeout: float = 60) -> float:
+    """Seconds until the Train page lists `count` runs (from now)."""
+    started = time.monotonic()
+    helpers.wait_until(page, lambda: len(helpers.run_options(page)) == count, timeout, f"{count} runs listed",
+                       interval=0.05)
+    return time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--reloads", type=int, default=5)
+    args = parser.parse_args()
+    if problem := browser_problem():
+        sys.exit(problem)
+    from playwright.sync_api import sync_playwright
+
+    server = start_server()
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_browser(playwright)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            helpers.open_page(page, f"{server.url}/train", ready_text="Start training")
+            helpers.set_number(page, "Epochs", 2)
+            start = page.get_by_role("button", name="Start training")
+            for n in range(1, args.runs + 1):
+                helpers.wait_until(page, start.is_enabled, 60, "Start training enabled")
+                start.click()
+                runs_listed(page, n, timeout=300)
+                helpers.wait_for_idle(page)
+            link = page.url
+            reloads = []
+            for _ in range(args.reloads):
+                started = time.monotonic()
+                page.reload()
+                runs_listed(page, args.runs)
+                reloads.append(time.monotonic() - started)
+            fresh = []
+            for _ in range(args.reloads):
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                other = context.new_page()
+                started = time.monotonic()
+                other.goto(link)
+                runs_listed(other, args.runs)
+                fresh.append(time.monotonic() - started)
+                context.close()
+            browser.close()
+    finally:
+        server.stop()
+    print(f"reload to {args.runs} runs listed: median {statistics.median(reloads):.2f} s, "
+          f"worst {max(reloads):.2f} s")
+    print(f"the link in a new browser to {args.runs} runs listed: median {statistics.median(fresh):.2f} s, "
+          f"worst {max(fresh):.2f} s")
+    print(f"lab reload: {statistics.median(reloads):.2f} s")
+
+
+if __name__ == "__main__":
+    main()
