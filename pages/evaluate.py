@@ -19,6 +19,7 @@ from core.figures.confusion import plot_class_metrics, plot_confusion_matrix, re
 from core.figures.images import caption_prediction, to_thumbnails
 from core.figures.probabilities import plot_probabilities
 from core.model_io import ModelFileError, check_model_fits
+from ui.epochs_view import show_learning_history
 from ui.layout import load_with_spinner, start_page
 from ui.model_picker import pick_model
 
@@ -148,8 +149,8 @@ c1.metric("Test accuracy", f"{result.accuracy:.2%}")
 c2.metric("Test loss", f"{result.loss:.4f}")
 c3.markdown(f"**{result.n_correct:,}** classified correctly, **{result.n_wrong:,}** incorrectly")
 
-matrix_tab, mistakes_tab, correct_tab, class_tab = st.tabs(
-    ["Confusion matrix", "All mistakes", "Correct examples", "Per class"])
+matrix_tab, mistakes_tab, correct_tab, class_tab, history_tab = st.tabs(
+    ["Confusion matrix", "All mistakes", "Correct examples", "Per class", "Learning history"])
 with matrix_tab:
     show_confusion(result, x_test, info)
 with mistakes_tab:
@@ -158,3 +159,5 @@ with correct_tab:
     show_gallery("Correct, most confident first", rank_correct(result), result, x_test, info, key="correct")
 with class_tab:
     show_per_class(result, names)
+with history_tab:
+    show_learning_history(run, f"eval_history_{run.run_id}")
