@@ -42,9 +42,8 @@ def prepare_data_dir() -> Path:
 
 def time_fit(variant: str, spec, data) -> float:
     """Seconds for one seeded `fit` of `spec` on `data` = (x_train, y_train, x_val, y_val), as `variant`."""
-    from core.epochs import ValidationRecorder
     from core.network import build_model
-    from core.training import LiveHistory
+    from core.training import LiveHistory, ValidationRecorder
 
     x_train, y_train, x_val, y_val = data
     model = build_model(spec)

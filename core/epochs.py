@@ -1,20 +1,9 @@
 """The per-epoch validation record (which class each validation image got, epoch by epoch) and its analysis.
 
-`ValidationRecorder` replaces `model.fit(validation_data=...)`: at each epoch end it runs one
-prediction pass over the validation set, keeps the predicted classes, and writes `val_loss` and
-`val_accuracy` into the epoch's logs from that same pass. Fit WITHOUT `validation_data`, or the
-validation set is gone through twice.
-
-Callback order matters. Keras 3's `CallbackList.on_epoch_end` makes one dict from the epoch's
-logs (`pythonify_logs`) and hands that same dict to every callback in list order; the `History`
-that `fit` returns is appended at the end of the list. So the recorder must come BEFORE every
-callback that reads `val_loss` (EarlyStopping, ModelCheckpoint, the app's LiveHistory):
-
-    recorder = ValidationRecorder(x_val, y_val)
-    model.fit(x, y, epochs=..., callbacks=[recorder, live, EarlyStopping("val_loss", ...)])
-
-Put after them, EarlyStopping only warns that `val_loss` is missing and never stops. The logs
-that `fit` passes to `on_train_end` are its own copy and lack the `val_` keys.
+A training job records it with `core.training.ValidationRecorder` (one prediction pass over the
+validation set per epoch, which also gives `val_loss` and `val_accuracy`). Here: the record as
+data, what it says, and its bytes for the store. No TensorFlow: pages and the store read records
+without it.
 
 The analysis functions take a plain record, `preds` (E, N) uint8 (row e = predictions after
 epoch e + 1), and the labels `y` (N,). Epochs are 1-based in this module's API, as the page
@@ -24,92 +13,38 @@ shows them.
 from __future__ import annotations
 
 import io
-import threading
 import zipfile
 import zlib
+from dataclasses import dataclass
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 NEVER_LEARNED = -1  # learned_after() of an image still wrong after the last epoch
-_RECORD_KEY = "preds"  # the array's name inside a packed record
+_RECORD_KEY = "preds"  # the predictions' name inside a packed record
+_LABELS_KEY = "y"  # the validation labels' name inside a packed record (optional)
 
 
-class ValidationRecorder(keras.callbacks.Callback):
-    """Predicts the validation set once per epoch: keeps the classes, logs val_loss and val_accuracy.
+@dataclass(frozen=True)
+class EpochRecord:
+    """A run's record: `preds` (E, N) uint8, row e = the classes after epoch e + 1; `y` (N,) int64 labels.
 
-    `val_loss` is what Keras' own validation reports: the mean sparse categorical cross-entropy
-    plus the model's regularization losses (`sum(model.losses)`, e.g. L2). The cross-entropy is
-    computed in a compiled graph by `keras.losses.sparse_categorical_crossentropy`, exactly as
-    `evaluate` does: from the softmax's logits when the output layer is a softmax, else from the
-    probabilities clipped to [1e-7, 1 - 1e-7]. Assumes the model was compiled with that loss and
-    the "accuracy" metric, as `core.network.build_model` does. Dropout is off (training=False).
-
-    `read()` may be called from any thread while `fit` runs in another. A second `fit` with the
-    same recorder appends to the record.
+    The images are those of the run's validation split, rebuilt from its spec
+    (`core.datasets.load_dataset(spec.dataset, spec.validation_fraction, spec.train_limit, spec.seed).x_val`).
     """
 
-    def __init__(self, x_val: np.ndarray, y_val: np.ndarray, batch_size: int = 2048):
-        super().__init__()
-        self.x_val = np.asarray(x_val, dtype=np.float32)  # (N, H, W, 1)
-        self.y_val = np.asarray(y_val, dtype=np.int64).ravel()  # (N,)
-        if len(self.x_val) == 0 or len(self.x_val) != len(self.y_val):
-            raise ValueError(f"need a non-empty validation set with one label per image, "
-                             f"got {len(self.x_val)} images and {len(self.y_val)} labels")
-        self.batch_size = batch_size
-        self._rows: list[np.ndarray] = []  # one (N,) uint8 per epoch
-        self._lock = threading.Lock()
-        self._step = None
-        self._step_model = None
+    preds: np.ndarray
+    y: np.ndarray
 
-    def on_train_begin(self, logs=None):
-        num_classes = int(self.model.output_shape[-1])
-        if num_classes > 256:
-            raise ValueError(f"a uint8 record holds at most 256 classes, the model has {num_classes}")
-        if self._step_model is not self.model:
-            self._step, self._step_model = make_validation_step(self.model, self.x_val.shape[1:]), self.model
+    def __post_init__(self):
+        preds, y = check_record(self.preds, self.y)
+        if y is None or (preds.size and (preds.min() < 0 or preds.max() > 255)):
+            raise ValueError("a record needs its labels, and classes 0..255")
+        object.__setattr__(self, "preds", np.asarray(self.preds).astype(np.uint8, copy=False))
+        object.__setattr__(self, "y", y)
 
-    def on_epoch_end(self, epoch, logs=None):
-        predicted, loss_sum = [], 0.0
-        for start in range(0, len(self.x_val), self.batch_size):
-            classes, losses = self._step(self.x_val[start:start + self.batch_size],
-                                         self.y_val[start:start + self.batch_size])
-            predicted.append(classes.numpy())
-            loss_sum += float(losses)
-        row = np.concatenate(predicted)  # (N,) uint8
-        with self._lock:
-            self._rows.append(row)
-        if logs is not None:
-            regularization = sum(float(keras.ops.convert_to_numpy(loss)) for loss in self.model.losses)
-            logs["val_loss"] = loss_sum / len(row) + regularization
-            logs["val_accuracy"] = float(np.mean(row == self.y_val))
-
-    def read(self) -> np.ndarray:
-        """A copy of the record so far: (E, N) uint8, row e = the classes after epoch e + 1."""
-        with self._lock:
-            rows = list(self._rows)
-        if not rows:
-            return np.zeros((0, len(self.y_val)), dtype=np.uint8)
-        return np.stack(rows)
-
-
-def make_validation_step(model: keras.Model, image_shape: tuple[int, ...]):
-    """A compiled `step(x (B, *image_shape), y (B,)) -> (classes (B,) uint8, summed loss float64)`.
-
-    One graph for every chunk size (the batch dimension is None), so the last, shorter chunk
-    does not trace a second one.
-    """
-    signature = [tf.TensorSpec((None, *image_shape), tf.float32), tf.TensorSpec((None,), tf.int64)]
-
-    @tf.function(input_signature=signature)
-    def step(x, y):
-        probs = model(x, training=False)  # (B, C)
-        losses = keras.losses.sparse_categorical_crossentropy(y, probs)  # (B,), Keras' own path
-        classes = tf.cast(tf.argmax(probs, axis=-1), tf.uint8)  # (B,)
-        return classes, tf.reduce_sum(tf.cast(losses, tf.float64))
-
-    return step
+    @property
+    def epochs(self) -> int:
+        return int(self.preds.shape[0])
 
 
 # --- Analysis of a record ---------------------------------------------------------------------
@@ -199,28 +134,52 @@ def select_cell_at(preds: np.ndarray, y: np.ndarray, epoch: int, truth: int, pre
 # --- Persistence ------------------------------------------------------------------------------
 
 
-def pack_record(preds: np.ndarray) -> bytes:
-    """The record as compressed .npz bytes (one uint8 array), for saving beside a run."""
-    preds, _ = check_record(preds)
-    if preds.size and (preds.min() < 0 or preds.max() > 255):
-        raise ValueError("a record holds classes 0..255")
+def pack_record(preds: np.ndarray, y: np.ndarray | None = None) -> bytes:
+    """The record (and, given, its labels) as compressed .npz bytes of uint8 arrays, for saving beside a run."""
+    preds, y = check_record(preds, y)
+    arrays = {_RECORD_KEY: preds, **({_LABELS_KEY: y} if y is not None else {})}
+    for name, array in arrays.items():
+        if array.size and (array.min() < 0 or array.max() > 255):
+            raise ValueError(f"a record holds classes 0..255, {name} has others")
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **{_RECORD_KEY: preds.astype(np.uint8)})
+    np.savez_compressed(buffer, **{name: array.astype(np.uint8) for name, array in arrays.items()})
     return buffer.getvalue()
 
 
-def unpack_record(data: bytes) -> np.ndarray:
-    """The (E, N) uint8 record back from `pack_record`'s bytes; ValueError for anything else."""
+def read_packed(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
+    """(preds (E, N) uint8, labels (N,) uint8 or None) from `pack_record`'s bytes; ValueError for anything else."""
     try:
         archive = np.load(io.BytesIO(data), allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
             raise TypeError("not an .npz archive")
         with archive:
-            if list(archive.keys()) != [_RECORD_KEY]:
-                raise ValueError(f"expected one array {_RECORD_KEY!r}, found {list(archive.keys())}")
+            names = sorted(archive.keys())
+            if names not in ([_RECORD_KEY], sorted([_RECORD_KEY, _LABELS_KEY])):
+                raise ValueError(f"expected the array {_RECORD_KEY!r} (and {_LABELS_KEY!r}), found {names}")
             preds = archive[_RECORD_KEY]
+            y = archive[_LABELS_KEY] if _LABELS_KEY in names else None
     except (OSError, EOFError, KeyError, TypeError, ValueError, zipfile.BadZipFile, zlib.error) as error:
         raise ValueError(f"not a packed record: {error}") from None
     if preds.dtype != np.uint8 or preds.ndim != 2:
         raise ValueError(f"not a packed record: {preds.dtype} {preds.shape}")
-    return preds
+    if y is not None and (y.dtype != np.uint8 or y.shape != preds.shape[1:]):
+        raise ValueError(f"not a packed record: labels {y.dtype} {y.shape} for {preds.shape[1]} images")
+    return preds, y
+
+
+def unpack_record(data: bytes) -> np.ndarray:
+    """The (E, N) uint8 record back from `pack_record`'s bytes; ValueError for anything else."""
+    return read_packed(data)[0]
+
+
+def pack_epoch_record(record: EpochRecord) -> bytes:
+    """A run's record with its labels, as bytes (`unpack_epoch_record` reads them)."""
+    return pack_record(record.preds, record.y)
+
+
+def unpack_epoch_record(data: bytes) -> EpochRecord:
+    """The EpochRecord `pack_epoch_record` wrote; ValueError for anything else (labels included)."""
+    preds, y = read_packed(data)
+    if y is None:
+        raise ValueError("not a run's record: it has no labels")
+    return EpochRecord(preds, y)

@@ -5,6 +5,10 @@ While a job trains, its run is a `running` row: each epoch's weights are saved a
 comes back as "interrupted after epoch k" with that epoch's weights. When the job ends, the
 model is saved as a `.keras` file (blob `model`, without optimizer state) and the checkpoint is
 dropped. Models are loaded only when a page needs one, through the same safe loader as uploads.
+
+Beside them, blob `epoch_predictions` holds the run's learning history (core.epochs: each
+validation image's class after each epoch, and the labels), rewritten at each epoch end and kept
+at the end; a run cut off keeps the epochs it finished.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from core.epochs import EpochRecord, pack_epoch_record, unpack_epoch_record
 from core.model_io import ModelFileError, load_model_file, write_model_file
 from core.runs import Run
 from core.spec import SpecError, spec_from_dict, spec_to_dict
@@ -22,6 +27,7 @@ from core.store import RunRecord, Store, StoreError
 
 MODEL_BLOB = "model"
 CHECKPOINT_BLOB = "checkpoint"
+EPOCHS_BLOB = "epoch_predictions"
 MAX_MODEL_BYTES = 100_000_000  # our own saves: far above any model the spec allows
 
 
@@ -86,6 +92,22 @@ def load_model(run: Run, blob_names: tuple[str, ...], fetch: Callable[[str], byt
     raise ModelFileError(f"{run.name} has no saved model (it ended before its first epoch).")
 
 
+def record_blobs(record: EpochRecord | None) -> dict[str, bytes]:
+    """The blob that keeps a run's learning history ({} when it has none)."""
+    return {EPOCHS_BLOB: pack_epoch_record(record)} if record is not None and record.epochs else {}
+
+
+def load_epoch_record(run: Run, blob_names: tuple[str, ...], fetch: Callable[[str], bytes] | None
+                      ) -> EpochRecord | None:
+    """The run's learning history from its saved blobs; None when it has none; ValueError when damaged."""
+    if fetch is None or EPOCHS_BLOB not in blob_names:
+        return None
+    try:
+        return unpack_epoch_record(fetch(EPOCHS_BLOB))
+    except (StoreError, ValueError) as error:
+        raise ValueError(f"The learning history of {run.name} is damaged ({error}).") from error
+
+
 class StoreSink:
     """Keeps a training job's run in the store as it trains (core.training.TrainingSink)."""
 
@@ -100,8 +122,8 @@ class StoreSink:
     def epoch_ended(self, job: Any) -> None:
         history = job.history()
         done = len(history.get("loss", []))
-        self.store.update_run(job.run_id, self.lab_id, blobs={CHECKPOINT_BLOB: pack_weights(job.model)},
-                              history=history, epochs_done=done,
+        blobs = {CHECKPOINT_BLOB: pack_weights(job.model), **record_blobs(job.epoch_record())}
+        self.store.update_run(job.run_id, self.lab_id, blobs=blobs, history=history, epochs_done=done,
                               status=f"Training: epoch {done} of {job.spec.epochs} done")
 
     def ended(self, job: Any) -> None:
@@ -116,7 +138,8 @@ class StoreSink:
         run.source, run.sweep = self.source, self.sweep
         fields = record_of(run)
         try:
-            self.store.update_run(job.run_id, self.lab_id, blobs={MODEL_BLOB: model_bytes(run)},
+            self.store.update_run(job.run_id, self.lab_id,
+                                  blobs={MODEL_BLOB: model_bytes(run), **record_blobs(run.epoch_predictions)},
                                   drop_blobs=[CHECKPOINT_BLOB], state=run.state, status=run.status,
                                   history=fields.history, metrics=fields.metrics, seconds=fields.seconds,
                                   epochs_done=fields.epochs_done)

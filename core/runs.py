@@ -29,6 +29,9 @@ class Run:
     source: str = "trained"  # trained | uploaded | default | shared | fine-tuned
     state: str = "finished"  # running | finished | stopped | interrupted | failed (core.store's states)
     sweep: str | None = None  # the sweep it belongs to, if any
+    # core.epochs.EpochRecord: each validation image's class after each epoch, when known (a run
+    # of a lab has it in the store until a page asks: ui.state.load_epoch_record)
+    epoch_predictions: Any = None
 
     @property
     def dataset_name(self) -> str:

@@ -5,6 +5,10 @@ A Streamlit script run is stopped by any click, so `fit()` cannot live inside it
 polls `job.snapshot()` a few times a second. A server-wide semaphore caps how many trainings run
 at once; the others wait in line, visibly.
 
+Validation is the job's own: `ValidationRecorder` predicts the validation set once per epoch,
+keeps each image's class (`job.epoch_record()`, the run's learning history) and writes `val_loss`
+and `val_accuracy` from that same pass, so Keras' own validation pass is not run.
+
 A job outlives the browser tab that started it: the `JOBS` board holds it under its owner (a
 lab), so a reloaded tab finds it again. What a job makes is saved by its `sink` (see
 core.persistence), from the training thread, so nothing depends on a tab being open.
@@ -20,8 +24,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import keras
+import numpy as np
+import tensorflow as tf
 
 from core.datasets import DatasetUnavailable, load_dataset, to_model_input
+from core.epochs import EpochRecord
 from core.network import build_model
 from core.runs import Run, make_run
 from core.spec import TrainSpec, validate_spec
@@ -143,6 +150,92 @@ class LiveHistory(keras.callbacks.Callback):
             return list(self.batches), list(self.epochs), self.epoch, self.batch
 
 
+class ValidationRecorder(keras.callbacks.Callback):
+    """Predicts the validation set once per epoch: keeps the classes, logs val_loss and val_accuracy.
+
+    `val_loss` is what Keras' own validation reports: the mean sparse categorical cross-entropy
+    plus the model's regularization losses (`sum(model.losses)`, e.g. L2). The cross-entropy is
+    computed in a compiled graph by `keras.losses.sparse_categorical_crossentropy`, exactly as
+    `evaluate` does: from the softmax's logits when the output layer is a softmax, else from the
+    probabilities clipped to [1e-7, 1 - 1e-7]. Assumes the model was compiled with that loss and
+    the "accuracy" metric, as `core.network.build_model` does. Dropout is off (training=False).
+
+    It replaces `model.fit(validation_data=...)`: fit WITHOUT `validation_data`, or the
+    validation set is gone through twice. Callback order matters: Keras 3's
+    `CallbackList.on_epoch_end` hands one logs dict to every callback in list order (the
+    `History` that `fit` returns comes last), so the recorder must come BEFORE every callback
+    that reads `val_loss` (EarlyStopping, LiveHistory); put after them, EarlyStopping only warns
+    that `val_loss` is missing and never stops:
+
+        recorder = ValidationRecorder(x_val, y_val)
+        model.fit(x, y, epochs=..., callbacks=[recorder, live, EarlyStopping("val_loss", ...)])
+
+    `read()` may be called from any thread while `fit` runs in another. A second `fit` with the
+    same recorder appends to the record.
+    """
+
+    def __init__(self, x_val: np.ndarray, y_val: np.ndarray, batch_size: int = 2048):
+        super().__init__()
+        self.x_val = np.asarray(x_val, dtype=np.float32)  # (N, H, W, 1)
+        self.y_val = np.asarray(y_val, dtype=np.int64).ravel()  # (N,)
+        if len(self.x_val) == 0 or len(self.x_val) != len(self.y_val):
+            raise ValueError(f"need a non-empty validation set with one label per image, "
+                             f"got {len(self.x_val)} images and {len(self.y_val)} labels")
+        self.batch_size = batch_size
+        self._rows: list[np.ndarray] = []  # one (N,) uint8 per epoch
+        self._lock = threading.Lock()
+        self._step = None
+        self._step_model = None
+
+    def on_train_begin(self, logs=None):
+        num_classes = int(self.model.output_shape[-1])
+        if num_classes > 256:
+            raise ValueError(f"a uint8 record holds at most 256 classes, the model has {num_classes}")
+        if self._step_model is not self.model:
+            self._step, self._step_model = make_validation_step(self.model, self.x_val.shape[1:]), self.model
+
+    def on_epoch_end(self, epoch, logs=None):
+        predicted, loss_sum = [], 0.0
+        for start in range(0, len(self.x_val), self.batch_size):
+            classes, losses = self._step(self.x_val[start:start + self.batch_size],
+                                         self.y_val[start:start + self.batch_size])
+            predicted.append(classes.numpy())
+            loss_sum += float(losses)
+        row = np.concatenate(predicted)  # (N,) uint8
+        with self._lock:
+            self._rows.append(row)
+        if logs is not None:
+            regularization = sum(float(keras.ops.convert_to_numpy(loss)) for loss in self.model.losses)
+            logs["val_loss"] = loss_sum / len(row) + regularization
+            logs["val_accuracy"] = float(np.mean(row == self.y_val))
+
+    def read(self) -> np.ndarray:
+        """A copy of the record so far: (E, N) uint8, row e = the classes after epoch e + 1."""
+        with self._lock:
+            rows = list(self._rows)
+        if not rows:
+            return np.zeros((0, len(self.y_val)), dtype=np.uint8)
+        return np.stack(rows)
+
+
+def make_validation_step(model: keras.Model, image_shape: tuple[int, ...]):
+    """A compiled `step(x (B, *image_shape), y (B,)) -> (classes (B,) uint8, summed loss float64)`.
+
+    One graph for every chunk size (the batch dimension is None), so the last, shorter chunk
+    does not trace a second one.
+    """
+    signature = [tf.TensorSpec((None, *image_shape), tf.float32), tf.TensorSpec((None,), tf.int64)]
+
+    @tf.function(input_signature=signature)
+    def step(x, y):
+        probs = model(x, training=False)  # (B, C)
+        losses = keras.losses.sparse_categorical_crossentropy(y, probs)  # (B,), Keras' own path
+        classes = tf.cast(tf.argmax(probs, axis=-1), tf.uint8)  # (B,)
+        return classes, tf.reduce_sum(tf.cast(losses, tf.float64))
+
+    return step
+
+
 @dataclass
 class Progress:
     """What the page draws: state, where training is, timing, and the logs so far."""
@@ -181,11 +274,16 @@ class TrainingJob:
         self.run_id: int | None = None  # the run this job fills, once the sink has made it
         self.model: keras.Model | None = None
         self.live = LiveHistory(self.should_stop, epoch_ended=lambda: self.tell_sink("epoch_ended"))
+        self.recorder: ValidationRecorder | None = None  # made once the data is loaded
+        self.y_val: np.ndarray | None = None  # the validation labels the recorder checks against
         self.steps = 0
         self.started_at: float | None = None
         self.finished_at: float | None = None
         self.stop_reason = ""
         self.collected = False  # True once the finished job has been turned into a run
+        # True once the job is done AND its sink has kept the run: only then may a page read it back
+        # (between the two, the store still holds the running run of the last epoch).
+        self.settled = False
         self._stop = threading.Event()
         self._last_alive_check = 0.0
         self._thread = threading.Thread(target=self.run, name="digitlab-training", daemon=True)
@@ -223,24 +321,27 @@ class TrainingJob:
         self._thread.join(timeout)
 
     def run(self) -> None:
-        """The thread's body: wait for a slot, load data, fit. Never raises."""
-        if not self.slots.acquire(self.should_stop):
-            self.state, self.message = "stopped", self.stop_reason
-            return
+        """The thread's body: wait for a slot, load data, fit, let the sink keep the run. Never raises."""
         try:
-            self.state = "loading"
-            self.fit()
-            stopped = self._stop.is_set()
-            self.state = "stopped" if stopped else "finished"
-            self.message = self.stop_reason if stopped else self.describe_finish()
-        except DatasetUnavailable as error:
-            self.state, self.message = "failed", str(error)
-        except Exception as error:  # anything else must reach the page as a message, not kill the thread
-            self.state, self.message = "failed", f"Training failed: {type(error).__name__}: {error}"
+            if not self.slots.acquire(self.should_stop):
+                self.state, self.message = "stopped", self.stop_reason
+                return
+            try:
+                self.state = "loading"
+                self.fit()
+                stopped = self._stop.is_set()
+                self.state = "stopped" if stopped else "finished"
+                self.message = self.stop_reason if stopped else self.describe_finish()
+            except DatasetUnavailable as error:
+                self.state, self.message = "failed", str(error)
+            except Exception as error:  # anything else must reach the page as a message, not kill the thread
+                self.state, self.message = "failed", f"Training failed: {type(error).__name__}: {error}"
+            finally:
+                self.finished_at = time.monotonic()
+                self.slots.release()
+            self.tell_sink("ended")  # needs `done` (core.persistence reads the run off the job)
         finally:
-            self.finished_at = time.monotonic()
-            self.slots.release()
-        self.tell_sink("ended")
+            self.settled = True
 
     def finish_run(self, run: Run) -> Run:
         """Adjust the run this job made (subclasses add what they know, e.g. a fine-tune's source)."""
@@ -261,7 +362,11 @@ class TrainingJob:
         x_train, x_val = to_model_input(data.x_train, data.info), to_model_input(data.x_val, data.info)
         self.model = build_model(spec)
         self.steps = -(-len(data.y_train) // spec.batch_size)  # ceil
-        callbacks = [self.live]
+        # The recorder gives val_loss and val_accuracy from its one pass, so fit has no
+        # validation_data; it goes first, before every callback that reads val_loss.
+        self.y_val = data.y_val
+        self.recorder = ValidationRecorder(x_val, data.y_val)
+        callbacks = [self.recorder, self.live]
         if spec.patience:
             callbacks.append(keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=spec.patience, restore_best_weights=True))
@@ -269,8 +374,7 @@ class TrainingJob:
         self.state = "training"
         self.started_at = time.monotonic()
         self.model.fit(
-            x_train, data.y_train, batch_size=spec.batch_size, epochs=spec.epochs,
-            validation_data=(x_val, data.y_val), callbacks=callbacks, verbose=0,
+            x_train, data.y_train, batch_size=spec.batch_size, epochs=spec.epochs, callbacks=callbacks, verbose=0,
         )
 
     def describe_finish(self) -> str:
@@ -298,6 +402,12 @@ class TrainingJob:
             batch_logs=batches, epoch_logs=epochs, message=message,
         )
 
+    def epoch_record(self) -> EpochRecord | None:
+        """Which class each validation image got after each epoch so far; None before training."""
+        if self.recorder is None:
+            return None
+        return EpochRecord(self.recorder.read(), self.y_val)
+
     def history(self) -> dict[str, list[float]]:
         """Per-epoch metrics as Keras' History has them: {'loss': [...], 'val_accuracy': [...]}."""
         _, epochs, _, _ = self.live.read()
@@ -322,12 +432,14 @@ def run_of_job(job: TrainingJob, run_id: int) -> Run | None:
         last = progress.batch_logs[-1]
         run.metrics = {k: float(last[k]) for k in ("loss", "accuracy") if k in last}
     run.state = job.state
+    record = job.epoch_record()
+    run.epoch_predictions = record if record is not None and record.epochs else None
     return job.finish_run(run)
 
 
 def collect_run(job: TrainingJob, run_id: int) -> Run | None:
     """The run of a job that ended, once (the first caller gets it); else None."""
-    if not job.done or job.collected:
+    if not job.settled or job.collected:
         return None
     job.collected = True
     return run_of_job(job, run_id)

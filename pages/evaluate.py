@@ -19,6 +19,7 @@ from core.figures.confusion import plot_class_metrics, plot_confusion_matrix, re
 from core.figures.images import caption_prediction, to_thumbnails
 from core.figures.probabilities import plot_probabilities
 from core.model_io import ModelFileError, check_model_fits
+from ui.epochs_view import show_learning_history
 from ui.explanations import (
     EVALUATE_TABS,
     INSIDE_SOURCE,
@@ -211,8 +212,8 @@ c1.metric("Test accuracy", f"{result.accuracy:.2%}")
 c2.metric("Test loss", f"{result.loss:.4f}")
 c3.markdown(f"**{result.n_correct:,}** classified correctly, **{result.n_wrong:,}** incorrectly")
 
-matrix_tab, mistakes_tab, correct_tab, class_tab, inside_tab = st.tabs(
-    ["Confusion matrix", "All mistakes", "Correct examples", "Per class", INSIDE_TAB],
+matrix_tab, mistakes_tab, correct_tab, class_tab, inside_tab, history_tab = st.tabs(
+    ["Confusion matrix", "All mistakes", "Correct examples", "Per class", INSIDE_TAB, "Learning history"],
     key=EVALUATE_TABS, on_change="rerun")  # stateful: the Draw page can open "Inside the network"
 with matrix_tab:
     show_confusion(result, x_test, info, run.model)
@@ -227,3 +228,5 @@ with class_tab:
 with inside_tab:
     if inside_tab.open:  # its images are drawn only when someone looks
         show_inside(run.model, result, x_test, info)
+with history_tab:
+    show_learning_history(run, f"eval_history_{run.run_id}")

@@ -28,6 +28,7 @@ from core.store import StoreError
 from core.training import TrainingJob
 from ui import lab as labs
 from ui import state
+from ui.epochs_view import show_learning_history
 from ui.layout import load_with_spinner, start_page
 from ui.settings_form import read_values, set_values, show_section
 from ui.text import plain
@@ -203,7 +204,9 @@ def show_live() -> None:
     if job is None:
         return
     show_progress(job)
-    if job.done and not job.collected:
+    if not job.done:  # once two epochs are done; the run's own history shows under the runs when it ends
+        show_learning_history(job, "live_history", live=True)
+    if job.settled and not job.collected:
         state.collect_finished_job()
         st.rerun(scope="app")
 
@@ -283,6 +286,16 @@ def show_runs() -> None:
         c1, c2 = st.columns(2)
         c1.plotly_chart(curves.plot_run_comparison(histories, "loss"), key="compare_loss")
         c2.plotly_chart(curves.plot_run_comparison(histories, "accuracy"), key="compare_accuracy")
+    show_current_history()
+
+
+def show_current_history() -> None:
+    """The current model's learning history, under the runs."""
+    run = state.current_run()
+    if run is None or not run.usable:
+        return
+    st.subheader("Learning history of the current model")
+    show_learning_history(run, f"run_history_{run.run_id}")
 
 
 apply_settings_link()  # before the widgets are drawn
@@ -300,7 +313,7 @@ with live_column:
         spec = None
         st.error(f"Please fix: {error}")
     job = state.get_job()
-    running = job is not None and not job.done
+    running = job is not None and not job.settled  # polls on until the ended run is saved
     if spec is not None:
         show_spec_summary(spec)
     c1, c2 = st.columns(2)

@@ -1,13 +1,17 @@
 """AppTest of the Evaluate page."""
 
 import io
+import json
 import zipfile
+from dataclasses import replace
 
 import numpy as np
 from conftest import open_page
 
-from core.datasets import get_info, load_test_set, to_model_input
+from core.datasets import get_info, load_dataset, load_test_set, to_model_input
+from core.epochs import EpochRecord, rank_changed_mind, rank_learned_last, select_cell_at
 from core.evaluation import rank_mistakes
+from core.figures.epochs import caption_changes
 from core.figures.images import caption_prediction
 from core.model_io import write_model_file
 from ui.text import plain
@@ -65,6 +69,53 @@ def test_the_mistakes_tab_shows_the_mistakes_most_confident_first(digits_run):
                 for i in shown]
     assert tab.image[0].captions == expected  # the grid (the next image is the one looked at closer)
     assert all(result.y_pred[i] != result.y_true[i] for i in shown)
+
+
+NAMES = [str(c) for c in range(10)]
+
+
+def with_history(run, epochs: int = 4):
+    """The run with a made-up learning history of its validation split: more right each epoch."""
+    spec = run.spec
+    y = load_dataset(spec.dataset, spec.validation_fraction, spec.train_limit, spec.seed).y_val
+    rng = np.random.default_rng(0)
+    preds = np.stack([np.where(rng.random(len(y)) < 0.4 + 0.15 * e, y, rng.integers(0, 10, len(y)))
+                      for e in range(epochs)])
+    return replace(run, run_id=run.run_id + 1, name="With history", epoch_predictions=EpochRecord(preds, y))
+
+
+def test_the_learning_history_tab(digits_run):
+    run = with_history(digits_run)
+    record, prefix = run.epoch_predictions, f"eval_history_{run.run_id}"
+    at = open_page("evaluate", [run])
+    assert not at.exception
+    tab = next(t for t in at.tabs if t.label == "Learning history")
+    chart = next(c for c in tab.get("plotly_chart") if f"{prefix}_matrix" in c.proto.id)
+    assert [f["name"] for f in json.loads(chart.proto.spec)["frames"]] == ["1", "2", "3", "4"]
+    titles = [m.value for m in tab.markdown]
+    assert f"**Most changes first** — {len(rank_changed_mind(record.preds, record.y)):,} images" in titles
+    late = rank_learned_last(record.preds, record.y)
+    assert any(t.startswith("**Learned latest first") and t.endswith(f"— {len(late):,} images") for t in titles)
+    assert len(tab.image) >= 3  # the galleries: of the chosen cell, changed most often, learned last
+
+    at.session_state[f"{prefix}_matrix"] = {"selection": {"points": [{"customdata": [3, 8, 2]}],
+                                                          "point_indices": [0], "box": [], "lasso": []}}
+    at.run()
+    assert not at.exception
+    expected = select_cell_at(record.preds, record.y, 2, 3, 8)
+    tab = next(t for t in at.tabs if t.label == "Learning history")
+    assert any(m.value == f"**Truth 3, predicted 8 after epoch 2** — {len(expected):,} image"
+               + ("" if len(expected) == 1 else "s") for m in tab.markdown)
+    grid = next(g for g in tab.image if g.captions and g.captions[0].startswith("Predicted "))
+    assert grid.captions == [f"Predicted 8 · Truth 3 · over the epochs: {caption_changes(record.preds[:, i], NAMES)}"
+                             for i in expected[:24]]
+
+
+def test_a_run_without_history_says_so(digits_run):
+    at = open_page("evaluate", [digits_run])
+    tab = next(t for t in at.tabs if t.label == "Learning history")
+    assert [i.value for i in tab.info] == [
+        "This run has no learning history (uploaded models and the bundled model carry none)."]
 
 
 def test_a_bad_upload_is_refused_and_the_model_stays(digits_run):

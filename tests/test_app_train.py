@@ -1,9 +1,16 @@
 """AppTest of the Train page: a short training on Digits, from the button to the run."""
 
+import json
 import time
 
+import numpy as np
 from conftest import open_page
 from streamlit.testing.v1 import AppTest
+
+from core.datasets import load_dataset
+from core.epochs import confusion_per_epoch, rank_changed_mind, select_cell_at
+from core.evaluation import most_confused_pairs
+from core.figures.epochs import caption_changes
 
 TIMEOUT = 60
 
@@ -76,14 +83,23 @@ def test_stop_keeps_the_model_trained_so_far():
     next(b for b in at.button if b.label == "Start training").click().run()
     job = at.session_state["training_job"]
     deadline = time.monotonic() + 60
-    while not job.snapshot().epoch_logs and time.monotonic() < deadline:
+    while len(job.snapshot().epoch_logs) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     at.run()
+    # Live: the confusion over the epochs done so far, while it trains.
+    live = figure_of(at, "live_history_matrix")
+    assert len(live["frames"]) >= 2
+    assert any(c.value.startswith("The images that changed their mind show when") for c in at.caption)
     next(b for b in at.button if b.label == "Stop training").click().run()
     wait_for_job(at)
     assert job.state == "stopped"
     assert not at.exception
-    assert at.session_state["runs"][-1].status == "Stopped by you."
+    run = at.session_state["runs"][-1]
+    assert run.status == "Stopped by you."
+    # What exists: every epoch it got to, the one cut short included.
+    epochs = len(run.history["loss"])
+    assert run.epoch_predictions.epochs == epochs >= 2
+    assert any(f"Stopped during epoch {epochs} of 200" in c.value for c in at.caption)
 
 
 def test_unavailable_dataset_is_a_message_not_a_traceback(monkeypatch, tmp_path):
@@ -127,3 +143,45 @@ def test_a_new_run_becomes_current_even_after_picking_another(digits_run):
     assert at.session_state["current_run_id"] == newest.run_id == current_pick(at).value
     current_pick(at).select(old.run_id).run()  # the user picks the old one
     assert at.session_state["current_run_id"] == old.run_id == current_pick(at).value
+
+
+def figure_of(at, key: str) -> dict:
+    """The plotly figure (as JSON) of the chart drawn with `key`."""
+    return next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if key in c.proto.id)
+
+
+def test_learning_history_of_a_short_training():
+    at = open_train_page()
+    at.number_input(key="epochs").set_value(3)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    wait_for_job(at)
+    assert not at.exception
+    run = next(r for r in at.session_state["runs"] if r.run_id == at.session_state["current_run_id"])
+    record = run.epoch_predictions  # read back from the lab by the page
+    spec = run.spec
+    y_val = load_dataset(spec.dataset, spec.validation_fraction, spec.train_limit, spec.seed).y_val
+    assert record.preds.shape == (3, len(y_val)) and (record.y == y_val).all()
+    assert np.mean(record.preds[-1] == y_val) == run.history["val_accuracy"][-1]
+    prefix = f"run_history_{run.run_id}"
+    figure = figure_of(at, f"{prefix}_matrix")
+    assert [f["name"] for f in figure["frames"]] == ["1", "2", "3"]
+    assert any(m.value == "#### Images that changed their mind" for m in at.markdown)
+    flipped = rank_changed_mind(record.preds, record.y)
+    assert any(m.value == f"**Most changes first** — {len(flipped):,} images" for m in at.markdown)
+
+    # A click on a cell of epoch 1 (what st.plotly_chart hands the page): that cell's images then.
+    truth, pred, _ = most_confused_pairs(confusion_per_epoch(record.preds, record.y, 10)[0], 1)[0]
+    at.session_state[f"{prefix}_matrix"] = {"selection": {"points": [{"customdata": [truth, pred, 1]}],
+                                                          "point_indices": [0], "box": [], "lasso": []}}
+    at.run()
+    assert not at.exception
+    expected = select_cell_at(record.preds, record.y, 1, truth, pred)
+    title = f"**Truth {truth}, predicted {pred} after epoch 1** — {len(expected):,} image"
+    assert any(m.value.startswith(title) for m in at.markdown)
+    assert at.slider(key=f"{prefix}_epoch").value == 1
+    # Exactly that cell's images, each captioned with its answers over the epochs.
+    grid = next(g for g in at.image if g.captions and g.captions[0].startswith("Predicted "))
+    assert grid.captions == [f"Predicted {pred} · Truth {truth} · over the epochs: "
+                             f"{caption_changes(record.preds[:, i], [str(c) for c in range(10)])}"
+                             for i in expected[:24]]
+    assert figure_of(at, f"{prefix}_matrix")["layout"]["sliders"][0]["active"] == 0  # opens at epoch 1

@@ -1,4 +1,4 @@
-"""Tests for core.epochs (the per-epoch validation record) and core.figures.epochs (its figures)."""
+"""Tests for core.epochs (the per-epoch validation record), its recorder (core.training) and its figures."""
 
 import json
 import threading
@@ -11,28 +11,32 @@ import pytest
 from core.datasets import load_dataset, to_model_input
 from core.epochs import (
     NEVER_LEARNED,
-    ValidationRecorder,
+    EpochRecord,
     confusion_per_epoch,
     count_changes,
     learned_after,
+    pack_epoch_record,
     pack_record,
     rank_changed_mind,
     rank_learned_last,
     select_cell_at,
+    unpack_epoch_record,
     unpack_record,
 )
-from core.figures.confusion import CELLS_TRACE, CORRECT_TRACE, ERRORS_TRACE, plot_confusion_matrix
+from core.figures.confusion import CELLS_TRACE, CORRECT_TRACE, ERRORS_TRACE, confusion_cells, plot_confusion_matrix
 from core.figures.epochs import (
+    caption_changes,
     caption_prediction_strip,
     draw_prediction_strip,
     hex_to_rgb,
     plot_confusion_over_epochs,
-    plot_prediction_strip,
     read_selected_cell_at,
 )
+from core.figures.images import add_strip
 from core.figures.style import DIAGONAL_COLOR, HIGHLIGHT_COLOR, SEQUENTIAL_SCALE
 from core.network import build_model
 from core.spec import NetworkSpec, TrainSpec
+from core.training import ValidationRecorder
 
 # --- A hand-made record: 4 epochs, 6 images, every answer known --------------------------------
 
@@ -124,6 +128,24 @@ def test_unpack_refuses_garbage():
                     npy.getvalue(), other_name.getvalue(), wrong_dtype.getvalue()):
         with pytest.raises(ValueError):
             unpack_record(garbage)
+
+
+def test_a_runs_record_keeps_its_labels():
+    record = EpochRecord(PREDS, Y)
+    assert record.epochs == 4 and record.preds.dtype == np.uint8 and record.y.dtype == np.int64
+    back = unpack_epoch_record(pack_epoch_record(record))
+    assert (back.preds == PREDS).all() and (back.y == Y).all()
+    assert (unpack_record(pack_epoch_record(record)) == PREDS).all()
+    with pytest.raises(ValueError, match="no labels"):
+        unpack_epoch_record(pack_record(PREDS))
+    import io
+
+    wrong_length = io.BytesIO()
+    np.savez(wrong_length, preds=PREDS, y=Y[:3].astype(np.uint8))
+    with pytest.raises(ValueError):
+        unpack_epoch_record(wrong_length.getvalue())
+    with pytest.raises(ValueError):
+        EpochRecord(PREDS, Y[:3])
 
 
 def test_pack_refuses_what_uint8_cannot_hold():
@@ -320,6 +342,20 @@ def test_every_frame_carries_its_epoch_counts_and_clickable_cells():
     assert frame_json[:2] == [[0, 0, 2], [0, 1, 2]]
 
 
+def test_confusion_cells_serve_both_matrices():
+    cm = confusion_per_epoch(PREDS, Y, num_classes=4)[1]
+    plain, at_epoch = confusion_cells(cm, NAMES4), confusion_cells(cm, NAMES4, epoch=2)
+    assert plain[CELLS_TRACE]["customdata"][:2] == [[0, 0], [0, 1]]
+    assert at_epoch[CELLS_TRACE]["customdata"][:2] == [[0, 0, 2], [0, 1, 2]]
+    hover = [h.removeprefix("Epoch 2<br>") for h in at_epoch[CELLS_TRACE]["hovertext"]]
+    assert hover == plain[CELLS_TRACE]["hovertext"]
+    evaluate = {t.name: t for t in plot_confusion_matrix(cm, NAMES4, normalize=True).data}
+    rates = confusion_cells(cm, NAMES4, normalize=True)
+    for name in (ERRORS_TRACE, CORRECT_TRACE):
+        assert [list(r) for r in evaluate[name].text] == rates[name]["text"]
+    assert plain[CORRECT_TRACE]["z"][1][1] == cm[1, 1] and plain[ERRORS_TRACE]["z"][1][1] is None
+
+
 def test_confusion_over_epochs_look_and_colour_scale():
 
     cms = confusion_per_epoch(PREDS, Y, num_classes=4)
@@ -361,12 +397,9 @@ def test_read_selected_cell_at():
 def test_prediction_strip():
 
     answers = PREDS[:, 5]  # truth 2: 2 0 2 1
-    fig = plot_prediction_strip(answers, 2, NAMES4)
-    (strip,) = fig.data
-    assert list(strip.z[0]) == [0.0, 1.0, 0.0, 1.0]  # 1 = wrong
-    assert list(strip.text[0]) == ["two", "zero", "two", "one"]
-    assert list(strip.x) == [1, 2, 3, 4]
     assert caption_prediction_strip(answers, NAMES4) == "two zero two one"
+    assert caption_changes(np.array([3, 3, 1, 1, 3]), NAMES4) == "three→one→three"
+    assert caption_changes(np.arange(12) % 2, NAMES4, most=5) == "zero→one→…→zero→one"
 
     image = draw_prediction_strip(answers, 2, width=40, height=6)
     assert image.shape == (6, 40, 3) and image.dtype == np.uint8
@@ -376,4 +409,6 @@ def test_prediction_strip():
     assert tuple(image[0, 10]) == (255, 255, 255)  # the gap between epochs 1 and 2
     assert draw_prediction_strip(answers[:0], 2).shape == (8, 84, 3)
     with pytest.raises(ValueError):
-        plot_prediction_strip(PREDS, 2, NAMES4)
+        draw_prediction_strip(PREDS, 2)
+    thumbnail = add_strip(np.zeros((40, 40), np.uint8), image[:, :40])
+    assert thumbnail.shape == (40 + 3 + 6, 40, 3) and tuple(thumbnail[41, 0]) == (255, 255, 255)

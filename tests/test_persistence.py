@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from core import persistence
+from core.datasets import load_dataset
 from core.model_io import ModelFileError
 from core.spec import NetworkSpec, TrainSpec
 from core.store import RunRecord, open_store
@@ -35,12 +36,18 @@ def test_a_finished_training_is_saved_with_its_model_and_becomes_current(lab):
     assert job.state == "finished" and not job.save_error
     [record] = store.list_runs(lab_id)
     assert record.run_id == job.run_id and record.state == "finished" and record.name == "Run 1 · tiny"
-    assert record.blob_names == ("model",) and record.epochs_done == 3 and len(record.history["loss"]) == 3
+    assert record.blob_names == ("epoch_predictions", "model") and record.epochs_done == 3
+    assert len(record.history["loss"]) == 3
     assert store.current_run(lab_id) == job.run_id
     run = persistence.run_of_record(record)
     model = persistence.load_model(run, record.blob_names, fetcher(store, lab_id, record.run_id))
     np.testing.assert_allclose(probe(model), probe(job.model), atol=1e-6)
     assert run.spec == TINY and run.metrics == pytest.approx({k: v[-1] for k, v in record.history.items()})
+    # The learning history is kept with it: every epoch, and the labels of the split the spec rebuilds.
+    history = persistence.load_epoch_record(run, record.blob_names, fetcher(store, lab_id, record.run_id))
+    assert (history.preds == job.epoch_record().preds).all() and history.epochs == 3
+    y_val = load_dataset(TINY.dataset, TINY.validation_fraction, TINY.train_limit, TINY.seed).y_val
+    assert (history.y == y_val).all()
 
 
 def test_a_training_cut_off_comes_back_interrupted_with_its_last_epoch(lab):
@@ -72,12 +79,26 @@ def test_a_training_cut_off_comes_back_interrupted_with_its_last_epoch(lab):
     assert store.recover_interrupted(lab_id) == [job.run_id]
     [record] = store.list_runs(lab_id)
     assert record.state == "interrupted" and record.status == "Interrupted after epoch 2"
-    assert record.blob_names == ("checkpoint",)
+    assert record.blob_names == ("checkpoint", "epoch_predictions")
     run = persistence.run_of_record(record)
     assert run.metrics == {k: v[1] for k, v in record.history.items()}  # its model's: epoch 2's
     model = persistence.load_model(run, record.blob_names, fetcher(store, lab_id, record.run_id))
     for saved, loaded in zip(sink.weights, model.get_weights()):
         np.testing.assert_array_equal(saved, loaded)
+    # What exists of its learning history: the two epochs it finished.
+    history = persistence.load_epoch_record(run, record.blob_names, fetcher(store, lab_id, record.run_id))
+    assert (history.preds == job.epoch_record().preds[:2]).all()
+
+
+def test_a_run_without_a_history_has_none_and_a_damaged_one_says_so(lab):
+    store, lab_id = lab
+    run_id = store.save_run(lab_id, RunRecord(name="uploaded", dataset="digits"),
+                            {"model": b"m", "epoch_predictions": b"junk"})
+    run = persistence.run_of_record(store.get_run(run_id, lab_id))
+    assert persistence.load_epoch_record(run, ("model",), fetcher(store, lab_id, run_id)) is None
+    assert persistence.load_epoch_record(run, ("epoch_predictions",), None) is None
+    with pytest.raises(ValueError, match="learning history of uploaded is damaged"):
+        persistence.load_epoch_record(run, ("epoch_predictions", "model"), fetcher(store, lab_id, run_id))
 
 
 def test_a_failed_training_leaves_no_run(lab, monkeypatch):

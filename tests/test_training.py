@@ -2,8 +2,9 @@ import time
 
 import numpy as np
 
+from core.datasets import load_dataset, to_model_input
 from core.spec import NetworkSpec, TrainSpec
-from core.training import LiveHistory, TrainingJob, TrainingSlots
+from core.training import LiveHistory, TrainingJob, TrainingSlots, run_of_job
 
 TINY = TrainSpec(dataset="digits", network=NetworkSpec(hidden_layers=(8,)), optimizer="adam",
                  learning_rate=0.01, batch_size=64, epochs=3, seed=0, train_limit=256)
@@ -42,6 +43,36 @@ def test_job_trains_and_reports_progress():
     assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"} and len(history["loss"]) == 3
     assert history["loss"][-1] < history["loss"][0]
     assert job.model.input_shape == (None, 8, 8, 1)
+
+
+def test_the_job_records_each_epochs_validation_classes_in_one_pass():
+    """The record's row e is model.predict on the validation set at the end of epoch e + 1."""
+    data = load_dataset(TINY.dataset, TINY.validation_fraction, TINY.train_limit, TINY.seed)
+    x_val = to_model_input(data.x_val, data.info)
+    predicted = []
+
+    class Probe:  # a sink: called from the training thread after each epoch's record and logs
+        def started(self, job):
+            pass
+
+        def epoch_ended(self, job):
+            predicted.append(job.model.predict(x_val, verbose=0).argmax(axis=1))
+
+        def ended(self, job):
+            pass
+
+    job = TrainingJob(TINY, slots=TrainingSlots(1), sink=Probe())
+    assert job.epoch_record() is None
+    wait(job.start())
+    record = job.epoch_record()
+    assert record.preds.shape == (3, len(data.y_val)) and record.preds.dtype == np.uint8
+    assert (record.y == data.y_val).all()
+    for e in range(3):
+        assert (record.preds[e] == predicted[e]).all()
+    # val_accuracy comes from that same pass (no second one: fit has no validation_data).
+    assert job.history()["val_accuracy"] == [float(np.mean(row == data.y_val)) for row in record.preds]
+    run = run_of_job(job, 7)
+    assert (run.epoch_predictions.preds == record.preds).all()
 
 
 def test_stop_ends_mid_epoch_and_keeps_the_model():

@@ -90,6 +90,8 @@ def sync_runs() -> None:
         before = known.get(run.run_id)
         if before is not None and before.state == run.state:
             run.model = before.model  # already loaded, and still the same weights
+            if run.state != "running":  # a running run's history grows at every epoch
+                run.epoch_predictions = before.epoch_predictions
         sources[run.run_id] = (record.blob_names, lambda name, run_id=run.run_id: store.load_blob(
             run_id, lab.lab_id, name))
         runs.append(run)
@@ -108,6 +110,15 @@ def load_model(run: Run) -> Any:
             raise ModelFileError(f"{run.name} has no model to load.")
         run.model = persistence.load_model(run, blob_names, fetch)
     return run.model
+
+
+def load_epoch_record(run: Run) -> Any:
+    """The run's learning history (core.epochs.EpochRecord), read from the store the first time; None
+    when it has none (uploaded and bundled models). ValueError when its saved copy is damaged."""
+    if run.epoch_predictions is None:
+        blob_names, fetch = st.session_state.get(SOURCES, {}).get(run.run_id, ((), None))
+        run.epoch_predictions = persistence.load_epoch_record(run, blob_names, fetch)
+    return run.epoch_predictions
 
 
 def add_shared_run(run: Run, blob_names: tuple[str, ...], fetch: Callable[[str], bytes]) -> Run:
@@ -131,11 +142,12 @@ def add_run(run: Run, make_current: bool = True, model_file: bytes | None = None
     if lab is not None and store is not None:
         try:
             data = model_file if model_file is not None else persistence.model_bytes(run)
-            run.run_id = store.save_run(lab.lab_id, persistence.record_of(run), {persistence.MODEL_BLOB: data})
+            blobs = {persistence.MODEL_BLOB: data, **persistence.record_blobs(run.epoch_predictions)}
+            run.run_id = store.save_run(lab.lab_id, persistence.record_of(run), blobs)
         except StoreError as error:
             st.session_state[SAVE_ERROR] = str(error)
             return False
-        st.session_state.setdefault(SOURCES, {})[run.run_id] = ((persistence.MODEL_BLOB,), None)
+        st.session_state.setdefault(SOURCES, {})[run.run_id] = (tuple(blobs), None)
     get_runs().append(run)
     if make_current:
         set_current(run.run_id)
@@ -198,8 +210,8 @@ def set_job(job: Any) -> None:
 def collect_finished_job() -> None:
     """Take in a job that ended (once), whichever page the user is on."""
     job = get_job()
-    if job is None or not job.done or job.collected:
-        return
+    if job is None or not job.settled or job.collected:
+        return  # running, or done but its run not saved yet
     if job.sink is not None:  # the sink saved it: read it back like any run of the lab
         job.collected = True
         sync_runs()

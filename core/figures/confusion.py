@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from core.figures.style import DIAGONAL_COLOR, METRIC_COLORS, SEQUENTIAL_SCALE
+from core.figures.style import DIAGONAL_COLOR, METRIC_COLORS, SEQUENTIAL_SCALE, TEXT_COLOR
 
 # Trace names, so the page and the tests can find traces without relying on their order.
 ERRORS_TRACE = "errors"
@@ -75,22 +75,17 @@ def _mask_cells(values: np.ndarray, keep: np.ndarray) -> list[list[float | None]
     ]
 
 
-def plot_confusion_matrix(
-    cm: np.ndarray,
-    class_names: Sequence[str],
-    normalize: bool,
-    *,
-    selected: tuple[int, int] | None = None,
-) -> go.Figure:
-    """Confusion matrix heatmap, rows = truth (class 0 at top), cols = predicted.
+def confusion_cells(
+    cm: np.ndarray, class_names: Sequence[str], normalize: bool = False, epoch: int | None = None,
+) -> dict[str, dict[str, list]]:
+    """What each trace of the matrix shows, by trace name: what changes from one matrix to another.
 
-    Colours come from the off-diagonal cells only (trace "errors", diagonal None, zmax =
-    largest off-diagonal value), so mistakes stand out; the diagonal is drawn in a
-    neutral grey by its own trace ("correct"). Every cell shows its count, or its
-    row-normalised rate when `normalize`. A near-transparent scatter trace ("cells")
-    puts one square marker on each cell with customdata [truth, predicted] for clicks.
-    `selected` = (truth, predicted) draws an outline round that cell (this changes the
-    figure, hence Streamlit's widget id: see the module docstring).
+    ERRORS_TRACE and CORRECT_TRACE: `z` (values, None off their half) and `text` (counts, or
+    rates when `normalize`); CELLS_TRACE: `customdata` [truth, predicted] per cell (truth-major),
+    [truth, predicted, epoch] when `epoch` is given, and its `hovertext`. Plain lists, not numpy:
+    plotly would send numpy as typed arrays, and a selected point's customdata would then reach
+    Python as {"0": t, "1": p}. `plot_confusion_matrix` draws them; the matrix over epochs
+    (core.figures.epochs) puts one set per epoch in its frames.
     """
     cm = np.asarray(cm, dtype=np.int64)
     num_classes = cm.shape[0]
@@ -98,10 +93,51 @@ def plot_confusion_matrix(
         raise ValueError(f"cm {cm.shape} does not match {len(class_names)} class names")
     rates = normalize_rows(cm)
     values = rates if normalize else cm.astype(np.float64)
-    cell_text = np.array(
-        [[_format_rate(v) if normalize else str(int(v)) for v in row] for row in values],
-        dtype=object,
-    )
+    cell_text = np.array([[_format_rate(v) if normalize else str(int(v)) for v in row] for row in values],
+                         dtype=object)
+    on_diagonal = np.eye(num_classes, dtype=bool)
+    truth, predicted = (a.ravel() for a in np.indices(cm.shape))  # (C*C,) each, truth-major
+    row_totals = cm.sum(axis=1)  # (C,)
+    prefix, tail = (f"Epoch {epoch}<br>", [int(epoch)]) if epoch is not None else ("", [])
+    return {
+        ERRORS_TRACE: {"z": _mask_cells(values, keep=~on_diagonal),
+                       "text": np.where(on_diagonal, "", cell_text).tolist()},
+        CORRECT_TRACE: {"z": _mask_cells(values, keep=on_diagonal),
+                        "text": np.where(on_diagonal, cell_text, "").tolist()},
+        CELLS_TRACE: {
+            "customdata": [[int(t), int(p), *tail] for t, p in zip(truth, predicted)],
+            "hovertext": [
+                f"{prefix}Truth: {class_names[t]}<br>Predicted: {class_names[p]}<br>"
+                f"{cm[t, p]} images ({rates[t, p]:.1%} of {row_totals[t]})"
+                for t, p in zip(truth, predicted)
+            ],
+        },
+    }
+
+
+def plot_confusion_matrix(
+    cm: np.ndarray,
+    class_names: Sequence[str],
+    normalize: bool,
+    *,
+    selected: tuple[int, int] | None = None,
+    epoch: int | None = None,
+) -> go.Figure:
+    """Confusion matrix heatmap, rows = truth (class 0 at top), cols = predicted.
+
+    Colours come from the off-diagonal cells only (trace "errors", diagonal None, zmax =
+    largest off-diagonal value), so mistakes stand out; the diagonal is drawn in a
+    neutral grey by its own trace ("correct"). Every cell shows its count, or its
+    row-normalised rate when `normalize`. A near-transparent scatter trace ("cells")
+    puts one square marker on each cell with customdata [truth, predicted] for clicks
+    ([truth, predicted, epoch] when `epoch` is given: see `confusion_cells`).
+    `selected` = (truth, predicted) draws an outline round that cell (this changes the
+    figure, hence Streamlit's widget id: see the module docstring).
+    """
+    cells = confusion_cells(cm, class_names, normalize, epoch)
+    cm = np.asarray(cm, dtype=np.int64)
+    num_classes = cm.shape[0]
+    values = normalize_rows(cm) if normalize else cm.astype(np.float64)
     on_diagonal = np.eye(num_classes, dtype=bool)
 
     max_error = float(values[~on_diagonal].max()) if num_classes > 1 else 0.0
@@ -113,7 +149,7 @@ def plot_confusion_matrix(
     fig.add_trace(
         go.Heatmap(
             name=ERRORS_TRACE,
-            z=_mask_cells(values, keep=~on_diagonal),
+            z=cells[ERRORS_TRACE]["z"],
             x=axis_ticks,
             y=axis_ticks,
             zmin=0.0,
@@ -125,7 +161,7 @@ def plot_confusion_matrix(
                 # Counts are whole numbers: whole ticks only (auto ticks gave 0, 1, 1, 2, 2 for small counts).
                 **({} if normalize else {"tickmode": "linear", "tick0": 0, "dtick": max(1, int(np.ceil(zmax / 5)))}),
             },
-            text=np.where(on_diagonal, "", cell_text).tolist(),
+            text=cells[ERRORS_TRACE]["text"],
             texttemplate="%{text}",
             textfont={"size": _CELL_FONT_PX},
             hoverinfo="skip",
@@ -136,28 +172,21 @@ def plot_confusion_matrix(
     fig.add_trace(
         go.Heatmap(
             name=CORRECT_TRACE,
-            z=_mask_cells(values, keep=on_diagonal),
+            z=cells[CORRECT_TRACE]["z"],
             x=axis_ticks,
             y=axis_ticks,
             colorscale=[[0.0, DIAGONAL_COLOR], [1.0, DIAGONAL_COLOR]],
             showscale=False,
-            text=np.where(on_diagonal, cell_text, "").tolist(),
+            text=cells[CORRECT_TRACE]["text"],
             texttemplate="<b>%{text}</b>",
-            textfont={"color": "#333333", "size": _CELL_FONT_PX},
+            textfont={"color": TEXT_COLOR, "size": _CELL_FONT_PX},
             hoverinfo="skip",
             xgap=1,
             ygap=1,
         )
     )
 
-    truth, predicted = np.indices((num_classes, num_classes))  # (C, C) each
-    truth, predicted = truth.ravel(), predicted.ravel()  # (C*C,) row-major: truth-major
-    row_totals = cm.sum(axis=1)
-    hover = [
-        f"Truth: {class_names[t]}<br>Predicted: {class_names[p]}<br>"
-        f"{cm[t, p]} images ({rates[t, p]:.1%} of {row_totals[t]})"
-        for t, p in zip(truth, predicted)
-    ]
+    truth, predicted = (a.ravel() for a in np.indices(cm.shape))  # (C*C,) each, truth-major
     cell_px = _CM_PLOT_PX / num_classes
     fig.add_trace(
         go.Scatter(
@@ -169,10 +198,8 @@ def plot_confusion_matrix(
             # Keep every marker near-invisible whether or not plotly marks it selected.
             selected={"marker": {"opacity": 0.01}},
             unselected={"marker": {"opacity": 0.01}},
-            # Plain lists, not numpy: plotly would send numpy as typed arrays, and a
-            # selected point's customdata would then reach Python as {"0": t, "1": p}.
-            customdata=[[int(t), int(p)] for t, p in zip(truth, predicted)],
-            hovertext=hover,
+            customdata=cells[CELLS_TRACE]["customdata"],  # plain lists (see confusion_cells)
+            hovertext=cells[CELLS_TRACE]["hovertext"],
             hovertemplate="%{hovertext}<extra></extra>",
             showlegend=False,
         )

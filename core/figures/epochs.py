@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from core.figures.confusion import CELLS_TRACE, CORRECT_TRACE, ERRORS_TRACE, normalize_rows, plot_confusion_matrix
-from core.figures.style import DIAGONAL_COLOR, HIGHLIGHT_COLOR, SEQUENTIAL_SCALE, TEXT_COLOR
+from core.figures.confusion import CELLS_TRACE, ERRORS_TRACE, confusion_cells, plot_confusion_matrix
+from core.figures.style import DIAGONAL_COLOR, HIGHLIGHT_COLOR, TEXT_COLOR
 
 SLIDER_PREFIX = "Epoch "
 FRAME_MS = 600  # how long Play shows each epoch
@@ -35,39 +35,6 @@ _CONTROLS_PX = 90  # room under the matrix for the slider and the buttons
 def name_frame(epoch: int) -> str:
     """The frame (and slider step) name of a 1-based epoch."""
     return str(epoch)
-
-
-def collect_epoch_traces(cm: np.ndarray, class_names: Sequence[str], epoch: int) -> dict[str, dict]:
-    """What changes from epoch to epoch, per trace name: z and text, or customdata and hover text.
-
-    Written as `plot_confusion_matrix` (counts) writes them, which the tests check; building
-    that whole figure once per epoch would cost 20x more (plotly validates every layout update).
-    """
-    cm = np.asarray(cm, dtype=np.int64)  # (C, C)
-    on_diagonal = np.eye(len(cm), dtype=bool)
-    truth, predicted = (a.ravel() for a in np.indices(cm.shape))  # (C*C,) each, truth-major
-    row_totals = cm.sum(axis=1)  # (C,)
-    rates = normalize_rows(cm)
-    counts, text = cm.tolist(), cm.astype(str).tolist()
-    return {
-        ERRORS_TRACE: {
-            "z": [[float(v) if not d else None for v, d in zip(row, diag)] for row, diag in zip(counts, on_diagonal)],
-            "text": [[t if not d else "" for t, d in zip(row, diag)] for row, diag in zip(text, on_diagonal)],
-        },
-        CORRECT_TRACE: {
-            "z": [[float(v) if d else None for v, d in zip(row, diag)] for row, diag in zip(counts, on_diagonal)],
-            "text": [[t if d else "" for t, d in zip(row, diag)] for row, diag in zip(text, on_diagonal)],
-        },
-        CELLS_TRACE: {
-            # Plain lists, not numpy (see core.figures.confusion): [truth, predicted, epoch] per cell.
-            "customdata": [[int(t), int(p), epoch] for t, p in zip(truth, predicted)],
-            "hovertext": [
-                f"Epoch {epoch}<br>Truth: {class_names[t]}<br>Predicted: {class_names[p]}<br>"
-                f"{cm[t, p]} images ({rates[t, p]:.1%} of {row_totals[t]})"
-                for t, p in zip(truth, predicted)
-            ],
-        },
-    }
 
 
 def plot_confusion_over_epochs(
@@ -94,19 +61,14 @@ def plot_confusion_over_epochs(
     epoch = min(max(int(epoch), 1), epochs)
 
     cell = tuple(selected[:2]) if selected is not None else None
-    fig = plot_confusion_matrix(cms[epoch - 1], class_names, normalize=False, selected=cell)
-    per_epoch = [collect_epoch_traces(cms[e], class_names, e + 1) for e in range(epochs)]
+    fig = plot_confusion_matrix(cms[epoch - 1], class_names, normalize=False, selected=cell, epoch=epoch)
+    # Only what changes goes in a frame: building the whole figure per epoch would cost 20x more.
+    per_epoch = [confusion_cells(cms[e], class_names, epoch=e + 1) for e in range(epochs)]
     order = [t.name for t in fig.data]  # frames address traces by index
-    fig.update_traces(per_epoch[epoch - 1][CELLS_TRACE], selector={"name": CELLS_TRACE})
 
     off_diagonal = cms * (1 - np.eye(num_classes, dtype=np.int64))  # (E, C, C)
     zmax = float(off_diagonal.max()) or 1.0  # a perfect model keeps a non-degenerate scale
-    fig.update_traces(
-        colorscale=SEQUENTIAL_SCALE, zmax=zmax,
-        colorbar={"dtick": max(1, int(np.ceil(zmax / 5)))}, selector={"name": ERRORS_TRACE},
-    )
-    fig.update_traces(colorscale=[[0.0, DIAGONAL_COLOR], [1.0, DIAGONAL_COLOR]],
-                      textfont={"color": TEXT_COLOR}, selector={"name": CORRECT_TRACE})
+    fig.update_traces(zmax=zmax, colorbar={"dtick": max(1, int(np.ceil(zmax / 5)))}, selector={"name": ERRORS_TRACE})
 
     fig.frames = [  # dicts, not go.Frame: plotly would validate every frame twice
         {"name": name_frame(e + 1), "traces": list(range(len(order))),
@@ -172,32 +134,10 @@ def check_strip(preds_for_image: np.ndarray) -> np.ndarray:
     return preds.astype(np.int64)
 
 
-def plot_prediction_strip(preds_for_image: np.ndarray, truth: int, class_names: Sequence[str]) -> go.Figure:
-    """A one-row strip, one cell per epoch, with the class predicted: grey when right, vermillion when wrong.
-
-    Small (48 px high, no axes): for under a gallery thumbnail. Render it with
-    `config={"staticPlot": True}` when there are many, to spare the browser.
-    """
-    preds = check_strip(preds_for_image)
-    wrong = (preds != truth).astype(np.float64)  # (E,) 0 right, 1 wrong
-    names = [class_names[p] for p in preds]
-    fig = go.Figure(go.Heatmap(
-        z=[wrong.tolist()], x=list(range(1, len(preds) + 1)), zmin=0, zmax=1,
-        colorscale=[[0.0, DIAGONAL_COLOR], [1.0, HIGHLIGHT_COLOR]], showscale=False, xgap=1,
-        text=[names], texttemplate="%{text}", textfont={"size": 11},
-        customdata=[["right" if w == 0 else "wrong" for w in wrong]],
-        hovertemplate="Epoch %{x}: %{text} (%{customdata})<extra></extra>",
-    ))
-    fig.update_layout(height=48, margin={"l": 0, "r": 0, "t": 0, "b": 0}, plot_bgcolor="white",
-                      xaxis={"visible": False}, yaxis={"visible": False})
-    return fig
-
-
 def draw_prediction_strip(preds_for_image: np.ndarray, truth: int, width: int = 84, height: int = 8) -> np.ndarray:
     """The same strip as an RGB image, (height, width, 3) uint8: grey right, vermillion wrong, white gaps.
 
-    Stack it under a `to_thumbnails` image (np.vstack after np.repeat to 3 channels) and put
-    `caption_prediction_strip` in the caption.
+    Stack it under a `to_thumbnails` image with `core.figures.images.add_strip`.
     """
     preds = check_strip(preds_for_image)
     colors = np.array([hex_to_rgb(DIAGONAL_COLOR), hex_to_rgb(HIGHLIGHT_COLOR)], dtype=np.uint8)  # (2, 3)
@@ -216,6 +156,19 @@ def draw_prediction_strip(preds_for_image: np.ndarray, truth: int, width: int = 
 def caption_prediction_strip(preds_for_image: np.ndarray, class_names: Sequence[str]) -> str:
     """The classes predicted epoch by epoch, as text: '3 3 5 5 3'."""
     return " ".join(class_names[p] for p in check_strip(preds_for_image))
+
+
+def caption_changes(preds_for_image: np.ndarray, class_names: Sequence[str], most: int = 9) -> str:
+    """The classes an image went through, each once per stay: '3 3 5 5 3' -> '3→5→3'.
+
+    Past `most` stays, the middle ones give way to '…' (the strip image shows them all).
+    """
+    preds = check_strip(preds_for_image)
+    stays = preds[np.r_[True, preds[1:] != preds[:-1]]] if len(preds) else preds
+    names = [class_names[p] for p in stays]
+    if len(names) > most:
+        names = [*names[: most // 2], "…", *names[-(most - most // 2 - 1):]]
+    return "→".join(names)
 
 
 def hex_to_rgb(color: str) -> tuple[int, int, int]:

@@ -29,9 +29,17 @@ def to_thumbnails(images: np.ndarray, size: int = 84) -> list[np.ndarray]:
     return list(big)
 
 
-def caption_prediction(pred_name: str, confidence: float, truth_name: str) -> str:
-    """Caption for a thumbnail: 'Predicted P (97%) · Truth T'."""
-    return f"Predicted {pred_name} ({confidence:.0%}) · Truth {truth_name}"
+def caption_prediction(pred_name: str, confidence: float | None, truth_name: str) -> str:
+    """Caption for a thumbnail: 'Predicted P (97%) · Truth T', or 'Predicted P · Truth T' without a confidence."""
+    shown = "" if confidence is None else f" ({confidence:.0%})"
+    return f"Predicted {pred_name}{shown} · Truth {truth_name}"
+
+
+def add_strip(thumbnail: np.ndarray, strip: np.ndarray, gap: int = 3) -> np.ndarray:
+    """A grey (S, S) uint8 thumbnail above an RGB strip (h, S, 3), with a white gap: (S + gap + h, S, 3) uint8."""
+    rgb = np.repeat(np.asarray(thumbnail, dtype=np.uint8)[..., None], 3, axis=2)
+    white = np.full((gap, rgb.shape[1], 3), 255, dtype=np.uint8)
+    return np.vstack([rgb, white, np.asarray(strip, dtype=np.uint8)])
 
 
 def plot_pixel_histogram(images: np.ndarray, value_max: int) -> go.Figure:

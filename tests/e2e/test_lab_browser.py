@@ -83,8 +83,12 @@ def test_a_lab_survives_reload_other_browsers_and_a_killed_server(browser, brows
 
         # A long training, cut off by a crash after its second epoch.
         train(page, epochs=200)
-        wait_until(page, lambda: (p := progress(page)) and p[1] == 200 and p[0] >= 3 and p, 120,
-                   "the third epoch to start")
+        before = wait_until(page, lambda: (p := progress(page)) and p[1] == 200 and p[0] >= 3 and p, 120,
+                            "the third epoch to start")
+        page.reload()  # the training goes on, and the reloaded page follows it live
+        wait_until(page, lambda: (p := progress(page)) and p[1] == 200 and p[:3] > before[:3] and p, 60,
+                   "the training's progress after a reload")
+        assert page.get_by_role("button", name="Stop training").is_enabled()
         os.killpg(server.process.pid, signal.SIGKILL)
         server.process.wait(timeout=10)
         server.stop()

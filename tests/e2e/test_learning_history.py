@@ -1,0 +1,129 @@
+"""The learning history in a real browser: train a short Digits run, scrub the "Epoch" slider of the
+confusion over epochs back to an earlier epoch, click a cell, and see that cell's images at that epoch;
+then the same run's history on Evaluate. Screenshots: train_history, evaluate_history."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.helpers import (
+    assert_no_exception,
+    nav_link,
+    open_page,
+    save_screenshot,
+    wait_for_idle,
+    wait_until,
+)
+
+pytestmark = pytest.mark.e2e
+
+EPOCHS = 5
+MATRIX = '[class*="st-key-run_history_"][class*="_matrix"] .js-plotly-plot'  # the Train page's matrix
+HISTORY_HEADING = "Learning history of the current model"
+
+
+def slider_epoch(page, plot_selector: str) -> int | None:
+    """The epoch the plotly slider shows (its current value, "Epoch 3"), or None."""
+    text = page.evaluate("""(sel) => {
+        const value = [...document.querySelectorAll(`${sel} .slider-group > text.slider-label`)]
+            .map(t => t.textContent).find(t => t.startsWith("Epoch"));
+        return value || null; }""", plot_selector)
+    match = re.fullmatch(r"Epoch (\d+)", text or "")
+    return int(match.group(1)) if match else None
+
+
+def scrub_to(page, plot_selector: str, epoch: int) -> None:
+    """Click the slider's rail under `epoch`'s step label (plotly moves to the nearest step)."""
+    label = page.locator(f"{plot_selector} .slider-label-group").nth(epoch - 1)
+    label.scroll_into_view_if_needed()
+    rail = page.locator(f"{plot_selector} .slider-rail-touch-rect").first.bounding_box()
+    box = label.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, rail["y"] + rail["height"] / 2)
+
+
+def worst_cell_on_screen(page, plot_selector: str) -> dict:
+    """The shown frame's most confused cell: {truth, predicted, epoch, count, x, y} (x, y in the page)."""
+    return page.evaluate("""(sel) => {
+        const gd = document.querySelector(sel);
+        gd.scrollIntoView({block: "center"});  // the whole matrix on screen: a cell may be clicked
+        const errors = gd.data.find(t => t.name === "errors");
+        const cells = gd.data.find(t => t.name === "cells");
+        let best = null;
+        errors.z.forEach((row, t) => row.forEach((v, p) => {
+            if (v !== null && v > 0 && (!best || v > best.count)) best = {truth: t, predicted: p, count: v};
+        }));
+        const index = best.truth * errors.z.length + best.predicted;
+        best.epoch = cells.customdata[index][2];
+        const fl = gd._fullLayout, box = gd.getBoundingClientRect();
+        best.x = box.left + fl.xaxis._offset + fl.xaxis.l2p(best.predicted);
+        best.y = box.top + fl.yaxis._offset + fl.yaxis.l2p(best.truth);
+        return best;
+    }""", plot_selector)
+
+
+def gallery_title(page) -> str | None:
+    """The cell gallery's title ("Truth 3, predicted 8 after epoch 2 — 5 images"), or None."""
+    title = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text=re.compile(r"after epoch \d+ —"))
+    return title.first.inner_text().strip() if title.count() else None
+
+
+def test_scrub_the_epochs_and_click_a_cell(page, app_url):
+    open_page(page, f"{app_url}/train", "Start training")
+    field = page.locator('input[aria-label="Epochs"]')
+    field.fill(str(EPOCHS))
+    field.press("Enter")
+    wait_for_idle(page)
+    thumb = page.locator('input[type="range"][aria-label="Batch size"]')  # 8: epochs slow enough to watch
+    thumb.focus()
+    thumb.press("Home")
+    wait_for_idle(page)
+    page.get_by_role("button", name="Start training").click()
+    # Live, while it trains: the matrix of the epochs so far, from epoch 2 on.
+    live = ".st-key-live_history_matrix .js-plotly-plot"
+    wait_until(page, lambda: page.locator(live).count() and (slider_epoch(page, live) or 0) >= 2, 90,
+               "the live confusion over epochs")
+    heading = page.get_by_role("heading", name=HISTORY_HEADING)
+    wait_until(page, lambda: heading.count() and page.locator(MATRIX).count(), 150, "the run's learning history")
+    wait_for_idle(page)
+    assert slider_epoch(page, MATRIX) == EPOCHS  # opens at the last epoch
+
+    # Scrub back to epoch 2, in the browser alone (plotly frames): the counts change to epoch 2's.
+    scrub_to(page, MATRIX, 2)
+    wait_until(page, lambda: slider_epoch(page, MATRIX) == 2, 10, "the slider at epoch 2")
+    page.wait_for_timeout(300)  # the frame is drawn
+    cell = worst_cell_on_screen(page, MATRIX)
+    assert cell["epoch"] == 2, cell
+    viewport = page.viewport_size
+    assert 0 < cell["x"] < viewport["width"] and 0 < cell["y"] < viewport["height"], cell
+
+    # Click the most confused cell of epoch 2: its images after epoch 2 show below.
+    page.mouse.click(cell["x"], cell["y"])
+    images = "image" if cell["count"] == 1 else "images"
+    expected = f"Truth {cell['truth']}, predicted {cell['predicted']} after epoch 2 — {cell['count']} {images}"
+    wait_until(page, lambda: gallery_title(page) == expected, 30,
+               lambda: f"{expected!r} (the gallery says {gallery_title(page)!r})")
+    wait_for_idle(page)
+    assert slider_epoch(page, MATRIX) == 2  # the figure opens again at the clicked epoch
+    captions = page.get_by_text(re.compile(
+        f"^Predicted {cell['predicted']} · Truth {cell['truth']} · over the epochs: "))
+    assert captions.count() == min(cell["count"], 24)  # one captioned image each
+    assert page.get_by_text("Images that changed their mind").count() >= 1
+    assert_no_exception(page)
+    page.locator(MATRIX).first.scroll_into_view_if_needed()
+    page.mouse.move(0, 0)
+    save_screenshot(page, "train_history")
+
+    # The same run on Evaluate, tab "Learning history".
+    nav_link(page, "Evaluate").click()
+    page.get_by_text("Test accuracy").wait_for(timeout=120_000)
+    wait_for_idle(page)
+    page.get_by_role("tab", name="Learning history").click()
+    evaluate_matrix = '[class*="st-key-eval_history_"][class*="_matrix"] .js-plotly-plot'
+    wait_until(page, lambda: page.locator(evaluate_matrix).count(), 30, "the learning history on Evaluate")
+    assert slider_epoch(page, evaluate_matrix) == EPOCHS
+    assert page.get_by_text("Most changes first").count() >= 1
+    assert_no_exception(page)
+    page.mouse.move(0, 0)
+    save_screenshot(page, "evaluate_history")

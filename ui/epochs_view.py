@@ -1,0 +1,247 @@
+"""A run's learning history on a page: the validation confusion matrix epoch by epoch, and the images
+that changed their mind (core.epochs computes, core.figures.epochs draws).
+
+`show_learning_history(run_or_job, key_prefix)` draws it for a finished run (its record read from
+the lab when first needed: ui.state.load_epoch_record) or for a running training job (live: the
+Train page's fragment calls it twice a second, so the figure is kept per number of epochs and the
+image galleries are left for the run).
+
+The matrix moves through the epochs in the browser (plotly frames: slider and Play). A click on a
+cell at any epoch moves the "Truth", "Predicted" and "Images after epoch" widgets (the keyboard
+way) to that cell and epoch, and its validation images show below, as on Evaluate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from core.datasets import DatasetUnavailable, get_info, load_dataset, local_source, to_model_input
+from core.epochs import (
+    NEVER_LEARNED,
+    EpochRecord,
+    confusion_per_epoch,
+    count_changes,
+    learned_after,
+    rank_changed_mind,
+    rank_learned_last,
+    select_cell_at,
+)
+from core.evaluation import most_confused_pairs, paginate
+from core.figures.epochs import (
+    caption_changes,
+    draw_prediction_strip,
+    plot_confusion_over_epochs,
+    read_selected_cell_at,
+)
+from core.figures.images import add_strip, caption_prediction, to_thumbnails
+from core.runs import Run
+from ui import state
+
+PER_PAGE = 24
+THUMBNAIL = 100  # px, as Evaluate's galleries
+NO_HISTORY = "This run has no learning history (uploaded models and the bundled model carry none)."
+TOO_SHORT = "The learning history shows once two epochs are done."
+
+
+@dataclass
+class History:
+    """What is shown: the record, where its images come from, and what exists of it, in words."""
+
+    record: EpochRecord
+    spec: Any  # core.spec.TrainSpec, or None
+    dataset: str
+    note: str
+    source: tuple  # tells one record from another (for the figure kept between page runs)
+
+
+def history_of(run_or_job: Any) -> History | None:
+    """The learning history of a Run or a TrainingJob; None when it has none. ValueError when damaged."""
+    if isinstance(run_or_job, Run):
+        run = run_or_job
+        record = state.load_epoch_record(run)
+        if record is None:
+            return None
+        return History(record, run.spec, run.dataset, describe(record.epochs, run.spec, run.state),
+                       ("run", run.run_id, run.state, record.epochs))
+    job = run_or_job
+    record = job.epoch_record()
+    if record is None or not record.epochs:
+        return None
+    return History(record, job.spec, job.spec.dataset, describe(record.epochs, job.spec, "running"),
+                   ("job", id(job), record.epochs))
+
+
+def describe(epochs: int, spec: Any, run_state: str) -> str:
+    """What the history holds, in words: how far the training got."""
+    planned = spec.epochs if spec is not None else epochs
+    if run_state == "running":
+        return f"Live: {epochs} of {planned} epochs so far."
+    if run_state == "interrupted":
+        return f"Interrupted after epoch {epochs} of {planned}: the history shows the epochs it finished."
+    if run_state == "stopped":
+        return (f"Stopped during epoch {epochs} of {planned}: the history shows the epochs so far "
+                "(the last one cut short).")
+    if epochs < planned:
+        return (f"Early stopping after {epochs} of {planned} epochs: the history shows every epoch, "
+                "the model keeps the best one's weights.")
+    return f"All {epochs} epochs."
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def validation_split(dataset: str, fraction: float, seed: int,
+                     data_source: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """The validation images (N, H, W) and labels a training of these settings used (read-only, shared).
+
+    The split does not depend on the training images' cap; `data_source` keys a change of
+    DIGITLAB_DATA_DIR.
+    """
+    data = load_dataset(dataset, fraction, None, seed)
+    for array in (data.x_val, data.y_val):
+        array.setflags(write=False)
+    return data.x_val, data.y_val
+
+
+def validation_images(history: History) -> tuple[np.ndarray | None, str]:
+    """The run's validation images, or None and why they cannot be shown."""
+    spec = history.spec
+    if spec is None:
+        return None, "The images cannot be shown: this run does not say how its data was split."
+    try:
+        x_val, y_val = validation_split(spec.dataset, spec.validation_fraction, spec.seed, local_source(spec.dataset))
+    except DatasetUnavailable as error:
+        return None, f"The images cannot be shown: {error}"
+    if len(y_val) != len(history.record.y) or not np.array_equal(y_val, history.record.y):
+        return None, "The images cannot be shown: the dataset has changed since this run was trained."
+    return x_val, ""
+
+
+def show_learning_history(run_or_job: Any, key_prefix: str, live: bool = False) -> None:
+    """The confusion matrix over epochs and the images that changed their mind, for a run or a job.
+
+    `live` (a running job, redrawn twice a second): the matrix and its cell's images only.
+    """
+    try:
+        history = history_of(run_or_job)
+    except ValueError as error:
+        st.error(str(error))
+        return
+    if history is None:
+        if not live:
+            st.info(NO_HISTORY, icon=":material/history:")
+        return
+    if history.record.epochs < 2:
+        if not live:
+            st.caption(f"{history.note} {TOO_SHORT}")
+        return
+    st.caption(f"The {len(history.record.y):,} validation images, epoch by epoch. {history.note}")
+    x_val, problem = validation_images(history)
+    if problem:
+        st.warning(problem)
+    st.markdown("#### Confusion over epochs")
+    show_confusion_over_epochs(history, x_val, key_prefix)
+    if live:
+        st.caption("The images that changed their mind show when the training ends.")
+        return
+    st.markdown("#### Images that changed their mind")
+    show_changed_mind(history, x_val, key_prefix)
+
+
+def read_cell_choice(history: History, cms: np.ndarray, key_prefix: str) -> tuple[int, int, int]:
+    """(truth, predicted, epoch) chosen: a click on the matrix moves the widgets to its cell and epoch.
+
+    First visit: the most confused cell after the last epoch. The epoch follows a growing record
+    while it is on the last one.
+    """
+    epochs, num_classes = history.record.epochs, cms.shape[1]
+    truth_key, pred_key, epoch_key = (f"{key_prefix}_{name}" for name in ("truth", "pred", "epoch"))
+    seen_key, clicked_key = f"{key_prefix}_epochs_seen", f"{key_prefix}_last_click"
+    clicked = read_selected_cell_at(st.session_state.get(f"{key_prefix}_matrix"))
+    if clicked is not None and clicked != st.session_state.get(clicked_key):
+        st.session_state[truth_key], st.session_state[pred_key], st.session_state[epoch_key] = clicked
+    st.session_state[clicked_key] = clicked
+    worst = most_confused_pairs(cms[-1], 1)
+    for name, value in zip((truth_key, pred_key), worst[0][:2] if worst else (0, 0)):
+        if st.session_state.get(name, num_classes) >= num_classes:
+            st.session_state[name] = int(value)
+    epoch = st.session_state.get(epoch_key)
+    if epoch is None or epoch == st.session_state.get(seen_key) or not 1 <= epoch <= epochs:
+        st.session_state[epoch_key] = epochs
+    st.session_state[seen_key] = epochs
+    return st.session_state[truth_key], st.session_state[pred_key], st.session_state[epoch_key]
+
+
+def confusion_figure(history: History, cms: np.ndarray, chosen: tuple[int, int, int], key_prefix: str):
+    """The matrix over epochs, built again only when the record or the chosen cell changed."""
+    cache_key = f"{key_prefix}_figure"
+    wanted = (history.source, chosen)
+    kept = st.session_state.get(cache_key)
+    if kept is None or kept[0] != wanted:
+        kept = (wanted, plot_confusion_over_epochs(cms, get_info(history.dataset).class_names, selected=chosen))
+        st.session_state[cache_key] = kept
+    return kept[1]
+
+
+def show_confusion_over_epochs(history: History, x_val: np.ndarray | None, key_prefix: str) -> None:
+    record, info = history.record, get_info(history.dataset)
+    names, epochs = info.class_names, history.record.epochs
+    cms = confusion_per_epoch(record.preds, record.y, info.num_classes)
+    chosen = read_cell_choice(history, cms, key_prefix)
+    st.plotly_chart(confusion_figure(history, cms, chosen, key_prefix), key=f"{key_prefix}_matrix",
+                    on_select="rerun", selection_mode="points")
+    st.caption("Move the slider or press ▶ to watch the mistakes change epoch by epoch. "
+               "Click a cell at any epoch to see its images then, or choose here:")
+    c1, c2, c3 = st.columns(3)
+    truth = c1.selectbox("Truth", range(info.num_classes), format_func=names.__getitem__, key=f"{key_prefix}_truth")
+    pred = c2.selectbox("Predicted", range(info.num_classes), format_func=names.__getitem__,
+                        key=f"{key_prefix}_pred")
+    epoch = c3.slider("Images after epoch", 1, epochs, key=f"{key_prefix}_epoch")
+    indices = select_cell_at(record.preds, record.y, epoch, truth, pred)
+    show_gallery(f"Truth {names[truth]}, predicted {names[pred]} after epoch {epoch}", indices,
+                 lambda i: f"{caption_prediction(names[pred], None, names[truth])} · over the epochs: "
+                           f"{caption_changes(record.preds[:, i], names)}",
+                 history, x_val, f"{key_prefix}_cell")
+
+
+def show_changed_mind(history: History, x_val: np.ndarray | None, key_prefix: str) -> None:
+    record, names = history.record, get_info(history.dataset).class_names
+    changes, after = count_changes(record.preds), learned_after(record.preds, record.y)
+    flipped, late = rank_changed_mind(record.preds, record.y), rank_learned_last(record.preds, record.y)
+    never = int(np.count_nonzero(after == NEVER_LEARNED))
+    st.caption(f"{len(flipped):,} images changed their predicted class at least once; {len(late):,} were learned "
+               f"after epoch 1 and stayed right; {never:,} were still wrong after the last epoch. Under each "
+               "image, its answer epoch by epoch: grey right, vermillion wrong.")
+    often_tab, last_tab = st.tabs(["Changed most often", "Learned last"])
+    with often_tab:
+        show_gallery("Most changes first", flipped,
+                     lambda i: f"Truth {names[record.y[i]]} · {changes[i]} change{'' if changes[i] == 1 else 's'}: "
+                               f"{caption_changes(record.preds[:, i], names)}",
+                     history, x_val, f"{key_prefix}_often")
+    with last_tab:
+        show_gallery("Learned latest first (right from the next epoch to the end)", late,
+                     lambda i: f"Truth {names[record.y[i]]} · learned after epoch {after[i]}: "
+                               f"{caption_changes(record.preds[:, i], names)}",
+                     history, x_val, f"{key_prefix}_late")
+
+
+def show_gallery(title: str, indices: np.ndarray, caption_of: Callable[[int], str], history: History,
+                 x_val: np.ndarray | None, key: str) -> None:
+    """One page of validation images, each above its answers epoch by epoch (grey right, vermillion wrong)."""
+    st.markdown(f"**{title}** — {len(indices):,} image{'' if len(indices) == 1 else 's'}")
+    if len(indices) == 0:
+        st.caption("None.")
+        return
+    if x_val is None:
+        return
+    n_pages = paginate(indices, 1, PER_PAGE)[1]
+    page = st.number_input(f"Page (of {n_pages})", 1, n_pages, key=f"{key}_page") if n_pages > 1 else 1
+    shown, _ = paginate(indices, page, PER_PAGE)
+    record = history.record
+    thumbnails = to_thumbnails(to_model_input(x_val[shown], get_info(history.dataset))[..., 0], size=THUMBNAIL)
+    strips = [draw_prediction_strip(record.preds[:, i], int(record.y[i]), width=THUMBNAIL) for i in shown]
+    st.image([add_strip(thumbnail, strip) for thumbnail, strip in zip(thumbnails, strips)],
+             caption=[caption_of(int(i)) for i in shown], width=THUMBNAIL)
