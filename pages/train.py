@@ -33,6 +33,7 @@ from ui.layout import load_with_spinner, start_page
 from ui.settings_form import read_values, set_values, show_section
 
 POLL_SECONDS = 0.5  # curves redraw twice a second while training
+HISTORY_POLL_SECONDS = 2.0  # the learning history changes once an epoch, and weighs more than the curves
 
 
 def apply_preset() -> None:
@@ -203,11 +204,19 @@ def show_live() -> None:
     if job is None:
         return
     show_progress(job)
-    if not job.done:  # once two epochs are done; the run's own history shows under the runs when it ends
-        show_learning_history(job, "live_history", live=True)
     if job.settled and not job.collected:
         state.collect_finished_job()
         st.rerun(scope="app")
+
+
+def show_live_history() -> None:
+    """The running job's learning history, from epoch 2 on (its own fragment: it changes once an epoch).
+
+    When the job ends, the run's own history shows under the runs.
+    """
+    job = state.get_job()
+    if job is not None and not job.done:
+        show_learning_history(job, "live_history", live=True)
 
 
 def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None:
@@ -275,8 +284,10 @@ def show_runs() -> None:
     usable = [r.run_id for r in state.usable_runs()]
     if usable:
         show_run_tools(current.run_id if current in state.usable_runs() else usable[-1], usable, names)
-    # No key: when a run is added the default (the last five runs) takes it in.
-    compare = st.multiselect("Compare runs", list(names), default=list(names)[-5:], format_func=names.get)
+    # A new widget whenever the runs change (one added, or runs made before the lab existed moved into
+    # it under new ids): the default (the last five runs) takes a new run in, and no stale id is kept.
+    compare = st.multiselect("Compare runs", list(names), default=list(names)[-5:], format_func=names.get,
+                             key=f"compare_{'_'.join(str(i) for i in names)}")
     if compare:
         histories = {names[i]: state.find_run(i).history for i in compare}
         c1, c2 = st.columns(2)
@@ -320,4 +331,6 @@ with live_column:
         st.error(error)
     show_share_settings()
     st.fragment(show_live, run_every=POLL_SECONDS if running else None)()
+    if running:
+        st.fragment(show_live_history, run_every=HISTORY_POLL_SECONDS)()
 show_runs()
