@@ -34,6 +34,7 @@ from ui.settings_form import read_values, set_values, show_section
 from ui.text import plain
 
 POLL_SECONDS = 0.5  # curves redraw twice a second while training
+HISTORY_POLL_SECONDS = 2.0  # the learning history changes once an epoch, and weighs more than the curves
 
 
 def apply_preset() -> None:
@@ -204,11 +205,19 @@ def show_live() -> None:
     if job is None:
         return
     show_progress(job)
-    if not job.done:  # once two epochs are done; the run's own history shows under the runs when it ends
-        show_learning_history(job, "live_history", live=True)
     if job.settled and not job.collected:
         state.collect_finished_job()
         st.rerun(scope="app")
+
+
+def show_live_history() -> None:
+    """The running job's learning history, from epoch 2 on (its own fragment: it changes once an epoch).
+
+    When the job ends, the run's own history shows under the runs.
+    """
+    job = state.get_job()
+    if job is not None and not job.done:
+        show_learning_history(job, "live_history", live=True)
 
 
 def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None:
@@ -324,4 +333,6 @@ with live_column:
         st.error(error)
     show_share_settings()
     st.fragment(show_live, run_every=POLL_SECONDS if running else None)()
+    if running:
+        st.fragment(show_live_history, run_every=HISTORY_POLL_SECONDS)()
 show_runs()

@@ -6,6 +6,7 @@ import time
 
 import keras
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from core.datasets import load_dataset, to_model_input
@@ -300,11 +301,16 @@ def test_recorder_refuses_an_empty_validation_set():
 NAMES4 = ["zero", "one", "two", "three"]
 
 
+def checked_frames(fig):
+    """The figure's frames, validated by plotly (the figure keeps them as unvalidated dicts)."""
+    return go.Figure(json.loads(fig.to_json())).frames
+
+
 def test_confusion_over_epochs_has_a_frame_and_a_slider_step_per_epoch():
 
     cms = confusion_per_epoch(PREDS, Y, num_classes=4)
     fig = plot_confusion_over_epochs(cms, NAMES4)
-    assert [f.name for f in fig.frames] == ["1", "2", "3", "4"]
+    assert [f.name for f in checked_frames(fig)] == ["1", "2", "3", "4"]
     (slider,) = fig.layout.sliders
     assert [s.label for s in slider.steps] == ["1", "2", "3", "4"]
     assert all(s.method == "animate" and list(s.args[0]) == [s.label] for s in slider.steps)
@@ -321,7 +327,8 @@ def test_every_frame_carries_its_epoch_counts_and_clickable_cells():
     cms = confusion_per_epoch(PREDS, Y, num_classes=4)
     fig = plot_confusion_over_epochs(cms, NAMES4)
     names = [t.name for t in fig.data]
-    for e, frame in enumerate(fig.frames, start=1):
+    frames = checked_frames(fig)
+    for e, frame in enumerate(frames, start=1):
         assert list(frame.traces) == [0, 1, 2]
         traces = dict(zip(names, frame.data))
         customdata = [list(c) for c in traces[CELLS_TRACE].customdata]
@@ -336,7 +343,7 @@ def test_every_frame_carries_its_epoch_counts_and_clickable_cells():
             list(evaluate[CELLS_TRACE].hovertext)
     # The figure's own data is the frame it opens at (the last), customdata included.
     shown = {t.name: t for t in fig.data}
-    assert [list(c) for c in shown[CELLS_TRACE].customdata] == [list(c) for c in fig.frames[-1].data[2].customdata]
+    assert [list(c) for c in shown[CELLS_TRACE].customdata] == [list(c) for c in frames[-1].data[2].customdata]
     # Plain JSON lists, not typed arrays: a click must read back [truth, predicted, epoch].
     frame_json = json.loads(fig.to_json())["frames"][1]["data"][2]["customdata"]
     assert frame_json[:2] == [[0, 0, 2], [0, 1, 2]]

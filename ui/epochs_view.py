@@ -3,8 +3,8 @@ that changed their mind (core.epochs computes, core.figures.epochs draws).
 
 `show_learning_history(run_or_job, key_prefix)` draws it for a finished run (its record read from
 the lab when first needed: ui.state.load_epoch_record) or for a running training job (live: the
-Train page's fragment calls it twice a second, so the figure is kept per number of epochs and the
-image galleries are left for the run).
+Train page's fragment calls it every few seconds, so the figure is kept per number of epochs and
+the galleries of the images that changed their mind are left for the run).
 
 The matrix moves through the epochs in the browser (plotly frames: slider and Play). A click on a
 cell at any epoch moves the "Truth", "Predicted" and "Images after epoch" widgets (the keyboard
@@ -46,6 +46,8 @@ PER_PAGE = 24
 THUMBNAIL = 100  # px, as Evaluate's galleries
 NO_HISTORY = "This run has no learning history (uploaded models and the bundled model carry none)."
 TOO_SHORT = "The learning history shows once two epochs are done."
+FIGURES = "learning_history_figures"  # session: {key prefix: ((record, chosen cell), figure)}
+FIGURES_KEPT = 3
 
 
 @dataclass
@@ -123,7 +125,7 @@ def validation_images(history: History) -> tuple[np.ndarray | None, str]:
 def show_learning_history(run_or_job: Any, key_prefix: str, live: bool = False) -> None:
     """The confusion matrix over epochs and the images that changed their mind, for a run or a job.
 
-    `live` (a running job, redrawn twice a second): the matrix and its cell's images only.
+    `live` (a running job, redrawn every few seconds): the matrix and its cell's images only.
     """
     try:
         history = history_of(run_or_job)
@@ -176,14 +178,19 @@ def read_cell_choice(history: History, cms: np.ndarray, key_prefix: str) -> tupl
 
 
 def confusion_figure(history: History, cms: np.ndarray, chosen: tuple[int, int, int], key_prefix: str):
-    """The matrix over epochs, built again only when the record or the chosen cell changed."""
-    cache_key = f"{key_prefix}_figure"
+    """The matrix over epochs, built again only when the record or the chosen cell changed.
+
+    The session keeps the last figure of the last FIGURES_KEPT places that show one.
+    """
+    kept = st.session_state.setdefault(FIGURES, {})
     wanted = (history.source, chosen)
-    kept = st.session_state.get(cache_key)
-    if kept is None or kept[0] != wanted:
-        kept = (wanted, plot_confusion_over_epochs(cms, get_info(history.dataset).class_names, selected=chosen))
-        st.session_state[cache_key] = kept
-    return kept[1]
+    if key_prefix not in kept or kept[key_prefix][0] != wanted:
+        figure = plot_confusion_over_epochs(cms, get_info(history.dataset).class_names, selected=chosen)
+        kept.pop(key_prefix, None)
+        while len(kept) >= FIGURES_KEPT:
+            kept.pop(next(iter(kept)))
+        kept[key_prefix] = (wanted, figure)
+    return kept[key_prefix][1]
 
 
 def show_confusion_over_epochs(history: History, x_val: np.ndarray | None, key_prefix: str) -> None:

@@ -18,6 +18,7 @@ As with the Evaluate matrix, a changed figure is a new Streamlit widget with an 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,13 +38,37 @@ def name_frame(epoch: int) -> str:
     return str(epoch)
 
 
+class FramedFigure(go.Figure):
+    """A figure whose animation frames are kept as plain dicts, unvalidated.
+
+    plotly validates frames value by value when they are set (`fig.frames = ...`): about a second
+    for 40 epochs of a 10-class matrix, again whenever a training adds an epoch. These frames hold
+    what the figure's own (validated) traces hold, epoch by epoch. `to_dict`, which
+    `plotly.io.to_json`, `fig.to_json()`, `fig.show()` and Streamlit read, includes them; so does
+    `frame_dicts`. `fig.frames` stays empty.
+    """
+
+    def __init__(self, figure: go.Figure, frames: Sequence[dict]):
+        super().__init__(figure)
+        self._frame_dicts = list(frames)  # plotly figures take only "_" names besides their own
+
+    @property
+    def frame_dicts(self) -> list[dict]:
+        return self._frame_dicts
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        out["frames"] = copy.deepcopy(self._frame_dicts)
+        return out
+
+
 def plot_confusion_over_epochs(
     cms: np.ndarray,
     class_names: Sequence[str],
     selected: tuple[int, int] | tuple[int, int, int] | None = None,
     *,
     epoch: int | None = None,
-) -> go.Figure:
+) -> FramedFigure:
     """The validation confusion matrix after each epoch, as frames with a slider and Play / Pause.
 
     `cms` is (E, C, C), rows = truth. Same look as the Evaluate matrix (grey diagonal, mistakes
@@ -70,11 +95,12 @@ def plot_confusion_over_epochs(
     zmax = float(off_diagonal.max()) or 1.0  # a perfect model keeps a non-degenerate scale
     fig.update_traces(zmax=zmax, colorbar={"dtick": max(1, int(np.ceil(zmax / 5)))}, selector={"name": ERRORS_TRACE})
 
-    fig.frames = [  # dicts, not go.Frame: plotly would validate every frame twice
+    frames = [
         {"name": name_frame(e + 1), "traces": list(range(len(order))),
          "data": [{"type": "scatter" if name == CELLS_TRACE else "heatmap", **traces[name]} for name in order]}
         for e, traces in enumerate(per_epoch)
     ]
+    fig = FramedFigure(fig, frames=frames)
     jump = {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}}
     margin = dict(fig.layout.margin.to_plotly_json())
     margin["b"] += _CONTROLS_PX
