@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import warmup
 from core.datasets import DATASETS, datasets_of_shape, get_info
-from core.default_model import DEFAULT_MODEL_INFO, load_default_model
+from core.default_model import DEFAULT_MODEL_INFO
 from core.model_io import ModelFileError, vet_upload
 from core.runs import Run
 from ui import state
@@ -24,8 +25,11 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # as server.maxUploadSize in .streamlit/con
 
 @st.cache_resource(show_spinner="Loading the default model…")
 def shared_default_model():
-    """The bundled model: loaded once, shared read-only by every session (never trained further)."""
-    return load_default_model()
+    """The bundled model: loaded once, shared read-only by every session (never trained further).
+
+    The same object as the home page's (core.warmup loads it, perhaps already in the background).
+    """
+    return warmup.MODEL.get()
 
 
 def default_run() -> Run:

@@ -52,20 +52,6 @@ def drawing_of(digit: int, variant: int = 0):
     return [strokes for label, strokes in make_drawings(seed=0) if label == digit][variant]
 
 
-# --- Home --------------------------------------------------------------------------------------
-
-
-def test_home_shows_the_three_pages(page, app_url):
-    open_page(page, app_url, "Digit Lab")
-    assert "Digit Lab" in page.locator("h1").first.inner_text()
-    assert link_labels(page.locator('[data-testid="stMain"] [data-testid="stPageLink-NavLink"]')) == PAGES
-    assert link_labels(sidebar_links(page)) == ["Home"] + PAGES
-    assert page.get_by_text("You have not trained a model yet").count() == 1
-    assert_no_exception(page)
-    page.mouse.move(0, 0)
-    save_screenshot(page, "home")
-
-
 # --- Draw --------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,120 @@
+"""The drawing box of the home page and the Draw page: a canvas, and the network's reading beside it.
+
+One piece of code for both pages: the same canvas, preprocessing (core.drawing), "Prediction"
+metric and probabilities. The Draw page adds "Why this answer" (explain=True). The home page's
+model may still be warming up (core.warmup) when the first stroke arrives: then the reading
+waits under a visible "warming up" spinner, never a frozen page. Plotly and the explanations
+are imported only once there is a drawing, so an empty box costs no more than the canvas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from core.datasets import DatasetInfo
+from core.drawing import CANVAS_SIZE, STROKE_WIDTH, predict_drawing, preprocess_drawing
+
+EMPTY_HINT = "Draw a digit in the black box, and the network will tell you what it reads."
+WARMING_UP = "Warming up the network (the server has just started)…"
+PREDICTION = "prediction"  # the "Class to explain" option meaning the predicted class
+
+
+def canvas_key(key: str) -> str:
+    """The session key of the box's canvas now: Clear gives it a new one (an empty canvas)."""
+    return f"{key}_canvas_{st.session_state.setdefault(f'{key}_clears', 0)}"
+
+
+def drawing_box(info: DatasetInfo, model: Callable[[], Any], key: str, *, warming: bool = False,
+                explain: bool = False) -> np.ndarray | None:
+    """Draw the canvas and the reading; returns the preprocessed drawing (None while empty).
+
+    `model()` gives the model, waiting for it if need be; `warming` says it is not ready yet (the
+    box then says so, and shows a spinner while it waits). `key` keeps two boxes' canvases apart:
+    "draw" on the Draw page, "home" on the home page. explain=True adds "Why this answer".
+    """
+    clears = f"{key}_clears"
+    draw_column, result_column = st.columns([1, 1], gap="large")
+    with draw_column:
+        # The canvas' own toolbar shows only on mouse hover: phones need a Clear button they can
+        # see. Clearing gives the canvas a new key, which mounts an empty one.
+        canvas = st_canvas(
+            stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
+            width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
+            return_image_data=True, key=canvas_key(key),
+        )
+        st.button("Clear", icon=":material/delete:", key=f"{key}_clear",
+                  on_click=lambda: st.session_state.update({clears: st.session_state[clears] + 1}))
+        st.caption("Draw one digit, as large as the box allows; the reading updates after every "
+                   "stroke. With a mouse, the toolbar over the box also has undo.")
+
+    with result_column:
+        rgba = canvas.image_data  # (280, 280, 4) uint8, or None before the first stroke
+        image = None if rgba is None else preprocess_drawing(rgba, info.image_shape)
+        if image is None:
+            st.info(EMPTY_HINT, icon=":material/edit:")
+            if warming:
+                st.caption("The network is still warming up on this server, which has just started: "
+                           "your first reading may take a few seconds.")
+            return None
+        try:
+            if warming:
+                with st.spinner(WARMING_UP):
+                    network = model()
+            else:
+                network = model()
+        except Exception as error:  # noqa: BLE001 -- a missing model file, a broken TensorFlow: say so
+            st.error(f"The network could not be loaded: {error}")
+            return image
+        best = show_reading(network, image, info, key)
+        if explain:
+            show_why_this_answer(network, image, best, info, key)
+    return image
+
+
+def show_reading(model: Any, image: np.ndarray, info: DatasetInfo, key: str) -> int:
+    """The "Prediction" metric and the probabilities of every class; returns the predicted class."""
+    from core.figures.probabilities import plot_probabilities  # plotly: only once there is a drawing
+
+    probs = predict_drawing(model, image)
+    best = int(np.argmax(probs))
+    st.metric("Prediction", info.class_names[best], delta=f"{probs[best]:.0%} confident",
+              delta_color="off", delta_arrow="off")
+    st.plotly_chart(plot_probabilities(probs, list(info.class_names), best), key=f"{key}_probs",
+                    config={"displayModeBar": False})  # its toolbar would cover the bars on a phone
+    return best
+
+
+def show_why_this_answer(model: Any, image: np.ndarray, best: int, info: DatasetInfo, key: str) -> None:
+    """The Draw page's "Why this answer": a class to explain, what the model sees, its map and sentence."""
+    from core.figures.images import to_thumbnails
+    from ui.explanations import open_inside_with_drawing, show_legend, show_why
+
+    st.subheader("Why this answer")
+    explain_key = f"{key}_explain"
+    # A fixed option for "the prediction" (not its name): the choice survives new strokes.
+    options = [PREDICTION, *range(info.num_classes)]
+    if st.session_state.get(explain_key, PREDICTION) not in options:  # a class of another dataset
+        st.session_state[explain_key] = PREDICTION
+    choice = st.selectbox("Class to explain", options, key=explain_key,
+                          format_func=lambda c: "The prediction" if c == PREDICTION else info.class_names[c],
+                          help="Choose another class to see what counts for and against it: "
+                               "what would make it a 7?")
+    target = best if choice == PREDICTION else int(choice)
+    with st.container(key=f"{key}_why"):
+        seen_column, why_column = st.columns(2)
+        height, width = info.image_shape
+        seen_column.image(to_thumbnails(image[np.newaxis], size=168)[0],
+                          caption=f"What the model sees ({height}x{width})")
+        with why_column:
+            explanation = show_why(model, image, target, info.class_names, predicted=target == best,
+                                   with_sentence=False)
+        st.markdown(explanation.sentence)
+    show_legend()
+    if st.button("See inside the network", icon=":material/account_tree:", key=f"{key}_inside",
+                 help="The first layer's weights or filters, and what each block makes of your drawing"):
+        open_inside_with_drawing(image)
