@@ -51,7 +51,7 @@ def image_size(page, title: str) -> tuple[int, int, int]:
 
 
 def test_draw_explains_the_reading_and_opens_inside_the_network(page, app_url):
-    open_page(page, f"{app_url}/draw?lab=keep-me", "Draw a digit in the black box")
+    open_page(page, f"{app_url}/draw?keep=me", "Draw a digit in the black box")
     assert draw_digit(page, drawing_of(3)) == "3"
     caption, sentence = wait_until(page, lambda: explanation(page), TIMEOUT, "the explanation of the drawing")
     assert caption == "Why 3?"
@@ -70,7 +70,7 @@ def test_draw_explains_the_reading_and_opens_inside_the_network(page, app_url):
 
     page.get_by_role("button", name="See inside the network").click()
     wait_until(page, lambda: "/evaluate" in page.url, TIMEOUT, "the Evaluate page")
-    assert "lab=keep-me" in page.url  # query parameters travel along
+    assert "keep=me" in page.url  # query parameters (a lab's key among them) travel along
     page.get_by_text("What each convolution block makes of one image").wait_for(timeout=TIMEOUT * 1000)
     wait_for_idle(page)
     selected = page.get_by_role("tab", selected=True).inner_text().strip()
