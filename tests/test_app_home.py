@@ -16,7 +16,7 @@ def test_home_explains_the_app_and_links_the_pages():
     assert "You have not trained a model yet" in at.info[0].value
     links = [link.label for link in at.get("page_link")]
     assert links[:3] == ["Train", "Evaluate", "Draw"]  # the home page's own links
-    assert links[3:] == ["Home", "Train", "Evaluate", "Draw"]  # the sidebar navigation
+    assert links[3:] == ["Home", "Train", "Evaluate", "Draw", "My digits"]  # the sidebar navigation
 
 
 def test_opening_the_home_page_imports_no_tensorflow():
