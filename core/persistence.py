@@ -108,15 +108,29 @@ def load_epoch_record(run: Run, blob_names: tuple[str, ...], fetch: Callable[[st
         raise ValueError(f"The learning history of {run.name} is damaged ({error}).") from error
 
 
+def recorded_spec(job: Any) -> dict | None:
+    """The spec a job's record keeps: its own, but none for a fine-tuning of a model without one.
+
+    Such a FineTuneJob's spec has a placeholder network (core.fine_tune.fine_tune_spec), which
+    must never be built for its weights.
+    """
+    if hasattr(job, "source_spec") and job.source_spec is None:
+        return None
+    return spec_to_dict(job.spec)
+
+
 class StoreSink:
-    """Keeps a training job's run in the store as it trains (core.training.TrainingSink)."""
+    """Keeps a training job's run in the store as it trains (core.training.TrainingSink).
+
+    `source` is the run's (core.runs.Run.source): "fine-tuned" for a core.fine_tune.FineTuneJob.
+    """
 
     def __init__(self, store: Store, lab_id: int, source: str = "trained", sweep: str | None = None):
         self.store, self.lab_id, self.source, self.sweep = store, lab_id, source, sweep
 
     def started(self, job: Any) -> None:
         record = RunRecord(name=job.name, dataset=job.spec.dataset, source=self.source, state="running",
-                           status="Training…", spec=spec_to_dict(job.spec), sweep=self.sweep)
+                           status="Training…", spec=recorded_spec(job), sweep=self.sweep)
         job.run_id = self.store.save_run(self.lab_id, record)
 
     def epoch_ended(self, job: Any) -> None:

@@ -17,7 +17,7 @@ from core import warmup
 TIMEOUT = 60  # TensorFlow makes first runs slow; AppTest's default 3 s is far too short
 WARM_TIMEOUT = 600  # the warm-up's training on a busy 2-core machine
 HOME_LINKS = ["More on the Draw page", "Train", "Evaluate", "Draw"]
-SIDEBAR = ["Home", "Train", "Evaluate", "Draw"]
+SIDEBAR = ["Home", "Train", "Evaluate", "Draw", "My digits"]
 
 
 def open_home(runs=()) -> AppTest:

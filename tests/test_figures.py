@@ -197,3 +197,13 @@ def test_thumbnails_from_float_images():
 def test_caption_format():
     assert caption_prediction("7", 0.9712, "1") == "Predicted 7 (97%) · Truth 1"
     assert caption_prediction("Sneaker", 0.5, "Sandal") == "Predicted Sneaker (50%) · Truth Sandal"
+
+
+def test_digit_counts_are_one_bar_per_digit_labelled_with_its_count():
+    from core.figures.handwriting import plot_digit_counts
+
+    fig = plot_digit_counts(np.array([3, 0, 1, 0, 0, 0, 0, 0, 0, 12]))
+    bar = fig.data[0]
+    assert list(bar.x) == [str(d) for d in range(10)] and list(bar.y) == [3, 0, 1, 0, 0, 0, 0, 0, 0, 12]
+    assert list(bar.text)[:3] == ["3", "0", "1"] and fig.layout.yaxis.range[1] > 12
+    assert plot_digit_counts(np.zeros(10)).layout.yaxis.range[1] > 0  # none yet: still an axis

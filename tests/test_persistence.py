@@ -128,3 +128,13 @@ def test_weights_pack_and_refuse_garbage():
     assert all(np.array_equal(a, b) for a, b in zip(arrays, unpacked))
     with pytest.raises(ValueError):
         persistence.unpack_weights(b"junk")
+
+
+def test_a_fine_tuning_of_a_model_without_a_spec_keeps_no_spec():
+    from types import SimpleNamespace
+
+    from core.spec import spec_to_dict
+
+    assert persistence.recorded_spec(SimpleNamespace(spec=TINY)) == spec_to_dict(TINY)  # a training
+    assert persistence.recorded_spec(SimpleNamespace(spec=TINY, source_spec=TINY)) == spec_to_dict(TINY)
+    assert persistence.recorded_spec(SimpleNamespace(spec=TINY, source_spec=None)) is None  # placeholder network

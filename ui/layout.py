@@ -3,7 +3,7 @@
 Pages are files in `pages/` (Streamlit's file-based multipage app), so a link straight to
 /train works on a fresh server. Streamlit's own sidebar navigation is switched off
 (`client.showSidebarNavigation = false`) because it would name the home page "app"; these links
-name the pages "Home", "Train", "Evaluate" and "Draw".
+name the pages "Home", "Train", "Evaluate", "Draw" and "My digits".
 """
 
 import warnings
@@ -24,6 +24,7 @@ PAGES = (
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/evaluate.py", "Evaluate", ":material/grid_on:"),
     ("pages/draw.py", "Draw", ":material/edit:"),
+    ("pages/digits.py", "My digits", ":material/gesture:"),
 )
 
 

@@ -1,0 +1,165 @@
+"""My digits: the digits you drew (or uploaded), to test a model on and to teach it your handwriting."""
+
+import numpy as np
+import streamlit as st
+
+from core.figures.handwriting import plot_digit_counts
+from core.figures.images import to_thumbnails
+from core.handwriting import (
+    EXPORT_SHAPE,
+    MIN_EVALUATE_DIGITS,
+    DigitsFileError,
+    count_per_digit,
+    export_npz,
+    import_npz,
+    to_model_images,
+)
+from ui import lab as labs
+from ui.layout import start_page
+from ui.my_digits import MyDigits, count_words, delete_digits, keep_digits, read_digits
+from ui.text import plain
+
+PER_PAGE = 40
+COLUMNS = 10
+THUMBNAIL = 112  # px: 56x56 kept ink at 2x, a 28x28 model view at 4x
+SHOWN = "digits_shown"  # the digit whose images are shown
+MODEL_VIEW = "digits_model_view"
+PICK = "digit_pick_"  # + a digit's id: its "Delete" tick
+UPLOAD = "digits_upload"
+UPLOADS_DONE = "digits_uploads_done"  # file ids already added: a rerun must not add them again
+UPLOAD_NOTE = "digits_upload_note"  # (file id, error?, text) of the last upload
+NOTE = "digits_note"  # what the last delete did, said once
+DOWNLOAD_NAME = "my-digits.npz"
+
+
+def show_counts(digits: MyDigits) -> None:
+    counts = count_per_digit(digits.labels)
+    missing = [str(d) for d in range(10) if not counts[d]]
+    c1, c2 = st.columns([1, 3], vertical_alignment="center")
+    c1.metric("Your digits", f"{len(digits):,}")
+    c1.caption(f"No {', '.join(missing)} yet." if missing else "Every digit is there.")
+    c2.plotly_chart(plot_digit_counts(counts), key="digit_counts", config={"displayModeBar": False})
+    uses = []
+    if len(digits) >= MIN_EVALUATE_DIGITS:
+        uses.append("**Evaluate** can test a model on them (pick *My digits* in its sidebar)")
+    else:
+        uses.append(f"from {MIN_EVALUATE_DIGITS} digits on, **Evaluate** can test a model on them")
+    uses.append("**Train** can fine-tune a model to your handwriting (a few of each digit is best)")
+    st.caption(f"{uses[0][0].upper()}{uses[0][1:]}; {uses[1]}.")
+
+
+def show_grid(digits: MyDigits) -> None:
+    """One digit's images, newest first, a page at a time, each with a Delete tick."""
+    counts = count_per_digit(digits.labels)
+    present = [d for d in range(10) if counts[d]]
+    if st.session_state.get(SHOWN) not in present:
+        st.session_state[SHOWN] = present[0]
+    shown = st.segmented_control("Digit", present, key=SHOWN, format_func=lambda d: f"{d} · {counts[d]}")
+    model_view = st.toggle(f"As a model sees them ({EXPORT_SHAPE[0]}x{EXPORT_SHAPE[1]})", key=MODEL_VIEW,
+                           help="Off: the ink as kept (56x56). On: the image an MNIST model reads, "
+                                "made as on the Draw page.")
+    if shown is None:
+        st.caption("Choose a digit to see its images.")
+        return
+    where = np.flatnonzero(digits.labels == shown)[::-1]  # newest first
+    n_pages = -(-len(where) // PER_PAGE)
+    page_key = f"digits_page_{shown}"
+    if st.session_state.get(page_key, 1) > n_pages:
+        st.session_state[page_key] = n_pages
+    page = st.number_input(f"Page (of {n_pages})", 1, n_pages, key=page_key) if n_pages > 1 else 1
+    picks = where[(page - 1) * PER_PAGE: page * PER_PAGE]
+    images = to_model_images(digits.kept[picks], EXPORT_SHAPE) if model_view else digits.kept[picks]
+    thumbnails = to_thumbnails(images, size=THUMBNAIL)
+    ids = [int(digits.ids[i]) for i in picks]
+    for start in range(0, len(ids), COLUMNS):
+        for column, digit_id, thumbnail in zip(st.columns(COLUMNS), ids[start:start + COLUMNS],
+                                               thumbnails[start:start + COLUMNS]):
+            column.image(thumbnail, width=84)
+            column.checkbox("Delete", key=f"{PICK}{digit_id}")
+    ticked = [i for i in ids if st.session_state.get(f"{PICK}{i}")]
+    if st.button(f"Delete the {count_words(len(ticked))} ticked" if ticked else "Delete the ticked digits",
+                 icon=":material/delete:", disabled=not ticked, key="delete_ticked"):
+        delete_and_rerun(ticked)
+
+
+def delete_and_rerun(ids: list[int] | None) -> None:
+    error = delete_digits(ids)
+    if error:
+        st.error(error)
+        return
+    for key in [k for k in st.session_state if str(k).startswith(PICK)]:
+        del st.session_state[key]
+    st.session_state[NOTE] = "All your digits were deleted." if ids is None else f"Deleted {count_words(len(ids))}."
+    st.rerun()
+
+
+def show_tools(digits: MyDigits) -> None:
+    """Download them as an .npz; delete them all (confirmed)."""
+    c1, c2, _ = st.columns([1, 1, 2])
+    c1.download_button("Download as .npz", data=lambda: export_npz(digits.labels, digits.kept),
+                       file_name=DOWNLOAD_NAME, mime="application/octet-stream", icon=":material/download:",
+                       on_click="ignore", help="x: (N, 28, 28) uint8 images as MNIST's, y: (N,) labels; "
+                                               "numpy.load reads it, and this page takes it back.")
+    with c2.popover("Delete all…", icon=":material/delete_forever:"):
+        st.write(f"Delete all your {count_words(len(digits))} for good?")
+        if st.button("Delete all my digits", type="primary", key="delete_all_digits"):
+            delete_and_rerun(None)
+
+
+def add_upload(upload) -> None:
+    """Add an uploaded .npz's digits (once per file), all or nothing; the outcome goes to UPLOAD_NOTE."""
+    done = st.session_state.setdefault(UPLOADS_DONE, set())
+    if upload.file_id in done:
+        return
+    done.add(upload.file_id)
+    name = plain(upload.name)  # a visitor's file name: shown as typed, never read as markup
+    try:
+        labels, kept = import_npz(upload.getvalue())
+    except DigitsFileError as error:
+        st.session_state[UPLOAD_NOTE] = (upload.file_id, True, f"Nothing was added from {name}: {plain(error)}")
+        return
+    with st.spinner(f"Adding {count_words(len(labels))}…"):
+        count, error = keep_digits(labels, kept)
+    if error:
+        st.session_state[UPLOAD_NOTE] = (upload.file_id, True, f"{name}: {plain(error)}")
+        return
+    st.session_state[UPLOAD_NOTE] = (upload.file_id, False,
+                                     f"Added {count_words(len(labels))} from {name} · you have {count_words(count)}")
+    st.rerun()  # the counts and the grid above show them
+
+
+def show_upload() -> None:
+    st.subheader("Add digits from a file")
+    upload = st.file_uploader(
+        "An .npz file downloaded here, or one of your own: x (N, 28, 28) uint8 images, white on black, and y (N,) "
+        "labels 0..9 (Keras' mnist.npz works too)", type=["npz"], key=UPLOAD)
+    if upload is not None:
+        add_upload(upload)
+    note = st.session_state.get(UPLOAD_NOTE)
+    if note is not None and upload is not None and note[0] == upload.file_id:
+        if note[1]:
+            st.error(note[2])
+        else:
+            st.success(note[2])
+
+
+start_page("My digits")
+st.title("My digits")
+st.caption("The digits you added on the Draw page, or from a file. Kept in your lab: only people with its "
+           "link can see them.")
+digits, problem = read_digits()
+if problem:
+    st.warning(problem)
+    st.stop()
+if note := st.session_state.pop(NOTE, None):
+    st.success(note)
+if len(digits):
+    show_counts(digits)
+    show_tools(digits)
+    st.subheader("Your digits")
+    show_grid(digits)
+else:
+    st.info("You have no digits yet. Draw one on the Draw page, press **Add to my digits**, and it shows here.",
+            icon=":material/gesture:")
+    st.page_link("pages/draw.py", label="Draw", icon=":material/edit:", query_params=labs.lab_params())
+show_upload()

@@ -1,0 +1,343 @@
+"""Your own handwriting across the app: add a drawing, test a model on your digits, fine-tune on them.
+
+Each page calls one function: Draw `show_add_to_my_digits`, Evaluate `pick_evaluation_data`,
+Train `show_fine_tune`; the My digits page (pages/digits.py) uses the rest. The digits are kept
+in the lab (core.store) as core.handwriting keeps them (56x56 ink, from which any model's images
+are made); without a store they cannot be kept, and each place says why. Nothing here imports
+TensorFlow except `show_fine_tune`, on the Train page, which has it already.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from core.datasets import DatasetInfo, load_test_set
+from core.handwriting import KEEP_SIDE, can_evaluate_on_mine, keep_drawing, to_dataset_images
+from core.runs import Run
+from core.store import StoreError
+from ui import lab as labs
+from ui import state
+from ui.layout import load_with_spinner
+from ui.text import plain
+
+DIGITS_PAGE = "pages/digits.py"
+DIGITS_ICON = ":material/gesture:"
+TEST_SET, MY_DIGITS = "test", "mine"
+EVAL_DATA = "evaluate_data"  # Evaluate's "Test on" radio: TEST_SET or MY_DIGITS
+EVAL_USED = "evaluate_data_used"  # what Evaluate tested on in its last run (the radio may be hidden)
+EVAL_SEEN = "evaluate_data_seen"  # {(model id, dataset): data token}: what Evaluate's cached results are of
+CONVERTED = "my_digits_converted"  # {(version, image shape, value max): images}: the last conversions
+CONVERTED_SIZE = 2
+# pages/evaluate.py's session keys that depend on the data tested on: its results per (model id,
+# dataset), and the widgets whose ranges are the number of images. Reset when the data changes.
+EVALUATION_CACHE = "evaluation_cache"
+EVALUATE_DATA_KEYS = ("inside_index", "cell_page", "mistakes_page", "correct_page", "cell_pick", "mistakes_pick",
+                      "correct_pick")
+FINE_TUNE_ERROR = "fine_tune_error"
+_FINE_TUNED_SUFFIX = re.compile(r" fine-tuned on my \d+ digits$")
+
+
+@dataclass(frozen=True)
+class MyDigits:
+    """A lab's digits, oldest first."""
+
+    ids: np.ndarray  # (N,) int64, the store's
+    labels: np.ndarray  # (N,) uint8 0..9
+    kept: np.ndarray  # (N, 56, 56) uint8 ink, white on black
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def version(self) -> str:
+        """Changes whenever a digit is added or deleted (a kept digit never changes)."""
+        return hashlib.sha1(np.ascontiguousarray(self.ids, np.int64).tobytes()).hexdigest()[:16]
+
+
+NO_DIGITS = MyDigits(np.zeros(0, np.int64), np.zeros(0, np.uint8), np.zeros((0, KEEP_SIDE, KEEP_SIDE), np.uint8))
+
+
+def a_digit(digit: int) -> str:
+    """'a 7', 'an 8'."""
+    return f"{'an' if digit == 8 else 'a'} {digit}"
+
+
+def count_words(n: int) -> str:
+    """'1 digit', '12 digits'."""
+    return f"{n:,} digit{'' if n == 1 else 's'}"
+
+
+def store_problem() -> str:
+    """Why nothing can be kept (the store's reason, said once in the sidebar too)."""
+    return st.session_state.get(labs.STORE_PROBLEM) or "the database cannot be opened."
+
+
+def read_digits() -> tuple[MyDigits, str | None]:
+    """This tab's lab's digits (none when it has no lab yet), and why they cannot be had (None when they can)."""
+    store = labs.get_store()
+    if store is None:
+        return NO_DIGITS, f"Your digits cannot be kept right now: {store_problem()}"
+    lab = st.session_state.get(labs.LAB)
+    if lab is None:
+        return NO_DIGITS, None
+    try:
+        ids, labels, kept, _ = store.list_digits(lab.lab_id)
+    except StoreError as error:
+        return NO_DIGITS, f"Your digits could not be read: {error}"
+    return (MyDigits(ids, labels, kept) if len(ids) else NO_DIGITS), None
+
+
+def keep_digits(labels: np.ndarray, kept: np.ndarray) -> tuple[int, str | None]:
+    """Add digits to the lab (made now if need be), all or nothing: (how many the lab now holds, why not or None)."""
+    store = labs.get_store()
+    if store is None:
+        return 0, f"Your digits cannot be kept right now: {store_problem()}"
+    lab = labs.ensure_lab()
+    if lab is None:
+        return 0, f"Your digits cannot be kept right now: {store_problem()}"
+    try:
+        store.add_digits(lab.lab_id, [int(label) for label in labels], list(kept))
+        count = len(store.list_digits(lab.lab_id)[0])
+    except (StoreError, ValueError) as error:  # LabFullError is a StoreError; ValueError: bad labels or shapes
+        return 0, f"Nothing was added: {error}"
+    return count, None
+
+
+def delete_digits(ids: list[int] | None) -> str | None:
+    """Delete these digits of the lab (None: all of them); why not, or None."""
+    store, lab = labs.get_store(), st.session_state.get(labs.LAB)
+    if store is None or lab is None:
+        return f"Your digits cannot be changed right now: {store_problem()}"
+    try:
+        store.delete_digits(lab.lab_id, ids)
+    except StoreError as error:
+        return f"Nothing was deleted: {error}"
+    return None
+
+
+# -- Draw --------------------------------------------------------------------------------------
+
+def show_add_to_my_digits(rgba: np.ndarray | None, predicted: int | None, key: str = "add_digit") -> None:
+    """Draw page: keep the drawing as one of my digits, labelled with the reading or the digit picked.
+
+    rgba: the canvas image (H, W, 4) uint8, or None before the first stroke. predicted: the digit
+    the network read (None for a model that does not read digits). The digit picker is preset to
+    each new reading; the drawing just added cannot be added twice.
+    """
+    st.markdown("**Add to my digits**")
+    if labs.get_store() is None:
+        st.caption(f"Your digits cannot be kept right now: {store_problem()}")
+        return
+    kept = None if rgba is None else keep_drawing(rgba)
+    label_key, reading_key, added_key = f"{key}_label", f"{key}_reading", f"{key}_added"
+    if predicted is not None and st.session_state.get(reading_key) != predicted:
+        st.session_state[reading_key] = predicted
+        st.session_state[label_key] = predicted  # a new reading: the picker follows it
+    digest = None if kept is None else hashlib.sha1(kept.tobytes()).hexdigest()
+    if predicted is not None:
+        st.caption(f"The network read {a_digit(predicted)}. Right? Then add it; if not, pick the digit you drew.")
+    label = st.segmented_control("The digit you drew", list(range(10)), key=label_key,
+                                 help="Your digits are kept in your lab: test a model on them on Evaluate, "
+                                      "or teach it your handwriting on Train.")
+    added = st.session_state.get(added_key)
+    just_added = added is not None and added["digest"] == digest
+    st.button("Add to my digits", icon=":material/add:", key=f"{key}_button", on_click=add_drawing,
+              args=(key, label, kept, digest), disabled=kept is None or label is None or just_added)
+    if error := st.session_state.pop(f"{key}_error", None):
+        st.error(error)
+    if kept is None:
+        st.caption("Draw a digit first: an empty box cannot be added.")
+    elif label is None:
+        st.caption("Pick the digit you drew to add it.")
+    if just_added:
+        st.success(f"Added {a_digit(added['label'])} · you have {count_words(added['count'])}",
+                   icon=":material/check_circle:")
+    st.page_link(DIGITS_PAGE, label="My digits", icon=DIGITS_ICON, query_params=labs.lab_params())
+
+
+def add_drawing(key: str, label: int, kept: np.ndarray, digest: str) -> None:
+    """Button callback: keep the drawing (as it was when clicked) with its label; the outcome for the page."""
+    count, error = keep_digits(np.array([label]), kept[np.newaxis])
+    if error:
+        st.session_state[f"{key}_error"] = error
+    else:
+        st.session_state[f"{key}_added"] = {"digest": digest, "label": int(label), "count": count}
+
+
+# -- Evaluate ----------------------------------------------------------------------------------
+
+def pick_evaluation_data(run: Run, info: DatasetInfo) -> tuple[np.ndarray, np.ndarray, str]:
+    """Evaluate: test on the dataset's test set or, once there are enough that fit, on my digits.
+
+    The choice is a sidebar radio, offered when can_evaluate_on_mine allows. Returns (x (N, H, W)
+    uint8 raw images in 0..info.value_max like the test set, y (N,) labels, what they are in words
+    for the caption: "the 10,000 images of the MNIST test set, ..." or "your 40 digits"). Raises
+    what loading the test set raises (DatasetUnavailable). Evaluate's own results and image-range
+    widgets are reset when the data changes (see EVALUATE_DATA_KEYS).
+    """
+    digits, problem = read_digits()
+    reason = can_evaluate_on_mine(info, digits.labels)
+    choice = TEST_SET
+    with st.sidebar:
+        if reason is None:
+            names = {TEST_SET: f"The {info.name} test set", MY_DIGITS: f"My digits ({len(digits):,})"}
+            if st.session_state.get(EVAL_DATA) not in names:
+                st.session_state[EVAL_DATA] = TEST_SET
+            choice = st.radio("Test on", list(names), format_func=names.get, key=EVAL_DATA)
+        elif len(digits):
+            st.caption(reason)
+    st.session_state[EVAL_USED] = choice
+    token = f"{MY_DIGITS}:{digits.version}:{len(digits)}" if choice == MY_DIGITS else TEST_SET
+    forget_results_of_other_data(run, token)
+    if choice == MY_DIGITS:
+        x = dataset_images(digits, info)
+        seen = ": it was fine-tuned on most of them, so it has seen them" if run.source == "fine-tuned" else ""
+        return x, digits.labels.copy(), f"your {count_words(len(digits))}{seen}"
+    x_test, y_test = load_with_spinner(run.dataset, lambda: load_test_set(run.dataset))
+    return x_test, y_test, (f"the {len(y_test):,} images of the {info.name} test set, which the model "
+                            "never saw while training")
+
+
+def on_my_digits() -> bool:
+    """True when Evaluate's last data was my digits (so the bundled model's server-wide cache must not be used)."""
+    return st.session_state.get(EVAL_USED) == MY_DIGITS
+
+
+def forget_results_of_other_data(run: Run, token: str) -> None:
+    """Drop Evaluate's cached results of this model and its image-range widgets when the data tested on changes."""
+    seen = st.session_state.setdefault(EVAL_SEEN, {})
+    key = (id(run.model), run.dataset)
+    previous, seen[key] = seen.get(key), token
+    if previous == token or (previous is None and token == TEST_SET):
+        return  # the same data (a first visit's results, if any, are of the test set)
+    st.session_state.get(EVALUATION_CACHE, {}).pop(key, None)
+    for name in EVALUATE_DATA_KEYS:
+        st.session_state.pop(name, None)
+
+
+def dataset_images(digits: MyDigits, info: DatasetInfo) -> np.ndarray:
+    """My digits as raw images of `info`'s test set (N, H, W) uint8, made once per (digits, shape)."""
+    cache = st.session_state.setdefault(CONVERTED, {})
+    key = (digits.version, len(digits), info.image_shape, info.value_max)
+    if key not in cache:
+        with st.spinner(f"Preparing your {count_words(len(digits))}…"):
+            images = to_dataset_images(digits.kept, info)
+        while len(cache) >= CONVERTED_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = images
+    return cache[key]
+
+
+# -- Train -------------------------------------------------------------------------------------
+
+def source_name(run: Run) -> str:
+    """The name a fine-tuning of `run` starts from (a fine-tuned run's own source, not its whole chain)."""
+    return _FINE_TUNED_SUFFIX.sub("", run.name)
+
+
+def show_fine_tune(run: Run | None) -> None:
+    """Train page: fine-tune a model on my digits (the current one, `run`, when it can be); before and after.
+
+    The model is chosen among the lab's MNIST-sized digit runs and the bundled model, starting at
+    `run` (else the bundled model). The job is a FineTuneJob on the lab's board (state.set_job),
+    so the page's live curves show it like any training; when it ends its run (source
+    "fine-tuned") becomes the current model, and its before-and-after figures, kept in its
+    metrics, show here for it, after a reload too.
+    """
+    from core.fine_tune import can_fine_tune  # TensorFlow: the Train page has it already
+    from ui.model_picker import DEFAULT, default_run, default_run_name
+
+    st.subheader("Fine-tune on my digits")
+    choices = {r.run_id: r for r in reversed(state.usable_runs()) if r.source != "shared" and fine_tunable(r)}
+    names = {run_id: r.name for run_id, r in choices.items()} | {DEFAULT: default_run_name()}
+    start = run.run_id if run is not None and run.run_id in choices else DEFAULT
+    # A new widget whenever the current model or the runs change, so that it starts at the current model.
+    picked = st.selectbox("Model to fine-tune", list(names), index=list(names).index(start), format_func=names.get,
+                          key=f"fine_tune_model_{start}_{len(choices)}")
+    if run is not None and run.usable and run.run_id not in choices:
+        st.caption(f"The current model reads {run.dataset_name} images; fine-tuning needs a model of 28x28 digits "
+                   "(MNIST).")
+    run = choices.get(picked) or default_run()
+    show_before_after(run)
+    digits, problem = read_digits()
+    job = state.get_job()
+    reason = problem or can_fine_tune(run.dataset, digits.labels)
+    if reason is None and job is not None and not job.done:
+        reason = "A training is running: wait for it to end, or stop it."
+    st.caption(f"A copy of **{plain(run.name)}** learns your handwriting from your digits, with images it was "
+               "trained on mixed in so that it does not forget the rest; the model itself stays as it is. "
+               "A fifth of your digits are held out to measure the difference.")
+    st.button("Fine-tune on my digits", icon=":material/tune:", key="fine_tune", on_click=start_fine_tune,
+              args=(run,), disabled=reason is not None, help=reason)
+    if reason:
+        st.caption(reason)
+    if error := st.session_state.pop(FINE_TUNE_ERROR, None):
+        st.error(error)
+    st.page_link(DIGITS_PAGE, label=f"My digits ({len(digits):,})", icon=DIGITS_ICON, query_params=labs.lab_params())
+
+
+def fine_tunable(run: Run) -> bool:
+    """True when the run's model is one fine-tuning takes (digits, 28x28), whatever digits there are."""
+    from core.fine_tune import can_fine_tune
+
+    return can_fine_tune(run.dataset, np.arange(10)) is None  # ten digits of ten classes: only the model counts
+
+
+def start_fine_tune(run: Run) -> None:
+    """Button callback: a FineTuneJob of `run` on the lab's digits (one job per lab), saved like a training."""
+    from core.fine_tune import FineTuneJob
+    from core.model_io import ModelFileError
+    from core.persistence import StoreSink
+
+    job = state.get_job()
+    if job is not None and not job.done:
+        return  # a second click while it runs
+    state.collect_finished_job()
+    digits, problem = read_digits()
+    if problem:
+        st.session_state[FINE_TUNE_ERROR] = problem
+        return
+    lab, store = labs.ensure_lab(), labs.get_store()
+    sink = StoreSink(store, lab.lab_id, source="fine-tuned") if lab is not None and store is not None else None
+    try:
+        job = FineTuneJob(state.load_model(run), source_name(run), run.dataset, digits.labels, digits.kept,
+                          source_spec=run.spec, is_alive=labs.lab_open_check(lab.lab_id if lab else None),
+                          sink=sink)
+    except (ModelFileError, ValueError) as error:  # ModelFileError is a ValueError too
+        st.session_state[FINE_TUNE_ERROR] = f"Fine-tuning could not start: {error}"
+        return
+    state.set_job(job.start())
+
+
+def show_before_after(run: Run) -> None:
+    """A fine-tuned run's held-out and test accuracy before and after, side by side; the forgetting in red past
+    FORGETTING_WARN_POINTS. Nothing for other runs."""
+    from core.datasets import get_info
+    from core.fine_tune import FORGETTING_WARN_POINTS
+
+    names = ("held_out_accuracy_before", "held_out_accuracy", "test_accuracy_before", "test_accuracy")
+    if run.source != "fine-tuned" or not all(name in run.metrics for name in names):
+        return
+    held_before, held_after, test_before, test_after = (float(run.metrics[name]) for name in names)
+    forgetting = (test_before - test_after) * 100
+    dataset = get_info(run.dataset).name
+    st.markdown(f"**Before and after** · {plain(run.name)}")
+    c1, c2 = st.columns(2)
+    c1.metric("Your held-out digits", f"{held_after:.0%}",
+              delta=f"{(held_after - held_before) * 100:+.0f} points (before: {held_before:.0%})",
+              help="Your digits it did not learn from, read right before and after fine-tuning.")
+    c2.metric(f"{dataset} test set", f"{test_after:.1%}",
+              delta=f"{-forgetting:+.1f} points (before: {test_before:.1%})",
+              help=f"What it forgot of the digits it read before: the {dataset} test set, before and after.")
+    if forgetting > FORGETTING_WARN_POINTS:
+        st.error(f"It forgot some of what it knew: {dataset} test accuracy fell {forgetting:.1f} points, more than "
+                 f"{FORGETTING_WARN_POINTS:g}. Add more digits of each kind, or keep using the model it came from.",
+                 icon=":material/warning:")
+    else:
+        st.caption(f"Forgetting: {max(forgetting, 0):.1f} points on the {dataset} test set "
+                   f"(at most {FORGETTING_WARN_POINTS:g} is fine).")
