@@ -24,6 +24,7 @@ from ui import state
 from ui.drawing_box import drawing_box
 from ui.layout import PAGES, start_page
 from ui.model_picker import choose
+from ui.text import plain
 
 MODEL_WAIT_SECONDS = 180.0  # a first reading waits this long for the warm-up before saying so
 PICTURES_POLL_SECONDS = 2.0  # how often a home page still showing placeholders looks again
@@ -66,11 +67,11 @@ def show_continue() -> None:
         show_training(job)
     current = state.current_run()
     if current is not None:
-        st.success(f"Current model: **{current.name}** — {accuracy_of(current)}", icon=":material/check_circle:")
+        st.success(f"Current model: **{plain(current.name)}** — {accuracy_of(current)}", icon=":material/check_circle:")
     latest = list(reversed(state.usable_runs()))[:LATEST_RUNS]
     for run in latest:
         name_column, button_column = st.columns([4, 1], vertical_alignment="center")
-        name_column.markdown(f"**{run.name}**  \n{accuracy_of(run)}")
+        name_column.markdown(f"**{plain(run.name)}**  \n{accuracy_of(run)}")
         button_column.button("Evaluate", key=f"home_evaluate_{run.run_id}", icon=":material/grid_on:",
                              on_click=evaluate_run, args=(run.run_id,), help=f"Evaluate {run.name}")
     if st.session_state.pop("home_evaluate", False):

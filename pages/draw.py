@@ -8,6 +8,7 @@ from ui.drawing_box import drawing_box
 from ui.explanations import DRAW_IMAGE
 from ui.layout import start_page
 from ui.model_picker import pick_model
+from ui.text import plain
 
 start_page("Draw")
 st.title("Draw")
@@ -22,9 +23,9 @@ if not info.is_digits:
     st.warning(f"This model was trained on {info.name}, not on digits: it will read your drawing as one of its "
                f"classes ({', '.join(info.class_names[:3])}, …). Pick a digits model in the sidebar to read digits.")
 
-image = drawing_box(info, lambda: run.model, key="draw", explain=True)
+image = drawing_box(info, lambda: run.model, key="draw", explain=True, collect=True)
 if image is None:
     st.session_state.pop(DRAW_IMAGE, None)
 else:
     st.session_state[DRAW_IMAGE] = image  # for Evaluate's "Inside the network"
-st.caption(f"Model: **{run.name}**")
+st.caption(f"Model: **{plain(run.name)}**")

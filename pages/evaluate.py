@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.datasets import DatasetUnavailable, get_info, load_test_set, to_model_input
+from core.datasets import DatasetUnavailable, get_info, to_model_input
 from core.evaluation import (
     compute_class_metrics,
     most_confused_pairs,
@@ -33,8 +33,10 @@ from ui.explanations import (
     show_legend,
     show_why,
 )
-from ui.layout import load_with_spinner, start_page
+from ui.layout import start_page
 from ui.model_picker import pick_model
+from ui.my_digits import on_my_digits, pick_evaluation_data
+from ui.text import plain
 
 PER_PAGE = 24
 THUMBNAIL = 100  # px: wide enough for a two-line caption
@@ -59,7 +61,7 @@ def evaluate_default_model(dataset: str, _model, _x_test, y_test):
 
 def evaluate_once(run, x_test, y_test):
     """Predictions on the whole test set, computed once per (model, dataset) and then reused."""
-    if run.source == "default":
+    if run.source == "default" and not on_my_digits():  # the server-wide cache holds the test set's only
         with st.spinner(f"Classifying {len(y_test):,} test images…"):
             return evaluate_default_model(run.dataset, run.model, x_test, y_test)
     cache = st.session_state.setdefault(CACHE, {})  # user models: this session's only
@@ -197,14 +199,13 @@ st.title("Evaluate")
 run = pick_model("evaluate")
 info = get_info(run.dataset)
 try:
-    x_test, y_test = load_with_spinner(run.dataset, lambda: load_test_set(run.dataset))
+    x_test, y_test, data_label = pick_evaluation_data(run, info)
     check_model_fits(run.model, info.image_shape, info.num_classes, dataset_name=info.name)
 except (DatasetUnavailable, ModelFileError) as error:
     st.error(str(error))
     st.stop()
 
-st.caption(f"**{run.name}** on the {len(y_test):,} images of the {info.name} test set, "
-           "which the model never saw while training.")
+st.caption(f"**{plain(run.name)}** on {data_label}.")
 result = evaluate_once(run, x_test, y_test)
 names = list(info.class_names)
 c1, c2, c3 = st.columns(3)

@@ -30,6 +30,7 @@ from ui import lab as labs
 from ui import state
 from ui.epochs_view import show_learning_history
 from ui.layout import load_with_spinner, start_page
+from ui.my_digits import show_fine_tune
 from ui.settings_form import read_values, set_values, show_section
 from ui.text import plain
 
@@ -333,6 +334,7 @@ with live_column:
         st.error(error)
     show_share_settings()
     st.fragment(show_live, run_every=POLL_SECONDS if running else None)()
+    show_fine_tune(state.current_run())
     if running:
         st.fragment(show_live_history, run_every=HISTORY_POLL_SECONDS)()
 show_runs()

@@ -30,12 +30,13 @@ def canvas_key(key: str) -> str:
 
 
 def drawing_box(info: DatasetInfo, model: Callable[[], Any], key: str, *, warming: bool = False,
-                explain: bool = False) -> np.ndarray | None:
+                explain: bool = False, collect: bool = False) -> np.ndarray | None:
     """Draw the canvas and the reading; returns the preprocessed drawing (None while empty).
 
     `model()` gives the model, waiting for it if need be; `warming` says it is not ready yet (the
     box then says so, and shows a spinner while it waits). `key` keeps two boxes' canvases apart:
-    "draw" on the Draw page, "home" on the home page. explain=True adds "Why this answer".
+    "draw" on the Draw page, "home" on the home page. explain=True adds "Why this answer", collect=True
+    "Add to my digits".
     """
     clears = f"{key}_clears"
     draw_column, result_column = st.columns([1, 1], gap="large")
@@ -73,6 +74,10 @@ def drawing_box(info: DatasetInfo, model: Callable[[], Any], key: str, *, warmin
         best = show_reading(network, image, info, key)
         if explain:
             show_why_this_answer(network, image, best, info, key)
+        if collect:
+            from ui.my_digits import show_add_to_my_digits  # fine-tuning's module imports TensorFlow
+
+            show_add_to_my_digits(rgba, best if info.is_digits else None, key=f"{key}_add")
     return image
 
 

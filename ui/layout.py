@@ -16,6 +16,7 @@ from core.datasets import get_info, is_downloaded
 from core.store import StoreError
 from ui import lab as labs
 from ui import state
+from ui.text import plain
 
 T = TypeVar("T")
 
@@ -72,7 +73,7 @@ def start_page(title: str) -> None:
         labs.show_lab_box()
         st.divider()
     if error := st.session_state.pop(state.SAVE_ERROR, None):
-        st.error(error)
+        st.error(plain(error))  # it may hold a run's name
 
 
 def housekeep() -> None:
