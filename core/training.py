@@ -66,6 +66,9 @@ class TrainingSlots:
                     if cancelled():
                         return False
                     self._cond.wait(poll)
+                if cancelled():  # stopped while it waited: a freed slot goes to the next in line
+                    self._cond.notify()
+                    return False
                 self.running += 1
                 return True
             finally:

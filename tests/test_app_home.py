@@ -16,7 +16,7 @@ from core import warmup
 
 TIMEOUT = 60  # TensorFlow makes first runs slow; AppTest's default 3 s is far too short
 WARM_TIMEOUT = 600  # the warm-up's training on a busy 2-core machine
-HOME_LINKS = ["More on the Draw page", "Train", "Evaluate", "Draw"]
+HOME_LINKS = ["More on the Draw page", "Train", "Evaluate", "Draw", "My digits"]
 SIDEBAR = ["Home", "Train", "Evaluate", "Draw", "My digits"]
 
 
@@ -111,8 +111,8 @@ def test_a_training_in_progress_shows_its_progress_bar(monkeypatch):
     from ui import state
 
     snapshot = types.SimpleNamespace(state="training", fraction=0.25, epoch=3, epochs=10, message="")
-    job = types.SimpleNamespace(done=False, collected=False, name="Run 4 · Digits · 128 relu · Adam 0.001",
-                                spec=None, snapshot=lambda: snapshot)
+    job = types.SimpleNamespace(done=False, settled=False, collected=False,
+                                name="Run 4 · Digits · 128 relu · Adam 0.001", spec=None, snapshot=lambda: snapshot)
     monkeypatch.setattr(state, "get_job", lambda: job)
     at = open_home()
     assert not at.exception
