@@ -148,14 +148,11 @@ def show_form(blocked: str | None) -> None:
         st.warning(f"The sweep's {note}.")
 
 
-def member_curves(sweep: Sweep):
+def member_curves(sweep: Sweep, snapshots: list) -> list:
     from core.figures.sweeps import MemberCurve
 
-    curves = []
-    for member in sweep.members:
-        p = member.job.snapshot()
-        curves.append(MemberCurve(member.label, member.index, p.steps, p.batch_logs, p.epoch_logs))
-    return curves
+    return [MemberCurve(m.label, m.index, p.steps, p.batch_logs, p.epoch_logs)
+            for m, p in zip(sweep.members, snapshots)]
 
 
 def results_table(sweep: Sweep) -> None:
@@ -200,11 +197,12 @@ def show_sweep_live() -> None:
     if st.session_state.get(SEEN_KEY) != (sweep.tag, ended):
         st.session_state[SEEN_KEY] = (sweep.tag, ended)
         st.rerun(scope="app")  # its run joins "Your runs", and the buttons follow
-    text = f"{sweep.label} · {sweep.summary()}"
-    st.progress(sweep.fraction(), text=text)
-    waiting = next((m for m in sweep.members if m.job.state == "waiting"), None)
-    if waiting is not None and not sweep.done:
-        st.caption(f":material/hourglass_top: {waiting.job.snapshot().message}")
+    snapshots = [member.job.snapshot() for member in sweep.members]  # once per redraw: they copy the logs
+    fraction = sum(1.0 if m.job.done else p.fraction for m, p in zip(sweep.members, snapshots)) / len(snapshots)
+    st.progress(fraction, text=f"{sweep.label} · {sweep.summary()}")
+    waiting = next((p for p in snapshots if p.state == "waiting"), None)
+    if waiting is not None:
+        st.caption(f":material/hourglass_top: {waiting.message}")  # the queue, as for a single training
     for member in sweep.members:
         if member.job.state == "failed":
             st.error(f"{member.label}: {member.job.message}")
@@ -212,7 +210,7 @@ def show_sweep_live() -> None:
             st.warning(f"{member.label}: its run could not be saved: {member.job.save_error}")
     from core.figures.sweeps import plot_sweep_curves
 
-    curves = member_curves(sweep)
+    curves = member_curves(sweep, snapshots)
     c1, c2 = st.columns(2)
     for column, metric in ((c1, "loss"), (c2, "accuracy")):
         column.plotly_chart(plot_sweep_curves(curves, metric), key=f"sweep_{metric}")
