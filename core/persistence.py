@@ -161,4 +161,5 @@ class StoreSink:
             self.store.update_run(job.run_id, self.lab_id, drop_blobs=[CHECKPOINT_BLOB], state="failed",
                                   status=f"{run.status} Its model could not be saved: {error}")
             raise
-        self.store.set_current_run(self.lab_id, job.run_id)
+        if self.sweep is None:  # a sweep's members do not take turns as the current model: the visitor picks one
+            self.store.set_current_run(self.lab_id, job.run_id)

@@ -372,6 +372,12 @@ class RayTrainingJob:
 
     @property
     def done(self) -> bool:
+        """True once it ended and its sink has kept what it made (as core.training.TrainingJob's)."""
+        return self.ended and not self._thread.is_alive()
+
+    @property
+    def ended(self) -> bool:
+        """True once training is over (finished, stopped or failed), even while the sink still saves."""
         return self.state in ENDED
 
     def join(self, timeout: float | None = None) -> None:
@@ -416,8 +422,8 @@ class RayTrainingJob:
             elif actor is not None:
                 kill(actor)
             self.finished_at = time.monotonic()
-        self.state, self.message = state, message  # last: `done` means model and logs are in place
-        self.tell_sink("ended")
+        self.state, self.message = state, message  # after the model and logs are in place
+        self.tell_sink("ended")  # `done` only once this returns (the thread's end)
 
     def find_actor(self) -> Any:
         """A worker for this training: an idle one, or a new one once the cluster has a CPU; None if stopped first.
@@ -532,7 +538,7 @@ class RayTrainingJob:
                 elapsed += time.monotonic() - self._polled_at
         total = self.spec.epochs * self.steps
         done = epoch * self.steps + batch
-        remaining = elapsed / done * (total - done) if done and not self.done else None
+        remaining = elapsed / done * (total - done) if done and not self.ended else None
         return Progress(
             state=self.state, epoch=epoch + 1, epochs=self.spec.epochs, batch=batch, steps=self.steps,
             elapsed=elapsed, remaining=remaining, batch_logs=batches, epoch_logs=epochs, message=self.message,

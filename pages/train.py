@@ -11,6 +11,7 @@ from core.figures import curves, images
 from core.model_io import write_model_file
 from core.network import build_model, summarize_model
 from core.persistence import StoreSink
+from core.ray_training import make_job
 from core.runs import file_name, run_name
 from core.settings import SETTINGS_BY_KEY
 from core.spec import (
@@ -25,9 +26,8 @@ from core.spec import (
     values_from_spec,
 )
 from core.store import StoreError
-from core.training import TrainingJob
 from ui import lab as labs
-from ui import state
+from ui import state, sweep_view
 from ui.epochs_view import show_learning_history
 from ui.layout import load_with_spinner, start_page
 from ui.my_digits import show_fine_tune
@@ -116,6 +116,9 @@ def start_training() -> None:
     job = state.get_job()
     if job is not None and not job.done:
         return  # a second click while training: nothing to do
+    if sweep_view.sweep_running():
+        st.session_state["start_error"] = sweep_view.SWEEP_RUNNING
+        return
     try:
         spec = read_spec()
     except SpecError as error:
@@ -125,8 +128,8 @@ def start_training() -> None:
     lab, store = labs.ensure_lab(), labs.get_store()
     sink = StoreSink(store, lab.lab_id) if lab is not None and store is not None else None
     number = 1 + sum(r.source != "shared" for r in state.get_runs())
-    job = TrainingJob(spec, is_alive=labs.lab_open_check(lab.lab_id if lab else None), sink=sink,
-                      name=run_name(number, spec))
+    job = make_job(spec, is_alive=labs.lab_open_check(lab.lab_id if lab else None), sink=sink,
+                   name=run_name(number, spec))
     state.set_job(job.start())
 
 
@@ -277,7 +280,7 @@ def show_runs() -> None:
         "run": r.name, "epochs": len(r.history.get("loss", [])),
         "accuracy": r.metrics.get("accuracy"), "val. accuracy": r.metrics.get("val_accuracy"),
         "val. loss": r.metrics.get("val_loss"), "seconds": round(r.seconds, 1), "how it ended": r.status,
-        "current": r is current,
+        "sweep": r.sweep or "", "current": r is current,
     } for r in runs]), hide_index=True, width="stretch",
         column_config={"current": st.column_config.CheckboxColumn(),
                        "accuracy": st.column_config.NumberColumn(format="%.3f"),
@@ -328,7 +331,8 @@ with live_column:
         show_spec_summary(spec)
     c1, c2 = st.columns(2)
     c1.button("Start training", type="primary", on_click=start_training, width="stretch",
-              disabled=running or spec is None or not st.session_state.get("dataset_ok"))
+              disabled=running or spec is None or not st.session_state.get("dataset_ok")
+              or sweep_view.sweep_running(), help=sweep_view.start_training_help())
     c2.button("Stop training", on_click=stop_training, disabled=not running, width="stretch")
     if error := st.session_state.pop("start_error", None):
         st.error(error)
@@ -337,4 +341,5 @@ with live_column:
     show_fine_tune(state.current_run())
     if running:
         st.fragment(show_live_history, run_every=HISTORY_POLL_SECONDS)()
+sweep_view.show_compare()
 show_runs()

@@ -12,9 +12,11 @@ import pytest
 pytestmark = pytest.mark.ray
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-ray.txt)")
 
+from core.persistence import StoreSink  # noqa: E402
 from core.ray_training import IDLE_ACTORS, RayTrainingJob, make_job  # noqa: E402
 from core.settings import DEFAULT_VALUES  # noqa: E402
 from core.spec import NetworkSpec, TrainSpec  # noqa: E402
+from core.store import open_store  # noqa: E402
 from core.sweeps import make_sweep  # noqa: E402
 from core.training import Progress  # noqa: E402, F401  # TensorFlow loaded first, as in the app
 
@@ -96,11 +98,13 @@ def test_a_failing_training_on_ray_says_why():
     assert "DIGITLAB_DATA_DIR" in p.message and "missing" in p.message, p.message
 
 
-def test_a_sweep_of_three_on_ray_completes():
+def test_a_sweep_of_three_on_ray_completes_and_saves_its_runs(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'lab.db'}")
+    lab_id = store.open_lab(store.create_lab())
     base = {**DEFAULT_VALUES, "dataset": "digits", "hidden": "8", "optimizer": "adam", "lr": 0.01,
             "batch": 64, "epochs": 3, "limit": 256}
-    sweep = make_sweep(base, "optimizer", "sgd, adam, nadam",
-                       make_job=lambda spec, name: RayTrainingJob(spec, name=name)).start_all()
+    sweep = make_sweep(base, "optimizer", "sgd, adam, nadam", tag="ab12", make_job=lambda spec, name: RayTrainingJob(
+        spec, name=name, sink=StoreSink(store, lab_id, sweep="ab12"))).start_all()
     queued = set()  # 3 trainings, 2 CPUs: one waits in line
     while not sweep.done:
         queued |= {m.job.message for m in sweep.members if m.job.state == "waiting"}
@@ -112,3 +116,10 @@ def test_a_sweep_of_three_on_ray_completes():
     assert all(m.job.model is not None and len(m.job.history()["loss"]) == 3 for m in sweep.members)
     assert [r["best val accuracy"] for r in sweep.results()] == sorted(
         (r["best val accuracy"] for r in sweep.results()), reverse=True)
+    # Each member is an ordinary run of the lab, saved with its model and its sweep's tag; none made itself current.
+    assert not any(m.job.save_error for m in sweep.members), [m.job.save_error for m in sweep.members]
+    records = {r.run_id: r for r in store.list_runs(lab_id)}
+    assert sorted(records) == sorted(m.job.run_id for m in sweep.members)
+    assert all(r.sweep == "ab12" and r.state == "finished" and r.blob_names == ("model",) for r in records.values())
+    assert store.current_run(lab_id) is None
+    store.close()

@@ -77,14 +77,15 @@ def save_screenshot(page: Page, name: str, full_page: bool = True) -> Path:
     return path
 
 
+# (data-test-script-state, data-test-connection-state) of the app root: page.evaluate(SCRIPT_STATE_JS, APP)
+SCRIPT_STATE_JS = """(sel) => { const a = document.querySelector(sel);
+                      return a ? [a.getAttribute('data-test-script-state'),
+                                  a.getAttribute('data-test-connection-state')] : [null, null]; }"""
+
+
 def script_state(page: Page) -> tuple[str | None, str | None]:
     """(data-test-script-state, data-test-connection-state) of the app root, or Nones."""
-    return page.evaluate(
-        """(sel) => { const a = document.querySelector(sel);
-                      return a ? [a.getAttribute('data-test-script-state'),
-                                  a.getAttribute('data-test-connection-state')] : [null, null]; }""",
-        APP,
-    )
+    return page.evaluate(SCRIPT_STATE_JS, APP)
 
 
 def wait_for_idle(page: Page, timeout: float = PAGE_TIMEOUT, quiet: float = 0.4) -> None:

@@ -1,0 +1,415 @@
+"""A classroom: 30 visitors arrive within one minute at one server, each trains, evaluates and draws.
+
+    python -m bench.classroom [--visitors 30] [--arrival 60] [--epochs 5] [--no-ray]
+
+bench/concurrency.py's four visitors, grown to a class, in real browser contexts of ONE Chromium
+(Playwright's async API: one driver, one browser, one context per visitor, so one new Streamlit
+session and, since no context has a lab key, one new lab each). Visitor i arrives at i * arrival /
+visitors seconds, opens Home, goes to Train, sets hidden layers to 15 + i units (so its run's name
+is its own) and a few epochs of Digits (seconds of training), starts, waits for its run, opens
+Evaluate, then Draw, and draws one digit with the mouse.
+
+The server runs on one CPU and Chromium (with this script) on another (`taskset`): the browser's
+work does not count as the server's. Printed for each run: visitors completed; median and p95
+seconds for each page to be ready (Home, Train, Evaluate and Draw: the page's text shown and the
+app idle; "training" from the click on Start training to the run in the runs table, "digit read"
+from the last stroke to the prediction); the longest wait for a training slot (from the click to
+the last moment the page said "Waiting for"); cross-talk (a visitor whose runs table, Evaluate's
+model or Draw's model shows a run that is not its own, or more than one run); the server's peak
+memory (VmHWM) and its own CPU time (user + system, beside the wall time), and the same summed over
+the server and every process it started (its Ray instance and workers), sampled every second.
+
+With Ray installed the same visitors come again to a fresh server whose trainings run on a local
+Ray instance (DIGITLAB_RAY_ADDRESS=local: started inside the server, on the server's CPU). The last
+line is the in-process run's: `classroom: completed N/30, cross-talk K, peak memory M MB, p95 ready S s`
+(p95 of every page-ready time of every visitor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import math
+import os
+import re
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+from bench.memory import read_memory
+from tests.drawings import make_drawings
+from tests.e2e import helpers
+from tests.e2e.server import browser_problem, launch_browser, start_server
+
+PAGES = ("Home", "Train", "Evaluate", "Draw")  # the pages whose "ready" times make the p95
+STEPS = (*PAGES, "training", "digit read")
+VISITOR_TIMEOUT = 3600.0  # seconds for one visitor's whole path, waits included
+WAIT = 900.0  # seconds one page may take to be ready: a visitor waits (and the figures say so) rather than fails
+POLL = 0.25  # seconds between looks at a page while waiting for it to be idle
+TRAINING_POLL = 0.5  # seconds between looks at the Train page while the training runs
+RUN_NAME = re.compile(r"Run \d+ · [^·]+ · (\d+) sigmoid")  # "Run 1 · Digits (8x8) · 17 sigmoid · SGD 0.1"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@dataclass
+class Visitor:
+    index: int
+    ready: dict[str, float] = field(default_factory=dict)  # step -> seconds
+    slot_wait: float = 0.0
+    cross_talk: list[str] = field(default_factory=list)
+    completed: bool = False
+    error: str = ""
+    step: str = "arriving"
+
+
+# --- The page, through Playwright's async API ------------------------------------------------------
+
+
+async def wait_for_idle(page, timeout: float = WAIT, quiet: float = 0.4) -> None:
+    """helpers.wait_for_idle, awaited: connected, the script not running for `quiet` seconds, no exception."""
+    deadline, idle_since = time.monotonic() + timeout, None
+    while True:
+        state, connection = await page.evaluate(helpers.SCRIPT_STATE_JS, helpers.APP)
+        now = time.monotonic()
+        if state == "notRunning" and connection == "CONNECTED":
+            idle_since = idle_since or now
+            if now - idle_since >= quiet:
+                await assert_no_exception(page)
+                return
+        else:
+            idle_since = None
+        if now > deadline:
+            raise helpers.AppError(f"app not idle after {timeout:.0f} s on {page.url} ({state}, {connection})")
+        await asyncio.sleep(POLL)
+
+
+async def assert_no_exception(page) -> None:
+    boxes = page.locator(helpers.EXCEPTION)
+    if await boxes.count():
+        raise helpers.AppError(f"Streamlit exception on {page.url}:\n{(await boxes.first.inner_text())[:1500]}")
+
+
+async def wait_for_text(page, text: str, timeout: float = WAIT) -> None:
+    await page.get_by_text(text).first.wait_for(timeout=timeout * 1000)
+
+
+async def go_to(page, title: str, ready_text: str) -> None:
+    """Follow the sidebar's link (a page.goto would start a new session) and wait until the page is ready."""
+    await helpers.nav_link(page, title).click()
+    await wait_for_text(page, ready_text)
+    await wait_for_idle(page)
+
+
+async def set_field(page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    await box.fill(value)
+    await box.press("Enter")
+    await wait_for_idle(page)
+
+
+async def runs_table_units(page) -> list[int]:
+    """The hidden-layer units in each run name of the runs table (its cells are in the grid's DOM text)."""
+    tables = page.locator('[data-testid="stDataFrame"]').filter(has_text="how it ended")
+    text = " ".join([await t.text_content() or "" for t in await tables.all()])
+    return [int(units) for units in RUN_NAME.findall(text)]
+
+
+async def draw(page, strokes) -> None:
+    """Draw the strokes with the mouse on the real canvas (helpers.densify / to_screen do the geometry)."""
+    canvas = page.locator(helpers.CANVAS).first
+    await canvas.wait_for(timeout=WAIT * 1000)
+    await canvas.scroll_into_view_if_needed()
+    box = await canvas.bounding_box()
+    for stroke in strokes:
+        points = [helpers.to_screen(box, p) for p in helpers.densify(stroke)]
+        await page.mouse.move(*points[0])
+        await page.mouse.down()
+        for x, y in points[1:]:
+            await page.mouse.move(x, y)
+        await page.mouse.up()
+        await asyncio.sleep(0.2)
+
+
+async def prediction(page) -> str | None:
+    metric = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text="Prediction"))
+    if not await metric.count():
+        return None
+    return (await metric.first.locator('[data-testid="stMetricValue"]').inner_text()).strip()
+
+
+# --- One visitor ------------------------------------------------------------------------------------
+
+
+async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, strokes) -> None:
+    await asyncio.sleep(delay)
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(WAIT * 1000)
+    page = await context.new_page()
+    units = 15 + v.index
+
+    async def timed(step: str, action) -> None:
+        v.step = step
+        started = time.monotonic()
+        await action
+        v.ready[step] = time.monotonic() - started
+
+    try:
+        async def open_home():
+            await page.goto(url, wait_until="domcontentloaded")
+            await wait_for_text(page, "Digit Lab")
+            await wait_for_idle(page)
+
+        await timed("Home", open_home())
+        await timed("Train", go_to(page, "Train", "Start training"))
+        await set_field(page, "Hidden layers", str(units))
+        await set_field(page, "Epochs", str(epochs))
+        v.step = "training"
+        await page.get_by_role("button", name="Start training").click()
+        clicked = time.monotonic()
+        heading = page.get_by_role("heading", name="Your runs")
+        while True:  # the fragment redraws twice a second: watch for the queue and for the run
+            if await page.get_by_text("Waiting for").count():
+                v.slot_wait = time.monotonic() - clicked
+            if await heading.count() and await runs_table_units(page):
+                break
+            await assert_no_exception(page)
+            await asyncio.sleep(TRAINING_POLL)
+        v.ready["training"] = time.monotonic() - clicked
+        await wait_for_idle(page)
+        shown = await runs_table_units(page)
+        if shown != [units]:
+            v.cross_talk.append(f"runs table shows units {shown}, its own is {units}")
+
+        await timed("Evaluate", go_to(page, "Evaluate", "Test accuracy"))
+        model = await helpers.combobox(page, "Model").first.input_value()
+        if f"· {units} sigmoid ·" not in model:
+            v.cross_talk.append(f"Evaluate's model is {model!r}")
+        await timed("Draw", go_to(page, "Draw", "Draw a digit"))
+        caption = await page.get_by_text("Model: ").first.inner_text()
+        if f"· {units} sigmoid ·" not in caption:
+            v.cross_talk.append(f"Draw's model is {caption!r}")
+        v.step = "digit read"
+        await draw(page, strokes)
+        drawn = time.monotonic()
+        while await prediction(page) is None:
+            await assert_no_exception(page)
+            await asyncio.sleep(POLL)
+        await wait_for_idle(page)
+        v.ready["digit read"] = time.monotonic() - drawn
+        v.completed = True
+    except Exception as error:  # reported, not raised: the other visitors go on
+        v.error = f"{type(error).__name__} at {v.step}: {str(error).splitlines()[0] if str(error) else ''}"
+    finally:
+        await context.close()
+
+
+async def run_visitors(url: str, visitors: int, arrival: float, epochs: int, server_exited) -> list[Visitor]:
+    """Every visitor at once in one Chromium; all stop when the server exits (`server_exited()` true)."""
+    from playwright.async_api import async_playwright
+
+    drawings = make_drawings(seed=0)
+    people = [Visitor(i) for i in range(visitors)]
+    strokes = [drawings[(v.index * 11) % len(drawings)][1] for v in people]  # varied digits
+    async with async_playwright() as playwright:
+        browser = await launch_browser(playwright)  # ONE Chromium: a context per visitor
+        tasks = [asyncio.create_task(visit(browser, url, v, v.index * arrival / visitors, epochs, strokes[v.index]))
+                 for v in people]
+        deadline = time.monotonic() + VISITOR_TIMEOUT + arrival
+        while not all(t.done() for t in tasks):
+            if server_exited() or time.monotonic() > deadline:
+                why = "the server exited" if server_exited() else "timed out"
+                for v in people:
+                    v.error = v.error or ("" if v.completed else f"{why} at {v.step}")
+                for task in tasks:
+                    task.cancel()
+                break
+            await asyncio.sleep(1.0)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await browser.close()
+    return people
+
+
+# --- The server's processes -----------------------------------------------------------------------
+
+
+class TreeSampler:
+    """Every second: CPU seconds and resident memory of the server and all its descendants (a Ray instance's too)."""
+
+    def __init__(self, root: int):
+        self.root = root
+        self.cpu: dict[int, float] = {}  # pid -> latest user + system seconds
+        self.peak_rss = 0.0  # MB, the whole tree together
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self.loop, daemon=True)
+
+    def start(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.sample()
+        self._stop.set()
+        self._thread.join()
+
+    def loop(self) -> None:
+        while not self._stop.wait(1.0):
+            self.sample()
+
+    def sample(self) -> None:
+        stats = {}  # pid -> (ppid, cpu seconds)
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = read_stat(int(entry.name))
+                    stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK)
+                except (OSError, ValueError, IndexError):
+                    continue  # it ended meanwhile
+        tree, frontier = set(), {self.root}
+        while frontier:
+            tree |= frontier
+            frontier = {pid for pid, (ppid, _) in stats.items() if ppid in frontier and pid not in tree}
+        rss = 0.0
+        for pid in tree & set(stats):
+            self.cpu[pid] = stats[pid][1]
+            try:
+                rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_MB
+            except (OSError, ValueError, IndexError):
+                pass
+        self.peak_rss = max(self.peak_rss, rss)
+
+
+def read_stat(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after "pid (name)": [state, ppid, ...]; utime and stime are [11] and [12]."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2:].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads), from /proc."""
+    fields = read_stat(pid)
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+@dataclass
+class Outcome:
+    title: str
+    visitors: list[Visitor]
+    wall: float
+    peak_mb: float
+    cpu: float
+    session_cpu: float
+    session_peak_mb: float
+    log_tail: str = ""
+
+    @property
+    def completed(self) -> int:
+        return sum(v.completed for v in self.visitors)
+
+    @property
+    def cross_talk(self) -> int:
+        return sum(bool(v.cross_talk) for v in self.visitors)
+
+    def times(self, step: str) -> list[float]:
+        return sorted(v.ready[step] for v in self.visitors if step in v.ready)
+
+    def p95_ready(self) -> float:
+        return percentile(sorted(t for page in PAGES for t in self.times(page)), 0.95)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile of sorted values (nearest rank); nan for none."""
+    if not values:
+        return float("nan")
+    return values[min(len(values), max(1, math.ceil(q * len(values)))) - 1]
+
+
+def run_classroom(title: str, visitors: int, arrival: float, epochs: int, server_cpu: int,
+                  extra_env: dict | None = None) -> Outcome:
+    server = start_server(extra_env=extra_env, cpus=str(server_cpu))
+    try:
+        pid = server.process.pid
+        sampler = TreeSampler(pid).start()
+        started = time.monotonic()
+        people = asyncio.run(run_visitors(server.url, visitors, arrival, epochs,
+                                          lambda: server.process.poll() is not None))
+        wall = time.monotonic() - started
+        sampler.stop()
+        if server.process.poll() is None:
+            (_, peak), cpu = read_memory(pid), cpu_seconds(pid)
+        else:  # it died: what the sampler saw last
+            peak, cpu = float("nan"), sampler.cpu.get(pid, float("nan"))
+        outcome = Outcome(title, people, wall, peak, cpu, sum(sampler.cpu.values()), sampler.peak_rss,
+                          server.log_tail(1500))
+    finally:
+        server.stop()
+    return outcome
+
+
+def report(o: Outcome, visitors: int) -> None:
+    print(f"\n== {o.title}", flush=True)
+    for v in o.visitors:
+        if not v.completed or v.cross_talk:
+            print(f"  visitor {v.index}: {'completed' if v.completed else 'FAILED ' + v.error}"
+                  f"{'; cross-talk: ' + '; '.join(v.cross_talk) if v.cross_talk else ''}")
+    print(f"visitors completed: {o.completed}/{visitors} in {o.wall:.0f} s")
+    for step in STEPS:
+        times = o.times(step)
+        if times:
+            print(f"  {step:<12} ready: median {statistics.median(times):6.2f} s, "
+                  f"p95 {percentile(times, 0.95):6.2f} s, slowest {times[-1]:6.2f} s ({len(times)} visitors)")
+    waits = [v.slot_wait for v in o.visitors]
+    waited = sum(w > 0 for w in waits)
+    print(f"longest wait for a training slot: {max(waits):.1f} s ({waited} of {len(waits)} visitors waited)")
+    print(f"cross-talk: {o.cross_talk} visitors saw a run that is not theirs")
+    print(f"server process: peak memory {o.peak_mb:.0f} MB, CPU time {o.cpu:.0f} s over {o.wall:.0f} s wall "
+          f"({o.cpu / o.wall:.0%} of one core)")
+    print(f"server and its child processes (a Ray instance's too): peak memory {o.session_peak_mb:.0f} MB, "
+          f"CPU time {o.session_cpu:.0f} s")
+    if o.completed < visitors and o.log_tail:
+        print("server log (tail):\n" + o.log_tail)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visitors", type=int, default=30)
+    parser.add_argument("--arrival", type=float, default=60.0, help="seconds over which the visitors arrive")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs of each visitor's Digits training")
+    parser.add_argument("--no-ray", action="store_true", help="skip the run with trainings on a local Ray")
+    args = parser.parse_args()
+    if problem := browser_problem():
+        sys.exit(problem)
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        sys.exit("bench.classroom needs two CPUs: one for the server, one for the browser")
+    server_cpu, browser_cpu = cpus[0], cpus[1]
+    os.sched_setaffinity(0, {browser_cpu})  # this script, Playwright's driver and Chromium: on the browser's CPU
+    load = os.getloadavg()[0]
+    print(f"{args.visitors} visitors arriving over {args.arrival:.0f} s, {args.epochs} epochs of Digits each; "
+          f"server on CPU {server_cpu}, Chromium on CPU {browser_cpu} (of {os.cpu_count()}); "
+          f"load average {load:.1f} at the start (a shared machine: other work competes)", flush=True)
+    max_trainings = os.environ.get("DIGITLAB_MAX_TRAININGS", "2")
+    env = {"DIGITLAB_RAY_ADDRESS": ""}
+    in_process = run_classroom(f"trainings in the server's threads (DIGITLAB_MAX_TRAININGS={max_trainings})",
+                               args.visitors, args.arrival, args.epochs, server_cpu, env)
+    report(in_process, args.visitors)
+    if not args.no_ray and importlib.util.find_spec("ray") is not None:
+        ray_run = run_classroom("trainings on a local Ray instance (DIGITLAB_RAY_ADDRESS=local, on the server's CPU)",
+                                args.visitors, args.arrival, args.epochs, server_cpu,
+                                {"DIGITLAB_RAY_ADDRESS": "local", "RAY_USAGE_STATS_ENABLED": "0"})
+        report(ray_run, args.visitors)
+    elif not args.no_ray:
+        print("\n(Ray is not installed: no run on Ray; pip install -r requirements-ray.txt)")
+    print(f"\nclassroom: completed {in_process.completed}/{args.visitors}, cross-talk {in_process.cross_talk}, "
+          f"peak memory {in_process.peak_mb:.0f} MB, p95 ready {in_process.p95_ready():.1f} s")
+
+
+if __name__ == "__main__":
+    main()

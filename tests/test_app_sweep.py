@@ -1,0 +1,109 @@
+"""AppTest of the Train page's Compare mode: a sweep of three optimizers on Digits, ranked, one made current."""
+
+import time
+
+from streamlit.testing.v1 import AppTest
+
+from core.sweeps import SWEEPS
+
+TIMEOUT = 60
+
+
+def open_train_page() -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT).run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    return at
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def the_sweep(at: AppTest):
+    return SWEEPS.get(f"lab:{at.session_state['lab'].lab_id}")
+
+
+def results_table(at: AppTest):
+    """The sweep's results table (AppTest does not keep a dataframe's key): the one with 'best epoch'."""
+    return next(df.value for df in at.dataframe if "best epoch" in df.value.columns)
+
+
+def wait_for_sweep(at: AppTest, timeout: float = 180) -> None:
+    """AppTest does not simulate the fragment's run_every: join the members' jobs, then rerun."""
+    sweep = the_sweep(at)
+    for member in sweep.members:
+        member.job.join(timeout)
+        assert member.job.done, member.job.snapshot()
+    at.run()
+
+
+def test_a_sweep_of_three_optimizers_is_ranked_saved_and_any_member_can_become_current():
+    at = open_train_page()
+    at.number_input(key="epochs").set_value(3)
+    assert at.selectbox(key="sweep_setting").value == "optimizer"
+    assert at.multiselect(key="sweep_values_optimizer").value == ["sgd", "rmsprop", "adam", "adamax", "nadam"]
+    at.multiselect(key="sweep_values_optimizer").set_value(["sgd", "adam", "nadam"])
+    button(at, "Start sweep").click().run()
+    assert not at.exception
+    sweep = the_sweep(at)
+    assert [m.label for m in sweep.members] == ["optimizer=SGD", "optimizer=Adam", "optimizer=Nadam"]
+    assert all(m.job.spec.epochs == 3 for m in sweep.members)
+    # While it runs, a single training cannot start, and the button says why.
+    start = button(at, "Start training")
+    assert start.disabled and "sweep is running" in start.help
+    assert button(at, "Stop sweep").disabled is False
+    wait_for_sweep(at)
+    assert not at.exception
+
+    # Results, best validation accuracy first; every member an ordinary run of the lab, tagged.
+    results = results_table(at)
+    accuracies = list(results["best val. accuracy"])
+    assert len(accuracies) == 3 and accuracies == sorted(accuracies, reverse=True)
+    assert list(results["state"]) == ["finished"] * 3
+    runs = {r.run_id: r for r in at.session_state["runs"]}
+    assert sorted(runs) == sorted(m.job.run_id for m in sweep.members)
+    assert all(r.sweep == sweep.tag and len(r.history["loss"]) == 3 for r in runs.values())
+    runs_table = next(df.value for df in at.dataframe if "sweep" in df.value.columns)
+    assert list(runs_table["sweep"]) == [sweep.tag] * 3
+    assert len(at.get("plotly_chart")) >= 4  # the sweep's loss and accuracy, and "Compare runs"
+    assert not button(at, "Start training").disabled and button(at, "Stop sweep").disabled
+
+    # The worst member becomes the current model.
+    worst = sweep.ranked()[-1]
+    pick = at.selectbox(key=f"sweep_pick_{sweep.tag}_3")
+    pick.set_value(worst.job.run_id).run()
+    button(at, "Make it current").click().run()
+    assert not at.exception
+    assert at.session_state["current_run_id"] == worst.job.run_id
+    assert button(at, "Current model").disabled
+
+
+def test_stop_sweep_stops_every_member():
+    at = open_train_page()
+    at.number_input(key="epochs").set_value(200)
+    at.selectbox(key="sweep_setting").set_value("batch").run()
+    assert at.multiselect(key="sweep_values_batch").value == [16, 32, 128]
+    button(at, "Start sweep").click().run()
+    sweep = the_sweep(at)
+    deadline = time.monotonic() + 60
+    while not any(m.job.snapshot().batch_logs for m in sweep.members) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    at.run()
+    assert "waiting" in sweep.counts()  # the server's cap (2) holds the third back, like any training
+    button(at, "Stop sweep").click().run()
+    wait_for_sweep(at)
+    assert not at.exception
+    assert sweep.counts() == {"stopped": 3}
+    assert all(m.job.message == "The sweep was stopped." for m in sweep.members)
+    states = list(results_table(at)["state"])
+    assert states == ["stopped"] * 3
+
+
+def test_a_bad_value_is_named_and_nothing_starts():
+    at = open_train_page()
+    at.selectbox(key="sweep_setting").set_value("hidden").run()
+    at.text_input(key="sweep_values_hidden").input("64; many").run()
+    button(at, "Start sweep").click().run()
+    assert any("could not start" in e.value and "many" in e.value for e in at.error)
+    assert "lab" not in at.session_state or at.session_state["lab"] is None or the_sweep(at) is None

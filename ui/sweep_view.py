@@ -1,0 +1,250 @@
+"""The Train page's Compare mode: one setting varied over a few values, trained as one sweep.
+
+The form's settings are the base; each value of the chosen setting is one member, an ordinary
+training (core.ray_training.make_job: in this server's slots, or on the Ray cluster) saved as an
+ordinary run of the lab with the sweep's tag. The sweep lives on the server's board
+(core.sweeps.SWEEPS) under the lab, so a reload finds it. While it runs, a fragment redraws every
+member's curves, overlaid in one colour each, and the results table twice a second; each time a
+member ends, one full rerun brings its run into "Your runs". A lab runs a single training or a
+sweep, never both at once.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.figures.style import color_of
+from core.settings import SETTINGS_BY_KEY
+from core.spec import SpecError
+from core.sweeps import MAX_VALUES, SWEEPABLE, SWEEPS, Sweep, make_sweep, new_sweep_tag, read_sweep_values
+from ui import lab as labs
+from ui import state
+from ui.settings_form import read_values
+
+POLL_SECONDS = 0.5
+SETTING_KEY = "sweep_setting"
+ERROR_KEY = "sweep_error"
+NOTES_KEY = "sweep_notes"
+SEEN_KEY = "sweep_seen"  # (tag, members ended) as of the last full page run
+SWEEP_RUNNING = "A sweep is running in this lab: stop it, or let it end, before starting a single training."
+TRAINING_RUNNING = "A training is running in this lab: stop it, or let it end, before starting a sweep."
+DATASET_MISSING = "The dataset cannot be loaded (see 1 · Data)."
+LIST_WIDGETS = ("selectbox", "select_slider")  # settings whose values are picked from a list
+
+
+def get_sweep() -> Sweep | None:
+    """The lab's sweep (running or ended), or None."""
+    return SWEEPS.get(state.job_owner())
+
+
+def sweep_running() -> bool:
+    sweep = get_sweep()
+    return sweep is not None and not sweep.done
+
+
+def training_running() -> bool:
+    job = state.get_job()
+    return job is not None and not job.done
+
+
+def start_training_help() -> str | None:
+    """Why the Train page's Start training is off because of a sweep; None when it is not."""
+    return SWEEP_RUNNING if sweep_running() else None
+
+
+def values_key(setting_key: str) -> str:
+    return f"sweep_values_{setting_key}"
+
+
+def default_text(setting_key: str) -> str:
+    """The first values of a typed-in setting: '0.0, 0.2, 0.5'; hidden layers one list each: '15; 64; 128, 64'."""
+    separator = "; " if SETTINGS_BY_KEY[setting_key].widget == "sizes" else ", "
+    return separator.join(str(v) for v in SWEEPABLE[setting_key])
+
+
+def chosen_values() -> list | str:
+    """The values the Compare form holds for its chosen setting (a list, or text to parse)."""
+    key = st.session_state.get(SETTING_KEY, next(iter(SWEEPABLE)))
+    setting = SETTINGS_BY_KEY[key]
+    default = list(SWEEPABLE[key]) if setting.widget in LIST_WIDGETS else default_text(key)
+    return st.session_state.get(values_key(key), default)
+
+
+def member_job_maker(tag: str):
+    """make_job(spec, name) for make_sweep: an ordinary job of the lab, saved with the sweep's tag.
+
+    The lab is made (if the tab has none yet) at the first member, once every member has been checked.
+    """
+    from core.persistence import StoreSink
+    from core.ray_training import make_job
+
+    where: list = []
+
+    def make(spec, name):
+        if not where:
+            lab, store = labs.ensure_lab(), labs.get_store()
+            where.append((lab.lab_id, store) if lab is not None and store is not None else (None, None))
+        lab_id, store = where[0]
+        sink = StoreSink(store, lab_id, sweep=tag) if lab_id is not None else None
+        return make_job(spec, is_alive=labs.lab_open_check(lab_id), sink=sink, name=name)
+
+    return make
+
+
+def start_sweep() -> None:
+    """Button callback: check every member, then start them all (they queue like any training)."""
+    if training_running() or sweep_running():
+        st.session_state[ERROR_KEY] = TRAINING_RUNNING if training_running() else "This lab's sweep is running."
+        return
+    setting_key = st.session_state.get(SETTING_KEY, next(iter(SWEEPABLE)))
+    tag = new_sweep_tag()
+    try:
+        values, notes = read_sweep_values(setting_key, chosen_values())
+        sweep = make_sweep(read_values(), setting_key, values, make_job=member_job_maker(tag), tag=tag)
+    except SpecError as error:
+        st.session_state[ERROR_KEY] = str(error)
+        return
+    state.collect_finished_job()
+    st.session_state[NOTES_KEY] = notes
+    SWEEPS.put(state.job_owner(), sweep.start_all())
+
+
+def stop_sweep() -> None:
+    sweep = get_sweep()
+    if sweep is not None:
+        sweep.stop_all()
+
+
+def show_form(blocked: str | None) -> None:
+    """The setting to vary and its values; Start sweep and Stop sweep."""
+    keys = list(SWEEPABLE)
+    c1, c2 = st.columns([1, 2])
+    setting_key = c1.selectbox("Setting to vary", keys, key=SETTING_KEY,
+                               format_func=lambda k: SETTINGS_BY_KEY[k].label)
+    setting = SETTINGS_BY_KEY[setting_key]
+    if setting.widget in LIST_WIDGETS:
+        c2.multiselect(f"{setting.label}: values to compare", list(setting.options),
+                       default=list(SWEEPABLE[setting_key]), format_func=setting.label_of,
+                       max_selections=MAX_VALUES, key=values_key(setting_key))
+    else:
+        how = "one list a line or separated by ';'" if setting.widget == "sizes" else "separated by commas"
+        c2.text_input(f"{setting.label}: values to compare ({how})", value=default_text(setting_key),
+                      key=values_key(setting_key))
+    running = sweep_running()
+    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="center")
+    c1.button("Start sweep", type="primary", on_click=start_sweep, width="stretch",
+              disabled=bool(blocked) or running, help=blocked)
+    c2.button("Stop sweep", on_click=stop_sweep, disabled=not running, width="stretch",
+              help="Stops every member: waiting ones never start, running ones keep the weights trained so far.")
+    if blocked:
+        c3.caption(blocked)
+    else:
+        c3.caption("Every other setting as in the form above; one training per value, "
+                   "each an ordinary run of your lab. They queue like any training.")
+    if error := st.session_state.pop(ERROR_KEY, None):
+        st.error(f"The sweep could not start: {error}")
+    for note in st.session_state.pop(NOTES_KEY, None) or []:
+        st.warning(f"The sweep's {note}.")
+
+
+def member_curves(sweep: Sweep, snapshots: list) -> list:
+    from core.figures.sweeps import MemberCurve
+
+    return [MemberCurve(m.label, m.index, p.steps, p.batch_logs, p.epoch_logs)
+            for m, p in zip(sweep.members, snapshots)]
+
+
+def results_table(sweep: Sweep) -> None:
+    """The members, best validation accuracy first, each with its colour."""
+    rows = sweep.results()
+    frame = pd.DataFrame([{
+        " ": "", "member": r["member"], "state": r["state"], "best val. accuracy": r["best val accuracy"],
+        "best epoch": r["best epoch"], "epochs": r["epochs"], "val. loss": r["val loss"],
+    } for r in rows])
+    colours = [f"background-color: {color_of(r['index'])}" for r in rows]
+    styled = frame.style.apply(lambda _: colours, subset=[" "], axis=0)
+    st.container(key="sweep_results").dataframe(styled, hide_index=True, width="stretch", column_config={
+        " ": st.column_config.TextColumn(width=24),
+        "best val. accuracy": st.column_config.NumberColumn(format="%.3f"),
+        "val. loss": st.column_config.NumberColumn(format="%.3f")})
+
+
+def show_make_current(sweep: Sweep) -> None:
+    """Any member that has a model can become the current model (Evaluate and Draw use it)."""
+    usable = {r.run_id for r in state.usable_runs()}
+    ready = [m for m in sweep.ranked() if m.job.done and m.job.run_id in usable]
+    if not ready:
+        return
+    labels = {m.job.run_id: m.label for m in ready}
+    current = state.current_run()
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = c1.selectbox("Member to use as the current model", list(labels), format_func=labels.get,
+                          key=f"sweep_pick_{sweep.tag}_{len(ready)}")
+    is_current = current is not None and current.run_id == chosen
+    if c2.button("Current model" if is_current else "Make it current", disabled=is_current,
+                 icon=":material/check:" if is_current else None, width="stretch", key="sweep_make_current"):
+        state.set_current(chosen)
+        st.rerun(scope="app")
+
+
+def show_sweep_live() -> None:
+    """The sweep's state, curves, results; one full rerun whenever another member has ended."""
+    sweep = get_sweep()
+    if sweep is None:
+        return
+    ended = sum(m.job.done for m in sweep.members)
+    if st.session_state.get(SEEN_KEY) != (sweep.tag, ended):
+        st.session_state[SEEN_KEY] = (sweep.tag, ended)
+        st.rerun(scope="app")  # its run joins "Your runs", and the buttons follow
+    snapshots = [member.job.snapshot() for member in sweep.members]  # once per redraw: they copy the logs
+    fraction = sum(1.0 if m.job.done else p.fraction for m, p in zip(sweep.members, snapshots)) / len(snapshots)
+    st.progress(fraction, text=f"{sweep.label} · {sweep.summary()}")
+    waiting = next((p for p in snapshots if p.state == "waiting"), None)
+    if waiting is not None:
+        st.caption(f":material/hourglass_top: {waiting.message}")  # the queue, as for a single training
+    for member in sweep.members:
+        if member.job.state == "failed":
+            st.error(f"{member.label}: {member.job.message}")
+        if member.job.save_error:
+            st.warning(f"{member.label}: its run could not be saved: {member.job.save_error}")
+    from core.figures.sweeps import plot_sweep_curves
+
+    curves = member_curves(sweep, snapshots)
+    c1, c2 = st.columns(2)
+    for column, metric in ((c1, "loss"), (c2, "accuracy")):
+        column.plotly_chart(plot_sweep_curves(curves, metric), key=f"sweep_{metric}")
+    results_table(sweep)
+    show_make_current(sweep)
+
+
+def show_compare() -> None:
+    """The Compare section of the Train page (one call from pages/train.py)."""
+    st.subheader("5 · Compare: a sweep")
+    st.caption("Vary one setting over a few values and train one network per value, side by side.")
+    blocked = None
+    if training_running():
+        blocked = TRAINING_RUNNING
+    elif not st.session_state.get("dataset_ok"):
+        blocked = DATASET_MISSING
+    show_form(blocked)
+    sweep = get_sweep()
+    if sweep is None:
+        return
+    st.session_state[SEEN_KEY] = (sweep.tag, sum(m.job.done for m in sweep.members))
+    collect_unsaved(sweep)
+    st.fragment(show_sweep_live, run_every=POLL_SECONDS if not sweep.done else None)()
+
+
+def collect_unsaved(sweep: Sweep) -> None:
+    """Without a store (nothing saved by a sink) the members that ended join this tab's runs, once each."""
+    for member in sweep.members:
+        job = member.job
+        if job.sink is None and job.done and not job.collected:
+            from core.training import collect_run  # imports TensorFlow: only once a member ended
+
+            run = collect_run(job, state.next_run_id())
+            if run is not None:
+                run.sweep = sweep.tag
+                job.run_id = run.run_id
+                state.get_runs().append(run)
