@@ -551,6 +551,10 @@ class RayTrainingJob:
         keys = [k for k in (epochs[0] if epochs else {}) if k != "epoch"]
         return {k: [float(e[k]) for e in epochs] for k in keys}
 
+    def epoch_record(self) -> None:
+        """The per-epoch validation record stays on the worker: a Ray run carries no learning history yet."""
+        return None
+
 
 def get(ref: Any) -> Any:
     """ray.get with the module's timeout: a cluster that stops answering fails the job, never hangs it."""

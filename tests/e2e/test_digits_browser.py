@@ -32,7 +32,8 @@ def test_upload_shows_counts_and_grid_and_downloads_them_back(page, app_url, tmp
     wait_until(page, lambda: metric_value(page, "Your digits") == "50", 30, "50 digits counted")
     grid = page.locator('[data-testid="stMain"] [data-testid="stImage"]')
     wait_until(page, lambda: grid.count() == 5, 30, "the first digit's five images")
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1  # the counts per digit
+    wait_until(page, lambda: page.locator('[data-testid="stPlotlyChart"]').count() == 1, 30,
+               "the chart of the counts per digit")
     save_screenshot(page, "my_digits")
 
     with page.expect_download() as download:

@@ -16,7 +16,7 @@ from tests.e2e.helpers import draw_digit, metric_value, open_page, save_screensh
 from tests.e2e.server import ROOT
 
 WIRED = all(call in (ROOT / page).read_text() for page, call in (
-    ("pages/draw.py", "show_add_to_my_digits("), ("pages/train.py", "show_fine_tune("),
+    ("ui/drawing_box.py", "show_add_to_my_digits("), ("pages/train.py", "show_fine_tune("),
     ("pages/evaluate.py", "pick_evaluation_data(")))
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not WIRED, reason="the pages do not call ui/my_digits.py yet")]
