@@ -551,6 +551,10 @@ class RayTrainingJob:
         keys = [k for k in (epochs[0] if epochs else {}) if k != "epoch"]
         return {k: [float(e[k]) for e in epochs] for k in keys}
 
+    def finish_run(self, run: Any) -> Any:
+        """The run as core.training.run_of_job made it (nothing to add for a Ray training)."""
+        return run
+
     def epoch_record(self) -> None:
         """The per-epoch validation record stays on the worker: a Ray run carries no learning history yet."""
         return None
