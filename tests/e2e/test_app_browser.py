@@ -121,7 +121,7 @@ def test_train_then_evaluate(page, app_url):
     page.locator('[data-testid="stMain"] [data-testid="stPageLink-NavLink"]').filter(has_text="Train").click()
     page.get_by_role("button", name="Start training").wait_for(timeout=120_000)
     wait_for_idle(page)
-    assert selectbox_value(page, "Dataset") == "Digits (8x8)"
+    wait_until(page, lambda: selectbox_value(page, "Dataset") == "Digits (8x8)", 30, "the Dataset select")
     set_number(page, "Epochs", TRAIN_EPOCHS)
     assert set_select_slider_to_first(page, "Batch size") == str(TRAIN_BATCH)
     assert page.get_by_role("button", name="Use this recipe").is_enabled()

@@ -123,7 +123,7 @@ def test_scrub_the_epochs_and_click_a_cell(page, app_url):
     evaluate_matrix = '[class*="st-key-eval_history_"][class*="_matrix"] .js-plotly-plot'
     wait_until(page, lambda: page.locator(evaluate_matrix).count(), 30, "the learning history on Evaluate")
     assert slider_epoch(page, evaluate_matrix) == EPOCHS
-    assert page.get_by_text("Most changes first").count() >= 1
+    wait_until(page, lambda: page.get_by_text("Most changes first").count() >= 1, 30, "the changed-mind gallery")
     assert_no_exception(page)
     page.mouse.move(0, 0)
     save_screenshot(page, "evaluate_history")
