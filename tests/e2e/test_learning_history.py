@@ -34,6 +34,12 @@ def slider_epoch(page, plot_selector: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def wait_for_epoch(page, plot_selector: str, epoch: int, timeout_s: float = 30) -> None:
+    """Wait until the slider shows `epoch`: plotly draws its slider after the plot, later on a loaded machine."""
+    wait_until(page, lambda: slider_epoch(page, plot_selector) == epoch, timeout_s,
+               lambda: f"the slider at epoch {epoch} (it shows {slider_epoch(page, plot_selector)})")
+
+
 def scrub_to(page, plot_selector: str, epoch: int) -> None:
     """Click the slider's rail under `epoch`'s step label (plotly moves to the nearest step)."""
     label = page.locator(f"{plot_selector} .slider-label-group").nth(epoch - 1)
@@ -87,11 +93,11 @@ def test_scrub_the_epochs_and_click_a_cell(page, app_url):
     heading = page.get_by_role("heading", name=HISTORY_HEADING)
     wait_until(page, lambda: heading.count() and page.locator(MATRIX).count(), 150, "the run's learning history")
     wait_for_idle(page)
-    assert slider_epoch(page, MATRIX) == EPOCHS  # opens at the last epoch
+    wait_for_epoch(page, MATRIX, EPOCHS)  # opens at the last epoch
 
     # Scrub back to epoch 2, in the browser alone (plotly frames): the counts change to epoch 2's.
     scrub_to(page, MATRIX, 2)
-    wait_until(page, lambda: slider_epoch(page, MATRIX) == 2, 10, "the slider at epoch 2")
+    wait_for_epoch(page, MATRIX, 2, 10)
     page.wait_for_timeout(300)  # the frame is drawn
     cell = worst_cell_on_screen(page, MATRIX)
     assert cell["epoch"] == 2, cell
@@ -105,7 +111,7 @@ def test_scrub_the_epochs_and_click_a_cell(page, app_url):
     wait_until(page, lambda: gallery_title(page) == expected, 30,
                lambda: f"{expected!r} (the gallery says {gallery_title(page)!r})")
     wait_for_idle(page)
-    assert slider_epoch(page, MATRIX) == 2  # the figure opens again at the clicked epoch
+    wait_for_epoch(page, MATRIX, 2)  # the figure opens again at the clicked epoch
     captions = page.get_by_text(re.compile(
         f"^Predicted {cell['predicted']} · Truth {cell['truth']} · over the epochs: "))
     assert captions.count() == min(cell["count"], 24)  # one captioned image each
@@ -122,7 +128,7 @@ def test_scrub_the_epochs_and_click_a_cell(page, app_url):
     page.get_by_role("tab", name="Learning history").click()
     evaluate_matrix = '[class*="st-key-eval_history_"][class*="_matrix"] .js-plotly-plot'
     wait_until(page, lambda: page.locator(evaluate_matrix).count(), 30, "the learning history on Evaluate")
-    assert slider_epoch(page, evaluate_matrix) == EPOCHS
+    wait_for_epoch(page, evaluate_matrix, EPOCHS)
     wait_until(page, lambda: page.get_by_text("Most changes first").count() >= 1, 30, "the changed-mind gallery")
     assert_no_exception(page)
     page.mouse.move(0, 0)
