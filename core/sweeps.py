@@ -257,6 +257,10 @@ class Sweep:
         states = sorted(counts, key=lambda s: order.index(s) if s in order else len(order))
         return " · ".join(f"{counts[state]} {state}" for state in states)
 
+    def member_colors(self) -> dict[int, int]:
+        """{run id: member index} of the members whose run is saved: their colour in other charts."""
+        return {m.job.run_id: m.index for m in self.members if getattr(m.job, "run_id", None) is not None}
+
     def ranked(self) -> list[SweepMember]:
         """The members, best validation accuracy first (see rank_members)."""
         return rank_members(self.members, lambda member: member.job.history())

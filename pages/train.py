@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.datasets import DatasetUnavailable, get_info, load_dataset, local_source
 from core.figures import curves, images
+from core.figures.style import assign_colors
 from core.model_io import write_model_file
 from core.network import build_model, summarize_model
 from core.persistence import StoreSink
@@ -30,6 +31,7 @@ from ui import lab as labs
 from ui import state, sweep_view
 from ui.epochs_view import show_learning_history
 from ui.layout import load_with_spinner, start_page
+from ui.lazy import lazy_expander
 from ui.my_digits import show_fine_tune
 from ui.settings_form import read_values, set_values, show_section
 from ui.text import plain
@@ -83,9 +85,10 @@ def show_dataset(key: str) -> bool:
     st.write(f"**{sizes['train']:,}** training · **{sizes['validation']:,}** validation · "
              f"**{sizes['test']:,}** test images of {info.image_shape[0]}x{info.image_shape[1]} "
              f"pixels, {info.num_classes} classes.")
-    with st.expander("Look at the data", expanded=False):
-        st.image(samples, caption=captions, width=64)
-        st.plotly_chart(histogram, key="pixel_histogram")
+    box, is_open = lazy_expander("Look at the data", key="look_at_data")
+    if is_open:
+        box.image(samples, caption=captions, width=64)
+        box.plotly_chart(histogram, key="pixel_histogram")
     return True
 
 
@@ -106,8 +109,9 @@ def show_settings() -> None:
 
 def show_spec_summary(spec: TrainSpec) -> None:
     params, _ = count_weights(spec)
-    with st.expander(f"Model summary · {params:,} parameters"):
-        st.dataframe(pd.DataFrame(summary_rows(json.dumps(spec_to_dict(spec)))),
+    box, is_open = lazy_expander(f"Model summary · {params:,} parameters", key="model_summary")
+    if is_open:
+        box.dataframe(pd.DataFrame(summary_rows(json.dumps(spec_to_dict(spec)))),
                      hide_index=True, width="stretch")
 
 
@@ -158,7 +162,10 @@ def show_link_notes() -> None:
 
 def show_share_settings() -> None:
     """A readable link that opens this page with these settings."""
-    with st.expander("Share these settings", icon=":material/share:"):
+    box, is_open = lazy_expander("Share these settings", key="share_settings", icon=":material/share:")
+    if not is_open:
+        return
+    with box:
         st.caption("Anyone who opens this link gets this page with these settings filled in "
                    "(not your lab, not your runs).")
         st.code(labs.app_url("train", link_from_values(read_values())), language=None, wrap_lines=True)
@@ -296,9 +303,11 @@ def show_runs() -> None:
                              key=f"compare_{'_'.join(map(str, names))}")
     if compare:
         histories = {names[i]: state.find_run(i).history for i in compare}
+        sweep = sweep_view.get_sweep()  # its members keep their colour of the sweep's charts
+        colors = assign_colors(compare, sweep.member_colors() if sweep is not None else {})
         c1, c2 = st.columns(2)
-        c1.plotly_chart(curves.plot_run_comparison(histories, "loss"), key="compare_loss")
-        c2.plotly_chart(curves.plot_run_comparison(histories, "accuracy"), key="compare_accuracy")
+        c1.plotly_chart(curves.plot_run_comparison(histories, "loss", colors), key="compare_loss")
+        c2.plotly_chart(curves.plot_run_comparison(histories, "accuracy", colors), key="compare_accuracy")
     show_current_history()
 
 

@@ -1,9 +1,13 @@
 """AppTest of the Train page's Compare mode: a sweep of three optimizers on Digits, ranked, one made current."""
 
+import json
 import time
 
 from streamlit.testing.v1 import AppTest
 
+from conftest import open_page
+
+from core.figures.style import color_of
 from core.sweeps import SWEEPS
 
 TIMEOUT = 60
@@ -38,8 +42,8 @@ def wait_for_sweep(at: AppTest, timeout: float = 180) -> None:
     at.run()
 
 
-def test_a_sweep_of_three_optimizers_is_ranked_saved_and_any_member_can_become_current():
-    at = open_train_page()
+def test_a_sweep_of_three_optimizers_is_ranked_saved_and_any_member_can_become_current(digits_run):
+    at = open_page("train", [digits_run])  # a run from before the sweep: "Compare runs" shows it first
     at.number_input(key="epochs").set_value(3)
     assert at.selectbox(key="sweep_setting").value == "optimizer"
     assert at.multiselect(key="sweep_values_optimizer").value == ["sgd", "rmsprop", "adam", "adamax", "nadam"]
@@ -61,12 +65,21 @@ def test_a_sweep_of_three_optimizers_is_ranked_saved_and_any_member_can_become_c
     accuracies = list(results["best val. accuracy"])
     assert len(accuracies) == 3 and accuracies == sorted(accuracies, reverse=True)
     assert list(results["state"]) == ["finished"] * 3
-    runs = {r.run_id: r for r in at.session_state["runs"]}
+    runs = {r.run_id: r for r in at.session_state["runs"] if r.name != digits_run.name}
     assert sorted(runs) == sorted(m.job.run_id for m in sweep.members)
     assert all(r.sweep == sweep.tag and len(r.history["loss"]) == 3 for r in runs.values())
     runs_table = next(df.value for df in at.dataframe if "sweep" in df.value.columns)
-    assert list(runs_table["sweep"]) == [sweep.tag] * 3
+    assert list(runs_table["sweep"]) == [""] + [sweep.tag] * 3
     assert len(at.get("plotly_chart")) >= 4  # the sweep's loss and accuracy, and "Compare runs"
+    # One colour per member, the same in the sweep's charts and in "Compare runs".
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    sweep_loss = next(f for f in figures if any(t.get("legendgroup") == "optimizer=Adam" for t in f["data"]))
+    compare_loss = next(f for f in figures if any(t.get("name", "").endswith("(validation)") for t in f["data"]))
+    for member in sweep.members:
+        in_sweep = {t["line"]["color"] for t in sweep_loss["data"] if t.get("legendgroup") == member.label}
+        name = runs[member.job.run_id].name
+        in_compare = {t["line"]["color"] for t in compare_loss["data"] if t["name"].startswith(name + " (")}
+        assert in_sweep == in_compare == {color_of(member.index)}, member.label
     assert not button(at, "Start training").disabled and button(at, "Stop sweep").disabled
 
     # The worst member becomes the current model.

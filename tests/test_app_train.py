@@ -40,6 +40,18 @@ def test_train_page_shows_the_dataset_and_the_settings():
     assert any("Model summary" in e.label for e in at.expander)
 
 
+def test_closed_expanders_make_nothing_and_open_ones_show_their_content():
+    at = open_train_page()
+    assert not at.code and not at.dataframe  # the settings link and the model summary wait to be opened
+    at.session_state["share_settings"] = True  # as a click on "Share these settings" does
+    at.session_state["model_summary"] = True
+    at.run()
+    assert not at.exception
+    link = at.code[0].value
+    assert "/train?" in link and "dataset=digits" in link
+    assert "conv" not in str(at.dataframe[0].value).lower() and len(at.dataframe[0].value) >= 2  # the layer table
+
+
 def test_short_training_on_digits_shows_curves_progress_and_the_current_model():
     at = open_train_page()
     at.number_input(key="epochs").set_value(3)

@@ -16,6 +16,7 @@ from core.figures.confusion import (
 )
 from core.figures.images import caption_prediction, to_thumbnails
 from core.figures.probabilities import plot_probabilities
+from core.figures.style import assign_colors
 
 CM = np.array(
     [
@@ -207,3 +208,9 @@ def test_digit_counts_are_one_bar_per_digit_labelled_with_its_count():
     assert list(bar.x) == [str(d) for d in range(10)] and list(bar.y) == [3, 0, 1, 0, 0, 0, 0, 0, 0, 12]
     assert list(bar.text)[:3] == ["3", "0", "1"] and fig.layout.yaxis.range[1] > 12
     assert plot_digit_counts(np.zeros(10)).layout.yaxis.range[1] > 0  # none yet: still an axis
+
+
+def test_sweep_members_keep_their_colour_and_other_runs_take_the_free_ones():
+    assert assign_colors([7, 8, 9], {}) == [0, 1, 2]
+    # Runs 8 and 9 are members 0 and 2 of a sweep; 5 and 7 are not.
+    assert assign_colors([5, 8, 7, 9], {8: 0, 9: 2}) == [1, 0, 3, 2]

@@ -14,6 +14,7 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 from core.store import Store, StoreError, database_url, open_store
+from ui.lazy import lazy_expander
 
 LAB_PARAM = "lab"
 LAB = "lab"  # session key: the Lab this tab has open, or None
@@ -163,7 +164,10 @@ def show_lab_box() -> None:
     if lab is None:
         st.caption("Your work is kept in a lab of your own as soon as you train or upload a model.")
         return
-    with st.expander("Your lab", icon=":material/science:"):
+    box, is_open = lazy_expander("Your lab", key="lab_box", icon=":material/science:")
+    if not is_open:
+        return
+    with box:
         st.markdown("**Bookmark this link to come back to your lab; anyone with the link can open it.**")
         st.code(app_url("", {LAB_PARAM: lab.key}), language=None, wrap_lines=True)
         if st.button("Start a new lab", icon=":material/add:", key="new_lab"):

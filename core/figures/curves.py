@@ -56,11 +56,17 @@ def plot_learning_curve(batch_logs: list[dict], epoch_logs: list[dict], steps: i
     return go.Figure(data=data, layout=metric_layout(metric))
 
 
-def plot_run_comparison(histories: dict[str, dict[str, list[float]]], metric: str) -> go.Figure:
-    """The same metric of several runs overlaid: solid validation, dotted training."""
+def plot_run_comparison(histories: dict[str, dict[str, list[float]]], metric: str,
+                        colors: list[int] | None = None) -> go.Figure:
+    """The same metric of several runs overlaid: solid validation, dotted training.
+
+    `colors`: each run's palette index (style.color_of), in the order of `histories`; by default
+    their positions. A sweep's members pass their member index: their colour in the sweep's charts.
+    """
     data = []
-    for i, (name, history) in enumerate(histories.items()):
-        color = color_of(i)
+    colors = colors if colors is not None else list(range(len(histories)))
+    for (name, history), index in zip(histories.items(), colors):
+        color = color_of(index)
         for key, dash, suffix in ((f"val_{metric}", "solid", "validation"), (metric, "dot", "training")):
             values = history.get(key, [])
             if values:

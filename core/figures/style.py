@@ -24,3 +24,11 @@ METRIC_COLORS = {"Precision": PALETTE[0], "Recall": PALETTE[1], "F1": PALETTE[2]
 def color_of(index: int) -> str:
     """The palette colour of series `index` (runs, sweep members): the same index, the same colour."""
     return PALETTE[index % len(PALETTE)]
+
+
+def assign_colors(run_ids: list[int], fixed: dict[int, int]) -> list[int]:
+    """Palette indices for runs shown together: a run in `fixed` (a sweep member) keeps its index,
+    the others take the lowest indices no fixed run uses, in order."""
+    taken = {fixed[r] for r in run_ids if r in fixed}
+    free = (i for i in range(len(run_ids) + len(taken)) if i not in taken)
+    return [fixed[r] if r in fixed else next(free) for r in run_ids]
