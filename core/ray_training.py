@@ -29,7 +29,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from core.spec import TrainSpec, spec_to_dict, validate_spec
+from core.jobs import ENDED, BackgroundJob
+from core.spec import TrainSpec, spec_to_dict
 
 if TYPE_CHECKING:
     from core.training import Progress, TrainingJob, TrainingSink
@@ -41,10 +42,8 @@ POLL_SECONDS = 0.5  # how often the app asks a running actor for its progress
 CALL_TIMEOUT = 120.0  # seconds one actor call may take before the cluster counts as unreachable
 RESOURCES_TTL = 1.0  # seconds the cluster's CPU counts are reused by all waiting jobs
 MAX_MODEL_BYTES = 1 << 30  # a trained model's .keras file (5M weights with Adam's slots: ~60 MB)
-ALIVE_CHECK_SECONDS = 2.0  # as core.training's
 IDLE_SECONDS = 15.0  # how long a worker whose training ended waits, TensorFlow loaded, for the next
 WORKING_DIR_EXCLUDES = [".git", "tests", "docs", "bench", "**/__pycache__", "*.db", "*.sqlite", ".venv"]
-ENDED = ("finished", "stopped", "failed")
 
 
 class RayUnavailable(RuntimeError):
@@ -315,28 +314,19 @@ def describe_wait(ahead: int, cpus: tuple[float, float] | None, wanted: float) -
     return f"Waiting for a free CPU on the Ray cluster: {busy}; {trainings}."
 
 
-class RayTrainingJob:
+class RayTrainingJob(BackgroundJob):
     """One training on the Ray cluster, with core.training.TrainingJob's interface. Create, `start()`, poll."""
+
+    thread_name = "digitlab-ray-training"
 
     def __init__(self, spec: TrainSpec, is_alive: Callable[[], bool] | None = None,
                  sink: TrainingSink | None = None, name: str = "", address: str | None = None,
                  num_cpus: float = 1.0, slots: Any = None):
-        self.spec = validate_spec(spec)
-        self.is_alive = is_alive  # False once no tab of its owner is open: the job stops itself
-        self.sink = sink
-        self.name = name
+        super().__init__(spec, is_alive, sink, name)
         self.address = address  # None: the Ray instance this process is already connected to
         self.num_cpus = num_cpus  # asked of Ray per training; `slots` is accepted and unused (the cluster queues)
-        self.state = "waiting"
         self.message = "Waiting for the Ray cluster…"
-        self.save_error = ""
-        self.run_id: int | None = None
         self.model: Any = None  # keras.Model: each epoch's weights with a sink; the trained model at the end
-        self.steps = 0
-        self.started_at: float | None = None  # monotonic, when the worker's training began (as seen here)
-        self.finished_at: float | None = None
-        self.stop_reason = ""
-        self.collected = False
         self.sweep: str | None = None  # the sweep's tag when the job is a sweep's member
         self.node = ""  # the worker's host name, once it runs
         self._lock = threading.Lock()
@@ -346,51 +336,10 @@ class RayTrainingJob:
         self._batch = 0
         self._elapsed = 0.0  # the worker's elapsed seconds at the last poll
         self._polled_at = time.monotonic()
-        self._stop = threading.Event()
-        self._last_alive_check = 0.0
-        self._thread = threading.Thread(target=self.run, name="digitlab-ray-training", daemon=True)
 
     def start(self) -> RayTrainingJob:
         RAY_QUEUE.join(self)
-        self._thread.start()
-        return self
-
-    def stop(self, reason: str = "Stopped by you.") -> None:
-        """Ask the job to end at the worker's next batch; pressing Stop twice is harmless."""
-        if not self._stop.is_set():
-            self.stop_reason = reason
-            self._stop.set()
-
-    def should_stop(self) -> bool:
-        """True when Stop was pressed, or (checked every few seconds) the tab was closed."""
-        now = time.monotonic()
-        if self.is_alive is not None and now - self._last_alive_check > ALIVE_CHECK_SECONDS:
-            self._last_alive_check = now
-            if not self.is_alive():
-                self.stop("The browser tab was closed.")
-        return self._stop.is_set()
-
-    @property
-    def done(self) -> bool:
-        """True once it ended and its sink has kept what it made (as core.training.TrainingJob's)."""
-        return self.ended and not self._thread.is_alive()
-
-    @property
-    def ended(self) -> bool:
-        """True once training is over (finished, stopped or failed), even while the sink still saves."""
-        return self.state in ENDED
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-    def tell_sink(self, event: str) -> None:
-        """Let the sink keep the work so far; its failure is a message, never the training's end."""
-        if self.sink is None:
-            return
-        try:
-            getattr(self.sink, event)(self)
-        except Exception as error:
-            self.save_error = str(error)
+        return super().start()
 
     def run(self) -> None:
         """The thread's body: connect, find a worker, follow its training, bring the model back. Never raises."""
@@ -424,6 +373,7 @@ class RayTrainingJob:
             self.finished_at = time.monotonic()
         self.state, self.message = state, message  # after the model and logs are in place
         self.tell_sink("ended")  # `done` only once this returns (the thread's end)
+        self.settled = True
 
     def find_actor(self) -> Any:
         """A worker for this training: an idle one, or a new one once the cluster has a CPU; None if stopped first.

@@ -29,12 +29,12 @@ import tensorflow as tf
 
 from core.datasets import DatasetUnavailable, load_dataset, to_model_input
 from core.epochs import EpochRecord
+from core.jobs import BackgroundJob
 from core.network import build_model
 from core.runs import Run, make_run
-from core.spec import TrainSpec, validate_spec
+from core.spec import TrainSpec
 
 MAX_TRAININGS_ENV = "DIGITLAB_MAX_TRAININGS"
-ALIVE_CHECK_SECONDS = 2.0  # how often a job asks whether its browser tab is still open
 
 
 def read_max_trainings() -> int:
@@ -261,67 +261,17 @@ class Progress:
         return 0.0 if not total else min(1.0, ((self.epoch - 1) * self.steps + self.batch) / total)
 
 
-class TrainingJob:
+class TrainingJob(BackgroundJob):
     """One training run in a background thread. Create, `start()`, poll `snapshot()`, `stop()`."""
 
     def __init__(self, spec: TrainSpec, is_alive: Callable[[], bool] | None = None,
                  slots: TrainingSlots = SLOTS, sink: TrainingSink | None = None, name: str = ""):
-        self.spec = validate_spec(spec)
-        self.is_alive = is_alive  # False once no tab of its owner is open: the job stops itself
+        super().__init__(spec, is_alive, sink, name)
         self.slots = slots
-        self.sink = sink
-        self.name = name  # the run's name; "" lets make_run name it after its id
-        self.state = "waiting"
-        self.message = ""
-        self.save_error = ""  # why the sink could not keep the work, for the page to say
-        self.run_id: int | None = None  # the run this job fills, once the sink has made it
         self.model: keras.Model | None = None
         self.live = LiveHistory(self.should_stop, epoch_ended=lambda: self.tell_sink("epoch_ended"))
         self.recorder: ValidationRecorder | None = None  # made once the data is loaded
         self.y_val: np.ndarray | None = None  # the validation labels the recorder checks against
-        self.steps = 0
-        self.started_at: float | None = None
-        self.finished_at: float | None = None
-        self.stop_reason = ""
-        self.collected = False  # True once the finished job has been turned into a run
-        # True once the job is done AND its sink has kept the run: only then may a page read it back
-        # (between the two, the store still holds the running run of the last epoch).
-        self.settled = False
-        self._stop = threading.Event()
-        self._last_alive_check = 0.0
-        self._thread = threading.Thread(target=self.run, name="digitlab-training", daemon=True)
-
-    def start(self) -> TrainingJob:
-        self._thread.start()
-        return self
-
-    def stop(self, reason: str = "Stopped by you.") -> None:
-        """Ask the job to end at the next batch; pressing Stop twice is harmless."""
-        if not self._stop.is_set():
-            self.stop_reason = reason
-            self._stop.set()
-
-    def should_stop(self) -> bool:
-        """True when Stop was pressed, or (checked every few seconds) the tab was closed."""
-        now = time.monotonic()
-        if self.is_alive is not None and now - self._last_alive_check > ALIVE_CHECK_SECONDS:
-            self._last_alive_check = now
-            if not self.is_alive():
-                self.stop("The browser tab was closed.")
-        return self._stop.is_set()
-
-    @property
-    def done(self) -> bool:
-        """True once it ended and its sink has kept what it made (a page then finds the run saved)."""
-        return self.ended and not self._thread.is_alive()
-
-    @property
-    def ended(self) -> bool:
-        """True once training is over (finished, stopped or failed), even while the sink still saves."""
-        return self.state in ("finished", "stopped", "failed")
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
 
     def run(self) -> None:
         """The thread's body: wait for a slot, load data, fit, let the sink keep the run. Never raises."""
@@ -349,15 +299,6 @@ class TrainingJob:
     def finish_run(self, run: Run) -> Run:
         """Adjust the run this job made (subclasses add what they know, e.g. a fine-tune's source)."""
         return run
-
-    def tell_sink(self, event: str) -> None:
-        """Let the sink keep the work so far; its failure is a message, never the training's end."""
-        if self.sink is None:
-            return
-        try:
-            getattr(self.sink, event)(self)
-        except Exception as error:  # a full disk must not stop a training: the page says so
-            self.save_error = str(error)
 
     def fit(self) -> None:
         spec = self.spec

@@ -3,9 +3,8 @@
 import json
 import time
 
-from streamlit.testing.v1 import AppTest
-
 from conftest import open_page
+from streamlit.testing.v1 import AppTest
 
 from core.figures.style import color_of
 from core.sweeps import SWEEPS

@@ -73,6 +73,7 @@ def test_a_training_on_ray_shows_live_progress_and_brings_the_model_back(monkeyp
         time.sleep(0.1)
     p = wait(job)
     assert job.state == "finished" and p.message == "Finished 20 epochs.", p.message
+    assert job.settled  # the Train page polls until then, as for a local training
     assert len(set(seen)) >= 2 and seen[0] < p.steps * p.epochs  # batches grew while it trained
     assert len(p.batch_logs) == 20 * 32 and len(job.history()["val_accuracy"]) == 20
     assert job.model(np.zeros((1, 8, 8, 1)), training=False).shape == (1, 10)

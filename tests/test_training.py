@@ -3,6 +3,7 @@ import time
 import numpy as np
 
 from core.datasets import load_dataset, to_model_input
+from core.jobs import NOBODY_LOOKING
 from core.spec import NetworkSpec, TrainSpec
 from core.training import LiveHistory, TrainingJob, TrainingSlots, run_of_job
 
@@ -90,11 +91,11 @@ def test_stop_ends_mid_epoch_and_keeps_the_model():
 
 
 def test_closed_tab_stops_the_job(monkeypatch):
-    monkeypatch.setattr("core.training.ALIVE_CHECK_SECONDS", 0.0)
+    monkeypatch.setattr("core.jobs.ALIVE_CHECK_SECONDS", 0.0)
     spec = TrainSpec(**{**TINY.__dict__, "batch_size": 8, "epochs": 50})
     job = TrainingJob(spec, is_alive=lambda: False, slots=TrainingSlots(1)).start()
     wait(job)
-    assert job.state == "stopped" and "tab was closed" in job.message
+    assert job.state == "stopped" and job.message == NOBODY_LOOKING
 
 
 def test_early_stopping_ends_before_the_last_epoch():
