@@ -87,7 +87,33 @@ def load_and_trace() -> Any:
 
     model = load_default_model()
     predict_drawing(model, np.zeros(get_info(DEFAULT_MODEL_INFO["dataset"]).image_shape, np.float32))
+    freeze_long_lived()
     return model
+
+
+_frozen = threading.Event()
+
+
+def freeze_long_lived() -> None:
+    """Once TensorFlow is imported, move every object made so far out of the garbage collector's sight.
+
+    Streamlit runs a full collection after every script and fragment run (twice a second while a
+    training is watched); with TensorFlow's and Keras' ~400,000 long-lived objects each took 0.25 to
+    0.5 s (`bench/gc_pause.py`). Frozen (`gc.freeze`), they are skipped; what pages make afterwards is
+    collected as before. Once per process, and only once TensorFlow is in: what is frozen stays.
+    """
+    import atexit
+    import gc
+    import sys
+
+    if _frozen.is_set() or "tensorflow" not in sys.modules:
+        return
+    _frozen.set()
+    gc.collect()  # the garbage so far goes first: frozen garbage would never be freed
+    gc.freeze()
+    # What became garbage since is collected while the interpreter is whole: collected during its
+    # teardown instead, TensorFlow's objects abort the process ("terminate called ...").
+    atexit.register(lambda: (gc.unfreeze(), gc.collect()))
 
 
 def make_pictures() -> Any:

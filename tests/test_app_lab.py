@@ -99,3 +99,15 @@ def test_a_database_that_cannot_open_leaves_the_app_usable(tmp_path, monkeypatch
         assert job.state == "finished" and len(at.session_state["runs"]) == 1  # kept in the tab
     finally:
         labs.shared_store.clear()
+
+
+def test_your_lab_shows_its_link_only_when_opened(shared_run):
+    store, lab_id, run_id, token = shared_run
+    key = store.create_lab()  # a lab of its own, opened by its key
+    at = open_with("train", lab=key)
+    assert any(e.label == "Your lab" for e in at.sidebar.expander)
+    assert not at.sidebar.code  # closed: nothing made, nothing for the browser to draw
+    at.session_state["lab_box"] = True  # as a click on "Your lab" does
+    at.run()
+    assert not at.exception
+    assert at.sidebar.code[0].value.endswith(f"/?lab={key}")

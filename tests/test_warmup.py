@@ -1,7 +1,10 @@
 """The warm-up's tasks (done once, by whichever thread comes first) and the home page's card pictures."""
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -66,3 +69,25 @@ def test_the_card_pictures_are_600_px_wide_rgb_images():
     # The outlined cell is framed in near-black; the other mistakes are orange, the diagonal grey.
     assert (matrix < 40).all(axis=-1).sum() > 100
     assert not np.array_equal(curve[:, :, 0], curve[:, :, 2])  # coloured lines, not only grey
+
+
+FREEZE_SCRIPT = """
+import gc
+from core import warmup
+warmup.freeze_long_lived()
+assert gc.get_freeze_count() == 0, "nothing is frozen before TensorFlow is in"
+import tensorflow
+warmup.freeze_long_lived()
+frozen = gc.get_freeze_count()
+warmup.freeze_long_lived()  # once per process
+assert gc.get_freeze_count() == frozen > 100_000, frozen
+print(frozen)
+"""
+
+
+def test_freezing_after_tensorflow_hides_its_objects_from_the_collector_and_exits_cleanly():
+    # A process of its own: what is frozen stays frozen, and a bad teardown would show as its exit code.
+    done = subprocess.run([sys.executable, "-c", FREEZE_SCRIPT], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) > 100_000
