@@ -38,6 +38,8 @@ from ui.text import plain
 
 POLL_SECONDS = 0.5  # curves redraw twice a second while training
 HISTORY_POLL_SECONDS = 2.0  # the learning history changes once an epoch, and weighs more than the curves
+COMPARE_TAB = "Compare runs"
+HISTORY_TAB = "Learning history of the current model"
 
 
 def apply_preset() -> None:
@@ -297,6 +299,18 @@ def show_runs() -> None:
     usable = [r.run_id for r in state.usable_runs()]
     if usable:
         show_run_tools(current.run_id if current in state.usable_runs() else usable[-1], usable, names)
+    # Two views of the runs, one made at a time (lazy tabs: the other costs the page nothing).
+    compare_tab, history_tab = st.tabs([COMPARE_TAB, HISTORY_TAB], key="runs_view", on_change="rerun")
+    if compare_tab.open:
+        with compare_tab:
+            show_comparison(names)
+    if history_tab.open:
+        with history_tab:
+            show_current_history()
+
+
+def show_comparison(names: dict[int, str]) -> None:
+    """The chosen runs' curves overlaid (the last five by default)."""
     # A new widget whenever the runs change: a new run joins the default (the last five runs), and no
     # choice can name a run that is gone.
     compare = st.multiselect("Compare runs", list(names), default=list(names)[-5:], format_func=names.get,
@@ -308,15 +322,14 @@ def show_runs() -> None:
         c1, c2 = st.columns(2)
         c1.plotly_chart(curves.plot_run_comparison(histories, "loss", colors), key="compare_loss")
         c2.plotly_chart(curves.plot_run_comparison(histories, "accuracy", colors), key="compare_accuracy")
-    show_current_history()
 
 
 def show_current_history() -> None:
-    """The current model's learning history, under the runs."""
+    """The current model's learning history: the confusion over epochs, the images that changed their mind."""
     run = state.current_run()
     if run is None or not run.usable:
+        st.caption("Choose a current model above to see how it learned.")
         return
-    st.subheader("Learning history of the current model")
     show_learning_history(run, f"run_history_{run.run_id}")
 
 

@@ -13,6 +13,7 @@ from core.evaluation import most_confused_pairs
 from core.figures.epochs import caption_changes
 
 TIMEOUT = 60
+HISTORY_TAB = "Learning history of the current model"
 
 
 def open_train_page() -> AppTest:
@@ -105,6 +106,8 @@ def test_stop_keeps_the_model_trained_so_far():
     next(b for b in at.button if b.label == "Stop training").click().run()
     wait_for_job(at)
     assert job.state == "stopped"
+    at.session_state["runs_view"] = HISTORY_TAB
+    at.run()
     assert not at.exception
     run = at.session_state["runs"][-1]
     assert run.status == "Stopped by you."
@@ -168,6 +171,9 @@ def test_learning_history_of_a_short_training():
     next(b for b in at.button if b.label == "Start training").click().run()
     wait_for_job(at)
     assert not at.exception
+    assert not any(c for c in at.get("plotly_chart") if "run_history_" in c.proto.id)  # its tab is closed
+    at.session_state["runs_view"] = HISTORY_TAB  # as a click on the tab does
+    at.run()
     run = next(r for r in at.session_state["runs"] if r.run_id == at.session_state["current_run_id"])
     record = run.epoch_predictions  # read back from the lab by the page
     spec = run.spec

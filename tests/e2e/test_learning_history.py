@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 EPOCHS = 5
 MATRIX = '[class*="st-key-run_history_"][class*="_matrix"] .js-plotly-plot'  # the Train page's matrix
-HISTORY_HEADING = "Learning history of the current model"
+HISTORY_TAB = "Learning history of the current model"
 
 
 def slider_epoch(page, plot_selector: str) -> int | None:
@@ -90,8 +90,11 @@ def test_scrub_the_epochs_and_click_a_cell(page, app_url):
     live = ".st-key-live_history_matrix .js-plotly-plot"
     wait_until(page, lambda: page.locator(live).count() and (slider_epoch(page, live) or 0) >= 2, 90,
                "the live confusion over epochs")
-    heading = page.get_by_role("heading", name=HISTORY_HEADING)
-    wait_until(page, lambda: heading.count() and page.locator(MATRIX).count(), 150, "the run's learning history")
+    history_tab = page.get_by_role("tab", name=HISTORY_TAB)
+    wait_until(page, lambda: history_tab.count(), 150, "the runs' tabs")
+    wait_for_idle(page)
+    history_tab.click()  # a lazy tab: its content is made when opened
+    wait_until(page, lambda: page.locator(MATRIX).count(), 60, "the run's learning history")
     wait_for_idle(page)
     wait_for_epoch(page, MATRIX, EPOCHS)  # opens at the last epoch
 
