@@ -38,6 +38,7 @@ from ui.text import plain
 
 POLL_SECONDS = 0.5  # curves redraw twice a second while training
 HISTORY_POLL_SECONDS = 2.0  # the learning history changes once an epoch, and weighs more than the curves
+WATCHED_JOB = "watched_job"  # session key: the job this tab saw running
 COMPARE_TAB = "Compare runs"
 HISTORY_TAB = "Learning history of the current model"
 
@@ -213,9 +214,17 @@ def show_progress(job) -> None:
 
 
 def show_live() -> None:
-    """Polls the job twice a second while it runs; a full rerun when it ends adds the run."""
+    """Polls the job twice a second while it runs; a full rerun when it ends adds the run.
+
+    A tab that saw the job run keeps its curves after the end; a tab opened after it ended (a
+    reload) shows only a failure: the run is in "Your runs", and its curves there.
+    """
     job = state.get_job()
     if job is None:
+        return
+    if not job.settled:
+        st.session_state[WATCHED_JOB] = job
+    elif st.session_state.get(WATCHED_JOB) is not job and job.state != "failed":
         return
     show_progress(job)
     if job.settled and not job.collected:

@@ -203,3 +203,20 @@ def test_learning_history_of_a_short_training():
                              f"{caption_changes(record.preds[:, i], [str(c) for c in range(10)])}"
                              for i in expected[:24]]
     assert figure_of(at, f"{prefix}_matrix")["layout"]["sliders"][0]["active"] == 0  # opens at epoch 1
+
+
+def test_a_reload_after_the_end_shows_the_runs_not_the_old_curves():
+    at = open_train_page()
+    at.number_input(key="epochs").set_value(2)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    wait_for_job(at)
+    assert any("live_loss" in c.proto.id for c in at.get("plotly_chart"))  # the tab that watched it keeps them
+    again = AppTest.from_file("../app.py", default_timeout=TIMEOUT)  # the same lab, reloaded
+    again.query_params["lab"] = at.session_state["lab"].key
+    again.run()
+    again.switch_page("pages/train.py").run()
+    assert not again.exception
+    assert again.session_state["training_job"] is at.session_state["training_job"]  # the lab's job, found
+    assert not any("live_" in c.proto.id for c in again.get("plotly_chart"))
+    assert not again.get("progress")
+    assert any("Run 1" in str(df.value) for df in again.dataframe)
