@@ -1,6 +1,6 @@
 """Fine-tune the bundled model on one unusual hand, and read the real-world variety of digits.
 
-Run from the repo root:  python -m bench.fine_tune [--per-style 10] [--digits 100]
+Run from the repo root:  python -m bench.fine_tune [--per-style 50] [--digits 100]
 Needs the real MNIST subset at ../shared/data/mnist/mnist-22k.npz (replay and test images), read
 through DIGITLAB_DATA_DIR like the app; skips with a message when it is absent.
 
@@ -97,7 +97,7 @@ def fine_tune(model, n_digits: int) -> None:
 def main() -> None:
     """Point DIGITLAB_DATA_DIR at the real MNIST, then run both parts."""
     parser = argparse.ArgumentParser(description="fine-tuning on one hand; reading varied styles")
-    parser.add_argument("--per-style", type=int, default=10, help="drawings per varied style")
+    parser.add_argument("--per-style", type=int, default=50, help="drawings per varied style")
     parser.add_argument("--digits", type=int, default=100, help="square-hand drawings, half held out")
     args = parser.parse_args()
     if not SHARED_MNIST.is_file():
