@@ -97,8 +97,9 @@ def test_a_lab_survives_reload_other_browsers_and_a_killed_server(browser, brows
         names = wait_until(page, lambda: (n := run_options(page)) and len(n) == 2 and n, 60, "the runs after the crash")
         assert [short(n) for n in names] == ["Run 1", "Run 2"]
         choose_option(page, CURRENT_MODEL, "Run 2")  # the cut-off training, with its last epoch's weights
-        wait_until(page, lambda: page.get_by_text(re.compile(r"Interrupted after epoch [2-9]")).count(), 30,
-                   '"Interrupted after epoch k" (k >= 2)')
+        # k >= 2: a quiet machine gets past epoch 9 before the kill
+        wait_until(page, lambda: page.get_by_text(re.compile(r"Interrupted after epoch ([2-9]|[1-9]\d+)\b")).count(),
+                   30, '"Interrupted after epoch k" (k >= 2)')
         assert_no_exception(page)
         save_screenshot(page, "train_after_crash")
     except Exception:
