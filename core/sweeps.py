@@ -259,7 +259,7 @@ class Sweep:
 
     def member_colors(self) -> dict[int, int]:
         """{run id: member index} of the members whose run is saved: their colour in other charts."""
-        return {m.job.run_id: m.index for m in self.members if getattr(m.job, "run_id", None) is not None}
+        return {m.job.run_id: m.index for m in self.members if m.job.run_id is not None}
 
     def ranked(self) -> list[SweepMember]:
         """The members, best validation accuracy first (see rank_members)."""

@@ -98,11 +98,10 @@ def freeze_long_lived() -> None:
     """Once TensorFlow is imported, move every object made so far out of the garbage collector's sight.
 
     Streamlit runs a full collection after every script and fragment run (twice a second while a
-    training is watched); with TensorFlow's and Keras' ~400,000 long-lived objects each took 0.25 to
-    0.5 s (`bench/gc_pause.py`). Frozen (`gc.freeze`), they are skipped; what pages make afterwards is
+    training is watched); with TensorFlow's and Keras' ~350,000 long-lived objects each took about
+    0.2 s (`python -m bench.gc_pause`). Frozen (`gc.freeze`), they are skipped; what pages make afterwards is
     collected as before. Once per process, and only once TensorFlow is in: what is frozen stays.
     """
-    import atexit
     import gc
     import sys
 
@@ -111,9 +110,6 @@ def freeze_long_lived() -> None:
     _frozen.set()
     gc.collect()  # the garbage so far goes first: frozen garbage would never be freed
     gc.freeze()
-    # What became garbage since is collected while the interpreter is whole: collected during its
-    # teardown instead, TensorFlow's objects abort the process ("terminate called ...").
-    atexit.register(lambda: (gc.unfreeze(), gc.collect()))
 
 
 def make_pictures() -> Any:

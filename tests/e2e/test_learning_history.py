@@ -13,6 +13,8 @@ from tests.e2e.helpers import (
     nav_link,
     open_page,
     save_screenshot,
+    set_number,
+    set_select_slider_to_first,
     wait_for_idle,
     wait_until,
 )
@@ -77,14 +79,8 @@ def gallery_title(page) -> str | None:
 
 def test_scrub_the_epochs_and_click_a_cell(page, app_url):
     open_page(page, f"{app_url}/train", "Start training")
-    field = page.locator('input[aria-label="Epochs"]')
-    field.fill(str(EPOCHS))
-    field.press("Enter")
-    wait_for_idle(page)
-    thumb = page.locator('input[type="range"][aria-label="Batch size"]')  # 8: epochs slow enough to watch
-    thumb.focus()
-    thumb.press("Home")
-    wait_for_idle(page)
+    set_number(page, "Epochs", EPOCHS)
+    set_select_slider_to_first(page, "Batch size")  # 8: epochs slow enough to watch
     page.get_by_role("button", name="Start training").click()
     # Live, while it trains: the matrix of the epochs so far, from epoch 2 on.
     live = ".st-key-live_history_matrix .js-plotly-plot"

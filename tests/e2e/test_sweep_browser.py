@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from core.figures.style import color_of
-from tests.e2e.helpers import assert_no_exception, open_page, save_screenshot, wait_for_idle, wait_until
+from tests.e2e.helpers import assert_no_exception, open_page, save_screenshot, set_number, wait_for_idle, wait_until
 
 pytestmark = pytest.mark.e2e  # a real browser against a real server
 
@@ -36,10 +36,7 @@ def sweep_traces(page, metric: str) -> dict[str, dict]:
 
 def test_a_sweep_of_three_optimizers_overlays_their_curves_and_ranks_them(page, app_url):
     open_page(page, f"{app_url}/train", "Start training")
-    epochs = page.locator('input[aria-label="Epochs"]')
-    epochs.fill(str(EPOCHS))
-    epochs.press("Enter")
-    wait_for_idle(page)
+    set_number(page, "Epochs", EPOCHS)
     for name in ("RMSprop", "Adamax"):  # the default five, less two
         page.get_by_role("button", name=f"Remove {name}").click()
         wait_for_idle(page)
