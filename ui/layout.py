@@ -1,5 +1,8 @@
 """What every page does first: page config, collecting a finished training, the navigation.
 
+Importing it also sets up the process once: no Keras reset after each run (keep_keras_state), and
+the collecting thread that replaces Streamlit's full collection after each run (core.collector).
+
 Pages are files in `pages/` (Streamlit's file-based multipage app), so a link straight to
 /train works on a fresh server. Streamlit's own sidebar navigation is switched off
 (`client.showSidebarNavigation = false`) because it would name the home page "app"; these links
@@ -12,6 +15,7 @@ from typing import TypeVar
 
 import streamlit as st
 
+from core.collector import start_collector
 from core.datasets import get_info, is_downloaded
 from core.store import StoreError
 from ui import lab as labs
@@ -54,6 +58,7 @@ def keep_keras_state() -> None:
 
 
 keep_keras_state()
+start_collector()  # .streamlit/config.toml turns runner.postScriptGC off
 
 
 def start_page(title: str) -> None:
