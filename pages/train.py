@@ -37,8 +37,11 @@ from ui.settings_form import read_values, set_values, show_section
 from ui.text import plain
 
 POLL_SECONDS = 0.5  # curves redraw twice a second while training
+QUEUE_POLL_SECONDS = 2.0  # a queued training's message changes rarely; thirty queued tabs at 0.5 s swamp a server
 HISTORY_POLL_SECONDS = 2.0  # the learning history changes once an epoch, and weighs more than the curves
 WATCHED_JOB = "watched_job"  # session key: the job this tab saw running
+POLLED_QUEUE = "polled_queue"  # session key: the live fragment polls at the queue's slow rate
+RUNS_TAB = "All runs"
 COMPARE_TAB = "Compare runs"
 HISTORY_TAB = "Learning history of the current model"
 
@@ -227,6 +230,8 @@ def show_live() -> None:
     elif st.session_state.get(WATCHED_JOB) is not job and job.state != "failed":
         return
     show_progress(job)
+    if st.session_state.get(POLLED_QUEUE) and job.state != "waiting":
+        st.rerun(scope="app")  # it got its slot: a full run sets the curves' faster rate
     if job.settled and not job.collected:
         state.collect_finished_job()
         st.rerun(scope="app")
@@ -289,11 +294,35 @@ def share_run(run) -> str | None:
 
 
 def show_runs() -> None:
+    """The lab's runs: the current model's tools, then three views of the runs, one made at a time.
+
+    The views are lazy tabs: a reload draws the table, not the comparison's or the history's plotly
+    charts (in a Chromium profile of a reload those were the largest part of the page's drawing).
+    """
     runs = state.get_runs()
     if not runs:
         return
     st.subheader("Your runs")
     current = state.current_run()
+    names = {r.run_id: r.name for r in runs}
+    usable = [r.run_id for r in state.usable_runs()]
+    if usable:
+        show_run_tools(current.run_id if current in state.usable_runs() else usable[-1], usable, names)
+    runs_tab, compare_tab, history_tab = st.tabs([RUNS_TAB, COMPARE_TAB, HISTORY_TAB], key="runs_view",
+                                                 on_change="rerun")
+    if runs_tab.open:
+        with runs_tab:
+            show_runs_table(runs, current)
+    if compare_tab.open:
+        with compare_tab:
+            show_comparison(names)
+    if history_tab.open:
+        with history_tab:
+            show_current_history()
+
+
+def show_runs_table(runs: list, current) -> None:
+    """One row per run: its results, how it ended, its sweep, and which one is the current model."""
     st.dataframe(pd.DataFrame([{
         "run": r.name, "epochs": len(r.history.get("loss", [])),
         "accuracy": r.metrics.get("accuracy"), "val. accuracy": r.metrics.get("val_accuracy"),
@@ -304,18 +333,6 @@ def show_runs() -> None:
                        "accuracy": st.column_config.NumberColumn(format="%.3f"),
                        "val. accuracy": st.column_config.NumberColumn(format="%.3f"),
                        "val. loss": st.column_config.NumberColumn(format="%.3f")})
-    names = {r.run_id: r.name for r in runs}
-    usable = [r.run_id for r in state.usable_runs()]
-    if usable:
-        show_run_tools(current.run_id if current in state.usable_runs() else usable[-1], usable, names)
-    # Two views of the runs, one made at a time (lazy tabs: the other costs the page nothing).
-    compare_tab, history_tab = st.tabs([COMPARE_TAB, HISTORY_TAB], key="runs_view", on_change="rerun")
-    if compare_tab.open:
-        with compare_tab:
-            show_comparison(names)
-    if history_tab.open:
-        with history_tab:
-            show_current_history()
 
 
 def show_comparison(names: dict[int, str]) -> None:
@@ -368,7 +385,8 @@ with live_column:
     if error := st.session_state.pop("start_error", None):
         st.error(error)
     show_share_settings()
-    st.fragment(show_live, run_every=POLL_SECONDS if running else None)()
+    queued = st.session_state[POLLED_QUEUE] = running and job.state == "waiting"
+    st.fragment(show_live, run_every=(QUEUE_POLL_SECONDS if queued else POLL_SECONDS) if running else None)()
     show_fine_tune(state.current_run())
     if running:
         st.fragment(show_live_history, run_every=HISTORY_POLL_SECONDS)()

@@ -69,7 +69,11 @@ def test_a_sweep_of_three_optimizers_is_ranked_saved_and_any_member_can_become_c
     assert all(r.sweep == sweep.tag and len(r.history["loss"]) == 3 for r in runs.values())
     runs_table = next(df.value for df in at.dataframe if "sweep" in df.value.columns)
     assert list(runs_table["sweep"]) == [""] + [sweep.tag] * 3
-    assert len(at.get("plotly_chart")) >= 4  # the sweep's loss and accuracy, and "Compare runs"
+    assert len(at.get("plotly_chart")) == 2  # the sweep's loss and accuracy: "Compare runs" waits for its tab
+    at.session_state["runs_view"] = "Compare runs"  # as a click on the tab does
+    at.run()
+    assert len(at.get("plotly_chart")) == 4  # and the runs table's tab is not made meanwhile
+    assert not any("how it ended" in df.value.columns for df in at.dataframe)
     # One colour per member, the same in the sweep's charts and in "Compare runs".
     figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     sweep_loss = next(f for f in figures if any(t.get("legendgroup") == "optimizer=Adam" for t in f["data"]))

@@ -64,13 +64,16 @@ def test_short_training_on_digits_shows_curves_progress_and_the_current_model():
     # The live section: a progress bar at 100% and the two learning curves.
     assert at.get("progress")[0].value == 100
     assert "Epoch 3 of 3" in at.get("progress")[0].proto.text
-    charts = [c for c in at.get("plotly_chart")]
-    assert len(charts) >= 4  # live loss + accuracy, and the run comparison's two
-    # The run is the session's current model.
+    assert [c.key for c in at.get("plotly_chart")] == ["live_loss", "live_accuracy"]
+    # The run is the session's current model, in the runs table (the runs' first tab).
     run = next(r for r in at.session_state["runs"] if r.run_id == at.session_state["current_run_id"])
     assert run.dataset == "digits" and len(run.history["loss"]) == 3
     assert run.metrics["val_accuracy"] > 0.5
     assert any("Run 1" in str(df.value) for df in at.dataframe)
+    at.session_state["runs_view"] = "Compare runs"  # as a click on the tab does: its two charts are made
+    at.run()
+    assert [c.key for c in at.get("plotly_chart")] == ["live_loss", "live_accuracy", "compare_loss",
+                                                       "compare_accuracy"]
 
 
 def test_bad_hidden_layers_are_explained_and_start_is_disabled():
@@ -220,3 +223,26 @@ def test_a_reload_after_the_end_shows_the_runs_not_the_old_curves():
     assert not any("live_" in c.proto.id for c in again.get("plotly_chart"))
     assert not again.get("progress")
     assert any("Run 1" in str(df.value) for df in again.dataframe)
+
+
+def test_a_queued_training_polls_slowly_until_it_gets_its_slot(monkeypatch):
+    from core import training
+
+    monkeypatch.setattr(training.SLOTS, "running", training.SLOTS.limit)  # every slot taken
+    at = open_train_page()
+    at.number_input(key="epochs").set_value(2)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    job = at.session_state["training_job"]
+    assert job.state == "waiting"
+    assert at.session_state["polled_queue"]  # the queue's slow rate
+    assert any("Waiting for" in w.value for w in at.warning)
+    with training.SLOTS._cond:  # a slot frees up
+        training.SLOTS.running = 0
+        training.SLOTS._cond.notify()
+    deadline = time.monotonic() + 60
+    while job.state == "waiting" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    at.run()
+    assert not at.session_state["polled_queue"] and not at.exception  # the curves' rate again
+    wait_for_job(at)
+    assert len(at.session_state["runs"]) == 1
