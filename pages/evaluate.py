@@ -216,18 +216,26 @@ c3.markdown(f"**{result.n_correct:,}** classified correctly, **{result.n_wrong:,
 matrix_tab, mistakes_tab, correct_tab, class_tab, inside_tab, history_tab = st.tabs(
     ["Confusion matrix", "All mistakes", "Correct examples", "Per class", INSIDE_TAB, "Learning history"],
     key=EVALUATE_TABS, on_change="rerun")  # stateful: the Draw page can open "Inside the network"
-with matrix_tab:
-    show_confusion(result, x_test, info, run.model)
-with mistakes_tab:
-    show_gallery("Misclassified, most confident first", rank_mistakes(result), result, x_test, info, run.model,
-                 key="mistakes")
-with correct_tab:
-    show_gallery("Correct, most confident first", rank_correct(result), result, x_test, info, run.model,
-                 key="correct")
-with class_tab:
-    show_per_class(result, names)
-with inside_tab:
-    if inside_tab.open:  # its images are drawn only when someone looks
+# Lazy tabs: only the open one is made. The galleries explain their first image (a traced gradient
+# per model) and the history is a large animated figure: made for every visit, they were most of
+# the page's cost (bench.classroom: Evaluate's server time under a class's load).
+if matrix_tab.open:
+    with matrix_tab:
+        show_confusion(result, x_test, info, run.model)
+if mistakes_tab.open:
+    with mistakes_tab:
+        show_gallery("Misclassified, most confident first", rank_mistakes(result), result, x_test, info,
+                     run.model, key="mistakes")
+if correct_tab.open:
+    with correct_tab:
+        show_gallery("Correct, most confident first", rank_correct(result), result, x_test, info, run.model,
+                     key="correct")
+if class_tab.open:
+    with class_tab:
+        show_per_class(result, names)
+if inside_tab.open:
+    with inside_tab:
         show_inside(run.model, result, x_test, info)
-with history_tab:
-    show_learning_history(run, f"eval_history_{run.run_id}")
+if history_tab.open:
+    with history_tab:
+        show_learning_history(run, f"eval_history_{run.run_id}")

@@ -49,6 +49,14 @@ def digits_run():
                     status="Finished 5 epochs.", seconds=1.0)
 
 
+def open_tab(at, key: str, label: str):
+    """Open the lazy tab `label` of st.tabs(key=key), as a click does (a rerun), and return it."""
+    at.session_state[key] = label
+    at.run()
+    assert not at.exception
+    return next(t for t in at.tabs if t.label == label)
+
+
 def open_page(page: str, runs=(), timeout: float = 60):
     """An AppTest on `pages/<page>.py` with `runs` in the session (the last one current)."""
     from streamlit.testing.v1 import AppTest

@@ -1,7 +1,7 @@
 """AppTests of "Why this answer" (Draw, Evaluate's Look closer) and Evaluate's "Inside the network" tab."""
 
 import pytest
-from conftest import open_page
+from conftest import open_page, open_tab
 from drawings import make_drawings, render_drawing
 from test_app_draw import draw
 
@@ -113,16 +113,18 @@ def test_see_inside_the_network_opens_evaluate_with_the_drawing(digits_cnn_run):
 def test_look_closer_explains_prediction_and_truth_of_a_mistake(digits_run):
     at = open_page("evaluate", [digits_run])
     result = at.session_state["evaluation_cache"][(id(digits_run.model), "digits")]
-    mistakes = tab(at, "All mistakes")
+    mistakes = open_tab(at, EVALUATE_TABS, "All mistakes")
     picked = at.session_state["mistakes_pick"]  # the image looked at closer (the select box shows its caption)
     pred, truth = int(result.y_pred[picked]), int(result.y_true[picked])
     assert pred != truth
     assert list(why_maps(mistakes)) == [f"Why {pred}?", f"Why not {truth}?"]
     assert len(sentences(mistakes)) == 2
+    correct = open_tab(at, EVALUATE_TABS, "Correct examples")
     picked = at.session_state["correct_pick"]
-    assert list(why_maps(tab(at, "Correct examples"))) == [f"Why {int(result.y_true[picked])}?"]
+    assert list(why_maps(correct)) == [f"Why {int(result.y_true[picked])}?"]
     # Another image: its own maps.
     second = int(rank_mistakes(result)[1])
+    mistakes = open_tab(at, EVALUATE_TABS, "All mistakes")
     mistakes.selectbox(key="mistakes_pick").select(second).run()
     picked = at.session_state["mistakes_pick"]
     assert picked == second
