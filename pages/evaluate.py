@@ -34,6 +34,7 @@ from ui.explanations import (
     show_why,
 )
 from ui.layout import start_page
+from ui.lazy import lazy_tabs
 from ui.model_picker import pick_model
 from ui.my_digits import on_my_digits, pick_evaluation_data
 from ui.text import plain
@@ -213,29 +214,17 @@ c1.metric("Test accuracy", f"{result.accuracy:.2%}")
 c2.metric("Test loss", f"{result.loss:.4f}")
 c3.markdown(f"**{result.n_correct:,}** classified correctly, **{result.n_wrong:,}** incorrectly")
 
-matrix_tab, mistakes_tab, correct_tab, class_tab, inside_tab, history_tab = st.tabs(
-    ["Confusion matrix", "All mistakes", "Correct examples", "Per class", INSIDE_TAB, "Learning history"],
-    key=EVALUATE_TABS, on_change="rerun")  # stateful: the Draw page can open "Inside the network"
 # Lazy tabs: only the open one is made. The galleries explain their first image (a traced gradient
 # per model) and the history is a large animated figure: made for every visit, they were most of
-# the page's cost (bench.classroom: Evaluate's server time under a class's load).
-if matrix_tab.open:
-    with matrix_tab:
-        show_confusion(result, x_test, info, run.model)
-if mistakes_tab.open:
-    with mistakes_tab:
-        show_gallery("Misclassified, most confident first", rank_mistakes(result), result, x_test, info,
-                     run.model, key="mistakes")
-if correct_tab.open:
-    with correct_tab:
-        show_gallery("Correct, most confident first", rank_correct(result), result, x_test, info, run.model,
-                     key="correct")
-if class_tab.open:
-    with class_tab:
-        show_per_class(result, names)
-if inside_tab.open:
-    with inside_tab:
-        show_inside(run.model, result, x_test, info)
-if history_tab.open:
-    with history_tab:
-        show_learning_history(run, f"eval_history_{run.run_id}")
+# the page's cost (bench.classroom: Evaluate's server time under a class's load). The tabs' state
+# is EVALUATE_TABS: the Draw page can open "Inside the network".
+lazy_tabs({
+    "Confusion matrix": lambda: show_confusion(result, x_test, info, run.model),
+    "All mistakes": lambda: show_gallery("Misclassified, most confident first", rank_mistakes(result), result,
+                                         x_test, info, run.model, key="mistakes"),
+    "Correct examples": lambda: show_gallery("Correct, most confident first", rank_correct(result), result,
+                                             x_test, info, run.model, key="correct"),
+    "Per class": lambda: show_per_class(result, names),
+    INSIDE_TAB: lambda: show_inside(run.model, result, x_test, info),
+    "Learning history": lambda: show_learning_history(run, f"eval_history_{run.run_id}"),
+}, key=EVALUATE_TABS)

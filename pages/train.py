@@ -31,7 +31,7 @@ from ui import lab as labs
 from ui import state, sweep_view
 from ui.epochs_view import show_learning_history
 from ui.layout import load_with_spinner, start_page
-from ui.lazy import lazy_expander
+from ui.lazy import lazy_expander, lazy_tabs
 from ui.my_digits import show_fine_tune
 from ui.settings_form import read_values, set_values, show_section
 from ui.text import plain
@@ -308,17 +308,8 @@ def show_runs() -> None:
     usable = [r.run_id for r in state.usable_runs()]
     if usable:
         show_run_tools(current.run_id if current in state.usable_runs() else usable[-1], usable, names)
-    runs_tab, compare_tab, history_tab = st.tabs([RUNS_TAB, COMPARE_TAB, HISTORY_TAB], key="runs_view",
-                                                 on_change="rerun")
-    if runs_tab.open:
-        with runs_tab:
-            show_runs_table(runs, current)
-    if compare_tab.open:
-        with compare_tab:
-            show_comparison(names)
-    if history_tab.open:
-        with history_tab:
-            show_current_history()
+    lazy_tabs({RUNS_TAB: lambda: show_runs_table(runs, current), COMPARE_TAB: lambda: show_comparison(names),
+               HISTORY_TAB: show_current_history}, key="runs_view")
 
 
 def show_runs_table(runs: list, current) -> None:

@@ -1,4 +1,6 @@
-"""Content made only when it is looked at: expanders whose closed content costs nothing."""
+"""Content made only when it is looked at: expanders and tabs whose closed content costs nothing."""
+
+from collections.abc import Callable
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -13,3 +15,16 @@ def lazy_expander(label: str, key: str, **kwargs) -> tuple[DeltaGenerator, bool]
     """
     box = st.expander(label, key=key, on_change="rerun", **kwargs)
     return box, bool(box.open)
+
+
+def lazy_tabs(views: dict[str, Callable[[], None]], key: str) -> None:
+    """Tabs of which only the open one is made (`views`: label -> what draws it; clicking a tab reruns).
+
+    The first tab is open until another is chosen; `st.session_state[key]` holds the open tab's label,
+    so a page can open one for the visitor (Draw's "See inside the network" opens Evaluate's).
+    """
+    tabs = st.tabs(list(views), key=key, on_change="rerun")
+    for tab, draw in zip(tabs, views.values()):
+        if tab.open:
+            with tab:
+                draw()
