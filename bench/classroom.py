@@ -62,7 +62,7 @@ MAX_REDRAWS = 2
 PROGRESS = 30.0  # seconds between progress lines (how many visitors are at each step)
 POLL = 0.25  # seconds between looks at a page while waiting for it to be idle
 TRAINING_POLL = 1.0  # seconds between looks at the Train page while the training runs
-RUN_NAME = re.compile(r"Run \d+ · [^·]+ · (\d+) sigmoid")  # "Run 1 · Digits (8x8) · 17 sigmoid · SGD 0.1"
+RUN_NAME = re.compile(r"Run \d+ · [^·]+ · (\d+) [a-z]+ ·")  # "Run 1 · Digits (8x8) · 17 sigmoid · SGD 0.1"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 
@@ -75,6 +75,7 @@ class Visitor:
     slot_wait: float = 0.0
     cross_talk: list[str] = field(default_factory=list)
     completed: bool = False
+    unexpected: str = ""  # its run's settings are not the ones it set and left (Digits' defaults)
     redraws: int = 0  # times the digit was drawn again because no reading came (a lost stroke)
     error: str = ""
     step: str = "arriving"
@@ -186,18 +187,27 @@ async def go_to(page, title: str, ready_text: str) -> None:
     await wait_for_idle(page)
 
 
-async def set_field(page, label: str, value: str) -> None:
+async def set_field(page, label: str, value: str, tries: int = 3) -> None:
+    """Type a value into a text or number field, and check it took (a rerun may redraw the form meanwhile)."""
     box = page.get_by_label(label, exact=True)
-    await box.fill(value)
-    await box.press("Enter")
-    await wait_for_idle(page)
+    for _ in range(tries):
+        await box.fill(value)
+        await box.press("Enter")
+        await wait_for_idle(page)
+        if await box.input_value() == value:
+            return
+    raise helpers.AppError(f"{label} would not keep {value!r}")
+
+
+async def runs_table_text(page) -> str:
+    """The runs table's text (its cells are also in the grid's DOM, as an accessible table)."""
+    tables = page.locator('[data-testid="stDataFrame"]').filter(has_text="how it ended")
+    return " ".join([await t.text_content() or "" for t in await tables.all()])
 
 
 async def runs_table_units(page) -> list[int]:
-    """The hidden-layer units in each run name of the runs table (its cells are in the grid's DOM text)."""
-    tables = page.locator('[data-testid="stDataFrame"]').filter(has_text="how it ended")
-    text = " ".join([await t.text_content() or "" for t in await tables.all()])
-    return [int(units) for units in RUN_NAME.findall(text)]
+    """The hidden-layer units in each run name of the runs table."""
+    return [int(units) for units in RUN_NAME.findall(await runs_table_text(page))]
 
 
 async def draw(page, strokes) -> None:
@@ -272,14 +282,17 @@ async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, stroke
         shown = await runs_table_units(page)
         if shown != [units]:
             v.cross_talk.append(f"runs table shows units {shown}, its own is {units}")
+        expected = f"· {units} sigmoid · SGD 0.1"
+        if expected not in await runs_table_text(page):
+            v.unexpected = f"its run is not '{expected}'"  # a setting changed that the visitor did not touch
 
         await timed("Evaluate", go_to(page, "Evaluate", "Test accuracy"))
         model = await helpers.combobox(page, "Model").first.input_value()
-        if f"· {units} sigmoid ·" not in model:
+        if f"· {units} " not in model:
             v.cross_talk.append(f"Evaluate's model is {model!r}")
         await timed("Draw", go_to(page, "Draw", "Draw a digit"))
         caption = await page.get_by_text("Model: ").first.inner_text()
-        if f"· {units} sigmoid ·" not in caption:
+        if f"· {units} " not in caption:
             v.cross_talk.append(f"Draw's model is {caption!r}")
         v.step = "digit read"
         mark = clock.mark()
@@ -501,6 +514,9 @@ def report(o: Outcome, visitors: int) -> None:
     waited = sum(w > 0 for w in waits)
     print(f"longest wait for a training slot: {max(waits):.1f} s ({waited} of {len(waits)} visitors waited)")
     print(f"cross-talk: {o.cross_talk} visitors saw a run that is not theirs")
+    odd = [v for v in o.visitors if v.unexpected]
+    print(f"runs whose settings are not what the visitor left them at: {len(odd)}"
+          + "".join(f"; visitor {v.index}: {v.unexpected}" for v in odd))
     redrawn = [v for v in o.visitors if v.redraws]
     print(f"digits drawn again (no reading {REDRAW_AFTER:.0f} s after the stroke): {len(redrawn)} visitors"
           + "".join(f"; visitor {v.index} {v.redraws}x" for v in redrawn))
