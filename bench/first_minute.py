@@ -13,26 +13,46 @@ answers its health check, opens its address in Debian's Chromium (headless; neve
 - warm: once that server's warm-up is over (the home page's pictures are shown), new visitors
   (new contexts, new sessions) do the same, `--warm` times.
 
+- floor: the same, `--warm` times, on a bare Streamlit app with nothing but the same canvas and a
+  "Prediction" metric (no model: the metric shows as soon as the stroke arrives), with the app's
+  .streamlit/config.toml. No page of this app can be faster than that on this machine; it includes
+  the stroke itself (the mouse moves take most of a second here).
+
 Prints every measurement (with when the canvas showed), then the medians as its last line:
 
-    first reading: cold C s, warm W s
+    first reading: cold C s, warm W s (a bare Streamlit page with the canvas: F s)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 
+from core.drawing import CANVAS_SIZE, STROKE_WIDTH
 from tests.drawings import make_drawings
 from tests.e2e.helpers import canvas_box, metric_value, mouse_stroke, wait_until
-from tests.e2e.server import browser_problem, launch_browser, start_server
+from tests.e2e.server import ROOT, browser_problem, launch_browser, start_server
 
 DIGIT = 3  # a one-stroke 3 of tests/drawings.py
 TIMEOUT = 300.0
 PLACEHOLDER = "Drawing this picture"
+BARE_APP = f"""
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+draw_column, result_column = st.columns(2)
+with draw_column:
+    canvas = st_canvas(stroke_width={STROKE_WIDTH}, stroke_color="#FFFFFF", background_color="#000000",
+                       width={CANVAS_SIZE}, height={CANVAS_SIZE}, drawing_mode="freedraw", return_image_data=True)
+if canvas.image_data is not None and canvas.image_data[..., :3].any():
+    result_column.metric("Prediction", "a digit")
+"""
 
 
 def first_reading(browser, url: str, strokes) -> tuple[float, float, str]:
@@ -68,6 +88,27 @@ def wait_until_warm(browser, url: str) -> float:
         context.close()
 
 
+def time_bare_page(browser, strokes, visits: int) -> list[float]:
+    """The same visits on a bare Streamlit app with only the canvas and a metric: this machine's floor."""
+    app_dir = Path(tempfile.mkdtemp(prefix="digitlab-bare-"))
+    try:
+        (app_dir / "app.py").write_text(BARE_APP)
+        shutil.copytree(ROOT / ".streamlit", app_dir / ".streamlit")
+        server = start_server(app_dir=app_dir)
+        try:
+            first_reading(browser, server.url, strokes)  # its first visit loads Streamlit's own modules
+            seconds = []
+            for visit in range(1, visits + 1):
+                canvas, total, _ = first_reading(browser, server.url, strokes)
+                print(f"  bare page {visit}: canvas shown {canvas:.2f} s, first reading {total:.2f} s")
+                seconds.append(total)
+            return seconds
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(app_dir, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="time the first reading of a drawn digit on the home page")
     parser.add_argument("--rounds", type=int, default=2, help="fresh servers, one cold visit each (default 2)")
@@ -101,9 +142,12 @@ def main() -> int:
                     warm.append(seconds)
             finally:
                 server.stop()
+        print("floor: a bare Streamlit app with the same canvas and nothing else")
+        bare = time_bare_page(browser, strokes, args.warm)
         browser.close()
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-    print(f"first reading: cold {statistics.median(cold):.1f} s, warm {statistics.median(warm):.1f} s")
+    print(f"first reading: cold {statistics.median(cold):.1f} s, warm {statistics.median(warm):.1f} s "
+          f"(a bare Streamlit page with the canvas: {statistics.median(bare):.1f} s)")
     return 0
 
 

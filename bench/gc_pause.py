@@ -1,10 +1,10 @@
-"""Streamlit's full garbage collection after every script run, with TensorFlow loaded, before and
-after core.warmup.freeze_long_lived (gc.freeze).
+"""A full garbage collection with TensorFlow loaded, before and after core.warmup.freeze_long_lived
+(gc.freeze): what core.collector runs every 20 s (and Streamlit would after every run, were it on).
 
     python -m bench.gc_pause [--repeat 5]
 
 Loads what a server has after its warm-up (TensorFlow, Keras, the bundled model, traced), then
-times `gc.collect(2)` (what Streamlit runs after each script run, `runner.postScriptGC`).
+times `gc.collect(2)` (Streamlit's `runner.postScriptGC`, which .streamlit/config.toml turns off).
 Prints the median seconds before and after freezing, and the objects the collector tracks.
 """
 

@@ -112,10 +112,12 @@ def _health_ok(url: str) -> bool:
         return False
 
 
-def start_server(timeout: float = START_TIMEOUT, extra_env: dict | None = None, cpus: str | None = None) -> Server:
+def start_server(timeout: float = START_TIMEOUT, extra_env: dict | None = None, cpus: str | None = None,
+                 app_dir: Path = ROOT) -> Server:
     """Start the app on a free port and wait until it is healthy; RuntimeError with the log if not.
 
     `cpus` ("0", "0-1") pins the server, and every process it starts, to those CPUs (`taskset -c`).
+    `app_dir` is where `app.py` (and `.streamlit/`) are: another app for a comparison (bench.first_minute).
 
     DIGITLAB_DATA_DIR is a temp folder with `mnist.npz` -> ../shared/data/mnist/mnist-22k.npz when
     that file exists beside the repo; otherwise it is left as the environment has it.
@@ -139,7 +141,7 @@ def start_server(timeout: float = START_TIMEOUT, extra_env: dict | None = None, 
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     if cpus is not None:
         command = ["taskset", "-c", cpus, *command]  # taskset execs the server: the pid stays the server's
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+    process = subprocess.Popen(command, cwd=app_dir, env=env, stdout=log_file, stderr=subprocess.STDOUT,
                                start_new_session=True)  # own process group: stop() ends children too
     server = Server(f"http://localhost:{port}", process, log_path, temp_dir, data_dir, log_file)
     deadline = time.monotonic() + timeout
