@@ -534,6 +534,7 @@ def main() -> None:
     parser.add_argument("--arrival", type=float, default=60.0, help="seconds over which the visitors arrive")
     parser.add_argument("--epochs", type=int, default=5, help="epochs of each visitor's Digits training")
     parser.add_argument("--no-ray", action="store_true", help="skip the run with trainings on a local Ray")
+    parser.add_argument("--ray-only", action="store_true", help="only the run with trainings on a local Ray")
     parser.add_argument("--cold", action="store_true",
                         help="the visitors meet a server just started (no teacher opened it before class)")
     args = parser.parse_args()
@@ -550,9 +551,11 @@ def main() -> None:
           f"load average {load:.1f} at the start (a shared machine: other work competes)", flush=True)
     max_trainings = os.environ.get("DIGITLAB_MAX_TRAININGS", "2")
     env = {"DIGITLAB_RAY_ADDRESS": ""}
-    in_process = run_classroom(f"trainings in the server's threads (DIGITLAB_MAX_TRAININGS={max_trainings})",
-                               args.visitors, args.arrival, args.epochs, server_cpu, env, args.cold)
-    report(in_process, args.visitors)
+    in_process = None
+    if not args.ray_only:
+        in_process = run_classroom(f"trainings in the server's threads (DIGITLAB_MAX_TRAININGS={max_trainings})",
+                                   args.visitors, args.arrival, args.epochs, server_cpu, env, args.cold)
+        report(in_process, args.visitors)
     if not args.no_ray and importlib.util.find_spec("ray") is not None:
         ray_run = run_classroom("trainings on a local Ray instance (DIGITLAB_RAY_ADDRESS=local, on the server's CPU)",
                                 args.visitors, args.arrival, args.epochs, server_cpu,
@@ -560,6 +563,8 @@ def main() -> None:
         report(ray_run, args.visitors)
     elif not args.no_ray:
         print("\n(Ray is not installed: no run on Ray; pip install -r requirements-ray.txt)")
+    if in_process is None:
+        return
     print(f"\nclassroom: completed {in_process.completed}/{args.visitors}, cross-talk {in_process.cross_talk}, "
           f"peak memory {in_process.peak_mb:.0f} MB, p95 ready {in_process.p95_ready():.1f} s "
           f"(served {in_process.p95_ready(served=True):.1f} s)")
