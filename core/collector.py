@@ -2,8 +2,8 @@
 
 Streamlit can run a full `gc.collect(2)` after every script and fragment run (`runner.postScriptGC`).
 With thirty visitors each holding a trained network (Keras layers, traced TensorFlow functions:
-tens of thousands of objects each), one collection took a large part of a second and ran dozens of
-times a second: in `bench.classroom`, 85% of the server's Python time was in it and the class stalled.
+objects the warm-up's freeze does not cover), it ran after every page and fragment run of every
+visitor: in `bench.classroom`, 85% of the server's Python time was in it and the class stalled.
 The app turns it off (`.streamlit/config.toml`); Python's own generational collector still runs as
 in any program, and this thread adds one full collection every COLLECT_SECONDS so that the cycles of a
 closed tab's networks are freed soon after it goes. At exit, one last collection runs while
@@ -17,7 +17,7 @@ import atexit
 import gc
 import threading
 
-COLLECT_SECONDS = 20.0  # one full collection costs ~0.1-0.5 s here: under 3% of a core
+COLLECT_SECONDS = 20.0  # even at 0.2 s a collection (TensorFlow unfrozen, bench.gc_pause): 1% of a core
 THREAD_NAME = "digitlab-collector"
 
 _started = False

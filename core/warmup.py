@@ -97,10 +97,10 @@ _frozen = threading.Event()
 def freeze_long_lived() -> None:
     """Once TensorFlow is imported, move every object made so far out of the garbage collector's sight.
 
-    Streamlit runs a full collection after every script and fragment run (twice a second while a
-    training is watched); with TensorFlow's and Keras' ~350,000 long-lived objects each took about
-    0.2 s (`python -m bench.gc_pause`). Frozen (`gc.freeze`), they are skipped; what pages make afterwards is
-    collected as before. Once per process, and only once TensorFlow is in: what is frozen stays.
+    With TensorFlow's and Keras' ~350,000 long-lived objects a full collection (core.collector's, every
+    20 s) took about 0.2 s (`python -m bench.gc_pause`). Frozen (`gc.freeze`), they are skipped; what
+    pages make afterwards is collected as before. Once per process, and only once TensorFlow is in:
+    what is frozen stays.
     """
     import gc
     import sys

@@ -217,7 +217,8 @@ def show_progress(job) -> None:
 
 
 def show_live() -> None:
-    """Polls the job twice a second while it runs; a full rerun when it ends adds the run.
+    """Polls the job while it runs (every 2 s while it waits for a slot, then twice a second); a full rerun
+    when it gets its slot sets the faster rate, and one when it ends adds the run.
 
     A tab that saw the job run keeps its curves after the end; a tab opened after it ended (a
     reload) shows only a failure: the run is in "Your runs", and its curves there.
@@ -307,7 +308,8 @@ def show_runs() -> None:
     names = {r.run_id: r.name for r in runs}
     usable = [r.run_id for r in state.usable_runs()]
     if usable:
-        show_run_tools(current.run_id if current in state.usable_runs() else usable[-1], usable, names)
+        show_run_tools(current.run_id if current is not None and current.run_id in usable else usable[-1],
+                       usable, names)
     lazy_tabs({RUNS_TAB: lambda: show_runs_table(runs, current), COMPARE_TAB: lambda: show_comparison(names),
                HISTORY_TAB: show_current_history}, key="runs_view")
 

@@ -3,7 +3,7 @@
 import json
 import time
 
-from conftest import open_page
+from conftest import open_page, open_tab
 from streamlit.testing.v1 import AppTest
 
 from core.figures.style import color_of
@@ -70,8 +70,7 @@ def test_a_sweep_of_three_optimizers_is_ranked_saved_and_any_member_can_become_c
     runs_table = next(df.value for df in at.dataframe if "sweep" in df.value.columns)
     assert list(runs_table["sweep"]) == [""] + [sweep.tag] * 3
     assert len(at.get("plotly_chart")) == 2  # the sweep's loss and accuracy: "Compare runs" waits for its tab
-    at.session_state["runs_view"] = "Compare runs"  # as a click on the tab does
-    at.run()
+    open_tab(at, "runs_view", "Compare runs")
     assert len(at.get("plotly_chart")) == 4  # and the runs table's tab is not made meanwhile
     assert not any("how it ended" in df.value.columns for df in at.dataframe)
     # One colour per member, the same in the sweep's charts and in "Compare runs".

@@ -4,7 +4,7 @@ import json
 import time
 
 import numpy as np
-from conftest import open_page
+from conftest import open_page, open_tab
 from streamlit.testing.v1 import AppTest
 
 from core.datasets import load_dataset
@@ -70,8 +70,7 @@ def test_short_training_on_digits_shows_curves_progress_and_the_current_model():
     assert run.dataset == "digits" and len(run.history["loss"]) == 3
     assert run.metrics["val_accuracy"] > 0.5
     assert any("Run 1" in str(df.value) for df in at.dataframe)
-    at.session_state["runs_view"] = "Compare runs"  # as a click on the tab does: its two charts are made
-    at.run()
+    open_tab(at, "runs_view", "Compare runs")  # its two charts are made
     assert [c.key for c in at.get("plotly_chart")] == ["live_loss", "live_accuracy", "compare_loss",
                                                        "compare_accuracy"]
 
@@ -109,9 +108,7 @@ def test_stop_keeps_the_model_trained_so_far():
     next(b for b in at.button if b.label == "Stop training").click().run()
     wait_for_job(at)
     assert job.state == "stopped"
-    at.session_state["runs_view"] = HISTORY_TAB
-    at.run()
-    assert not at.exception
+    open_tab(at, "runs_view", HISTORY_TAB)
     run = at.session_state["runs"][-1]
     assert run.status == "Stopped by you."
     # What exists: every epoch it got to, the one cut short included.
@@ -175,8 +172,7 @@ def test_learning_history_of_a_short_training():
     wait_for_job(at)
     assert not at.exception
     assert not any(c for c in at.get("plotly_chart") if "run_history_" in c.proto.id)  # its tab is closed
-    at.session_state["runs_view"] = HISTORY_TAB  # as a click on the tab does
-    at.run()
+    open_tab(at, "runs_view", HISTORY_TAB)
     run = next(r for r in at.session_state["runs"] if r.run_id == at.session_state["current_run_id"])
     record = run.epoch_predictions  # read back from the lab by the page
     spec = run.spec
