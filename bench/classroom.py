@@ -37,6 +37,7 @@ import os
 import re
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ from tests.e2e.server import browser_problem, launch_browser, start_server
 
 PAGES = ("Home", "Train", "Evaluate", "Draw")  # the pages whose "ready" times make the p95
 STEPS = (*PAGES, "training", "digit read")
+PAGE_OF_PATH = {"": "Home", "train": "Train", "evaluate": "Evaluate", "draw": "Draw"}  # url path -> page
+SERVER_CLOCK = ROOT / "bench" / "server_clock"  # its sitecustomize times every request inside the server
 VISITOR_TIMEOUT = 3600.0  # seconds for one visitor's whole path, waits included
 WAIT = 900.0  # seconds one page may take to be ready: a visitor waits (and the figures say so) rather than fails
 REDRAW_AFTER = 60.0  # seconds without a reading after which a visitor draws the digit again
@@ -343,8 +346,11 @@ async def open_before_class(browser, url: str) -> float:
 
 
 async def run_visitors(url: str, visitors: int, arrival: float, epochs: int, server_exited,
-                       cold: bool = False) -> list[Visitor]:
-    """Every visitor at once in one Chromium; all stop when the server exits (`server_exited()` true)."""
+                       cold: bool = False) -> tuple[list[Visitor], float]:
+    """Every visitor at once in one Chromium; all stop when the server exits (`server_exited()` true).
+
+    Returns the visitors and when the first arrived (time.monotonic(): the teacher's visit is before it).
+    """
     from playwright.async_api import async_playwright
 
     drawings = make_drawings(seed=0)
@@ -355,6 +361,7 @@ async def run_visitors(url: str, visitors: int, arrival: float, epochs: int, ser
         if not cold:
             print(f"  the teacher opened the app before class: warm in {await open_before_class(browser, url):.0f} s",
                   flush=True)
+        class_started = time.monotonic()
         tasks = [asyncio.create_task(visit(browser, url, v, v.index * arrival / visitors, epochs, strokes[v.index]))
                  for v in people]
         deadline = time.monotonic() + VISITOR_TIMEOUT + arrival
@@ -375,7 +382,7 @@ async def run_visitors(url: str, visitors: int, arrival: float, epochs: int, ser
             await asyncio.sleep(1.0)
         await asyncio.gather(*tasks, return_exceptions=True)
         await browser.close()
-    return people
+    return people, class_started
 
 
 # --- The server's processes -----------------------------------------------------------------------
@@ -449,6 +456,7 @@ class Outcome:
     session_cpu: float
     session_peak_mb: float
     log_tail: str = ""
+    server_clock: dict[str, list[float]] = field(default_factory=dict)  # page -> sorted seconds (ServerClock)
 
     @property
     def completed(self) -> int:
@@ -464,6 +472,21 @@ class Outcome:
     def p95_ready(self, served: bool = False) -> float:
         return percentile(sorted(t for page in PAGES for t in self.times(page, served)), 0.95)
 
+    def p95_server(self) -> float:
+        """p95 of the server's own time for every visitor request on the four pages (bench/server_clock)."""
+        return percentile(sorted(t for page in PAGES for t in self.server_clock.get(page, [])), 0.95)
+
+
+def read_server_clock(path: Path, since: float) -> dict[str, list[float]]:
+    """bench/server_clock's lines from `since` on (the visitors', not the teacher's): page -> sorted seconds."""
+    times: dict[str, list[float]] = collections.defaultdict(list)
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            start, _session, page, seconds = line.split("\t")
+            if float(start) >= since:
+                times[PAGE_OF_PATH.get(page, page)].append(float(seconds))
+    return {page: sorted(values) for page, values in times.items()}
+
 
 def percentile(values: list[float], q: float) -> float:
     """The q-quantile of sorted values (nearest rank); nan for none."""
@@ -474,12 +497,14 @@ def percentile(values: list[float], q: float) -> float:
 
 def run_classroom(title: str, visitors: int, arrival: float, epochs: int, server_cpu: int,
                   extra_env: dict | None = None, cold: bool = False) -> Outcome:
-    server = start_server(extra_env=extra_env, cpus=str(server_cpu))
+    clock_file = Path(tempfile.mkdtemp(prefix="classroom-clock-")) / "requests.tsv"
+    env = {**(extra_env or {}), "PYTHONPATH": str(SERVER_CLOCK), "DIGITLAB_BENCH_CLOCK": str(clock_file)}
+    server = start_server(extra_env=env, cpus=str(server_cpu))
     try:
         pid = server.process.pid
         sampler = TreeSampler(pid).start()
         started = time.monotonic()
-        people = asyncio.run(run_visitors(server.url, visitors, arrival, epochs,
+        people, class_started = asyncio.run(run_visitors(server.url, visitors, arrival, epochs,
                                           lambda: server.process.poll() is not None, cold))
         wall = time.monotonic() - started
         sampler.stop()
@@ -488,7 +513,7 @@ def run_classroom(title: str, visitors: int, arrival: float, epochs: int, server
         else:  # it died: what the sampler saw last
             peak, cpu = float("nan"), sampler.cpu.get(pid, float("nan"))
         outcome = Outcome(title, people, wall, peak, cpu, sum(sampler.cpu.values()), sampler.peak_rss,
-                          server.log_tail(1500))
+                          server.log_tail(1500), read_server_clock(clock_file, class_started))
     finally:
         server.stop()
     return outcome
@@ -510,6 +535,13 @@ def report(o: Outcome, visitors: int) -> None:
                      if served and step != "training" else "")
             print(f"  {step:<12} median {statistics.median(times):6.2f}, p95 {percentile(times, 0.95):6.2f}, "
                   f"slowest {times[-1]:6.2f} ({len(times)} visitors){share}")
+    print("the server's own time for each request a visitor's page made (bench/server_clock: from the request "
+          "reaching the server to its 'script finished' leaving it)")
+    for page in PAGES:
+        if times := o.server_clock.get(page):
+            print(f"  {page:<12} median {statistics.median(times):6.2f}, p95 {percentile(times, 0.95):6.2f}, "
+                  f"slowest {times[-1]:6.2f} ({len(times)} requests)")
+    print(f"  all four     p95 {o.p95_server():6.2f}")
     waits = [v.slot_wait for v in o.visitors]
     waited = sum(w > 0 for w in waits)
     print(f"longest wait for a training slot: {max(waits):.1f} s ({waited} of {len(waits)} visitors waited)")
@@ -567,7 +599,7 @@ def main() -> None:
         return
     print(f"\nclassroom: completed {in_process.completed}/{args.visitors}, cross-talk {in_process.cross_talk}, "
           f"peak memory {in_process.peak_mb:.0f} MB, p95 ready {in_process.p95_ready():.1f} s "
-          f"(served {in_process.p95_ready(served=True):.1f} s)")
+          f"(served {in_process.p95_ready(served=True):.1f} s, in the server {in_process.p95_server():.1f} s)")
 
 
 if __name__ == "__main__":

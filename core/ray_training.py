@@ -83,13 +83,40 @@ def connect(address: str | None, runtime_env: dict | None = None) -> None:
         if address is None:
             raise RayUnavailable(f"This process is not connected to a Ray cluster: set {RAY_ADDRESS_ENV}.")
         try:
-            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False,
-                     runtime_env=runtime_env if runtime_env is not None else ray_runtime_env())
+            run_in_lasting_thread(lambda: ray.init(
+                address=address, ignore_reinit_error=True, log_to_driver=False,
+                runtime_env=runtime_env if runtime_env is not None else ray_runtime_env()))
         except Exception as error:  # ConnectionError, a version mismatch, a bad token: all "cannot reach"
             raise RayUnavailable(
                 f"Could not connect to the Ray cluster at {address} "
                 f"({RAY_ADDRESS_ENV}): {type(error).__name__}: {first_line(error)}"
             ) from error
+
+
+def run_in_lasting_thread(call: Callable[[], Any]) -> None:
+    """call() in a thread that lives as long as this process; its exception is raised here.
+
+    Why: `ray.init(address="local")` starts Ray's processes (its GCS, its raylet) with Linux's
+    PR_SET_PDEATHSIG, which kills them when the *thread* that started them ends, not the process.
+    Called from a training's thread (or a script run's), the local instance died with that thread
+    and, 60 s later, Ray ended the whole app ("Failed to connect to GCS within 60 seconds").
+    """
+    done, outcome = threading.Event(), {}
+
+    def host() -> None:
+        try:
+            call()
+        except BaseException as error:  # noqa: BLE001 - handed to the caller; nothing to keep alive
+            outcome["error"] = error
+            return
+        finally:
+            done.set()
+        threading.Event().wait()  # never set: Ray's processes live while this thread does
+
+    threading.Thread(target=host, name="ray-host", daemon=True).start()
+    done.wait()
+    if "error" in outcome:
+        raise outcome["error"]
 
 
 def first_line(error: BaseException) -> str:

@@ -4,7 +4,10 @@ Every actor is a fresh worker process that imports TensorFlow (seconds): the tes
 """
 
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,3 +127,29 @@ def test_a_sweep_of_three_on_ray_completes_and_saves_its_runs(tmp_path):
     assert all(r.sweep == "ab12" and r.state == "finished" and r.blob_names == ("model",) for r in records.values())
     assert store.current_run(lab_id) is None
     store.close()
+
+
+OUTLIVE_SCRIPT = """
+import threading
+import ray
+from core.ray_training import connect
+
+thread = threading.Thread(target=connect, args=("local",))  # as a training's thread connects
+thread.start()
+thread.join()  # the thread that started the local instance has ended
+
+@ray.remote(num_cpus=0)
+def answer():
+    return 42
+
+print("answer", ray.get(answer.remote(), timeout=60))
+"""
+
+
+def test_a_local_instance_outlives_the_thread_that_started_it():
+    """DIGITLAB_RAY_ADDRESS=local from a training's thread: Ray's processes must not die with that thread."""
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("RAY_ADDRESS", None)
+    done = subprocess.run([sys.executable, "-c", OUTLIVE_SCRIPT], cwd=Path(__file__).resolve().parents[1], env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert "answer 42" in done.stdout, done.stderr[-2000:]
