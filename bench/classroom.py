@@ -19,10 +19,17 @@ model or Draw's model shows a run that is not its own, or more than one run); th
 memory (VmHWM) and its own CPU time (user + system, beside the wall time), and the same summed over
 the server and every process it started (its Ray instance and workers), sampled every second.
 
+Two more measures of the server's share, since 30 pages drawn by one Chromium core make every
+page slow whatever the server does: bench/server_clock times each request inside the server (from
+its arrival to its "script finished" sent), and one more visitor comes in a Chromium of its own,
+pinned to the server's CPU (the only other one here, so it also takes from the server): after its
+visit it goes round the four pages, 5 s on each, until the class is done (--no-own-browser: not).
+
 With Ray installed the same visitors come again to a fresh server whose trainings run on a local
 Ray instance (DIGITLAB_RAY_ADDRESS=local: started inside the server, on the server's CPU). The last
 line is the in-process run's: `classroom: completed N/30, cross-talk K, peak memory M MB, p95 ready S s`
-(p95 of every page-ready time of every visitor).
+(p95 of every page-ready time of every visitor), and in brackets the p95 inside the server and in the
+browser of its own.
 """
 
 from __future__ import annotations
@@ -78,6 +85,7 @@ class Visitor:
     slot_wait: float = 0.0
     cross_talk: list[str] = field(default_factory=list)
     completed: bool = False
+    rounds: dict[str, list[float]] = field(default_factory=dict)  # page -> ready seconds of later rounds
     unexpected: str = ""  # its run's settings are not the ones it set and left (Digits' defaults)
     redraws: int = 0  # times the digit was drawn again because no reading came (a lost stroke)
     error: str = ""
@@ -92,8 +100,10 @@ class FrameClock:
 
     Chromium's DevTools protocol reports every WebSocket frame with the network stack's own timestamp,
     so the times do not include the page's drawing (the visitors' browsers share one CPU here, real
-    ones do not). A step's "served" time is how long its rerun requests (BackMsg `rerun_script` sent by a
-    click, a link or a widget, not by a fragment's timer) waited for the server's `script_finished`.
+    ones do not), though a busy browser reads its socket late: inside the server (bench/server_clock)
+    the same requests took far less. A step's "served" time is how long its rerun requests (BackMsg
+    `rerun_script` sent by a click, a link or a widget, not by a fragment's timer) waited for the
+    server's `script_finished`.
     """
 
     FINISHED = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
@@ -240,7 +250,8 @@ async def prediction(page) -> str | None:
 # --- One visitor ------------------------------------------------------------------------------------
 
 
-async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, strokes) -> None:
+async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, strokes, then=None) -> None:
+    """One visitor's path; `then(page, v)`, if given, goes on in the same page before it closes."""
     await asyncio.sleep(delay)
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(WAIT * 1000)
@@ -286,8 +297,9 @@ async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, stroke
         if shown != [units]:
             v.cross_talk.append(f"runs table shows units {shown}, its own is {units}")
         expected = f"· {units} sigmoid · SGD 0.1"
-        if expected not in await runs_table_text(page):
-            v.unexpected = f"its run is not '{expected}'"  # a setting changed that the visitor did not touch
+        if expected not in (table := await runs_table_text(page)):  # a setting changed that it did not touch
+            found = re.search(rf"Run \d+ · [^·]+ · {units} [^|]{{0,60}}", table)
+            v.unexpected = f"its run is not '{expected}' but '{found.group(0) if found else table[:120]}'"
 
         await timed("Evaluate", go_to(page, "Evaluate", "Test accuracy"))
         model = await helpers.combobox(page, "Model").first.input_value()
@@ -321,11 +333,31 @@ async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, stroke
             v.served["digit read"] = served
         v.completed = True
         print(f"  visitor {v.index} done: " + ", ".join(f"{k} {t:.1f} s" for k, t in v.ready.items()), flush=True)
+        if then is not None:
+            await then(page, v)
     except Exception as error:  # reported, not raised: the other visitors go on
         v.error = f"{type(error).__name__} at {v.step}: {str(error).splitlines()[0] if str(error) else ''}"
         print(f"  visitor {v.index} FAILED: {v.error}", flush=True)
     finally:
         await context.close()
+
+
+READY_TEXT = {"Home": "What you can do here", "Train": "Start training", "Evaluate": "Test accuracy",
+              "Draw": "Draw a digit"}
+READ_PAUSE = 5.0  # seconds the visitor with its own browser spends on a page before the next: reading it
+
+
+def go_round_the_pages(class_over):
+    """For the visitor with a browser of its own: after its visit, Home, Train, Evaluate and Draw in
+    turn, through the sidebar, until `class_over()`; each page's ready time goes into v.rounds."""
+    async def go_round(page, v: Visitor) -> None:
+        while not class_over():
+            for title in PAGES:
+                started = time.monotonic()
+                await go_to(page, title, READY_TEXT[title])
+                v.rounds.setdefault(title, []).append(time.monotonic() - started)
+                await asyncio.sleep(READ_PAUSE)
+    return go_round
 
 
 async def open_before_class(browser, url: str) -> float:
@@ -346,10 +378,14 @@ async def open_before_class(browser, url: str) -> float:
 
 
 async def run_visitors(url: str, visitors: int, arrival: float, epochs: int, server_exited,
-                       cold: bool = False) -> tuple[list[Visitor], float]:
+                       cold: bool = False, own_browser_cpu: int | None = None,
+                       ) -> tuple[list[Visitor], Visitor | None, float]:
     """Every visitor at once in one Chromium; all stop when the server exits (`server_exited()` true).
 
-    Returns the visitors and when the first arrived (time.monotonic(): the teacher's visit is before it).
+    With `own_browser_cpu`, one more visitor comes halfway through the arrivals in a Chromium of its
+    own, pinned to that CPU, and after its visit goes round the pages until the class is done: what a
+    visitor whose browser is not one of thirty sees. Returns the visitors, that one (or None), and
+    when the first visitor arrived (time.monotonic(): the teacher's visit is before it).
     """
     from playwright.async_api import async_playwright
 
@@ -364,6 +400,11 @@ async def run_visitors(url: str, visitors: int, arrival: float, epochs: int, ser
         class_started = time.monotonic()
         tasks = [asyncio.create_task(visit(browser, url, v, v.index * arrival / visitors, epochs, strokes[v.index]))
                  for v in people]
+        own, own_task, own_browser = None, None, None
+        if own_browser_cpu is not None:
+            own, own_browser = Visitor(visitors), await launch_browser(playwright, cpus=str(own_browser_cpu))
+            own_task = asyncio.create_task(visit(own_browser, url, own, arrival / 2, epochs, strokes[0],
+                                                 then=go_round_the_pages(lambda: all(t.done() for t in tasks))))
         deadline = time.monotonic() + VISITOR_TIMEOUT + arrival
         started, last_progress = time.monotonic(), time.monotonic()
         while not all(t.done() for t in tasks):
@@ -381,8 +422,14 @@ async def run_visitors(url: str, visitors: int, arrival: float, epochs: int, ser
                 break
             await asyncio.sleep(1.0)
         await asyncio.gather(*tasks, return_exceptions=True)
+        if own_task is not None:
+            try:
+                await asyncio.wait_for(own_task, 120)  # its round ends when the class does
+            except TimeoutError:
+                own.error = own.error or "its last round did not end"
+            await own_browser.close()
         await browser.close()
-    return people, class_started
+    return people, own, class_started
 
 
 # --- The server's processes -----------------------------------------------------------------------
@@ -457,6 +504,7 @@ class Outcome:
     session_peak_mb: float
     log_tail: str = ""
     server_clock: dict[str, list[float]] = field(default_factory=dict)  # page -> sorted seconds (ServerClock)
+    own: Visitor | None = None  # the visitor with a browser of its own (run_visitors' own_browser_cpu)
 
     @property
     def completed(self) -> int:
@@ -471,6 +519,15 @@ class Outcome:
 
     def p95_ready(self, served: bool = False) -> float:
         return percentile(sorted(t for page in PAGES for t in self.times(page, served)), 0.95)
+
+    def own_times(self, page: str) -> list[float]:
+        """The own-browser visitor's ready times for a page: its visit's, then its rounds'."""
+        if self.own is None:
+            return []
+        return sorted(([self.own.ready[page]] if page in self.own.ready else []) + self.own.rounds.get(page, []))
+
+    def p95_own(self) -> float:
+        return percentile(sorted(t for page in PAGES for t in self.own_times(page)), 0.95)
 
     def p95_server(self) -> float:
         """p95 of the server's own time for every visitor request on the four pages (bench/server_clock)."""
@@ -496,7 +553,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_classroom(title: str, visitors: int, arrival: float, epochs: int, server_cpu: int,
-                  extra_env: dict | None = None, cold: bool = False) -> Outcome:
+                  extra_env: dict | None = None, cold: bool = False, own_browser: bool = True) -> Outcome:
     clock_file = Path(tempfile.mkdtemp(prefix="classroom-clock-")) / "requests.tsv"
     env = {**(extra_env or {}), "PYTHONPATH": str(SERVER_CLOCK), "DIGITLAB_BENCH_CLOCK": str(clock_file)}
     server = start_server(extra_env=env, cpus=str(server_cpu))
@@ -504,8 +561,9 @@ def run_classroom(title: str, visitors: int, arrival: float, epochs: int, server
         pid = server.process.pid
         sampler = TreeSampler(pid).start()
         started = time.monotonic()
-        people, class_started = asyncio.run(run_visitors(server.url, visitors, arrival, epochs,
-                                          lambda: server.process.poll() is not None, cold))
+        people, own, class_started = asyncio.run(run_visitors(
+            server.url, visitors, arrival, epochs, lambda: server.process.poll() is not None, cold,
+            own_browser_cpu=server_cpu if own_browser else None))
         wall = time.monotonic() - started
         sampler.stop()
         if server.process.poll() is None:
@@ -513,7 +571,7 @@ def run_classroom(title: str, visitors: int, arrival: float, epochs: int, server
         else:  # it died: what the sampler saw last
             peak, cpu = float("nan"), sampler.cpu.get(pid, float("nan"))
         outcome = Outcome(title, people, wall, peak, cpu, sum(sampler.cpu.values()), sampler.peak_rss,
-                          server.log_tail(1500), read_server_clock(clock_file, class_started))
+                          server.log_tail(1500), read_server_clock(clock_file, class_started), own)
     finally:
         server.stop()
     return outcome
@@ -526,8 +584,9 @@ def report(o: Outcome, visitors: int) -> None:
             print(f"  visitor {v.index}: {'completed' if v.completed else 'FAILED ' + v.error}"
                   f"{'; cross-talk: ' + '; '.join(v.cross_talk) if v.cross_talk else ''}")
     print(f"visitors completed: {o.completed}/{visitors} in {o.wall:.0f} s")
-    print("seconds until each step was ready in the visitor's page; in brackets, the server's share "
-          "(the page's requests waiting for the server's 'script finished'; the browser's drawing left out)")
+    print("seconds until each step was ready in the visitor's page; in brackets, its requests' waits for the "
+          "server's 'script finished' as Chromium's network stack timed them (a busy browser reads its socket "
+          "late: an upper bound on the server's share)")
     for step in STEPS:
         if times := o.times(step):
             served = o.times(step, served=True)
@@ -542,6 +601,19 @@ def report(o: Outcome, visitors: int) -> None:
             print(f"  {page:<12} median {statistics.median(times):6.2f}, p95 {percentile(times, 0.95):6.2f}, "
                   f"slowest {times[-1]:6.2f} ({len(times)} requests)")
     print(f"  all four     p95 {o.p95_server():6.2f}")
+    if o.own is not None:
+        rounds = len(o.own.rounds.get("Draw", []))
+        print(f"one more visitor, in a Chromium of its own pinned to the server's CPU (its visit, then {rounds} "
+              f"rounds of the four pages {READ_PAUSE:.0f} s apart while the class was in"
+              f"{'; ' + o.own.error if o.own.error else ''}): seconds until each page was ready")
+        for page in PAGES:
+            if times := o.own_times(page):
+                print(f"  {page:<12} median {statistics.median(times):6.2f}, p95 {percentile(times, 0.95):6.2f}, "
+                      f"slowest {times[-1]:6.2f} ({len(times)} visits)")
+        for step in ("training", "digit read"):
+            if step in o.own.ready:
+                print(f"  {step:<12} {o.own.ready[step]:6.2f}")
+        print(f"  all four     p95 {o.p95_own():6.2f}")
     waits = [v.slot_wait for v in o.visitors]
     waited = sum(w > 0 for w in waits)
     print(f"longest wait for a training slot: {max(waits):.1f} s ({waited} of {len(waits)} visitors waited)")
@@ -567,6 +639,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5, help="epochs of each visitor's Digits training")
     parser.add_argument("--no-ray", action="store_true", help="skip the run with trainings on a local Ray")
     parser.add_argument("--ray-only", action="store_true", help="only the run with trainings on a local Ray")
+    parser.add_argument("--no-own-browser", action="store_true",
+                        help="no extra visitor in a Chromium of its own (on the server's CPU)")
     parser.add_argument("--cold", action="store_true",
                         help="the visitors meet a server just started (no teacher opened it before class)")
     args = parser.parse_args()
@@ -586,12 +660,14 @@ def main() -> None:
     in_process = None
     if not args.ray_only:
         in_process = run_classroom(f"trainings in the server's threads (DIGITLAB_MAX_TRAININGS={max_trainings})",
-                                   args.visitors, args.arrival, args.epochs, server_cpu, env, args.cold)
+                                   args.visitors, args.arrival, args.epochs, server_cpu, env, args.cold,
+                                   not args.no_own_browser)
         report(in_process, args.visitors)
     if not args.no_ray and importlib.util.find_spec("ray") is not None:
         ray_run = run_classroom("trainings on a local Ray instance (DIGITLAB_RAY_ADDRESS=local, on the server's CPU)",
                                 args.visitors, args.arrival, args.epochs, server_cpu,
-                                {"DIGITLAB_RAY_ADDRESS": "local", "RAY_USAGE_STATS_ENABLED": "0"}, args.cold)
+                                {"DIGITLAB_RAY_ADDRESS": "local", "RAY_USAGE_STATS_ENABLED": "0"}, args.cold,
+                                not args.no_own_browser)
         report(ray_run, args.visitors)
     elif not args.no_ray:
         print("\n(Ray is not installed: no run on Ray; pip install -r requirements-ray.txt)")
@@ -599,7 +675,7 @@ def main() -> None:
         return
     print(f"\nclassroom: completed {in_process.completed}/{args.visitors}, cross-talk {in_process.cross_talk}, "
           f"peak memory {in_process.peak_mb:.0f} MB, p95 ready {in_process.p95_ready():.1f} s "
-          f"(served {in_process.p95_ready(served=True):.1f} s, in the server {in_process.p95_server():.1f} s)")
+          f"(in the server {in_process.p95_server():.1f} s; in a browser of its own {in_process.p95_own():.1f} s)")
 
 
 if __name__ == "__main__":

@@ -62,9 +62,18 @@ def browser_problem(try_install: bool = True) -> str | None:
     return None
 
 
-def launch_browser(playwright):
-    """Debian's Chromium, headless, through Playwright."""
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+def launch_browser(playwright, cpus: str | None = None):
+    """Debian's Chromium, headless, through Playwright (sync or async: what `playwright` is).
+
+    `cpus` ("0") pins the browser and every process it starts to those CPUs: Playwright starts the
+    executable it is given with its own arguments, so that is a script that runs `taskset`.
+    """
+    executable = CHROMIUM
+    if cpus is not None:
+        executable = Path(tempfile.mkdtemp(prefix="chromium-on-")) / "chromium"
+        executable.write_text(f'#!/bin/sh\nexec taskset -c {cpus} {CHROMIUM} "$@"\n')
+        executable.chmod(0o755)
+    return playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
 
 
 @dataclass
