@@ -62,6 +62,8 @@ from tests.e2e import helpers
 from tests.e2e.server import browser_problem, launch_browser, start_server
 
 PAGES = ("Home", "Train", "Evaluate", "Draw")  # the pages whose "ready" times make the p95
+READY_TEXT = {"Home": "What you can do here", "Train": "Start training", "Evaluate": "Test accuracy",
+              "Draw": "Draw a digit"}  # text that shows when a page reached through the sidebar is drawn
 STEPS = (*PAGES, "training", "digit read")
 PAGE_OF_PATH = {"": "Home", "train": "Train", "evaluate": "Evaluate", "draw": "Draw"}  # url path -> page
 SERVER_CLOCK = ROOT / "bench" / "server_clock"  # its sitecustomize times every request inside the server
@@ -275,7 +277,7 @@ async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, stroke
             await wait_for_idle(page)
 
         await timed("Home", open_home())
-        await timed("Train", go_to(page, "Train", "Start training"))
+        await timed("Train", go_to(page, "Train", READY_TEXT["Train"]))
         await set_field(page, "Hidden layers", str(units))
         await set_field(page, "Epochs", str(epochs))
         v.step = "training"
@@ -301,11 +303,11 @@ async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, stroke
             found = re.search(rf"Run \d+ · [^·]+ · {units} [^|]{{0,60}}", table)
             v.unexpected = f"its run is not '{expected}' but '{found.group(0) if found else table[:120]}'"
 
-        await timed("Evaluate", go_to(page, "Evaluate", "Test accuracy"))
+        await timed("Evaluate", go_to(page, "Evaluate", READY_TEXT["Evaluate"]))
         model = await helpers.combobox(page, "Model").first.input_value()
         if f"· {units} " not in model:
             v.cross_talk.append(f"Evaluate's model is {model!r}")
-        await timed("Draw", go_to(page, "Draw", "Draw a digit"))
+        await timed("Draw", go_to(page, "Draw", READY_TEXT["Draw"]))
         caption = await page.get_by_text("Model: ").first.inner_text()
         if f"· {units} " not in caption:
             v.cross_talk.append(f"Draw's model is {caption!r}")
@@ -342,8 +344,6 @@ async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, stroke
         await context.close()
 
 
-READY_TEXT = {"Home": "What you can do here", "Train": "Start training", "Evaluate": "Test accuracy",
-              "Draw": "Draw a digit"}
 READ_PAUSE = 5.0  # seconds the visitor with its own browser spends on a page before the next: reading it
 
 
@@ -545,6 +545,12 @@ def read_server_clock(path: Path, since: float) -> dict[str, list[float]]:
     return {page: sorted(values) for page, values in times.items()}
 
 
+def summarize(times: list[float]) -> str:
+    """'median M, p95 P, slowest S' of sorted seconds."""
+    return (f"median {statistics.median(times):6.2f}, p95 {percentile(times, 0.95):6.2f}, "
+            f"slowest {times[-1]:6.2f}")
+
+
 def percentile(values: list[float], q: float) -> float:
     """The q-quantile of sorted values (nearest rank); nan for none."""
     if not values:
@@ -592,14 +598,12 @@ def report(o: Outcome, visitors: int) -> None:
             served = o.times(step, served=True)
             share = (f"   [served: median {statistics.median(served):5.2f}, p95 {percentile(served, 0.95):5.2f}]"
                      if served and step != "training" else "")
-            print(f"  {step:<12} median {statistics.median(times):6.2f}, p95 {percentile(times, 0.95):6.2f}, "
-                  f"slowest {times[-1]:6.2f} ({len(times)} visitors){share}")
+            print(f"  {step:<12} {summarize(times)} ({len(times)} visitors){share}")
     print("the server's own time for each request a visitor's page made (bench/server_clock: from the request "
           "reaching the server to its 'script finished' leaving it)")
     for page in PAGES:
         if times := o.server_clock.get(page):
-            print(f"  {page:<12} median {statistics.median(times):6.2f}, p95 {percentile(times, 0.95):6.2f}, "
-                  f"slowest {times[-1]:6.2f} ({len(times)} requests)")
+            print(f"  {page:<12} {summarize(times)} ({len(times)} requests)")
     print(f"  all four     p95 {o.p95_server():6.2f}")
     if o.own is not None:
         rounds = len(o.own.rounds.get("Draw", []))
@@ -608,8 +612,7 @@ def report(o: Outcome, visitors: int) -> None:
               f"{'; ' + o.own.error if o.own.error else ''}): seconds until each page was ready")
         for page in PAGES:
             if times := o.own_times(page):
-                print(f"  {page:<12} median {statistics.median(times):6.2f}, p95 {percentile(times, 0.95):6.2f}, "
-                      f"slowest {times[-1]:6.2f} ({len(times)} visits)")
+                print(f"  {page:<12} {summarize(times)} ({len(times)} visits)")
         for step in ("training", "digit read"):
             if step in o.own.ready:
                 print(f"  {step:<12} {o.own.ready[step]:6.2f}")
