@@ -24,7 +24,6 @@ import os
 import re
 import socket
 import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -60,21 +59,42 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql import ColumnElement, Select
 
 DATABASE_URL_KEY = "DIGITLAB_DATABASE_URL"  # an environment variable, or a key of st.secrets
 HOME_ENV = "DIGITLAB_HOME"
+# The limits: each has an environment setting (read when it is needed, so a restart is not
+# required to change it) and a message in plain words when it is reached.
 MAX_RUNS_ENV = "DIGITLAB_MAX_RUNS"
 MAX_LAB_MB_ENV = "DIGITLAB_MAX_LAB_MB"
+MAX_DB_MB_ENV = "DIGITLAB_MAX_DB_MB"
+MAX_SHARES_ENV = "DIGITLAB_MAX_SHARES_PER_RUN"
 LAB_DAYS_ENV = "DIGITLAB_LAB_DAYS"
+NEW_LABS_ENV = "DIGITLAB_MAX_NEW_LABS_PER_HOUR"  # per browser session
+NEW_LABS_ADDRESS_ENV = "DIGITLAB_MAX_NEW_LABS_PER_HOUR_PER_ADDRESS"
 MAX_RUNS = 100  # per lab
-MAX_LAB_MB = 200  # per lab, all blobs together (1 MB = 1,000,000 bytes)
+MAX_LAB_MB = 200  # per lab: everything it holds (1 MB = 1,000,000 bytes)
+# The whole database. Community Cloud's container disk also holds the app's packages (TensorFlow
+# alone ~2 GB) and Keras' dataset cache; 2,000 MB is ten labs at their cap, or a class of 30 with
+# 60 MB each (a few dozen runs), and leaves the rest of a small disk to the app.
+MAX_DB_MB = 2_000
+MAX_SHARES_PER_RUN = 20  # share links one run may have at a time
 MAX_DIGITS = 5_000  # per lab
 LAB_DAYS = 30  # labs not opened for this long are removed by housekeeping
+# New labs per hour: a browser session rarely needs more than a couple; an address is often a
+# whole school behind one router, so it allows two new labs an hour for each pupil of a class.
+MAX_NEW_LABS_PER_SESSION = 10
+MAX_NEW_LABS_PER_ADDRESS = 60
+# What a row costs besides the bytes counted exactly (keys, numbers, the database's own overhead):
+RUN_ROW_BYTES = 300
+DIGIT_ROW_BYTES = 60  # plus its height * width pixels
+SHARE_ROW_BYTES = 150
+LAB_ROW_BYTES = 150
 STALE_SECONDS = 120  # a running row of another host with no heartbeat for this long is dead
-HOUSEKEEP_SECONDS = 3600  # maybe_housekeep does its work at most this often per process
+HOUSEKEEP_SECONDS = 3600  # how often the housekeeping thread (core.housekeeper) works
+HOUSEKEEP_BATCH = 50  # labs (or unreferenced blobs) deleted per housekeeping transaction
 BUSY_TIMEOUT_SECONDS = 5.0  # how long SQLite waits for another writer before giving up
 CONNECT_TIMEOUT_SECONDS = 5  # how long a PostgreSQL connection attempt may take
 RUN_STATES = ("running", "finished", "stopped", "interrupted", "failed")
@@ -86,10 +106,6 @@ HOST = socket.gethostname()
 # Made once per process: tells this process from an earlier one that had the same pid (a
 # restarted container often gives the server the same pid again).
 BOOT_ID = uuid.uuid4().hex
-
-_housekeeping_lock = threading.Lock()
-_last_housekeeping: dict[str, float] = {}  # database URL -> when this process last housekept it
-
 
 class StoreError(Exception):
     """Saving or loading failed; the message says what happened in plain words, for the user."""
@@ -105,6 +121,10 @@ class StoreBusy(StoreError):
 
 class StoreFull(StoreError):
     """No disk space is left for the database."""
+
+
+class StorageFull(StoreFull):
+    """The database holds DIGITLAB_MAX_DB_MB already; nothing was written."""
 
 
 class StoreDamaged(StoreError):
@@ -126,8 +146,8 @@ class NotFound(StoreError, LookupError):
 # ---------------------------------------------------------------------------------------------
 # Schema. These Table objects are the current schema. To change it, append a step to
 # MIGRATIONS; never edit a step that has shipped (databases out there have already run it).
-# Step 1 creates the tables from these objects, so a later step that adds a column must skip
-# tables that already have it (a new database gets it from step 1).
+# Steps 1-2 build version 2's tables (frozen below, as they shipped); step 3 turns them into
+# these. A new database runs every step, so every database has the same layout.
 
 metadata = MetaData()
 
@@ -136,6 +156,9 @@ schema_version = Table(
     Column("version", Integer, nullable=False),  # one row: how many MIGRATIONS steps have run
 )
 
+# sqlite_autoincrement: SQLite otherwise gives a new row the highest deleted id again, and a lab
+# id still known elsewhere (a queued job, a tab) would then reach another visitor's lab.
+# PostgreSQL's sequences never hand out a number twice.
 labs_table = Table(
     "labs", metadata,
     Column("id", Integer, primary_key=True),
@@ -143,12 +166,15 @@ labs_table = Table(
     Column("created_at", Float, nullable=False),
     Column("opened_at", Float, nullable=False),
     Column("current_run_id", Integer),  # the run Evaluate and Draw use; NULL: the newest finished one
+    sqlite_autoincrement=True,
 )
 
 runs_table = Table(
     "runs", metadata,
     Column("id", Integer, primary_key=True),
     Column("lab_id", Integer, ForeignKey("labs.id", ondelete="CASCADE"), nullable=False),
+    # Before the long texts: SQLite then reads it without their overflow pages.
+    Column("record_bytes", BigInteger, nullable=False),  # characters of its texts below, for the caps
     Column("name", Text, nullable=False),
     Column("dataset", String(40), nullable=False),
     Column("source", String(40), nullable=False),  # trained | uploaded | fine-tuned | ...
@@ -165,15 +191,25 @@ runs_table = Table(
     Column("owner", Text),  # "host:pid:boot id" of the process that trains (or trained) it
     Column("heartbeat_at", Float),  # the owner's last sign of life
     Column("blob_bytes", BigInteger, nullable=False),  # its blobs' total size, for the lab's cap
+    sqlite_autoincrement=True,
+)
+
+# A blob's bytes are stored once however many runs hold them (a shared run's copies): blob_data
+# is keyed by their SHA-256, and a blob_data row no `blobs` row names any more is deleted
+# (free_blob_data, and housekeeping's sweep for what a race left behind).
+blob_data_table = Table(
+    "blob_data", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),  # before `data`: summing sizes never reads the bytes
+    Column("data", LargeBinary, nullable=False),
 )
 
 blobs_table = Table(
     "blobs", metadata,
     Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("name", String(64), primary_key=True),  # "model", "epoch_predictions", ...
-    Column("data", LargeBinary, nullable=False),
     Column("size", BigInteger, nullable=False),
-    Column("sha256", String(64), nullable=False),
+    Column("sha256", String(64), ForeignKey("blob_data.sha256"), nullable=False),
 )
 
 shares_table = Table(
@@ -192,6 +228,7 @@ digits_table = Table(
     Column("width", Integer, nullable=False),
     Column("image", LargeBinary, nullable=False),  # height * width uint8 pixels, row by row
     Column("created_at", Float, nullable=False),
+    sqlite_autoincrement=True,
 )
 
 # Every page looks up a lab's runs or digits; deleting a run looks up its shares (PostgreSQL
@@ -202,12 +239,71 @@ LOOKUP_INDEXES = (
     Index("ix_shares_run_id", shares_table.c.run_id),
     Index("ix_labs_opened_at", labs_table.c.opened_at),
 )
+# Freeing a blob's bytes asks whether any run still holds them.
+BLOB_INDEXES = (Index("ix_blobs_sha256", blobs_table.c.sha256),)
+
+# Version 2's tables, as steps 1-2 made them (frozen: step 1 must build exactly what it built).
+_version2 = MetaData()
+Table(
+    "labs", _version2,
+    Column("id", Integer, primary_key=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("opened_at", Float, nullable=False),
+    Column("current_run_id", Integer),
+)
+Table(
+    "runs", _version2,
+    Column("id", Integer, primary_key=True),
+    Column("lab_id", Integer, ForeignKey("labs.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("dataset", String(40), nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("spec", Text),
+    Column("history", Text, nullable=False),
+    Column("metrics", Text, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("epochs_done", Integer, nullable=False),
+    Column("sweep", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("owner", Text),
+    Column("heartbeat_at", Float),
+    Column("blob_bytes", BigInteger, nullable=False),
+)
+Table(
+    "blobs", _version2,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+)
+Table(
+    "shares", _version2,
+    Column("token_hash", String(64), primary_key=True),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+Table(
+    "digits", _version2,
+    Column("id", Integer, primary_key=True),
+    Column("lab_id", Integer, ForeignKey("labs.id", ondelete="CASCADE"), nullable=False),
+    Column("label", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("image", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+_DATA_TABLES = ("labs", "runs", "blobs", "shares", "digits")  # parents first
 
 
 def create_tables(conn: Connection) -> None:
-    """Migration step 1: every table, without indexes (step 2 adds them)."""
-    for table in (labs_table, runs_table, blobs_table, shares_table, digits_table):
-        conn.execute(CreateTable(table))  # CreateTable leaves out the table's indexes
+    """Migration step 1: version 2's tables, without indexes (step 2 adds them)."""
+    for name in _DATA_TABLES:
+        conn.execute(CreateTable(_version2.tables[name]))  # CreateTable leaves out the table's indexes
 
 
 def add_lookup_indexes(conn: Connection) -> None:
@@ -216,7 +312,70 @@ def add_lookup_indexes(conn: Connection) -> None:
         index.create(conn)
 
 
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (create_tables, add_lookup_indexes)
+# SQL for a run's record_bytes from its columns (what record_size computes in Python).
+_RECORD_BYTES_SQL = ("length(name) + length(status) + coalesce(length(spec), 0) + length(history) "
+                     "+ length(metrics) + coalesce(length(sweep), 0)")
+
+
+def share_blobs_and_keep_ids(conn: Connection) -> None:
+    """Migration step 3: blobs stored once by checksum (blob_data), runs' record_bytes, ids never reused.
+
+    SQLite: every table is built again as today's (AUTOINCREMENT: sqlite_sequence starts at each
+    table's highest id), rows and ids copied. PostgreSQL's sequences already never reuse an id:
+    there the step only moves the blobs' bytes and adds the column.
+    """
+    if conn.dialect.name == "sqlite":
+        rebuild_sqlite_tables(conn)
+        return
+    conn.execute(CreateTable(blob_data_table))
+    conn.execute(text("INSERT INTO blob_data (sha256, size, data) "
+                      "SELECT DISTINCT ON (sha256) sha256, size, data FROM blobs ORDER BY sha256"))
+    conn.execute(text("ALTER TABLE blobs DROP COLUMN data"))
+    conn.execute(text("ALTER TABLE blobs ADD CONSTRAINT blobs_sha256_fkey FOREIGN KEY (sha256) "
+                      "REFERENCES blob_data (sha256)"))
+    conn.execute(text("ALTER TABLE runs ADD COLUMN record_bytes BIGINT NOT NULL DEFAULT 0"))
+    conn.execute(text(f"UPDATE runs SET record_bytes = {_RECORD_BYTES_SQL}"))
+    for index in BLOB_INDEXES:
+        index.create(conn)
+
+
+def rebuild_sqlite_tables(conn: Connection) -> None:
+    """Step 3 on SQLite: rename the tables away, create today's, copy every row, drop the old ones.
+
+    Runs with foreign keys off (upgrade_schema): dropping a table would otherwise cascade.
+    """
+    for name in _DATA_TABLES:
+        conn.exec_driver_sql(f"ALTER TABLE {name} RENAME TO old_{name}")  # our own names, no input
+    conn.execute(CreateTable(blob_data_table))
+    for name in _DATA_TABLES:
+        conn.execute(CreateTable(metadata.tables[name]))
+    copied = {
+        "labs": "id, key_hash, created_at, opened_at, current_run_id",
+        "shares": "token_hash, run_id, created_at",
+        "digits": "id, lab_id, label, height, width, image, created_at",
+    }
+    for name, columns in copied.items():
+        conn.exec_driver_sql(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM old_{name}")
+    run_columns = ("id, lab_id, name, dataset, source, state, status, spec, history, metrics, seconds, "
+                   "epochs_done, sweep, created_at, updated_at, owner, heartbeat_at, blob_bytes")
+    conn.exec_driver_sql(f"INSERT INTO runs ({run_columns}, record_bytes) "
+                         f"SELECT {run_columns}, {_RECORD_BYTES_SQL} FROM old_runs")
+    conn.exec_driver_sql("INSERT OR IGNORE INTO blob_data (sha256, size, data) "
+                         "SELECT sha256, size, data FROM old_blobs")  # one copy of each checksum
+    conn.exec_driver_sql("INSERT INTO blobs (run_id, name, size, sha256) SELECT run_id, name, size, sha256 "
+                         "FROM old_blobs")
+    for name in reversed(_DATA_TABLES):
+        conn.exec_driver_sql(f"DROP TABLE old_{name}")
+    for index in (*LOOKUP_INDEXES, *BLOB_INDEXES):
+        index.create(conn)
+    # Explicit ids raise sqlite_sequence to each table's highest id already; this names it.
+    for name in ("labs", "runs", "digits"):
+        conn.exec_driver_sql(f"DELETE FROM sqlite_sequence WHERE name = '{name}'")
+        conn.exec_driver_sql(f"INSERT INTO sqlite_sequence (name, seq) SELECT '{name}', coalesce(max(id), 0) "
+                             f"FROM {name}")
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (create_tables, add_lookup_indexes, share_blobs_and_keep_ids)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,8 +541,28 @@ def max_runs() -> int:
 
 
 def max_lab_bytes() -> int:
-    """Blob bytes one lab may hold: DIGITLAB_MAX_LAB_MB (megabytes), default MAX_LAB_MB."""
+    """Bytes one lab may hold (runs, blobs, digits, shares): DIGITLAB_MAX_LAB_MB (megabytes), default MAX_LAB_MB."""
     return int(env_number(MAX_LAB_MB_ENV, MAX_LAB_MB) * 1_000_000)
+
+
+def max_database_bytes() -> int:
+    """Bytes the whole database may hold: DIGITLAB_MAX_DB_MB (megabytes), default MAX_DB_MB."""
+    return int(env_number(MAX_DB_MB_ENV, MAX_DB_MB) * 1_000_000)
+
+
+def max_shares_per_run() -> int:
+    """Share links one run may have: DIGITLAB_MAX_SHARES_PER_RUN, default MAX_SHARES_PER_RUN."""
+    return int(env_number(MAX_SHARES_ENV, MAX_SHARES_PER_RUN))
+
+
+def max_new_labs_per_session() -> int:
+    """New labs one browser session may start per hour: DIGITLAB_MAX_NEW_LABS_PER_HOUR, default 10."""
+    return int(env_number(NEW_LABS_ENV, MAX_NEW_LABS_PER_SESSION))
+
+
+def max_new_labs_per_address() -> int:
+    """New labs one client address may start per hour: DIGITLAB_MAX_NEW_LABS_PER_HOUR_PER_ADDRESS, default 60."""
+    return int(env_number(NEW_LABS_ADDRESS_ENV, MAX_NEW_LABS_PER_ADDRESS))
 
 
 def lab_days() -> float:
@@ -489,10 +668,25 @@ class RunRecord:
     blob_names: tuple[str, ...] = ()
 
 
+SHARE_ID_LENGTH = 16  # a share's id: the first hex digits of its token's hash (not the token)
+_SHARE_ID_PATTERN = re.compile(f"[0-9a-f]{{{SHARE_ID_LENGTH}}}")
+
+
+@dataclass(frozen=True)
+class ShareRecord:
+    """One share link of a lab, for "Stop sharing": which run, since when; never its token."""
+
+    share_id: str
+    run_id: int
+    run_name: str
+    created_at: float
+
+
 # The fields save_run takes from a RunRecord and update_run may change.
 RUN_FIELDS = ("name", "dataset", "source", "state", "status", "spec", "history", "metrics",
               "seconds", "epochs_done", "sweep")
 _JSON_FIELDS = ("spec", "history", "metrics")
+_TEXT_FIELDS = ("name", "status", "spec", "history", "metrics", "sweep")  # what record_bytes counts
 
 
 def encode_run_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -535,10 +729,65 @@ def check_blobs(files: Mapping[str, bytes] | None) -> dict[str, bytes]:
     return checked
 
 
+def record_size(values: Mapping[str, Any]) -> int:
+    """Characters of a run's texts among encoded `values` (name, status, JSON fields, sweep): its record_bytes."""
+    return sum(len(values[name]) for name in _TEXT_FIELDS if values.get(name) is not None)
+
+
+def new_data_bytes(conn: Connection, files: Mapping[str, bytes]) -> int:
+    """Bytes of `files` the database does not hold yet (blobs are stored once by checksum)."""
+    sums = {checksum(data): len(data) for data in files.values()}
+    if not sums:
+        return 0
+    held = set(conn.scalars(select(blob_data_table.c.sha256).where(blob_data_table.c.sha256.in_(sums))))
+    return sum(size for sha, size in sums.items() if sha not in held)
+
+
+def store_blob_data(conn: Connection, sha256: str, data: bytes) -> None:
+    """Keep `data` under its checksum unless it is there already."""
+    values = {"sha256": sha256, "size": len(data), "data": data}
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+
+        # DO UPDATE locks the row until commit, so a concurrent free_blob_data cannot delete it
+        # between here and our `blobs` row (the bytes themselves are not rewritten: TOAST).
+        statement = upsert(blob_data_table).values(values)
+        conn.execute(statement.on_conflict_do_update(index_elements=["sha256"],
+                                                     set_={"size": statement.excluded.size}))
+    else:  # SQLite's writers take turns: nothing can come between
+        from sqlalchemy.dialects.sqlite import insert as upsert
+
+        conn.execute(upsert(blob_data_table).values(values).on_conflict_do_nothing(index_elements=["sha256"]))
+
+
 def insert_blobs(conn: Connection, run_id: int, files: Mapping[str, bytes]) -> None:
     for name, data in files.items():
-        conn.execute(insert(blobs_table).values(run_id=run_id, name=name, data=data, size=len(data),
-                                                sha256=checksum(data)))
+        sha256 = checksum(data)
+        store_blob_data(conn, sha256, data)
+        conn.execute(insert(blobs_table).values(run_id=run_id, name=name, size=len(data), sha256=sha256))
+
+
+def blob_checksums(conn: Connection, condition: ColumnElement[bool]) -> list[str]:
+    """The checksums of the blobs of the runs `condition` picks (on runs_table): what deleting them may free."""
+    return list(conn.scalars(
+        select(blobs_table.c.sha256).join(runs_table, runs_table.c.id == blobs_table.c.run_id)
+        .where(condition).distinct()
+    ))
+
+
+def free_blob_data(conn: Connection, checksums: Sequence[str]) -> int:
+    """Delete the stored bytes of these checksums that no run holds any more; how many."""
+    if not checksums:
+        return 0
+    unreferenced = ~select(blobs_table.c.run_id).where(blobs_table.c.sha256 == blob_data_table.c.sha256).exists()
+    statement = delete(blob_data_table).where(blob_data_table.c.sha256.in_(list(checksums)), unreferenced)
+    if conn.dialect.name != "postgresql":
+        return conn.execute(statement).rowcount
+    try:
+        with conn.begin_nested():
+            return conn.execute(statement).rowcount
+    except IntegrityError:  # a transaction that had not committed yet took these bytes: they stay
+        return 0
 
 
 def own_run(run_id: int, lab_id: int) -> ColumnElement[bool]:
@@ -553,11 +802,67 @@ def lock_lab(conn: Connection, lab_id: int) -> None:
         raise NotFound("This lab no longer exists (labs not opened for a long time are removed).")
 
 
-def check_room(conn: Connection, lab_id: int, new_runs: int, new_bytes: int) -> None:
-    """Raise LabFullError when the lab cannot take `new_runs` more runs and `new_bytes` more bytes."""
-    total = func.coalesce(func.sum(runs_table.c.blob_bytes), 0)
-    count, used = conn.execute(select(func.count(), total).where(runs_table.c.lab_id == lab_id)).one()
-    used = int(used)  # PostgreSQL sums bigints as numeric (a Decimal)
+def lab_usage(conn: Connection, lab_id: int) -> tuple[int, int]:
+    """(runs, bytes) the lab holds: its runs (texts and blobs, shared bytes counted per lab), digits, shares."""
+    runs, run_bytes = conn.execute(
+        select(func.count(), func.coalesce(func.sum(runs_table.c.blob_bytes + runs_table.c.record_bytes), 0))
+        .where(runs_table.c.lab_id == lab_id)
+    ).one()
+    digits = conn.scalar(select(func.count()).where(digits_table.c.lab_id == lab_id))
+    pixels = 0
+    if digits:  # a lab's digits have one shape (add_digits): no need to read each row
+        pixels = conn.scalar(select(digits_table.c.height * digits_table.c.width)
+                             .where(digits_table.c.lab_id == lab_id).limit(1)) or 0
+    shares = conn.scalar(select(func.count()).select_from(shares_table)
+                         .join(runs_table, runs_table.c.id == shares_table.c.run_id)
+                         .where(runs_table.c.lab_id == lab_id))
+    # int(): PostgreSQL sums bigints as numeric (a Decimal)
+    total = (LAB_ROW_BYTES + int(run_bytes) + runs * RUN_ROW_BYTES + digits * (pixels + DIGIT_ROW_BYTES)
+             + shares * SHARE_ROW_BYTES)
+    return runs, total
+
+
+def database_bytes(conn: Connection) -> int:
+    """What the whole database holds, each stored blob counted once.
+
+    SQLite: its pages in use (page_count - freelist_count), read from the file's header, so
+    constant time. PostgreSQL, whose files do not shrink after a delete: the sum of what the rows
+    hold, as lab_usage counts it but each blob once.
+    """
+    if conn.dialect.name == "sqlite":
+        pragma = conn.exec_driver_sql
+        pages = pragma("PRAGMA page_count").scalar() - pragma("PRAGMA freelist_count").scalar()
+        return int(pages * pragma("PRAGMA page_size").scalar())
+    parts = (
+        select(func.coalesce(func.sum(blob_data_table.c.size), 0)),
+        select(func.coalesce(func.sum(runs_table.c.record_bytes + RUN_ROW_BYTES), 0)),
+        select(func.coalesce(func.sum(digits_table.c.height * digits_table.c.width + DIGIT_ROW_BYTES), 0)),
+        select(func.count() * SHARE_ROW_BYTES).select_from(shares_table),
+        select(func.count() * LAB_ROW_BYTES).select_from(labs_table),
+    )
+    return sum(int(conn.scalar(part)) for part in parts)
+
+
+def check_database_room(conn: Connection, new_bytes: int) -> None:
+    """Raise StorageFull when `new_bytes` more would take the database past max_database_bytes()."""
+    if new_bytes <= 0:
+        return
+    limit, used = max_database_bytes(), database_bytes(conn)
+    if used + new_bytes > limit:
+        raise StorageFull(
+            f"The app's storage is full: its database holds {format_mb(used)} of the {format_mb(limit)} it may "
+            "use, so this cannot be saved. Your work so far is kept, and deleting runs you no longer need "
+            f"makes room (the app's administrator can raise {MAX_DB_MB_ENV})."
+        )
+
+
+def check_room(conn: Connection, lab_id: int, new_runs: int, new_bytes: int, stored_bytes: int | None = None) -> None:
+    """Raise LabFullError when the lab cannot take `new_runs` more runs and `new_bytes` more bytes.
+
+    Raise StorageFull when the database cannot take `stored_bytes` more (default `new_bytes`;
+    less when some bytes are stored already, as a copied run's blobs are).
+    """
+    count, used = lab_usage(conn, lab_id)
     if new_runs > 0 and count + new_runs > max_runs():
         raise LabFullError(
             f"This lab holds {count} runs, the most it can: delete some on the Train page to save more."
@@ -565,9 +870,11 @@ def check_room(conn: Connection, lab_id: int, new_runs: int, new_bytes: int) -> 
     limit = max_lab_bytes()
     if new_bytes > 0 and used + new_bytes > limit:
         raise LabFullError(
-            f"This lab's saved models take {format_mb(used)} of the {format_mb(limit)} it can hold, "
-            f"and this needs {format_mb(new_bytes)} more: delete some runs on the Train page to save more."
+            f"This lab's saved work (models, histories, digits, share links) takes {format_mb(used)} of the "
+            f"{format_mb(limit)} it can hold, and this needs {format_mb(new_bytes)} more: delete some runs "
+            "on the Train page to save more."
         )
+    check_database_room(conn, new_bytes if stored_bytes is None else stored_bytes)
 
 
 def check_digits(labels: Sequence[int], images: Sequence[np.ndarray] | np.ndarray
@@ -617,12 +924,26 @@ class Store:
             yield conn
 
     @contextmanager
-    def writing(self) -> Iterator[Connection]:
-        """A connection in one transaction: committed at the end, rolled back on any error."""
+    def writing(self, foreign_keys: bool = True) -> Iterator[Connection]:
+        """A connection in one transaction: committed at the end, rolled back on any error.
+
+        foreign_keys=False (schema upgrades on SQLite): no ON DELETE CASCADE while tables are
+        rebuilt; every reference is checked before the commit instead.
+        """
         with plain_errors(self.engine.url), self.engine.connect() as conn:
             conn.execution_options(digitlab_write=True)  # begin_sqlite: BEGIN IMMEDIATE
-            with conn.begin():
-                yield conn
+            raw = conn.connection.dbapi_connection if conn.dialect.name == "sqlite" and not foreign_keys else None
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: before BEGIN
+            try:
+                with conn.begin():
+                    yield conn
+                    if raw is not None and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                        raise StoreError("The lab's database could not be upgraded (a reference between "
+                                         "its tables is broken); nothing was changed.")
+            finally:
+                if raw is not None:
+                    raw.execute("PRAGMA foreign_keys = ON")
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -643,7 +964,7 @@ class Store:
         with self.reading() as conn:
             if self.read_schema_version(conn) >= len(steps):
                 return len(steps)
-        with self.writing() as conn:
+        with self.writing(foreign_keys=False) as conn:
             if conn.dialect.name == "postgresql":  # one process upgrades, the others wait here
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             version = self.read_schema_version(conn)  # again: another process may have upgraded
@@ -677,6 +998,16 @@ class Store:
                 conn.execute(update(labs_table).where(labs_table.c.id == lab_id).values(opened_at=time.time()))
         return lab_id
 
+    def rekey_lab(self, lab_id: int) -> str:
+        """Give the lab a new key; the new key. The old one opens nothing from now on. NotFound if it is gone."""
+        key = token_urlsafe(SECRET_BYTES)
+        with self.writing() as conn:
+            changed = conn.execute(update(labs_table).where(labs_table.c.id == lab_id)
+                                   .values(key_hash=hash_secret(key))).rowcount
+        if not changed:
+            raise NotFound("This lab no longer exists (labs not opened for a long time are removed).")
+        return key
+
     def set_current_run(self, lab_id: int, run_id: int | None) -> None:
         """Remember which run the lab uses on Evaluate and Draw (None: the newest finished one)."""
         with self.writing() as conn:
@@ -690,7 +1021,20 @@ class Store:
     def delete_lab(self, lab_id: int) -> bool:
         """Delete a lab with all its runs, blobs, share links and digits; False if it was gone."""
         with self.writing() as conn:
-            return conn.execute(delete(labs_table).where(labs_table.c.id == lab_id)).rowcount > 0
+            checksums = blob_checksums(conn, runs_table.c.lab_id == lab_id)
+            deleted = conn.execute(delete(labs_table).where(labs_table.c.id == lab_id)).rowcount > 0
+            free_blob_data(conn, checksums)
+        return deleted
+
+    def lab_bytes(self, lab_id: int) -> int:
+        """What the lab holds against its cap (max_lab_bytes): runs, blobs, digits and share links."""
+        with self.reading() as conn:
+            return lab_usage(conn, lab_id)[1]
+
+    def database_bytes(self) -> int:
+        """What the whole database holds against max_database_bytes() (each stored blob once)."""
+        with self.reading() as conn:
+            return database_bytes(conn)
 
     # -- runs -------------------------------------------------------------------------------
 
@@ -704,11 +1048,14 @@ class Store:
         values = encode_run_fields({name: getattr(record, name) for name in RUN_FIELDS})
         now = time.time()
         size = sum(len(data) for data in files.values())
-        values.update(lab_id=lab_id, created_at=now, updated_at=now, blob_bytes=size,
+        record_bytes = record_size(values)
+        values.update(lab_id=lab_id, created_at=now, updated_at=now, blob_bytes=size, record_bytes=record_bytes,
                       owner=process_owner() if record.state == "running" else None, heartbeat_at=now)
+        row_bytes = record_bytes + RUN_ROW_BYTES
         with self.writing() as conn:
             lock_lab(conn, lab_id)
-            check_room(conn, lab_id, new_runs=1, new_bytes=size)
+            check_room(conn, lab_id, new_runs=1, new_bytes=size + row_bytes,
+                       stored_bytes=new_data_bytes(conn, files) + row_bytes)
             run_id = conn.execute(insert(runs_table).values(values)).inserted_primary_key[0]
             insert_blobs(conn, run_id, files)
         return run_id
@@ -730,21 +1077,33 @@ class Store:
         values = encode_run_fields(fields) | {"updated_at": now, "heartbeat_at": now}
         if fields.get("state") == "running":
             values["owner"] = process_owner()
+        texts = [name for name in _TEXT_FIELDS if name in values]
         with self.writing() as conn:
-            if files:
-                lock_lab(conn, lab_id)
-            size = conn.scalar(select(runs_table.c.blob_bytes).where(own_run(run_id, lab_id)))
-            if size is None:
+            row = conn.execute(
+                select(runs_table.c.blob_bytes, runs_table.c.record_bytes,
+                       *(func.coalesce(func.length(runs_table.c[name]), 0).label(name) for name in texts))
+                .where(own_run(run_id, lab_id))
+            ).first()
+            if row is None:
                 raise NotFound(f"Run {run_id} is not in this lab (it may have been deleted).")
+            values["record_bytes"] = int(row.record_bytes) + record_size(values) - sum(row._mapping[n] for n in texts)
+            grown = values["record_bytes"] - int(row.record_bytes)
+            replaced, old, old_checksums = None, 0, []
             if files or drop_blobs:
                 replaced = (blobs_table.c.run_id == run_id) & blobs_table.c.name.in_([*files, *drop_blobs])
-                old = conn.scalar(select(func.coalesce(func.sum(blobs_table.c.size), 0)).where(replaced))
-                delta = sum(len(data) for data in files.values()) - int(old)
-                check_room(conn, lab_id, new_runs=0, new_bytes=delta)
+                old = int(conn.scalar(select(func.coalesce(func.sum(blobs_table.c.size), 0)).where(replaced)))
+                old_checksums = list(conn.scalars(select(blobs_table.c.sha256).where(replaced)))
+            delta = sum(len(data) for data in files.values()) - old
+            if files or grown > 0:
+                lock_lab(conn, lab_id)
+                check_room(conn, lab_id, new_runs=0, new_bytes=delta + grown,
+                           stored_bytes=new_data_bytes(conn, files) + max(grown, 0))
+            if replaced is not None:
                 conn.execute(delete(blobs_table).where(replaced))
                 insert_blobs(conn, run_id, files)
-                values["blob_bytes"] = int(size) + delta
+                values["blob_bytes"] = int(row.blob_bytes) + delta
             conn.execute(update(runs_table).where(own_run(run_id, lab_id)).values(values))
+            free_blob_data(conn, old_checksums)
 
     def refresh_heartbeat(self, run_id: int, lab_id: int) -> None:
         """Mark a running run as still alive; call it at least every STALE_SECONDS / 2 in long epochs."""
@@ -781,8 +1140,9 @@ class Store:
         """Blob `name` of the run whose id `run_ids` selects, checked against its checksum."""
         with self.reading() as conn:
             row = conn.execute(
-                select(blobs_table.c.data, blobs_table.c.sha256, runs_table.c.name.label("run_name"))
+                select(blob_data_table.c.data, blobs_table.c.sha256, runs_table.c.name.label("run_name"))
                 .join(runs_table, runs_table.c.id == blobs_table.c.run_id)
+                .join(blob_data_table, blob_data_table.c.sha256 == blobs_table.c.sha256)
                 .where(blobs_table.c.run_id.in_(run_ids), blobs_table.c.name == name)
             ).first()
         if row is None:
@@ -802,7 +1162,10 @@ class Store:
     def delete_run(self, run_id: int, lab_id: int) -> bool:
         """Delete a run of this lab with its blobs and share links; False when it is not there."""
         with self.writing() as conn:
-            return conn.execute(delete(runs_table).where(own_run(run_id, lab_id))).rowcount > 0
+            checksums = blob_checksums(conn, own_run(run_id, lab_id))
+            deleted = conn.execute(delete(runs_table).where(own_run(run_id, lab_id))).rowcount > 0
+            free_blob_data(conn, checksums)
+        return deleted
 
     def recover_interrupted(self, lab_id: int) -> list[int]:
         """Mark the lab's running runs whose trainer is gone as interrupted; their ids.
@@ -843,11 +1206,42 @@ class Store:
         """
         token = token_urlsafe(SECRET_BYTES)
         with self.writing() as conn:
+            lock_lab(conn, lab_id)
             if conn.scalar(select(runs_table.c.id).where(own_run(run_id, lab_id))) is None:
                 raise NotFound(f"Run {run_id} is not in this lab (it may have been deleted).")
+            shares = conn.scalar(select(func.count()).where(shares_table.c.run_id == run_id))
+            if shares >= max_shares_per_run():
+                raise LabFullError(f"This run has {shares} share links, the most it can: stop sharing one "
+                                   "of them to make another.")
+            check_room(conn, lab_id, new_runs=0, new_bytes=SHARE_ROW_BYTES)
             conn.execute(insert(shares_table).values(token_hash=hash_secret(token), run_id=run_id,
                                                      created_at=time.time()))
         return token
+
+    def list_shares(self, lab_id: int, run_id: int | None = None) -> list[ShareRecord]:
+        """The lab's share links (of one run, or all), oldest first; never their tokens."""
+        condition = runs_table.c.lab_id == lab_id
+        if run_id is not None:
+            condition &= runs_table.c.id == run_id
+        with self.reading() as conn:
+            rows = conn.execute(
+                select(shares_table.c.token_hash, shares_table.c.run_id, shares_table.c.created_at,
+                       runs_table.c.name).join(runs_table, runs_table.c.id == shares_table.c.run_id)
+                .where(condition).order_by(shares_table.c.created_at, shares_table.c.token_hash)
+            ).all()
+        return [ShareRecord(share_id=row.token_hash[:SHARE_ID_LENGTH], run_id=row.run_id, run_name=row.name,
+                            created_at=row.created_at) for row in rows]
+
+    def delete_share(self, lab_id: int, share_id: object) -> bool:
+        """Make one share link of this lab stop working (`share_id` from list_shares); False when none matched."""
+        if not isinstance(share_id, str) or not _SHARE_ID_PATTERN.fullmatch(share_id):
+            return False
+        run_ids = select(runs_table.c.id).where(runs_table.c.lab_id == lab_id)
+        with self.writing() as conn:
+            return conn.execute(delete(shares_table).where(
+                func.substr(shares_table.c.token_hash, 1, SHARE_ID_LENGTH) == share_id,
+                shares_table.c.run_id.in_(run_ids),
+            )).rowcount > 0
 
     def unshare_run(self, lab_id: int, run_id: int) -> int:
         """Make every share link of a run of this lab stop working; how many there were."""
@@ -882,8 +1276,9 @@ class Store:
     def copy_shared_run(self, token: object, lab_id: int) -> int:
         """Copy the run a share token opens, with its blobs, into lab `lab_id`; the new run id.
 
-        Counts against that lab's limits (LabFullError). A run still training is copied as
-        interrupted at its last checkpoint. Its share links are not copied.
+        Counts against that lab's limits (LabFullError). The copy's blobs are the shared run's
+        stored bytes, not a second copy of them. A run still training is copied as interrupted at
+        its last checkpoint. Its share links are not copied.
         """
         if not is_well_formed(token):
             raise NotFound("This share link does not work (it is mistyped, or the run was deleted).")
@@ -896,14 +1291,17 @@ class Store:
             ).first()
             if source is None:
                 raise NotFound("This share link does not work (it is mistyped, or the run was deleted).")
-            check_room(conn, lab_id, new_runs=1, new_bytes=int(source.blob_bytes))
+            row_bytes = int(source.record_bytes) + RUN_ROW_BYTES
+            # The blobs' bytes count against this lab too, but the database keeps them once.
+            check_room(conn, lab_id, new_runs=1, new_bytes=int(source.blob_bytes) + row_bytes, stored_bytes=row_bytes)
             values = {name: getattr(source, name) for name in RUN_FIELDS}
             if source.state == "running":
                 values.update(state="interrupted", status=interrupted_status(source.epochs_done))
             values.update(lab_id=lab_id, created_at=now, updated_at=now, owner=None, heartbeat_at=None,
                           blob_bytes=source.blob_bytes)
+            values["record_bytes"] = record_size(values)  # the status may have changed
             new_id = conn.execute(insert(runs_table).values(values)).inserted_primary_key[0]
-            columns = ("name", "data", "size", "sha256")
+            columns = ("name", "size", "sha256")
             conn.execute(insert(blobs_table).from_select(
                 ["run_id", *columns],
                 select(literal(new_id, Integer), *(blobs_table.c[c] for c in columns))
@@ -933,6 +1331,8 @@ class Store:
                                 .where(digits_table.c.lab_id == lab_id).limit(1)).first()
             if kept is not None and pictures and tuple(kept) != pictures[0].shape:
                 raise ValueError(f"this lab's digits are {tuple(kept)} images, not {pictures[0].shape}")
+            check_room(conn, lab_id, new_runs=0,
+                       new_bytes=sum(picture.size + DIGIT_ROW_BYTES for picture in pictures))
             ids = []
             for label, picture in zip(numbers, pictures, strict=True):
                 result = conn.execute(insert(digits_table).values(
@@ -969,25 +1369,39 @@ class Store:
 
     # -- housekeeping -----------------------------------------------------------------------
 
-    def remove_stale_labs(self, days: float | None = None) -> int:
-        """Delete labs not opened for `days` (default lab_days()) with everything in them; how many."""
-        cutoff = time.time() - (lab_days() if days is None else days) * 86_400
-        with self.writing() as conn:
-            return conn.execute(delete(labs_table).where(labs_table.c.opened_at < cutoff)).rowcount
+    def remove_stale_labs(self, days: float | None = None, batch: int = HOUSEKEEP_BATCH) -> int:
+        """Delete labs not opened for `days` (default lab_days()) with everything in them; how many.
 
-    def maybe_housekeep(self) -> int | None:
-        """remove_stale_labs() at most once per HOUSEKEEP_SECONDS per process; None when skipped.
-
-        Safe to call on every page run.
+        `batch` labs per transaction, so that other writers wait for one batch at most.
         """
-        key = str(self.engine.url)  # str() hides the password
-        now = time.time()
-        with _housekeeping_lock:
-            last = _last_housekeeping.get(key)
-            if last is not None and now - last < HOUSEKEEP_SECONDS:
-                return None
-            _last_housekeeping[key] = now  # before the work: a failing database is not retried at once
-        return self.remove_stale_labs()
+        cutoff = time.time() - (lab_days() if days is None else days) * 86_400
+        stale = labs_table.c.opened_at < cutoff  # checked again on delete: a lab opened meanwhile stays
+        removed = 0
+        while True:
+            with self.writing() as conn:
+                ids = list(conn.scalars(select(labs_table.c.id).where(stale).order_by(labs_table.c.id).limit(batch)))
+                if not ids:
+                    return removed
+                checksums = blob_checksums(conn, runs_table.c.lab_id.in_(ids))
+                removed += conn.execute(delete(labs_table).where(labs_table.c.id.in_(ids), stale)).rowcount
+                free_blob_data(conn, checksums)
+            if len(ids) < batch:
+                return removed
+
+    def sweep_blob_data(self, batch: int = HOUSEKEEP_BATCH) -> int:
+        """Delete stored bytes that no run holds (a race between two writers can leave some); how many."""
+        unreferenced = ~select(blobs_table.c.run_id).where(blobs_table.c.sha256 == blob_data_table.c.sha256).exists()
+        freed = 0
+        while True:
+            with self.writing() as conn:
+                checksums = list(conn.scalars(select(blob_data_table.c.sha256).where(unreferenced).limit(batch)))
+                freed += free_blob_data(conn, checksums)
+            if len(checksums) < batch:
+                return freed
+
+    def housekeep(self, batch: int = HOUSEKEEP_BATCH) -> tuple[int, int]:
+        """Remove stale labs, then unreferenced blob bytes, `batch` per transaction; (labs, blobs) removed."""
+        return self.remove_stale_labs(batch=batch), self.sweep_blob_data(batch)
 
 
 def open_store(url: str | None = None) -> Store:

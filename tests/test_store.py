@@ -34,13 +34,16 @@ from core.store import (
     LabFullError,
     NotFound,
     RunRecord,
+    StorageFull,
     Store,
     StoreBusy,
     StoreDamaged,
     StoreError,
     StoreFull,
     StoreUnavailable,
+    blob_data_table,
     blobs_table,
+    checksum,
     create_store_engine,
     database_url,
     digits_table,
@@ -267,6 +270,32 @@ def test_deleting_a_lab_deletes_everything_in_it(store, lab):
     assert store.delete_lab(lab) and not store.delete_lab(lab)
     for table, left in ((runs_table, 1), (blobs_table, 1), (shares_table, 0), (digits_table, 0)):
         assert count_rows(store, table) == left, table.name
+    assert count_rows(store, blob_data_table) == 1  # both labs' blobs were b"m": stored once, kept for `other`
+
+
+def test_ids_are_never_reused(store):
+    """SQLite gave a new row the highest deleted id again: a new lab then was the deleted one to a stale job."""
+    lab = store.open_lab(store.create_lab())
+    run_id = store.save_run(lab, make_record(), {"model": b"m"})
+    [digit_id] = store.add_digits(lab, [1], [np.zeros((2, 2), np.uint8)])
+    assert store.delete_run(run_id, lab) and store.delete_digits(lab) == 1
+    assert store.save_run(lab, make_record()) > run_id
+    assert store.add_digits(lab, [1], [np.zeros((2, 2), np.uint8)])[0] > digit_id
+    assert store.delete_lab(lab)
+    assert store.open_lab(store.create_lab()) > lab
+
+
+def test_a_new_key_opens_the_lab_and_the_old_one_nothing(store, lab):
+    key = store.create_lab()
+    lab_id = store.open_lab(key)
+    run_id = store.save_run(lab_id, make_record(), {"model": b"m"})
+    new_key = store.rekey_lab(lab_id)
+    assert new_key != key and len(new_key) == 32
+    assert store.open_lab(key) is None and store.open_lab(new_key) == lab_id
+    assert store.load_blob(run_id, lab_id, "model") == b"m"
+    assert store.delete_lab(lab_id)
+    with pytest.raises(NotFound):
+        store.rekey_lab(lab_id)
 
 
 # -- runs ----------------------------------------------------------------------------------------
@@ -417,7 +446,8 @@ def test_env_limits_must_be_numbers(store, lab, monkeypatch):
 def test_a_damaged_blob_raises_and_other_runs_still_load(store, lab):
     damaged = store.save_run(lab, make_record("damaged"), {"model": b"good bytes"})
     fine = store.save_run(lab, make_record("fine"), {"model": b"other bytes"})
-    execute(store, update(blobs_table).where(blobs_table.c.run_id == damaged).values(data=b"good bytez"))
+    execute(store, update(blob_data_table).where(blob_data_table.c.sha256 == checksum(b"good bytes"))
+            .values(data=b"good bytez"))
     with pytest.raises(DamagedBlob, match="damaged") as raised:
         store.load_blob(damaged, lab, "model")
     assert_plain(str(raised.value))
@@ -513,6 +543,111 @@ def test_copies_count_against_the_receiving_lab(store, lab, monkeypatch):
                                                            None)
 
 
+def stored_blobs(store: Store) -> int:
+    return count_rows(store, blob_data_table)
+
+
+def test_copies_of_a_shared_run_share_its_stored_bytes(store, lab):
+    model = os.urandom(200_000)
+    run_id = store.save_run(lab, make_record("shared"), {"model": model, "epoch_predictions": b"e" * 1000})
+    token = store.share_run(lab, run_id)
+    before = store.database_bytes()
+    visitors = [store.open_lab(store.create_lab()) for _ in range(3)]
+    copies = [store.copy_shared_run(token, visitor) for visitor in visitors for _ in range(3)]
+    assert len(copies) == 9 and stored_blobs(store) == 2
+    assert store.database_bytes() - before < 100_000  # nine copies of 201 kB: rows only, not the bytes
+    for visitor in visitors:  # each lab counts what it holds, the shared bytes too
+        assert store.lab_bytes(visitor) > 3 * 201_000
+    assert store.load_blob(copies[0], visitors[0], "model") == model
+    assert store.delete_run(run_id, lab) and stored_blobs(store) == 2  # the copies still hold them
+    for visitor in visitors[:2]:
+        assert store.delete_lab(visitor)
+    assert stored_blobs(store) == 2
+    for copy in copies[6:8]:
+        assert store.delete_run(copy, visitors[2])
+    assert stored_blobs(store) == 2 and store.load_blob(copies[8], visitors[2], "model") == model
+    assert store.delete_run(copies[8], visitors[2])
+    assert stored_blobs(store) == 0 and count_rows(store, blobs_table) == 0
+
+
+def test_replaced_and_dropped_blobs_free_their_bytes(store, lab):
+    run_id = store.save_run(lab, make_record(state="running"), {"checkpoint": b"c1", "epoch_predictions": b"p1"})
+    store.update_run(run_id, lab, blobs={"checkpoint": b"c2", "epoch_predictions": b"p2"})
+    assert stored_blobs(store) == 2
+    store.update_run(run_id, lab, blobs={"model": b"m"}, drop_blobs=["checkpoint"], state="finished")
+    with store.engine.connect() as conn:
+        held = set(conn.scalars(select(blob_data_table.c.sha256)))
+    assert held == {checksum(b"p2"), checksum(b"m")}
+    other = store.save_run(lab, make_record("same bytes"), {"model": b"m"})  # identical bytes: stored once
+    assert stored_blobs(store) == 2 and store.get_run(other, lab).blob_bytes == 1
+    assert store.delete_run(run_id, lab) and stored_blobs(store) == 1
+
+
+def test_housekeeping_sweeps_bytes_no_run_holds(store, lab):
+    store.save_run(lab, make_record(), {"model": b"kept"})
+    execute(store, blob_data_table.insert().values(sha256=checksum(b"orphan"), size=6, data=b"orphan"))
+    assert stored_blobs(store) == 2
+    assert store.sweep_blob_data(batch=1) == 1
+    assert stored_blobs(store) == 1 and store.load_blob(store.list_runs(lab)[0].run_id, lab, "model") == b"kept"
+
+
+def test_everything_a_lab_holds_counts_against_its_cap(store, lab, monkeypatch):
+    monkeypatch.setenv("DIGITLAB_MAX_LAB_MB", "0.02")  # 20 kB
+    history = {"loss": [0.123456789] * 2000}  # about 26 kB of JSON, no blob at all
+    with pytest.raises(LabFullError):
+        store.save_run(lab, make_record(history=history))
+    with pytest.raises(LabFullError):
+        store.add_digits(lab, [1] * 3, np.zeros((3, 100, 100), np.uint8))  # 30 kB of pixels
+    run_id = store.save_run(lab, make_record(history={"loss": [0.5]}))
+    with pytest.raises(LabFullError):
+        store.update_run(run_id, lab, history=history)
+    assert store.get_run(run_id, lab).history == {"loss": [0.5]} and store.list_digits(lab)[0].size == 0
+    used = store.lab_bytes(lab)
+    store.share_run(lab, run_id)
+    store.add_digits(lab, [1], np.zeros((1, 10, 10), np.uint8))
+    assert store.lab_bytes(lab) == used + store_module.SHARE_ROW_BYTES + 100 + store_module.DIGIT_ROW_BYTES
+
+
+def test_the_whole_database_has_a_cap_with_a_plain_message(store, lab, monkeypatch):
+    first = store.save_run(lab, make_record("kept"), {"model": os.urandom(100_000)})
+    token = store.share_run(lab, first)
+    used = store.database_bytes()
+    monkeypatch.setenv("DIGITLAB_MAX_DB_MB", str((used + 150_000) / 1_000_000))
+    other = store.open_lab(store.create_lab())
+    with pytest.raises(StorageFull) as raised:
+        store.save_run(other, make_record("too big"), {"model": os.urandom(200_000)})
+    assert str(raised.value).startswith("The app's storage is full") and "DIGITLAB_MAX_DB_MB" in str(raised.value)
+    assert_plain(str(raised.value))
+    assert store.list_runs(other) == []
+    copy = store.copy_shared_run(token, other)  # a copy adds no stored bytes: it still fits
+    assert store.load_blob(copy, other, "model") == store.load_blob(first, lab, "model")
+    with pytest.raises(StorageFull):
+        store.add_digits(other, [1] * 20, np.zeros((20, 100, 100), np.uint8))
+
+
+def test_share_links_are_listed_and_stopped_one_by_one(store, lab, monkeypatch):
+    first = store.save_run(lab, make_record("first"), {"model": b"m"})
+    second = store.save_run(lab, make_record("second"), {"model": b"n"})
+    tokens = [store.share_run(lab, first), store.share_run(lab, first), store.share_run(lab, second)]
+    shares = store.list_shares(lab)
+    assert [(s.run_id, s.run_name) for s in shares] == [(first, "first"), (first, "first"), (second, "second")]
+    assert all(len(s.share_id) == 16 and s.share_id not in tokens and s.created_at > 0 for s in shares)
+    assert [s.run_id for s in store.list_shares(lab, second)] == [second]
+    other = store.open_lab(store.create_lab())
+    assert store.list_shares(other) == [] and not store.delete_share(other, shares[0].share_id)
+    for garbage in (None, "", "x" * 16, tokens[0], shares[0].share_id + "0", "%", 42):
+        assert not store.delete_share(lab, garbage)
+    stopped = next(s for s in shares if s.run_id == first)
+    assert store.delete_share(lab, stopped.share_id) and not store.delete_share(lab, stopped.share_id)
+    still = [t for t in tokens if store.open_shared_run(t) is not None]
+    assert len(still) == 2 and hash_secret(next(t for t in tokens if t not in still))[:16] == stopped.share_id
+    monkeypatch.setenv("DIGITLAB_MAX_SHARES_PER_RUN", "2")
+    store.share_run(lab, first)
+    with pytest.raises(LabFullError, match="stop sharing one"):
+        store.share_run(lab, first)
+    assert len(store.list_shares(lab, first)) == 2
+
+
 # -- digits --------------------------------------------------------------------------------------
 
 def test_digits_round_trip_all_or_nothing(store, lab):
@@ -545,15 +680,27 @@ def test_stale_labs_are_removed(store, lab, monkeypatch):
     assert count_rows(store, runs_table) == 0 and count_rows(store, blobs_table) == 0
     assert count_rows(store, digits_table) == 0
     assert store.list_runs(recent) == []
+    assert count_rows(store, blob_data_table) == 0
 
-    monkeypatch.setattr(store_module, "_last_housekeeping", {})
     monkeypatch.setenv("DIGITLAB_LAB_DAYS", "1")
     execute(store, update(labs_table).values(opened_at=time.time() - 2 * 86_400))
-    assert store.maybe_housekeep() == 1
-    store.open_lab(store.create_lab())
-    execute(store, update(labs_table).values(opened_at=time.time() - 2 * 86_400))
-    assert store.maybe_housekeep() is None  # at most once an hour
-    assert count_rows(store, labs_table) == 1
+    assert store.housekeep() == (1, 0)
+    assert count_rows(store, labs_table) == 0
+
+
+def test_stale_labs_are_removed_in_batches(store, monkeypatch):
+    labs = [store.open_lab(store.create_lab()) for _ in range(7)]
+    for lab_id in labs:
+        store.save_run(lab_id, make_record(), {"model": f"model of {lab_id}".encode()})
+    fresh = store.open_lab(store.create_lab())
+    store.save_run(fresh, make_record(), {"model": b"fresh"})
+    execute(store, update(labs_table).where(labs_table.c.id.in_(labs)).values(opened_at=time.time() - 40 * 86_400))
+    commits = []
+    event.listen(store.engine, "commit", lambda conn: commits.append(1))
+    assert store.remove_stale_labs(30, batch=3) == 7
+    assert len(commits) >= 3  # 3 + 3 + 1: no transaction deleted more than a batch
+    assert count_rows(store, labs_table) == 1 and count_rows(store, runs_table) == 1 and stored_blobs(store) == 1
+    assert store.load_blob(store.list_runs(fresh)[0].run_id, fresh, "model") == b"fresh"
 
 
 # -- schema --------------------------------------------------------------------------------------
@@ -565,20 +712,86 @@ def index_names(store: Store) -> set[str]:
         return {index["name"] for table in tables for index in inspector.get_indexes(table)}
 
 
-def test_schema_is_upgraded_from_an_older_version(url):
+def make_version2_database(url: str, steps: int = 2) -> dict:
+    """A database as today's app (schema version 2) leaves it, made by MIGRATIONS[:steps] and raw rows.
+
+    Two labs (the third, highest, deleted: SQLite would give its id again), runs whose blobs
+    repeat (a copy of a shared run), a share, digits. Ids come from the database, as the app's
+    did. What it holds, to compare after an upgrade.
+    """
     old = Store(create_store_engine(url))
-    assert old.upgrade_schema(MIGRATIONS[:1]) == 1
-    assert "ix_runs_lab_id" not in index_names(old)
-    lab_id = old.open_lab(old.create_lab())
-    run_id = old.save_run(lab_id, make_record("from version 1"), {"model": b"old"})
+    assert old.upgrade_schema(MIGRATIONS[:steps]) == steps
+    tables = store_module._version2.tables
+    now = time.time()
+    model, other = b"model bytes" * 100, b"other bytes"
+    history = '{"loss": [0.5, 0.25]}'
+    run = {"dataset": "digits", "source": "trained", "state": "finished", "status": "Finished 2 epochs.",
+           "spec": None, "history": history, "metrics": "{}", "seconds": 1.0, "epochs_done": 2, "sweep": None,
+           "created_at": now, "updated_at": now, "owner": None, "heartbeat_at": None}
+    with old.engine.begin() as conn:
+        for lab_id in (1, 2, 3):
+            conn.execute(tables["labs"].insert().values(key_hash=hash_secret(f"key {lab_id}"),
+                                                        created_at=now, opened_at=now))
+        for run_id, lab_id, name, blobs in ((1, 1, "original", {"model": model, "epoch_predictions": other}),
+                                            (2, 2, "copy", {"model": model}), (3, 3, "gone", {"model": b"x"})):
+            assert conn.execute(tables["runs"].insert().values(lab_id=lab_id, name=name,
+                                                        blob_bytes=sum(map(len, blobs.values())), **run)
+                                ).inserted_primary_key[0] == run_id  # a new database's ids: 1, 2, 3
+            for blob, data in blobs.items():
+                conn.execute(tables["blobs"].insert().values(run_id=run_id, name=blob, data=data, size=len(data),
+                                                             sha256=checksum(data)))
+        conn.execute(tables["shares"].insert().values(token_hash=hash_secret("t" * 32), run_id=1, created_at=now))
+        conn.execute(tables["digits"].insert().values(lab_id=2, label=7, height=2, width=2,
+                                                      image=bytes([1, 2, 3, 4]), created_at=now))
+        for name in ("runs", "labs"):  # the highest lab and run deleted: their ids must not come back
+            conn.execute(tables[name].delete().where(tables[name].c.id == 3))
     old.close()
+    return {"model": model, "other": other, "history": history, "now": now}
+
+
+def test_schema_is_upgraded_from_an_older_version(url):
+    make_version2_database(url, steps=1)
     upgraded = open_store(url)
     with upgraded.engine.connect() as conn:
-        assert conn.scalar(select(schema_version.c.version)) == len(MIGRATIONS) == 2
+        assert conn.scalar(select(schema_version.c.version)) == len(MIGRATIONS) == 3
     assert {"ix_runs_lab_id", "ix_digits_lab_id", "ix_shares_run_id", "ix_labs_opened_at"} <= index_names(upgraded)
-    assert upgraded.load_blob(run_id, lab_id, "model") == b"old"
+    assert upgraded.load_blob(1, 1, "model") == b"model bytes" * 100
     upgraded.close()
     open_store(url).close()  # nothing left to do: opens again
+
+
+def test_a_version2_database_is_upgraded_with_nothing_lost(url):
+    made = make_version2_database(url)
+    upgraded = open_store(url)
+    assert upgraded.open_lab("key 1") is None  # (not a well-formed key: looked up by hash below)
+    with upgraded.engine.connect() as conn:
+        assert conn.scalar(select(schema_version.c.version)) == 3
+        labs = conn.execute(select(labs_table.c.id, labs_table.c.key_hash).order_by(labs_table.c.id)).all()
+        assert [tuple(row) for row in labs] == [(1, hash_secret("key 1")), (2, hash_secret("key 2"))]
+        digits = conn.execute(select(digits_table)).one()
+        assert (digits.id, digits.lab_id, digits.label, bytes(digits.image)) == (1, 2, 7, bytes([1, 2, 3, 4]))
+        shares = conn.execute(select(shares_table)).one()
+        assert (shares.token_hash, shares.run_id) == (hash_secret("t" * 32), 1)
+        stored = dict(conn.execute(select(blob_data_table.c.sha256, blob_data_table.c.size)).all())
+    assert stored == {checksum(made["model"]): len(made["model"]), checksum(made["other"]): len(made["other"])}
+    original, copy = upgraded.get_run(1, 1), upgraded.get_run(2, 2)
+    assert original.blob_names == ("epoch_predictions", "model") and copy.blob_names == ("model",)
+    assert original.history == {"loss": [0.5, 0.25]} and original.blob_bytes == len(made["model"] + made["other"])
+    assert upgraded.load_blob(1, 1, "model") == upgraded.load_blob(2, 2, "model") == made["model"]
+    assert upgraded.load_blob(1, 1, "epoch_predictions") == made["other"]
+    with upgraded.engine.connect() as conn:
+        record_bytes = conn.scalar(select(runs_table.c.record_bytes).where(runs_table.c.id == 1))
+    assert record_bytes == len("original") + len("Finished 2 epochs.") + len(made["history"]) + len("{}")
+    # Ids never come back, not even the highest one deleted before the upgrade on PostgreSQL
+    # (SQLite cannot know it: its sequence starts at the highest id left).
+    new_lab = upgraded.open_lab(upgraded.create_lab())
+    new_run = upgraded.save_run(new_lab, make_record())
+    assert new_lab > 2 and new_run > 2
+    assert upgraded.delete_run(1, 1) and upgraded.load_blob(2, 2, "model") == made["model"]
+    assert upgraded.delete_lab(2)
+    with upgraded.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(blob_data_table)) == 0
+    upgraded.close()
 
 
 def test_a_newer_schema_is_refused(url):
