@@ -31,17 +31,21 @@ def evaluate_it(token: str, record) -> None:
     st.switch_page("pages/evaluate.py", query_params=labs.lab_params())
 
 
-def copy_into_lab(token: str) -> None:
+def copy_into_lab(token: str, name: str) -> None:
+    """Copy the shared run into this tab's lab, then open the lab's Train page (its address holds only the lab)."""
     lab, store = labs.ensure_lab(), labs.get_store()
     if lab is None or store is None:
-        st.error("Nothing can be saved right now, so the run cannot be copied.")
+        why = st.session_state.get(labs.NEW_LAB_REFUSED) or st.session_state.get(labs.STORE_PROBLEM) or ""
+        st.error(f"Nothing can be saved right now, so the run cannot be copied. {why}".strip())
         return
     try:
         store.copy_shared_run(token, lab.lab_id)
     except StoreError as error:
         st.error(f"The run could not be copied: {error}")
         return
-    st.session_state["copied"] = True
+    st.session_state[labs.LAB_DONE] = f"Copied {plain(name)} into your lab: it is among your runs on this page."
+    # Not /shared?run=...&lab=KEY: an address easy to forward by mistake with the lab's key in it.
+    st.switch_page("pages/train.py", query_params=labs.lab_params())
 
 
 start_page("Shared run")
@@ -66,8 +70,4 @@ c1, c2 = st.columns(2)
 if c1.button("Evaluate it", icon=":material/grid_on:", type="primary", disabled=not run.usable):
     evaluate_it(token, record)
 if c2.button("Copy into my lab", icon=":material/content_copy:"):
-    copy_into_lab(token)
-if st.session_state.pop("copied", False):
-    st.success("Copied into your lab: it is among your runs on the Train page.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:",
-                 query_params=labs.lab_params())
+    copy_into_lab(token, run.name)

@@ -268,6 +268,7 @@ def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None
     if link := st.session_state.get("share_links", {}).get(run.run_id):
         st.caption("Anyone with this link can look at this run (not at your lab) and copy it into theirs:")
         st.code(link, language=None, wrap_lines=True)
+    labs.show_shares(run.run_id)  # each link made so far, with "Stop sharing"
     with c4.popover("Delete", icon=":material/delete:"):
         st.write(f"Delete **{plain(run.name)}** for good?")
         if st.button("Delete this run", type="primary", key=f"delete_run_{run.run_id}"):

@@ -1,8 +1,9 @@
 """The visitor's lab: opened by the private key in the URL (`?lab=...`), kept on every page.
 
 A visitor without a key gets a new lab the moment they first create something (`ensure_lab`),
-not on a mere page view. The store is one object per server (a connection pool, no visitor's
-data); when it cannot be opened the app keeps working for this browser tab without saving.
+not on a mere page view, and only so many an hour (core.new_labs). The store is one object per
+server (a connection pool, no visitor's data) with its housekeeping thread; when it cannot be
+opened the app keeps working for this browser tab without saving.
 """
 
 from __future__ import annotations
@@ -13,17 +14,24 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
+from core.housekeeper import start_housekeeper
+from core.new_labs import NewLabCounter, claim_new_lab, new_lab_refusal
 from core.store import Store, StoreError, database_url, open_store
 from ui.lazy import lazy_expander
+from ui.text import plain
 
 LAB_PARAM = "lab"
 LAB = "lab"  # session key: the Lab this tab has open, or None
 STORE_PROBLEM = "store_problem"  # session key: why nothing is saved, once said
+NEW_LAB_REFUSED = "new_lab_refused"  # session key: why this tab may not start a new lab now
+LAB_DONE = "lab_done"  # session key: what was just done to the lab (a copy, a new link), said once
+NEW_LAB_REFUSED_NOW = "new_lab_refused_now"  # session key: "Start a new lab" was refused, said once
 OPEN_GRACE_SECONDS = 60.0  # a lab's training stops when no tab of it has been open this long
 UNKNOWN_LAB = ("This link does not open any lab: it may be mistyped, or the lab was deleted (labs not opened "
                "for a while are removed). You are in a new, empty lab; your work is saved as soon as you make some.")
 PAGE_PATHS = ("train", "evaluate", "draw", "digits", "shared")  # the last part of a page's address
 _PRESENCE: dict[int, dict[str, float]] = {}  # lab id -> {session id: when a page of it last ran}
+NEW_LABS = NewLabCounter()  # new labs per session and address in the last hour, for this server
 
 
 @dataclass(frozen=True)
@@ -34,8 +42,13 @@ class Lab:
 
 @st.cache_resource(show_spinner=False)
 def shared_store() -> Store:
-    """The database of every lab (DIGITLAB_DATABASE_URL, Streamlit secrets, or SQLite in DIGITLAB_HOME)."""
-    return open_store(database_url(st.secrets))
+    """The database of every lab (DIGITLAB_DATABASE_URL, Streamlit secrets, or SQLite in DIGITLAB_HOME).
+
+    Its housekeeping (stale labs, unreferenced blobs) runs in a thread of its own, never in a page run.
+    """
+    store = open_store(database_url(st.secrets))
+    start_housekeeper(store)
+    return store
 
 
 def get_store() -> Store | None:
@@ -91,6 +104,11 @@ def ensure_lab() -> Lab | None:
     from ui import state
 
     kept = [r for r in state.get_runs() if r.source != "shared"]  # made while nothing could be saved
+    session_id, address = client_of_tab()
+    if refused := claim_new_lab(NEW_LABS, session_id, address):
+        st.session_state[NEW_LAB_REFUSED] = refused
+        return None
+    st.session_state.pop(NEW_LAB_REFUSED, None)
     try:
         key = store.create_lab()
     except StoreError as error:
@@ -100,6 +118,18 @@ def ensure_lab() -> Lab | None:
     for run in kept:  # nothing is lost: they move into the new lab
         state.add_run(run, make_current=False)
     return lab
+
+
+def client_of_tab() -> tuple[str, str | None]:
+    """(session id, client address or None) of this tab: what new labs are counted by."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    try:
+        address = st.context.ip_address  # None on localhost, and behind some proxies
+    except Exception:  # outside a real server (AppTest): no connection to ask
+        address = None
+    return (ctx.session_id if ctx is not None else "no session"), address
 
 
 def lab_params() -> dict[str, str]:
@@ -155,11 +185,15 @@ def lab_open_check(lab_id: int | None, grace: float = OPEN_GRACE_SECONDS):
 
 
 def show_lab_box() -> None:
-    """The sidebar's "Your lab": the link to bookmark, a new lab, deleting this one."""
+    """The sidebar's "Your lab": the link to bookmark, a new link, a new lab, deleting this one."""
     if notice := st.session_state.pop("lab_notice", None):
         st.warning(notice)
+    if done := st.session_state.pop(LAB_DONE, None):
+        st.success(done)
     if problem := st.session_state.get(STORE_PROBLEM):
         st.warning(f"Your work is not being saved: {problem} It stays in this tab until you close it.")
+    elif refused := st.session_state.get(NEW_LAB_REFUSED):
+        st.warning(f"Your work is not being saved: {refused} It stays in this tab until you close it.")
     lab = st.session_state.get(LAB)
     if lab is None:
         st.caption("Your work is kept in a lab of your own as soon as you train or upload a model.")
@@ -170,13 +204,56 @@ def show_lab_box() -> None:
     with box:
         st.markdown("**Bookmark this link to come back to your lab; anyone with the link can open it.**")
         st.code(app_url("", {LAB_PARAM: lab.key}), language=None, wrap_lines=True)
+        if st.button("Change this lab's link", icon=":material/key:", key="rekey_lab",
+                     help="A new link for this lab; the old one then opens nothing. Share links of runs keep working."):
+            rekey_lab(lab)
         if st.button("Start a new lab", icon=":material/add:", key="new_lab"):
-            switch_lab(None)
-            st.rerun()
+            start_new_lab(lab)
+        if refused := st.session_state.pop(NEW_LAB_REFUSED_NOW, None):
+            st.warning(refused)
         if st.toggle("Delete this lab…", key="delete_lab_armed"):
             st.error("This deletes every run of this lab for good, for everyone who has its link.")
             if st.button("Delete this lab for good", type="primary", key="delete_lab"):
                 delete_lab(lab)
+
+
+def leave_lab(lab: Lab, delete: bool) -> None:
+    """This tab leaves `lab` (a new lab, or the lab deleted): it no longer counts as open in the lab.
+
+    delete=True: the lab is gone, so nothing of it stays on the server (every tab's presence).
+    """
+    sessions = _PRESENCE.get(lab.lab_id, {})
+    if delete:
+        _PRESENCE.pop(lab.lab_id, None)
+    else:
+        session_id, _ = client_of_tab()
+        sessions.pop(session_id, None)
+
+
+def start_new_lab(lab: Lab) -> None:
+    """Leave `lab` for a new, empty one (made when the visitor first saves something), unless this tab may not."""
+    if refused := new_lab_refusal(NEW_LABS, *client_of_tab()):
+        st.session_state[NEW_LAB_REFUSED_NOW] = refused
+        st.rerun()
+    leave_lab(lab, delete=False)
+    switch_lab(None)
+    st.rerun()
+
+
+def rekey_lab(lab: Lab) -> None:
+    """Give the lab a new key (the old link opens nothing from now on) and move this tab to it."""
+    store = get_store()
+    try:
+        if store is None:
+            raise StoreError("the lab's database cannot be opened.")
+        key = store.rekey_lab(lab.lab_id)
+    except StoreError as error:
+        st.error(f"The lab's link could not be changed: {error}")
+        return
+    st.session_state[LAB] = Lab(key, lab.lab_id)
+    st.query_params[LAB_PARAM] = key
+    st.session_state[LAB_DONE] = "This lab has a new link: bookmark it. The old link opens nothing now."
+    st.rerun()
 
 
 def delete_lab(lab: Lab) -> None:
@@ -188,6 +265,31 @@ def delete_lab(lab: Lab) -> None:
     except StoreError as error:
         st.error(f"The lab could not be deleted: {error}")
         return
+    leave_lab(lab, delete=True)
     switch_lab(None)
     st.session_state["lab_notice"] = "The lab was deleted."
     st.rerun()
+
+
+def show_shares(run_id: int) -> None:
+    """The run's share links (when made, "Stop sharing" each); nothing when it has none."""
+    lab, store = st.session_state.get(LAB), get_store()
+    if lab is None or store is None or run_id <= 0:
+        return
+    try:
+        shares = store.list_shares(lab.lab_id, run_id)
+    except StoreError:
+        return  # the run's tools still work; its links are listed once the database answers
+    for share in shares:
+        c1, c2 = st.columns([3, 1], vertical_alignment="center")
+        made = time.strftime("%Y-%m-%d %H:%M", time.localtime(share.created_at))
+        c1.caption(f"Share link made {made} (…{share.share_id[:6]})")
+        if c2.button("Stop sharing", icon=":material/link_off:", key=f"unshare_{share.share_id}"):
+            try:
+                store.delete_share(lab.lab_id, share.share_id)
+            except StoreError as error:
+                st.error(f"The link could not be stopped: {error}")
+                return
+            st.session_state.pop("share_links", None)  # the link shown may be the one just stopped
+            st.session_state[LAB_DONE] = f"That link to {plain(share.run_name)} opens nothing now."
+            st.rerun()

@@ -17,7 +17,6 @@ import streamlit as st
 
 from core.collector import start_collector
 from core.datasets import get_info, is_downloaded
-from core.store import StoreError
 from ui import lab as labs
 from ui import state
 from ui.text import plain
@@ -68,7 +67,6 @@ def start_page(title: str) -> None:
     labs.mark_present(lab)
     state.sync_runs()
     state.collect_finished_job()  # a training may have ended while the user was on another page
-    housekeep()
     with st.sidebar:
         for path, label, icon in PAGES:
             st.page_link(path, label=label, icon=icon, query_params=labs.lab_params())
@@ -79,16 +77,6 @@ def start_page(title: str) -> None:
         st.divider()
     if error := st.session_state.pop(state.SAVE_ERROR, None):
         st.error(plain(error))  # it may hold a run's name
-
-
-def housekeep() -> None:
-    """Remove labs nobody opened for DIGITLAB_LAB_DAYS (the store does it at most once an hour)."""
-    store = labs.get_store()
-    try:
-        if store is not None:
-            store.maybe_housekeep()
-    except StoreError:
-        pass  # housekeeping can wait for a better moment; nothing the visitor needs to know
 
 
 def load_with_spinner(dataset: str, load: Callable[[], T]) -> T:
