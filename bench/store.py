@@ -1,11 +1,14 @@
 """Speed and size of core.store: saving and loading a run with the bundled model, opening a lab.
 
-    python -m bench.store [--url URL] [--repeats 20]
+    python -m bench.store [--url URL] [--repeats 20] [--distinct]
 
 Each run's model blob is the bundled model file (`models/default_mnist_cnn.keras`, 865 kB), with a
-20-epoch history. Uses a fresh SQLite database in a temp folder, or the empty database at --url
-(e.g. a PostgreSQL one). Prints the median save and load of one run in ms, the median time to list
-a lab of 100 runs (what opening a lab costs), and the database's bytes per run.
+20-epoch history. The store keeps equal blobs once (copies of a shared run), so the database's
+bytes per run are those of one model in all; --distinct makes every run's blob different (the
+file with the run's number appended), as separate trainings are. Uses a fresh SQLite database in
+a temp folder, or the empty database at --url (e.g. a PostgreSQL one). Prints the median save and
+load of one run in ms, the median time to list a lab of 100 runs (what opening a lab costs), and
+the database's bytes per run.
 """
 
 import argparse
@@ -51,8 +54,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="an empty database to use instead of a temporary SQLite file")
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--distinct", action="store_true", help="a different model blob for every run")
     args = parser.parse_args()
     model = MODEL_PATH.read_bytes()
+
+    def model_of(i: int) -> bytes:
+        return model + i.to_bytes(4, "big") if args.distinct else model
 
     with tempfile.TemporaryDirectory(prefix="digitlab-bench-store-") as folder:
         store = open_store(args.url or f"sqlite:///{folder}/digitlab.db")
@@ -63,19 +70,19 @@ def main() -> None:
         saves, run_ids = [], []
         for i in range(args.repeats):
             started = time.perf_counter()
-            run_ids.append(store.save_run(lab, make_record(i), {"model": model}))
+            run_ids.append(store.save_run(lab, make_record(i), {"model": model_of(i)}))
             saves.append(time.perf_counter() - started)
         loads = []
-        for run_id in run_ids:
+        for i, run_id in enumerate(run_ids):
             started = time.perf_counter()
-            assert store.load_blob(run_id, lab, "model") == model
+            assert store.load_blob(run_id, lab, "model") == model_of(i)
             loads.append(time.perf_counter() - started)
         print(f"save a run:  {median_ms(saves):7.1f} ms median of {args.repeats}")
         print(f"load a run:  {median_ms(loads):7.1f} ms median of {args.repeats} (model blob, checksum checked)")
 
         full_lab = store.open_lab(store.create_lab())
         for i in range(LAB_RUNS):
-            store.save_run(full_lab, make_record(i), {"model": model})
+            store.save_run(full_lab, make_record(i), {"model": model_of(args.repeats + i)})
         store.list_runs(full_lab)  # the pool's connection is made once per process, not per visit
         opens = []
         for _ in range(args.repeats):
