@@ -87,6 +87,8 @@ def switch_lab(lab: Lab | None) -> Lab | None:
     from ui import state
 
     st.session_state[LAB] = lab
+    if lab is not None:
+        st.session_state.pop(NEW_LAB_REFUSED, None)  # saving again: the refusal no longer applies
     state.forget_lab_state()
     if lab is None:
         st.query_params.pop(LAB_PARAM, None)
