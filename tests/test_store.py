@@ -570,6 +570,32 @@ def test_copies_of_a_shared_run_share_its_stored_bytes(store, lab):
     assert stored_blobs(store) == 0 and count_rows(store, blobs_table) == 0
 
 
+def test_saves_and_deletes_of_the_same_bytes_at_once_lose_nothing(store):
+    """Writers that store and free the same blob at the same moment: every run kept loads, nothing is left over."""
+    data = os.urandom(50_000)
+    labs = [store.open_lab(store.create_lab()) for _ in range(4)]
+
+    def churn(lab_id: int) -> list[int]:
+        kept = []
+        for i in range(15):
+            run_id = store.save_run(lab_id, make_record(f"r{i}"), {"model": data})
+            if i % 3:
+                assert store.delete_run(run_id, lab_id)
+            else:
+                kept.append(run_id)
+        return kept
+
+    with ThreadPoolExecutor(4) as pool:
+        kept = dict(zip(labs, pool.map(churn, labs), strict=True))
+    for lab_id, run_ids in kept.items():
+        assert [store.load_blob(r, lab_id, "model") == data for r in run_ids] == [True] * 5
+    assert stored_blobs(store) == 1
+    for lab_id in labs:
+        store.delete_lab(lab_id)
+    store.sweep_blob_data()  # what a race between two deletes may leave
+    assert stored_blobs(store) == 0
+
+
 def test_replaced_and_dropped_blobs_free_their_bytes(store, lab):
     run_id = store.save_run(lab, make_record(state="running"), {"checkpoint": b"c1", "epoch_predictions": b"p1"})
     store.update_run(run_id, lab, blobs={"checkpoint": b"c2", "epoch_predictions": b"p2"})
