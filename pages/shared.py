@@ -39,7 +39,7 @@ def copy_into_lab(token: str) -> None:
     try:
         store.copy_shared_run(token, lab.lab_id)
     except StoreError as error:
-        st.error(f"The run could not be copied: {error}")
+        st.error(f"The run could not be copied: {plain(error)}")
         return
     st.session_state["copied"] = True
 
