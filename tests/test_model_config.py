@@ -209,3 +209,28 @@ def test_too_many_layers_are_refused_before_they_are_followed():
     dense = [hostile_models.layer("Dense", name=f"d{i}", units=2) for i in range(100_000)]
     message = refusal(hostile_models.sequential(*dense))
     assert message.startswith("This model has 100,000 layers; the most this app accepts is 108.")
+
+
+def test_configs_saved_by_tf_keras_2_are_followed():
+    # As model.save("mnist.h5") wrote them with TensorFlow 2.x: no modules, shapes in batch_input_shape,
+    # a Functional model's inputs as nested lists.
+    sequential = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 28, 28], "dtype": "float32",
+                                                "name": "flatten_input"}},
+        {"class_name": "Flatten", "config": {"name": "flatten", "dtype": "float32",
+                                             "batch_input_shape": [None, 28, 28]}},
+        {"class_name": "Dense", "config": {"name": "dense", "units": 128, "activation": "relu", "use_bias": True}},
+        {"class_name": "Dense", "config": {"name": "dense_1", "units": 10, "activation": "softmax"}}]}}
+    assert measure_config(sequential).params == 784 * 128 + 128 + 1290
+    functional = {"class_name": "Functional", "config": {"name": "model", "layers": [
+        {"class_name": "InputLayer", "name": "input_1", "inbound_nodes": [],
+         "config": {"batch_input_shape": [None, 28, 28, 1], "name": "input_1"}},
+        {"class_name": "Conv2D", "name": "conv2d", "inbound_nodes": [[["input_1", 0, 0, {}]]],
+         "config": {"name": "conv2d", "filters": 8, "kernel_size": [3, 3], "padding": "valid"}},
+        {"class_name": "GlobalAveragePooling2D", "name": "pool", "inbound_nodes": [[["conv2d", 0, 0, {}]]],
+         "config": {"name": "pool"}},
+        {"class_name": "Dense", "name": "dense", "inbound_nodes": [[["pool", 0, 0, {}]]],
+         "config": {"name": "dense", "units": 10}}],
+        "input_layers": [["input_1", 0, 0]], "output_layers": [["dense", 0, 0]]}}
+    size = measure_config(functional)
+    assert (size.params, size.largest_activation, size.outputs) == (8 * 9 + 8 + 90, 26 * 26 * 8, ((10,),))
