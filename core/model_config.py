@@ -12,6 +12,7 @@ refused, never passed through. Every refusal is a ConfigError whose message is m
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,8 @@ LayerRule = Callable[[dict, list[Shape]], tuple[Shape, int]]  # (config, input s
 LARGEST_SIDE = max(max(info.image_shape) for info in DATASETS.values())
 MODEL_CLASSES = ("Sequential", "Functional", "Model")  # configs of whole models (also nested as layers)
 MAX_NESTING = 4  # models inside models inside models...
+# The names TensorFlow accepts as a layer's scope when the model runs (and Keras refuses "/").
+LAYER_NAME = re.compile(r"[A-Za-z0-9_.\\>-]+")
 _RESAVE = "Save it again with model.save('name.keras') from a model of built-in Keras layers, then upload that."
 
 
@@ -471,6 +474,9 @@ def apply_layer(item: Any, inputs: list[Shape], tally: Tally, depth: int) -> Sha
     if not isinstance(config, dict):
         raise ConfigError(f"the {class_name} layer's settings cannot be read")
     name = str(config.get("name") or class_name)
+    if not LAYER_NAME.fullmatch(name):
+        raise ConfigError(f"its layer name {name[:60]!r} has characters TensorFlow cannot run (it takes only "
+                          "letters, digits and _ . - >)")
     try:
         check_options(config)
         check_build_config(item, inputs)

@@ -394,7 +394,10 @@ def check_outputs_are_probabilities(model: Any, input_shape: tuple[int, int]) ->
     height, width = input_shape
     probe = np.zeros((2, height, width, 1), dtype=np.float32)
     probe[1] = 1.0
-    out = np.asarray(model.predict_on_batch(probe), dtype=np.float64)  # (2, C)
+    try:
+        out = np.asarray(model.predict_on_batch(probe), dtype=np.float64)  # (2, C)
+    except Exception as error:  # Keras and TensorFlow raise many types; all mean "it cannot run"
+        raise ModelFileError(f"This model fails on a test image. {_explain_keras_error(error)}") from error
     sums_to_one = np.allclose(out.sum(axis=1), 1.0, atol=1e-3)
     in_range = out.min() >= -1e-6 and out.max() <= 1 + 1e-6
     if not (np.isfinite(out).all() and in_range and sums_to_one):

@@ -102,3 +102,23 @@ def test_a_run_whose_model_cannot_be_loaded_is_named_as_typed_in_the_error(evil_
     at = open_page("evaluate", [dataclasses.replace(evil_run, model=None)])
     assert any(e.value.startswith(plain(f"{EVIL} has no model to load.")) for e in at.error)
     assert_shown_as_typed(at)
+
+
+def test_an_uploaded_models_layer_names_are_shown_as_typed_inside_the_network(digits_run):
+    # Layer names come from the file; TensorFlow runs only names of A-Z a-z 0-9 _ . - > \ (and these are markdown).
+    import keras
+
+    from core.runs import Run
+    from ui.explanations import EVALUATE_TABS, INSIDE_TAB
+
+    layer_name = "__bold__-->x"
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.Conv2D(4, 3, name=layer_name)(inputs)
+    outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(x))
+    run = Run(run_id=2, name="uploaded", dataset="digits", model=keras.Model(inputs, outputs), source="uploaded")
+    at = open_page("evaluate", [run])
+    at.session_state[EVALUATE_TABS] = INSIDE_TAB
+    at.run()
+    assert not at.exception
+    texts = [m.value for m in at.markdown]
+    assert any(plain(layer_name) in t for t in texts) and not any(layer_name in t for t in texts)

@@ -1,6 +1,7 @@
 """Tests for core.model_io: hostile uploads are refused with clear messages, good ones load."""
 
 import io
+import json
 import zipfile
 
 import numpy as np
@@ -394,3 +395,12 @@ def test_an_oversized_config_is_refused_before_it_is_parsed():
 def test_a_layer_the_app_does_not_accept_is_refused_before_keras_builds_it(keras_never_loads):
     config = hostile_models.sequential(hostile_models.layer("LSTM", name="memory", units=4))
     assert refuse(hostile_models.keras_file(config)).startswith("This model uses a LSTM layer")
+
+
+def test_a_layer_name_tensorflow_cannot_run_is_refused_with_a_message():
+    from core.model_io import vet_upload
+
+    config = json.loads(json.dumps(hostile_models.TINY_MODEL))
+    config["config"]["layers"][-1]["config"]["name"] = "my output <b>"  # TensorFlow runs only [A-Za-z0-9_.\->]
+    with pytest.raises(ModelFileError, match="layer name"):
+        vet_upload(hostile_models.keras_file(config, hostile_models.TINY_WEIGHTS), "names.keras", MAX_BYTES)
