@@ -73,7 +73,7 @@ def show_continue() -> None:
         name_column, button_column = st.columns([4, 1], vertical_alignment="center")
         name_column.markdown(f"**{plain(run.name)}**  \n{accuracy_of(run)}")
         button_column.button("Evaluate", key=f"home_evaluate_{run.run_id}", icon=":material/grid_on:",
-                             on_click=evaluate_run, args=(run.run_id,), help=f"Evaluate {run.name}")
+                             on_click=evaluate_run, args=(run.run_id,), help=f"Evaluate {plain(run.name)}")
     if st.session_state.pop("home_evaluate", False):
         st.switch_page(EVALUATE, query_params=labs.lab_params())
     st.page_link("pages/train.py", label="All your runs, and a new training: Train", icon=":material/model_training:",
@@ -88,7 +88,7 @@ def show_training(job) -> None:
         if job.done:
             st.rerun(scope="app")  # it ended: the run joins the list (and the bar stops polling)
         p = job.snapshot()
-        what = job.name or describe_spec(job.spec)
+        what = plain(job.name or describe_spec(job.spec))  # a fine-tune is named after its model
         if p.state == "waiting":
             st.warning(f"{what}: {p.message}", icon=":material/hourglass_top:")
         elif p.state == "loading":

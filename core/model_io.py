@@ -3,7 +3,9 @@
 An uploaded file is untrusted. `load_model_file` refuses anything that is not a plain
 Keras model made of built-in Keras classes, before Keras sees it where it can (size,
 format, zip integrity, a scan of the model's config for Lambda layers and non-Keras
-classes), then loads it with `safe_mode=True` as a second line of defence. Two formats:
+classes, the layer classes, parameters and activation sizes the config asks for
+(core.model_config), HDF5 that reads other files), then loads it with `safe_mode=True`
+as a second line of defence. Two formats:
 the `.keras` zip, and the legacy HDF5 `.h5` file the classic tutorials save
 (`model.save("mnist.h5")`), whose config is read with h5py and checked the same way. Every
 refusal is a `ModelFileError` whose message can be shown to the user as is.
@@ -26,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from core.datasets import DATASETS, datasets_of_shape, get_info
+from core.model_config import ConfigError, ConfigSize, check_config_size
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _ZIP_SIGNATURE = b"PK\x03\x04"  # local file header, first bytes of any non-empty zip
@@ -35,6 +38,10 @@ _CONFIG_ENTRY = "config.json"
 # size; anything that unpacks to much more is a zip bomb, not a model.
 _MAX_UNPACK_RATIO = 4
 _MAX_METADATA_BYTES = 1_000_000
+# A model's config is about 2 kB per layer; a bigger one is not a model this app accepts, and
+# parsing megabytes of JSON costs the server many times their size in memory.
+_MAX_CONFIG_BYTES = 2_000_000
+_TOO_BIG_CONFIG = "This model's config is over 2 MB; it is not a model this app accepts."
 # Layers that run code or read files named in the config: never accepted from an upload.
 _FORBIDDEN_CLASSES = {
     "Lambda": "a Lambda layer (custom Python code)",
@@ -110,6 +117,8 @@ def _open_model_zip(data: bytes) -> zipfile.ZipFile:
 
 def _read_config(archive: zipfile.ZipFile) -> Any:
     """Parse config.json or raise ModelFileError."""
+    if archive.getinfo(_CONFIG_ENTRY).file_size > _MAX_CONFIG_BYTES:
+        raise ModelFileError(_TOO_BIG_CONFIG)
     try:
         return json.loads(archive.read(_CONFIG_ENTRY))
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
@@ -199,6 +208,8 @@ def read_h5_config(data: bytes) -> Any:
         raise ModelFileError(
             f"This .h5 file holds weights only, not a whole model (no model config). {_RESAVE_AS_KERAS}"
         )
+    if len(raw) > _MAX_CONFIG_BYTES:
+        raise ModelFileError(_TOO_BIG_CONFIG)
     try:
         return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else str(raw))
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
@@ -224,12 +235,66 @@ def check_legacy_classes_are_keras(config: Any) -> None:
             )
 
 
+def check_model_size(config: Any) -> ConfigSize:
+    """Refuse a config whose layers, parameters or activations this app does not accept (before Keras builds it)."""
+    try:
+        return check_config_size(config)
+    except ConfigError as error:
+        raise ModelFileError(str(error)) from None
+
+
+def _h5_problem(handle: Any, name: str, link: Any, declared: list[int]) -> str | None:
+    """What makes one link of an HDF5 file read outside it, or None; adds a dataset's bytes to `declared`."""
+    import h5py
+
+    if isinstance(link, h5py.ExternalLink):
+        return f"an external link ({name})"
+    if isinstance(link, h5py.SoftLink):
+        return None  # a path inside the file, whose target is visited by its own hard link
+    if not isinstance(link, h5py.HardLink):
+        return f"a user-defined link ({name})"
+    item = handle[name]
+    if isinstance(item, h5py.Dataset):
+        if item.is_virtual:
+            return f"a virtual dataset ({name}, made of other files)"
+        if item.external:
+            return f"a dataset in external storage ({name}, kept in other files)"
+        declared.append(int(item.size or 0) * item.dtype.itemsize)
+    return None
+
+
+def check_h5_is_self_contained(data: bytes) -> None:
+    """Refuse HDF5 that reads other files (external links, virtual datasets, external storage) or declares far
+    more data than it holds (a decompression bomb); walks every link without following any."""
+    import h5py
+
+    declared: list[int] = []
+    problems: list[str] = []
+
+    def visit(name: str, link: Any) -> None:
+        if not problems and (problem := _h5_problem(handle, name, link, declared)):
+            problems.append(problem)
+
+    try:
+        with h5py.File(io.BytesIO(data), "r") as handle:
+            handle.visititems_links(visit)
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
+        raise ModelFileError(f"This model's HDF5 data is damaged (truncated or corrupted). {_RESAVE_AS_KERAS}"
+                             ) from error
+    if problems:
+        raise ModelFileError(f"This model file holds {problems[0]}: it would read files of this server, so it is "
+                             f"refused. {_RESAVE_AS_KERAS}")
+    if sum(declared) > _MAX_UNPACK_RATIO * len(data) + 1_000_000:
+        raise ModelFileError("This file unpacks to far more than its size; it is not a Keras model.")
+
+
 def load_model_file(data: bytes, max_bytes: int) -> Any:
     """Load an uploaded .keras or .h5 file as a keras.Model, or raise ModelFileError.
 
     Refuses: empty files, files over `max_bytes`, anything that is neither a Keras zip nor
     HDF5, zips without config.json, truncated/corrupted files, Lambda layers and custom
-    (non-Keras) classes. The config is checked before Keras reads the file; then Keras loads it
+    (non-Keras) classes, layer classes and sizes core.model_config does not accept, HDF5 that
+    reads other files. The config is checked before Keras reads the file; then Keras loads it
     with safe_mode=True and compile=False (the app only predicts), from a temporary file that
     is removed afterwards.
     """
@@ -238,10 +303,17 @@ def load_model_file(data: bytes, max_bytes: int) -> Any:
         config = read_h5_config(data)
         check_config_is_safe(config)
         check_legacy_classes_are_keras(config)
+        check_model_size(config)
+        check_h5_is_self_contained(data)
         suffix = ".h5"
     else:
         with _open_model_zip(data) as archive:
-            check_config_is_safe(_read_config(archive))
+            config = _read_config(archive)
+            check_config_is_safe(config)
+            check_model_size(config)
+            for entry in archive.namelist():
+                if entry.endswith(".h5"):  # model.weights.h5: Keras checks it too, we do not rely on that
+                    check_h5_is_self_contained(archive.read(entry))
         suffix = ".keras"
 
     import keras
@@ -322,7 +394,10 @@ def check_outputs_are_probabilities(model: Any, input_shape: tuple[int, int]) ->
     height, width = input_shape
     probe = np.zeros((2, height, width, 1), dtype=np.float32)
     probe[1] = 1.0
-    out = np.asarray(model.predict_on_batch(probe), dtype=np.float64)  # (2, C)
+    try:
+        out = np.asarray(model.predict_on_batch(probe), dtype=np.float64)  # (2, C)
+    except Exception as error:  # Keras and TensorFlow raise many types; all mean "it cannot run"
+        raise ModelFileError(f"This model fails on a test image. {_explain_keras_error(error)}") from error
     sums_to_one = np.allclose(out.sum(axis=1), 1.0, atol=1e-3)
     in_range = out.min() >= -1e-6 and out.max() <= 1 + 1e-6
     if not (np.isfinite(out).all() and in_range and sums_to_one):

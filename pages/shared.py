@@ -41,7 +41,7 @@ def copy_into_lab(token: str, name: str) -> None:
     try:
         store.copy_shared_run(token, lab.lab_id)
     except StoreError as error:
-        st.error(f"The run could not be copied: {error}")
+        st.error(f"The run could not be copied: {plain(error)}")
         return
     st.session_state[labs.LAB_DONE] = f"Copied {plain(name)} into your lab: it is among your runs on this page."
     # Not /shared?run=...&lab=KEY: an address easy to forward by mistake with the lab's key in it.

@@ -9,6 +9,7 @@ from core.evaluation import rank_mistakes
 from core.runs import make_run
 from core.spec import NetworkSpec, TrainSpec
 from ui.explanations import EVALUATE_TABS, INSIDE_SOURCE, INSIDE_TAB, YOUR_DRAWING
+from ui.text import plain
 
 
 def untrained_run(run_id: int, network: NetworkSpec):
@@ -102,7 +103,7 @@ def test_see_inside_the_network_opens_evaluate_with_the_drawing(digits_cnn_run):
     assert at.radio(key=INSIDE_SOURCE).value == YOUR_DRAWING
     texts = [m.value for m in inside.markdown]
     assert "**The first layer's 8 filters**" in texts
-    assert "**conv_1 → pool_1**" in texts
+    assert f"**{plain('conv_1 → pool_1')}**" in texts  # layer names are the file's text: plain
     assert any(c == "Your drawing" for i in inside.image for c in i.captions)
     assert len(inside.image) == 3  # filters, the drawing, one block's maps
 
@@ -158,7 +159,7 @@ def test_inside_the_bundled_cnn_shows_filters_and_feature_maps(mnist_dir):
     texts = [m.value for m in inside.markdown]
     assert "**The first layer's 32 filters**" in texts
     blocks = [t for t in texts if "→" in t]
-    assert len(blocks) == 2 and all("max_pooling2d" in b for b in blocks), blocks
+    assert len(blocks) == 2 and all(plain("max_pooling2d") in b for b in blocks), blocks
     assert len(inside.image) == 1 + 1 + 2  # filters, the test image, two blocks of maps
     assert not inside.info  # nothing missing
     assert not inside.radio  # no drawing yet: only test images

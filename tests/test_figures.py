@@ -214,3 +214,32 @@ def test_sweep_members_keep_their_colour_and_other_runs_take_the_free_ones():
     assert assign_colors([7, 8, 9], {}) == [0, 1, 2]
     # Runs 8 and 9 are members 0 and 2 of a sweep; 5 and 7 are not.
     assert assign_colors([5, 8, 7, 9], {8: 0, 9: 2}) == [1, 0, 3, 2]
+
+
+EVIL_NAME = '<a href="https://evil.example">click</a> **bold**'
+
+
+def strings_in(value) -> list[str]:
+    """Every string anywhere in a figure's JSON (names, hover texts, titles, annotations...)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings_in(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in strings_in(v)]
+    return []
+
+
+def test_a_run_name_is_plain_text_in_every_figure_that_shows_it():
+    from core.figures.curves import plot_run_comparison
+    from core.figures.sweeps import MemberCurve, plot_sweep_curves
+
+    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}
+    epochs = [{"epoch": 1, "val_loss": 0.6}]
+    batches = [{"epoch": 0, "batch": 1, "loss": 0.9}]
+    figures = [plot_run_comparison({EVIL_NAME: history}, "loss"),
+               plot_sweep_curves([MemberCurve(EVIL_NAME, 0, steps=2, batch_logs=batches, epoch_logs=epochs)], "loss")]
+    for fig in figures:
+        texts = strings_in(json.loads(fig.to_json()))
+        assert not [t for t in texts if "<a" in t or "</a>" in t]
+        assert any(t.startswith('&lt;a href="https://evil.example"&gt;click&lt;/a&gt; **bold**') for t in texts)

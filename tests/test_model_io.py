@@ -1,6 +1,7 @@
 """Tests for core.model_io: hostile uploads are refused with clear messages, good ones load."""
 
 import io
+import json
 import zipfile
 
 import numpy as np
@@ -18,6 +19,7 @@ from core.model_io import (  # noqa: E402  (after importorskip)
     read_model_metadata,
     write_model_file,
 )
+from tests import hostile_models  # noqa: E402
 
 MAX_BYTES = 5_000_000
 MARKER_ENV = "DIGITLAB_TEST_MARKER"
@@ -339,3 +341,66 @@ def test_outputs_must_be_probabilities():
     check_outputs_are_probabilities(build_tiny_model(), (8, 8))
     with pytest.raises(ModelFileError, match="softmax"):
         check_outputs_are_probabilities(build_tiny_model(activation=None), (8, 8))
+
+
+# --- hostile configs and HDF5 that reads other files (tests/hostile_models.py) ----------------------
+
+
+@pytest.mark.parametrize("attack, says", [
+    ("Dense(700000) after a Flatten (.keras)", "This model has 557 million parameters; the most this app accepts is"),
+    ("UpSampling2D(64) before a convolution (.keras)", "This model has 103 million numbers per image"),
+])
+def test_a_tiny_file_asking_for_gigabytes_is_refused_with_memory_unharmed(attack, says):
+    # In a fresh Python with its address space capped: on the unchanged code the Dense file grew it by 2.2 GB
+    # and the UpSampling one was accepted after 0.8 GB, and this process must not pay for that.
+    report = hostile_models.vet_in_subprocess(attack, cap_mb=1500)
+    assert report["outcome"] == "refused", report
+    assert report["message"].startswith(says)
+    assert report["peak_growth_mb"] < 200
+
+
+@pytest.fixture
+def keras_never_loads(monkeypatch):
+    """Fail the test if Keras is asked to load the file: our own checks must refuse it first."""
+    def fail(*args, **kwargs):
+        raise AssertionError("keras.saving.load_model was reached")
+    monkeypatch.setattr(keras.saving, "load_model", fail)
+
+
+@pytest.mark.parametrize("attack", [name for name in hostile_models.ATTACKS if "Flatten" not in name
+                                    and "UpSampling" not in name])
+def test_hdf5_that_reads_other_files_is_refused_by_our_own_check(attack, tmp_path, keras_never_loads):
+    data = hostile_models.ATTACKS[attack](tmp_path)
+    message = refuse(data)
+    assert "would read files of this server" in message and attack.split(" (")[0].split(" in ")[0] in message
+
+
+def test_the_same_hdf5_with_its_own_bias_loads(tmp_path):
+    model = load_model_file(hostile_models.h5_model(tmp_path, hostile_models.plain_bias), MAX_BYTES)
+    np.testing.assert_array_equal(model.layers[-1].get_weights()[1], np.zeros(10))
+
+
+def test_hdf5_declaring_far_more_data_than_it_holds_is_refused(tmp_path, keras_never_loads):
+    def bomb(group, folder):  # 400 MB of fill value, stored as almost nothing
+        group.create_dataset("bias", shape=(10, 10_000_000), dtype=np.float32, chunks=(1, 100_000), compression="gzip")
+
+    assert "unpacks to far more than its size" in refuse(hostile_models.h5_model(tmp_path, bomb))
+
+
+def test_an_oversized_config_is_refused_before_it_is_parsed():
+    config = {**hostile_models.TINY_MODEL, "padding": "x" * 3_000_000}
+    assert "config is over 2 MB" in refuse(hostile_models.keras_file(config), max_bytes=10_000_000)
+
+
+def test_a_layer_the_app_does_not_accept_is_refused_before_keras_builds_it(keras_never_loads):
+    config = hostile_models.sequential(hostile_models.layer("LSTM", name="memory", units=4))
+    assert refuse(hostile_models.keras_file(config)).startswith("This model uses a LSTM layer")
+
+
+def test_a_layer_name_tensorflow_cannot_run_is_refused_with_a_message():
+    from core.model_io import vet_upload
+
+    config = json.loads(json.dumps(hostile_models.TINY_MODEL))
+    config["config"]["layers"][-1]["config"]["name"] = "my output <b>"  # TensorFlow runs only [A-Za-z0-9_.\->]
+    with pytest.raises(ModelFileError, match="layer name"):
+        vet_upload(hostile_models.keras_file(config, hostile_models.TINY_WEIGHTS), "names.keras", MAX_BYTES)

@@ -21,6 +21,7 @@ from core.figures.explain import (
     render_filters,
     render_grid,
 )
+from ui.text import plain
 
 MAP_SIZE = 168  # px: a whole multiple of 28 and of 8, so every pixel is the same square (+ a 1 px frame)
 MAX_UNITS = 64  # first-layer units shown, strongest first
@@ -115,7 +116,7 @@ def show_feature_maps(model, image: np.ndarray, limit: int = 32) -> None:
     for name, channels in feature_maps(model, image):
         count, height, width = channels.shape
         for _, grid in render_feature_maps([(name, channels)], limit=limit):
-            st.markdown(f"**{name}**")
+            st.markdown(f"**{plain(name)}**")  # an uploaded model's layer names: the file's text
             shown = f"the first {limit} of its {count} maps" if count > limit else f"its {count} maps"
             st.caption(f"What this block passes on: {shown}, {height}x{width} each. Orange where its filters "
                        "found their pattern in the image, white where not; each map on its own scale.")

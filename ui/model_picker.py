@@ -96,7 +96,7 @@ def pick_model(page: str) -> Run:
         try:
             state.load_model(run)
         except ModelFileError as error:
-            st.error(f"{error} Showing the bundled model instead.")
+            st.error(f"{plain(error)} Showing the bundled model instead.")  # it may name the run
             run = default_run()
         if run.source == "uploaded":
             choose_dataset(run, page)

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.figures.style import TRAINING_COLOR, VALIDATION_COLOR, color_of
+from core.figures.text import plain_label
 
 METRIC_TITLES = {"loss": "Loss", "accuracy": "Accuracy"}
 MAX_BATCH_POINTS = 600  # more points than pixels only slows the browser down
@@ -62,6 +63,7 @@ def plot_run_comparison(histories: dict[str, dict[str, list[float]]], metric: st
 
     `colors`: each run's palette index (style.color_of), in the order of `histories`; by default
     their positions. A sweep's members pass their member index: their colour in the sweep's charts.
+    The runs' names are visitors' text: shown as typed (text.plain_label).
     """
     data = []
     colors = colors if colors is not None else list(range(len(histories)))
@@ -70,7 +72,7 @@ def plot_run_comparison(histories: dict[str, dict[str, list[float]]], metric: st
         for key, dash, suffix in ((f"val_{metric}", "solid", "validation"), (metric, "dot", "training")):
             values = history.get(key, [])
             if values:
-                data.append(dict(type="scatter", mode="lines+markers", name=f"{name} ({suffix})",
+                data.append(dict(type="scatter", mode="lines+markers", name=f"{plain_label(name)} ({suffix})",
                                  x=np.arange(1, len(values) + 1), y=np.array(values),
                                  line=dict(color=color, dash=dash)))
     layout = metric_layout(metric, height=420)

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from core.figures.curves import metric_layout, thin_out
 from core.figures.style import color_of
+from core.figures.text import plain_label
 
 MEMBER_BATCH_POINTS = 150  # per member: 8 members redrawn twice a second stay light
 
@@ -31,18 +32,19 @@ def plot_sweep_curves(members: list[MemberCurve], metric: str) -> go.Figure:
     """
     data = []
     for member in members:
-        color, group = color_of(member.index), member.label
+        # Labels are made of validated settings ("lr=0.01"), escaped all the same: they name runs.
+        color, label = color_of(member.index), plain_label(member.label)
         points = thin_out([b for b in member.batch_logs if metric in b], MEMBER_BATCH_POINTS)
         if points and member.steps:
             data.append(dict(
-                type="scatter", mode="lines", name=f"{member.label} (training, epoch so far)", legendgroup=group,
+                type="scatter", mode="lines", name=f"{label} (training, epoch so far)", legendgroup=label,
                 showlegend=False, opacity=0.4, hoverinfo="skip", line=dict(color=color, width=1),
                 x=np.array([b["epoch"] + b["batch"] / member.steps for b in points]),
                 y=np.array([b[metric] for b in points]),
             ))
         values = [(e["epoch"], e[f"val_{metric}"]) for e in member.epoch_logs if f"val_{metric}" in e]
         if values:
-            data.append(dict(type="scatter", mode="lines+markers", name=member.label, legendgroup=group,
+            data.append(dict(type="scatter", mode="lines+markers", name=label, legendgroup=label,
                              x=np.array([v[0] for v in values]), y=np.array([v[1] for v in values]),
                              line=dict(color=color, width=2.5)))
     layout = metric_layout(metric, height=380)
