@@ -28,8 +28,9 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "data" / "mnist-sample.npz"
 # 10,000 training images: about 1,000 of each digit (863 to 1,127), 9,000 after the 10% validation
-# split. Enough for a small MNIST training offline (a small CNN reaches about 98%) and for
-# fine-tuning's replay (4 per teaching digit) without repeating an image up to ~2,250 teaching digits.
+# split. Enough for a small MNIST training offline (the Train page's small-CNN preset, 15 epochs on
+# the 9,000: 98.1% test accuracy, 30 s here; 5 epochs: 96.9%) and for fine-tuning's replay (4 per
+# teaching digit) without repeating an image up to ~2,250 teaching digits. 5,000 would save 0.7 MB.
 TRAIN_IMAGES = 10_000
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member dates: the same input gives the same bytes
 
