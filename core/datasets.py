@@ -2,7 +2,11 @@
 
 MNIST and Fashion-MNIST come from Keras' own loaders (cached under `$KERAS_HOME/datasets`), or
 from local copies in Keras' formats when `DIGITLAB_DATA_DIR` names a folder. The 8x8 Digits set
-ships inside the repo (`data/digits.npz`), so the app works with no internet at all.
+ships inside the repo (`data/digits.npz`), so the app works with no internet at all, and so does
+a sample of MNIST (`data/mnist-sample.npz`: its 10,000 test images and 10,000 training images),
+read when the full set cannot be had. The order: DIGITLAB_DATA_DIR (when set, only it), then
+Keras' cache or its download (given DIGITLAB_DOWNLOAD_SECONDS), then the dataset's sample. Every
+load says which it used (`DataSource`), in words the pages show.
 
 TensorFlow is imported only inside the download path: describing a dataset stays cheap.
 """
@@ -12,15 +16,21 @@ from __future__ import annotations
 import functools
 import gzip
 import os
+import threading
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 DATA_DIR_ENV = "DIGITLAB_DATA_DIR"
+DOWNLOAD_SECONDS_ENV = "DIGITLAB_DOWNLOAD_SECONDS"
+DOWNLOAD_SECONDS = 60.0  # a download not done by then is left to finish unseen; the sample is used meanwhile
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data"  # datasets small enough to ship
+SAMPLE_TRAIN_IMAGES = 10_000  # training images in data/mnist-sample.npz (scripts/make_mnist_sample.py)
 FASHION_FILES = (
     "train-labels-idx1-ubyte.gz",
     "train-images-idx3-ubyte.gz",
@@ -56,6 +66,7 @@ class DatasetInfo:
     description: str
     keras_loader: str | None = None  # the keras.datasets module that downloads it; None: ships with the app
     cache_subdir: str = ""  # its folder under Keras' cache ($KERAS_HOME/datasets)
+    sample_file: str | None = None  # a part of it in data/, Keras' npz format, read when the full set cannot be
 
     @property
     def num_classes(self) -> int:
@@ -78,8 +89,20 @@ class DatasetInfo:
 
 
 @dataclass(frozen=True)
+class DataSource:
+    """Where a dataset's images were read from, and that in one sentence a page can show."""
+
+    kind: str  # shipped | local (DIGITLAB_DATA_DIR) | download (Keras' cache or download) | sample
+    sentence: str
+
+    @property
+    def is_sample(self) -> bool:
+        return self.kind == "sample"
+
+
+@dataclass(frozen=True)
 class Dataset:
-    """Raw uint8 images (N, H, W) and uint8 labels, split three ways."""
+    """Raw uint8 images (N, H, W) and uint8 labels, split three ways, and where they came from."""
 
     info: DatasetInfo
     x_train: np.ndarray
@@ -88,6 +111,7 @@ class Dataset:
     y_val: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    source: DataSource
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.y_train), "validation": len(self.y_val), "test": len(self.y_test)}
@@ -209,13 +233,63 @@ def read_local_copy(info: DatasetInfo, folder: Path) -> Arrays:
     return info.read_files(folder)
 
 
+def download_seconds() -> float:
+    """How long a download may take before the sample is used: DIGITLAB_DOWNLOAD_SECONDS, default 60."""
+    value = os.environ.get(DOWNLOAD_SECONDS_ENV, "").strip()
+    if not value:
+        return DOWNLOAD_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise DatasetUnavailable(f"{DOWNLOAD_SECONDS_ENV} must be a number of seconds above 0, not {value!r}; "
+                                 "fix it and restart the app.")
+    return seconds
+
+
+_DOWNLOADS: dict[str, Future] = {}  # dataset key -> its download in progress (one at a time per dataset)
+_DOWNLOADS_LOCK = threading.Lock()
+
+
+def start_download(info: DatasetInfo) -> Future:
+    """The running Keras load of `info`, or a new one in a daemon thread; its result is ((x, y), (x, y)).
+
+    A thread, so that the caller can stop waiting: Keras' urlretrieve has no timeout, and a
+    firewall that drops packets would hold a visitor's page for minutes. A load left running
+    finishes unseen (its file lands in Keras' cache for the next start); no second one starts meanwhile.
+    """
+    import keras  # slow import, only needed for a download; here, not in the thread (import lock)
+
+    loader = getattr(keras.datasets, info.keras_loader).load_data
+    with _DOWNLOADS_LOCK:
+        future = _DOWNLOADS.get(info.key)
+        if future is not None and not future.done():
+            return future
+        future = _DOWNLOADS[info.key] = Future()
+
+    def load() -> None:
+        try:
+            future.set_result(loader())
+        except BaseException as error:  # noqa: BLE001 -- handed to the waiting caller as it is
+            future.set_exception(error)
+
+    threading.Thread(target=load, name=f"download-{info.key}", daemon=True).start()
+    return future
+
+
 def download_arrays(info: DatasetInfo) -> Arrays:
     """The raw arrays through Keras' loader (downloads once, then reads Keras' cache)."""
-    import keras  # slow import, only needed for a download
-
     cached = is_downloaded(info.key)
+    seconds = download_seconds()
     try:
-        (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, info.keras_loader).load_data()
+        (x_train, y_train), (x_test, y_test) = start_download(info).result(timeout=seconds)
+    except FutureTimeout:
+        raise DatasetUnavailable(
+            f"Downloading {info.name} ({', '.join(info.files)}) did not finish within {seconds:g} s "
+            f"({DOWNLOAD_SECONDS_ENV}). It goes on in the background; or put the files in a folder and "
+            f"set {DATA_DIR_ENV} to it. The 8x8 Digits set works with no internet at all."
+        ) from None
     except Exception as error:  # Keras raises a plain Exception when offline
         folder = keras_cache_folder(info.key)
         if cached:
@@ -266,20 +340,42 @@ def local_source(key: str) -> str | None:
     return str(folder) if folder is not None and not get_info(key).ships else None
 
 
+def read_sample(info: DatasetInfo, reason: str) -> tuple[Arrays, DataSource]:
+    """The sample of `info` that ships in data/, and a source that gives `reason` (why not the full set)."""
+    arrays = read_npz_arrays(SHIPPED_DIR / info.sample_file)
+    sentence = (f"{info.name}: the sample that ships with the app, {len(arrays[3]):,} test images and "
+                f"{len(arrays[1]):,} training images, because the full set could not be downloaded: {reason}")
+    return arrays, DataSource("sample", sentence)
+
+
+def read_full_or_sample(info: DatasetInfo) -> tuple[Arrays, DataSource]:
+    """Keras' cache or download of `info`; its shipped sample when that fails and there is one."""
+    try:
+        arrays = download_arrays(info)
+        check_arrays(info, arrays)
+    except DatasetUnavailable as error:
+        if info.sample_file is None:
+            raise
+        return read_sample(info, str(error))
+    return arrays, DataSource("download", f"{info.name}: the full set, from Keras' download (cached on this server).")
+
+
 @functools.lru_cache(maxsize=4)
-def read_raw(key: str, data_dir: str | None) -> Arrays:
-    """Raw (x_train, y_train, x_test, y_test); cached per process (read-only, same for everyone)."""
+def read_raw(key: str, data_dir: str | None) -> tuple[Arrays, DataSource]:
+    """Raw (x_train, y_train, x_test, y_test) and where they came from; cached per process (read-only, same
+    for everyone). A sample read because the download failed stays until the app restarts."""
     info = get_info(key)
     if info.ships:
-        arrays = info.read_files(SHIPPED_DIR)
+        arrays, source = info.read_files(SHIPPED_DIR), DataSource("shipped", f"{info.name}: ships with the app.")
     elif data_dir is not None:
         arrays = read_local_copy(info, Path(data_dir))
+        source = DataSource("local", f"{info.name}: the local copy in {DATA_DIR_ENV}.")
     else:
-        arrays = download_arrays(info)
+        arrays, source = read_full_or_sample(info)
     check_arrays(info, arrays)
     for array in arrays:
         array.setflags(write=False)  # shared by all sessions: nobody may change it
-    return arrays
+    return arrays, source
 
 
 DATASETS: dict[str, DatasetInfo] = {info.key: info for info in (
@@ -303,8 +399,10 @@ DATASETS: dict[str, DatasetInfo] = {info.key: info for info in (
         files=("mnist.npz",),
         read_files=read_mnist_folder,
         train_size=60_000,
-        description="70,000 28x28 handwritten digits; downloaded once (11 MB).",
+        description="Handwritten digits, 28x28 (LeCun, Cortes, Burges; CC BY-SA 3.0). The full set, 60,000 "
+                    "training and 10,000 test images, is downloaded once (11 MB); a sample ships with the app.",
         keras_loader="mnist",
+        sample_file="mnist-sample.npz",
     ),
     DatasetInfo(
         key="fashion_mnist",
@@ -315,7 +413,8 @@ DATASETS: dict[str, DatasetInfo] = {info.key: info for info in (
         files=FASHION_FILES,
         read_files=read_fashion_files,
         train_size=60_000,
-        description="70,000 28x28 photos of clothing in 10 classes; downloaded once (30 MB).",
+        description="Photos of clothing in 10 classes, 28x28 (Zalando; MIT licence). The full set, 60,000 "
+                    "training and 10,000 test images, is downloaded once (30 MB).",
         keras_loader="fashion_mnist",
         cache_subdir="fashion-mnist",
     ),
@@ -332,14 +431,19 @@ def load_dataset(
     so that a shared CPU trains quickly. Raises DatasetUnavailable with a readable message.
     """
     info = get_info(key)
-    x_train, y_train, x_test, y_test = read_raw(key, local_source(key))
+    (x_train, y_train, x_test, y_test), source = read_raw(key, local_source(key))
     x_train, y_train, x_val, y_val = split_off(x_train, y_train, validation_fraction, seed)
     if train_limit is not None:
         x_train, y_train = x_train[:train_limit], y_train[:train_limit]
-    return Dataset(info, x_train, y_train, x_val, y_val, x_test, y_test)
+    return Dataset(info, x_train, y_train, x_val, y_val, x_test, y_test, source)
 
 
 def load_test_set(key: str) -> tuple[np.ndarray, np.ndarray]:
     """The test images (N, H, W) uint8 and labels of dataset `key`."""
-    _, _, x_test, y_test = read_raw(key, local_source(key))
+    (_, _, x_test, y_test), _ = read_raw(key, local_source(key))
     return x_test, y_test
+
+
+def data_source(key: str) -> DataSource:
+    """Where dataset `key`'s images come from (loads it, like load_test_set, when not loaded yet)."""
+    return read_raw(key, local_source(key))[1]

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from core.datasets import DatasetInfo, get_info, load_dataset, to_model_input
+from core.datasets import DatasetInfo, DataSource, get_info, load_dataset, to_model_input
 from core.evaluation import predict_probabilities
 from core.handwriting import to_model_images
 from core.runs import Run
@@ -260,12 +260,14 @@ class FineTuneJob(TrainingJob):
         self.labels = labels.copy()
         self.kept = np.array(kept, dtype=np.uint8)  # a copy: the page may change its own
         self.result: FineTuneResult | None = None
+        self.data_source: DataSource | None = None  # where the replay and test images came from, once loaded
 
     def fit(self) -> None:
         """Load the replay and test images, copy the model, measure, train on the mix, measure again."""
         spec, settings = self.spec, self.settings
         data = load_dataset(spec.dataset, spec.validation_fraction, None, self.split_seed)
         info: DatasetInfo = data.info
+        self.data_source = data.source
         x_mine = to_model_images(self.kept, info.image_shape)  # (N, 28, 28) float32 0..1
         teach, held = self.teach_idx, self.held_idx
         x_mix, y_mix = replay_mix(x_mine[teach], self.labels[teach], data.x_train, data.y_train,
@@ -288,15 +290,21 @@ class FineTuneJob(TrainingJob):
                                      n_teach=len(teach), n_held=len(held), n_replay=len(y_mix) - len(teach))
 
     def describe_finish(self) -> str:
-        """'Finished 5 epochs. Your held-out digits: 70% -> 90%; MNIST test: 99.3% -> 99.2% (0.1 points lower).'"""
+        """'Finished 5 epochs. Your held-out digits: 70% -> 90%; MNIST test: 99.3% -> 99.2% (0.1 points lower).'
+
+        When the images came from the dataset's shipped sample, the sentence that says so and why follows.
+        """
         text = super().describe_finish()
         r = self.result
         if r is None:
             return text
         change = r.forgetting_points
         trend = f"{abs(change):.1f} points {'lower' if change > 0 else 'higher'}" if round(change, 1) else "no change"
-        return (f"{text} Your {r.n_held} held-out digits: {r.held_before:.0%} -> {r.held_after:.0%}; "
+        text = (f"{text} Your {r.n_held} held-out digits: {r.held_before:.0%} -> {r.held_after:.0%}; "
                 f"{get_info(self.spec.dataset).name} test: {r.test_before:.1%} -> {r.test_after:.1%} ({trend}).")
+        if self.data_source is not None and self.data_source.is_sample:
+            text += f" Replayed and test images: {self.data_source.sentence}"
+        return text
 
     def finish_run(self, run: Run) -> Run:
         """Mark the run collect_run made as fine-tuned: its source's spec (None if it had none), the figures."""

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.datasets import DatasetUnavailable, get_info, to_model_input
+from core.datasets import DatasetUnavailable, data_source, get_info, to_model_input
 from core.evaluation import (
     compute_class_metrics,
     most_confused_pairs,
@@ -207,6 +207,8 @@ except (DatasetUnavailable, ModelFileError) as error:
     st.stop()
 
 st.caption(f"**{plain(run.name)}** on {data_label}.")
+if not on_my_digits():
+    st.caption(data_source(run.dataset).sentence)  # the full set, a local copy, or the shipped sample and why
 result = evaluate_once(run, x_test, y_test)
 names = list(info.class_names)
 c1, c2, c3 = st.columns(3)

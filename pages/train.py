@@ -64,8 +64,8 @@ def summary_rows(spec_json: str) -> list[dict]:
 
 
 @st.cache_data(show_spinner=False, max_entries=6)
-def overview_of(key: str, data_source: str | None) -> tuple[dict, list, list, go.Figure]:
-    """Sizes, one sample per class and the pixel histogram of a dataset.
+def overview_of(key: str, data_source: str | None) -> tuple[dict, list, list, go.Figure, str]:
+    """Sizes, one sample per class, the pixel histogram of a dataset, and where its images came from.
 
     The same for every visitor (`data_source` keys a change of DIGITLAB_DATA_DIR), and worth
     caching: splitting and counting 50,000 images on every rerun took a noticeable moment.
@@ -75,7 +75,8 @@ def overview_of(key: str, data_source: str | None) -> tuple[dict, list, list, go
     picks = images.pick_samples(data.y_train, per_class=1)
     samples = [data.x_train[i] / info.value_max for i in picks]
     captions = [info.class_names[data.y_train[i]] for i in picks]
-    return data.sizes(), samples, captions, images.plot_pixel_histogram(data.x_train, info.value_max)
+    histogram = images.plot_pixel_histogram(data.x_train, info.value_max)
+    return data.sizes(), samples, captions, histogram, data.source.sentence
 
 
 def show_dataset(key: str) -> bool:
@@ -83,7 +84,7 @@ def show_dataset(key: str) -> bool:
     info = get_info(key)
     st.caption(info.description)
     try:
-        sizes, samples, captions, histogram = load_with_spinner(
+        sizes, samples, captions, histogram, source = load_with_spinner(
             key, lambda: overview_of(key, local_source(key)))
     except DatasetUnavailable as error:
         st.error(str(error))
@@ -91,6 +92,7 @@ def show_dataset(key: str) -> bool:
     st.write(f"**{sizes['train']:,}** training · **{sizes['validation']:,}** validation · "
              f"**{sizes['test']:,}** test images of {info.image_shape[0]}x{info.image_shape[1]} "
              f"pixels, {info.num_classes} classes.")
+    st.caption(source)
     box, is_open = lazy_expander("Look at the data", key="look_at_data")
     if is_open:
         box.image(samples, caption=captions, width=64)

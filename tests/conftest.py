@@ -1,5 +1,9 @@
 """Shared test fixtures: quiet TensorFlow, an empty Keras cache, and the real-data paths.
 
+Tests that need some real MNIST use `mnist_sample` (the sample that ships in data/, as a fresh
+machine with no internet reads it: never skipped); only those that need more training images than
+it holds use `mnist_dir` (../shared's 22,699, skipped when absent).
+
 pyproject.toml puts the repository root on sys.path (pytest's `pythonpath`).
 """
 
@@ -18,6 +22,23 @@ os.environ["DIGITLAB_HOME"] = tempfile.mkdtemp(prefix="digitlab-home-")
 os.environ.pop("DIGITLAB_DATABASE_URL", None)
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-22k.npz"
+
+
+@pytest.fixture
+def mnist_sample(monkeypatch):
+    """MNIST as a fresh offline machine reads it: no DIGITLAB_DATA_DIR, a download that fails, the shipped sample."""
+    import keras
+
+    from core import datasets
+
+    def offline(*args, **kwargs):
+        raise Exception("URL fetch failure: the tests do not use the internet")
+
+    monkeypatch.delenv("DIGITLAB_DATA_DIR", raising=False)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    datasets.read_raw.cache_clear()
+    yield
+    datasets.read_raw.cache_clear()
 
 
 @pytest.fixture
@@ -69,3 +90,18 @@ def open_page(page: str, runs=(), timeout: float = 60):
     at.run()
     at.switch_page(f"pages/{page}.py").run()
     return at
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Let the app's warm-up thread end before the interpreter does (at most 2 minutes).
+
+    A daemon thread still inside TensorFlow when Python exits aborts the process ("terminate
+    called ... FATAL: exception not rethrown", exit code 134) after every test has passed: this
+    happened when a file that opens a page (test_app_evaluate.py) was run on its own.
+    """
+    import sys
+
+    warmup = sys.modules.get("core.warmup")
+    thread = getattr(warmup, "_thread", None)
+    if thread is not None:
+        thread.join(timeout=120)

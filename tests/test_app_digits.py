@@ -308,7 +308,7 @@ def test_a_model_fine_tuning_cannot_take_is_not_offered(tmp_path):
 
 
 def test_fine_tune_the_bundled_model_and_see_before_and_after_after_a_reload(tmp_path, store, kept_digits,
-                                                                             mnist_dir):
+                                                                             mnist_sample):
     from core.training import JOBS
 
     labels, kept = kept_digits
@@ -331,6 +331,7 @@ def test_fine_tune_the_bundled_model_and_see_before_and_after_after_a_reload(tmp
     assert not at.exception
     run = at.session_state["runs"][-1]
     assert run.source == "fine-tuned" and run.spec is None and at.session_state["current_run_id"] == run.run_id
+    assert "Replayed and test images: MNIST: the sample that ships with the app" in run.status  # offline
     assert {"held_out_accuracy", "test_accuracy_before"} <= set(run.metrics)
     assert "Your held-out digits" in [m.label for m in at.metric]
 

@@ -2,8 +2,11 @@
 
 import io
 import json
+import os
+import re
 import zipfile
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 from conftest import open_page, open_tab
@@ -141,11 +144,20 @@ def test_a_downloaded_run_uploads_again_with_its_dataset(digits_run):
     assert uploaded.name == f"Uploaded · {digits_run.name}"
 
 
-def test_default_model_on_real_mnist(mnist_dir):
+def test_the_bundled_model_offline_is_evaluated_on_the_whole_test_set_of_the_shipped_sample(mnist_sample):
+    # A fresh machine: no internet (the download fails), no DIGITLAB_DATA_DIR, an empty Keras cache.
+    assert not (Path(os.environ["KERAS_HOME"]) / "datasets" / "mnist.npz").exists()
     at = open_page("evaluate", timeout=120)
-    assert not at.exception
+    assert not at.exception and not at.error
+    captions = [c.value for c in at.caption]
+    assert any("the 10,000 images of the MNIST test set" in c for c in captions), captions
+    assert any("the sample that ships with the app, 10,000 test images" in c and "could not be downloaded" in c
+               for c in captions), captions
     accuracy = float(next(m for m in at.metric if m.label == "Test accuracy").value.rstrip("%"))
     assert accuracy >= 99.0
+    correct, wrong = (int(n.replace(",", "")) for n in re.findall(r"\*\*([\d,]+)\*\*", next(
+        m.value for m in at.markdown if "classified correctly" in m.value)))
+    assert correct + wrong == 10_000
 
 
 def hostile_files(tmp_path) -> dict[str, bytes]:

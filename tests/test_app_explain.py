@@ -152,7 +152,7 @@ def test_inside_softmax_regression_shows_the_class_templates():
     assert len(inside.image) == 1
 
 
-def test_inside_the_bundled_cnn_shows_filters_and_feature_maps(mnist_dir):
+def test_inside_the_bundled_cnn_shows_filters_and_feature_maps(mnist_sample):
     at = open_inside(open_page("evaluate", timeout=120))
     assert not at.exception
     inside = tab(at, INSIDE_TAB)

@@ -128,6 +128,17 @@ def test_unavailable_dataset_is_a_message_not_a_traceback(monkeypatch, tmp_path)
     assert not at.error and not next(b for b in at.button if b.label == "Start training").disabled
 
 
+def test_mnist_offline_is_the_shipped_sample_and_the_page_says_so(mnist_sample):
+    at = open_train_page()
+    at.selectbox(key="dataset").select("mnist").run()
+    assert not at.exception and not at.error
+    assert any("**9,000** training · **1,000** validation · **10,000** test images" in m.value for m in at.markdown)
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("MNIST: the sample that ships with the app, 10,000 test images and 10,000 training")
+               for c in captions), captions
+    assert not next(b for b in at.button if b.label == "Start training").disabled
+
+
 def test_start_twice_runs_one_training():
     at = open_train_page()
     at.number_input(key="epochs").set_value(2)

@@ -62,17 +62,123 @@ def test_model_input_is_scaled_to_unit_range():
     assert out.max() == 1.0 and out[0, 1, 0, 0] == 0.5
 
 
+def offline(*args, **kwargs):
+    """Keras' loaders on a machine with no internet (what get_file raises there)."""
+    raise Exception("URL fetch failure on https://storage.googleapis.com/x: None -- Name or service not known")
+
+
+def never_called(*args, **kwargs):
+    raise AssertionError("the download was tried although an earlier source has the dataset")
+
+
+def tiny_arrays(seed: int, n_train: int = 30, n_test: int = 12) -> datasets.Arrays:
+    """Random MNIST-shaped uint8 arrays (x_train, y_train, x_test, y_test), seeded."""
+    rng = np.random.default_rng(seed)
+    return (rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8), rng.integers(0, 10, n_train, dtype=np.uint8),
+            rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8), rng.integers(0, 10, n_test, dtype=np.uint8))
+
+
+def downloads(arrays: datasets.Arrays):
+    """A stand-in for keras.datasets.*.load_data that returns `arrays` (a download, or Keras' cache)."""
+    x_train, y_train, x_test, y_test = arrays
+    return lambda *args, **kwargs: ((x_train, y_train), (x_test, y_test))
+
+
 def test_failed_download_names_the_file_and_the_way_out(monkeypatch):
     import keras
 
-    def offline(*args, **kwargs):
-        raise Exception("URL fetch failure: Name or service not known")
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", offline)  # no sample ships for it
+    with pytest.raises(DatasetUnavailable) as error:
+        load_dataset("fashion_mnist")
+    message = str(error.value)
+    assert "train-images-idx3-ubyte.gz" in message and "DIGITLAB_DATA_DIR" in message and "Digits" in message
+
+
+def test_the_shipped_mnist_sample_is_the_whole_test_set_and_some_training_images():
+    info = get_info("mnist")
+    x_train, y_train, x_test, y_test = datasets.read_npz_arrays(datasets.SHIPPED_DIR / info.sample_file)
+    assert x_test.shape == (10_000, 28, 28) and x_train.shape == (datasets.SAMPLE_TRAIN_IMAGES, 28, 28)
+    assert x_train.dtype == x_test.dtype == y_train.dtype == np.uint8
+    assert y_test[:5].tolist() == [7, 2, 1, 0, 4] and y_train[:5].tolist() == [5, 0, 4, 1, 9]  # MNIST's own order
+    assert np.bincount(y_train, minlength=10).min() >= 800  # every digit, for fine-tuning's balanced replay
+    assert (datasets.SHIPPED_DIR / info.sample_file).stat().st_size < 3_000_000
+    assert get_info("fashion_mnist").sample_file is None
+
+
+def test_offline_mnist_falls_back_to_the_shipped_sample_and_says_why(monkeypatch):
+    import keras
 
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
-    with pytest.raises(DatasetUnavailable) as error:
-        load_dataset("mnist")
-    message = str(error.value)
-    assert "mnist.npz" in message and "DIGITLAB_DATA_DIR" in message and "Digits" in message
+    data = load_dataset("mnist", validation_fraction=0.1)
+    assert data.sizes() == {"train": 9_000, "validation": 1_000, "test": 10_000}
+    assert data.source.kind == "sample"
+    sentence = data.source.sentence
+    assert "sample" in sentence and "10,000 test images and 10,000 training images" in sentence
+    assert "Name or service not known" in sentence  # the reason
+    x_test, y_test = load_test_set("mnist")
+    assert len(y_test) == 10_000 and datasets.data_source("mnist") == data.source
+
+
+def test_data_dir_comes_before_keras_and_the_sample(monkeypatch, tmp_path):
+    import keras
+
+    arrays = tiny_arrays(seed=1)
+    np.savez(tmp_path / "mnist.npz", **dict(zip(("x_train", "y_train", "x_test", "y_test"), arrays)))
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", never_called)
+    data = load_dataset("mnist", validation_fraction=0.1)
+    assert np.array_equal(data.x_test, arrays[2]) and data.sizes()["train"] == 27
+    assert data.source.kind == "local" and "DIGITLAB_DATA_DIR" in data.source.sentence
+
+
+def test_keras_cache_or_download_comes_before_the_sample(monkeypatch):
+    import keras
+
+    arrays = tiny_arrays(seed=2)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", downloads(arrays))
+    data = load_dataset("mnist", validation_fraction=0.1)
+    assert np.array_equal(data.x_test, arrays[2]) and data.sizes()["test"] == 12
+    assert data.source.kind == "download" and "Keras" in data.source.sentence
+
+
+def test_a_damaged_keras_cache_offline_falls_back_to_the_sample_and_says_so(monkeypatch):
+    import keras
+
+    (KERAS_DATASETS).mkdir(parents=True, exist_ok=True)
+    (KERAS_DATASETS / "mnist.npz").write_bytes(b"PK\x03\x04 truncated")
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)  # Keras re-downloads a file that fails its hash
+    data = load_dataset("mnist")
+    assert data.source.kind == "sample" and "damaged" in data.source.sentence
+    assert str(KERAS_DATASETS) in data.source.sentence  # what to delete
+
+
+def test_a_download_that_hangs_falls_back_to_the_sample_at_its_deadline(monkeypatch):
+    import threading
+
+    import keras
+
+    release = threading.Event()
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda *a, **k: release.wait(60))  # a stalled socket
+    monkeypatch.setenv("DIGITLAB_DOWNLOAD_SECONDS", "0.5")
+    try:
+        data = load_dataset("mnist")
+    finally:
+        release.set()
+    assert data.source.kind == "sample" and "did not finish within 0.5 s" in data.source.sentence
+
+
+def test_a_bad_download_deadline_is_named(monkeypatch):
+    import keras
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", never_called)
+    monkeypatch.setenv("DIGITLAB_DOWNLOAD_SECONDS", "soon")
+    data = load_dataset("mnist")
+    assert data.source.kind == "sample" and "DIGITLAB_DOWNLOAD_SECONDS" in data.source.sentence
+
+
+def test_descriptions_do_not_contradict_a_sample_or_a_subset():
+    for info in datasets.DATASETS.values():
+        assert "70,000" not in info.description, info.description  # the sizes shown are the real counts
 
 
 def test_data_dir_that_does_not_exist(monkeypatch, tmp_path):

@@ -99,7 +99,7 @@ def test_completeness_on_a_trained_digits_model(digits_model, digits_test):
     assert_complete(digits_model, images, labels)
 
 
-def test_completeness_on_the_bundled_cnn_with_real_mnist(cnn, mnist_dir):
+def test_completeness_on_the_bundled_cnn_with_real_mnist(cnn, mnist_sample):
     x_test, y_test = load_test_set("mnist")
     images = to_model_input(x_test[:20], get_info("mnist"))
     assert_complete(cnn, images, y_test[:20])

@@ -2,7 +2,10 @@
 
 Shared by the browser tests and bench/browser_drawings.py; no pytest here. Waits are generous:
 on a slow 2-core machine the first page that imports TensorFlow takes several seconds, and a
-training running in the same server competes for the CPU.
+training running in the same server competes for the CPU. So every wait fails at once, with the
+text, when the page shows an exception or an error box (st.error) instead of what was awaited:
+a page that says "Could not download MNIST" will not say anything else within the deadline. A
+wait where an error box is expected or harmless passes `errors_ok=True`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ if TYPE_CHECKING:  # playwright is imported by the caller; the conftest skips wh
 SCREENSHOT_DIR = ROOT / "artifacts" / "screenshots"
 APP = '[data-testid="stApp"]'
 EXCEPTION = '[data-testid="stException"]'
+ERROR_BOX = '[data-testid="stAlertContentError"]'  # st.error (Streamlit names it stAlertContent + the kind)
 STRAY_HELP = '[data-testid="stHelp"]'
 CANVAS = "canvas.upper-canvas"  # the canvas Fabric.js draws on (inside the component's shadow root)
 CANVAS_SIZE = 280  # the Draw page's canvas, in canvas pixels
@@ -46,6 +50,24 @@ def assert_no_exception(page: Page) -> None:
     if stray.count():
         text = stray.first.inner_text(timeout=5000)
         raise AppError(f"stray st.help output (Streamlit magic) on {page.url}:\n{text[:500]}")
+
+
+def shown_error(page: Page) -> str | None:
+    """The text of the first error box (st.error) on the page, or None when there is none."""
+    boxes = page.locator(ERROR_BOX)
+    if not boxes.count():
+        return None
+    try:
+        return boxes.first.inner_text(timeout=5000)
+    except Exception:  # noqa: BLE001 -- Playwright's TimeoutError: a rerun removed it meanwhile
+        return None
+
+
+def assert_no_error(page: Page, errors_ok: bool = False) -> None:
+    """assert_no_exception, and fail when the page shows an error box (unless `errors_ok`)."""
+    assert_no_exception(page)
+    if not errors_ok and (text := shown_error(page)) is not None:
+        raise AppError(f"the page shows an error on {page.url}:\n{text[:3000]}")
 
 
 def save_screenshot(page: Page, name: str, full_page: bool = True) -> Path:
@@ -88,22 +110,24 @@ def script_state(page: Page) -> tuple[str | None, str | None]:
     return page.evaluate(SCRIPT_STATE_JS, APP)
 
 
-def wait_for_idle(page: Page, timeout: float = PAGE_TIMEOUT, quiet: float = 0.4) -> None:
+def wait_for_idle(page: Page, timeout: float = PAGE_TIMEOUT, quiet: float = 0.4, errors_ok: bool = False) -> None:
     """Wait until the app is connected and its script has not been running for `quiet` seconds.
 
     Streamlit marks the app root `data-test-script-state="notRunning"` between runs. A fragment
     that re-runs every half second (the Train page while training) never stays quiet for long:
-    poll for the text you expect there instead. Checks for exception boxes while waiting.
+    poll for the text you expect there instead. Fails at once on an exception box, or on an error
+    box unless `errors_ok`.
     """
     deadline = time.monotonic() + timeout
     idle_since = None
     while True:
+        assert_no_error(page, errors_ok)
         state, connection = script_state(page)
         now = time.monotonic()
         if state == "notRunning" and connection == "CONNECTED":
             idle_since = idle_since or now
             if now - idle_since >= quiet:
-                assert_no_exception(page)
+                assert_no_error(page, errors_ok)
                 return
         else:
             idle_since = None
@@ -113,10 +137,12 @@ def wait_for_idle(page: Page, timeout: float = PAGE_TIMEOUT, quiet: float = 0.4)
         page.wait_for_timeout(100)
 
 
-def wait_until(page: Page, predicate, timeout: float, what, interval: float = 0.2):
-    """Poll predicate() (checking for exception boxes) until it returns something truthy.
+def wait_until(page: Page, predicate, timeout: float, what, interval: float = 0.2, errors_ok: bool = False):
+    """Poll predicate() until it returns something truthy; fail at once on an exception box, or on an
+    error box while it is not yet true (unless `errors_ok`).
 
-    `what` names the wait in the timeout message: a string, or a callable giving one then.
+    `what` names the wait in the timeout message: a string, or a callable giving one then. The
+    predicate comes before the error check: what was awaited may show beside an error box.
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -124,19 +150,24 @@ def wait_until(page: Page, predicate, timeout: float, what, interval: float = 0.
         value = predicate()
         if value:
             return value
+        if not errors_ok and (text := shown_error(page)) is not None:
+            raise AppError(f"the page shows an error instead of {what() if callable(what) else what} "
+                           f"on {page.url}:\n{text[:3000]}")
         if time.monotonic() > deadline:
             raise AppError(f"timed out after {timeout:.0f} s waiting for {what() if callable(what) else what} "
                            f"on {page.url}")
         page.wait_for_timeout(int(interval * 1000))
 
 
-def open_page(page: Page, url: str, ready_text: str | None = None, timeout: float = PAGE_TIMEOUT) -> None:
-    """Go to url, wait for ready_text (if any) and for the app to be idle, with no exception."""
+def open_page(page: Page, url: str, ready_text: str | None = None, timeout: float = PAGE_TIMEOUT,
+              errors_ok: bool = False) -> None:
+    """Go to url, wait for ready_text (if any) and for the app to be idle, with no exception or error box."""
     page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
     page.locator(APP).wait_for(timeout=timeout * 1000)
     if ready_text:
-        page.get_by_text(ready_text).first.wait_for(timeout=timeout * 1000)
-    wait_for_idle(page, timeout)
+        wait_until(page, lambda: page.get_by_text(ready_text).first.is_visible(), timeout, f'"{ready_text}"',
+                   errors_ok=errors_ok)
+    wait_for_idle(page, timeout, errors_ok=errors_ok)
 
 
 def link_labels(links) -> list[str]:
@@ -280,7 +311,7 @@ def wait_for_new_reading(page: Page, before: str | None, timeout: float = RESULT
     """Wait for a reading that differs from `before` (a model_view_src) and an idle app."""
     deadline = time.monotonic() + timeout
     while True:
-        assert_no_exception(page)
+        assert_no_error(page)
         src = model_view_src(page)
         if src and src != before:
             state, _ = script_state(page)

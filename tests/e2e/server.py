@@ -129,7 +129,8 @@ def start_server(timeout: float = START_TIMEOUT, extra_env: dict | None = None, 
     `app_dir` is where `app.py` (and `.streamlit/`) are: another app for a comparison (bench.first_minute).
 
     DIGITLAB_DATA_DIR is a temp folder with `mnist.npz` -> ../shared/data/mnist/mnist-22k.npz when
-    that file exists beside the repo; otherwise it is left as the environment has it.
+    that file exists beside the repo; otherwise it is left as the environment has it, and MNIST is
+    Keras' download or, offline, the sample that ships in data/ (the pages say which).
     """
     temp_dir = Path(tempfile.mkdtemp(prefix="digitlab-e2e-"))
     env = dict(os.environ)
