@@ -34,7 +34,7 @@ from core.evaluation import predict_probabilities
 from core.handwriting import to_model_images
 from core.runs import Run
 from core.spec import TrainSpec
-from core.training import SLOTS, TrainingJob, TrainingSink, TrainingSlots
+from core.training import TrainingJob, TrainingSink, TrainingSlots
 
 MIN_DIGITS = 10  # fewer cannot both teach and measure
 MIN_CLASSES = 2
@@ -236,7 +236,7 @@ class FineTuneJob(TrainingJob):
 
     def __init__(self, source_model: keras.Model, source_name: str, dataset: str, labels: np.ndarray,
                  kept: np.ndarray, settings: FineTuneSettings = DEFAULTS, source_spec: TrainSpec | None = None,
-                 is_alive: Callable[[], bool] | None = None, slots: TrainingSlots = SLOTS,
+                 is_alive: Callable[[], bool] | None = None, slots: TrainingSlots | None = None,
                  sink: TrainingSink | None = None):
         labels = np.asarray(labels, dtype=np.uint8).ravel()
         reason = can_fine_tune(dataset, labels)
