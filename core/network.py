@@ -1,11 +1,14 @@
-"""Build a compiled Keras model from a spec, and describe it as a table."""
+"""Build a compiled Keras model from a spec, describe it as a table, and size its inference batches."""
 
 from __future__ import annotations
+
+import math
 
 import keras
 from keras import layers
 
 from core.datasets import get_info
+from core.limits import read_limit
 from core.optimizers import make_optimizer
 from core.spec import TrainSpec, spec_to_dict, validate_spec
 
@@ -61,3 +64,33 @@ def summarize_model(model: keras.Model) -> list[dict]:
             "parameters": layer.count_params(),
         })
     return rows
+
+
+MIN_INFERENCE_BATCH = 32
+MAX_INFERENCE_BATCH = 2048  # more images per step gains nothing on a CPU
+
+
+def largest_activation(model: keras.Model) -> int:
+    """The most floats any one layer outputs for one image (from the built model's output shapes)."""
+    largest = 1
+    for layer in model.layers:
+        try:
+            outputs = layer.output
+        except (AttributeError, ValueError):  # a layer never called on a symbolic input
+            continue
+        for output in outputs if isinstance(outputs, list | tuple) else [outputs]:
+            shape = tuple(getattr(output, "shape", ()))[1:]  # drop the batch dimension
+            if shape and all(isinstance(d, int) for d in shape):
+                largest = max(largest, math.prod(shape))
+    return largest
+
+
+def inference_batch_size(model: keras.Model, budget_mb: float | None = None) -> int:
+    """Images per predict step so that the largest activation stays under `budget_mb`
+    (DIGITLAB_INFERENCE_BATCH_MB, default 64): batch x floats x 4 bytes; from 32 to 2048.
+
+    A CNN of 256 filters on MNIST (~200,000 floats an image) gets 80, a dense network 2048.
+    """
+    budget = (budget_mb if budget_mb is not None else read_limit("inference_mb")) * 1_000_000
+    fits = int(budget // (4 * largest_activation(model)))
+    return max(MIN_INFERENCE_BATCH, min(MAX_INFERENCE_BATCH, fits))
