@@ -13,6 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
+from core.jobs import LAB_DELETED, stop_lab_jobs
 from core.store import Store, StoreError, database_url, open_store
 from ui.lazy import lazy_expander
 
@@ -171,6 +172,7 @@ def show_lab_box() -> None:
         st.markdown("**Bookmark this link to come back to your lab; anyone with the link can open it.**")
         st.code(app_url("", {LAB_PARAM: lab.key}), language=None, wrap_lines=True)
         if st.button("Start a new lab", icon=":material/add:", key="new_lab"):
+            stop_lab_jobs(lab.lab_id)  # its training would go on unseen: it stops, its work kept in the old lab
             switch_lab(None)
             st.rerun()
         if st.toggle("Delete this lab…", key="delete_lab_armed"):
@@ -182,6 +184,7 @@ def show_lab_box() -> None:
 def delete_lab(lab: Lab) -> None:
     """Delete the lab (a confirmed click) and leave the tab lab-less."""
     store = get_store()
+    stop_lab_jobs(lab.lab_id, LAB_DELETED, keep_runs=False)  # before its id can be anyone else's
     try:
         if store is not None:
             store.delete_lab(lab.lab_id)
