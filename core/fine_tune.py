@@ -32,6 +32,7 @@ import numpy as np
 from core.datasets import DatasetInfo, get_info, load_dataset, to_model_input
 from core.evaluation import predict_probabilities
 from core.handwriting import to_model_images
+from core.network import build_training_state
 from core.runs import Run
 from core.spec import TrainSpec
 from core.training import TrainingJob, TrainingSink, TrainingSlots
@@ -274,6 +275,7 @@ class FineTuneJob(TrainingJob):
         x_test = to_model_input(data.x_test, info)
         keras.utils.set_random_seed(settings.seed)
         self.model = copy_model(self.source_model, settings)
+        build_training_state(self.model, x_mix[:1], y_mix[:1])
         held_before, test_before = measure(self.model, x_held, y_held, x_test, data.y_test)
         self.steps = -(-len(y_mix) // spec.batch_size)  # ceil
         self.tell_sink("started")

@@ -32,9 +32,9 @@ import tensorflow as tf
 
 from core.datasets import DatasetUnavailable, load_dataset, to_model_input
 from core.epochs import EpochRecord
-from core.jobs import JOBS, BackgroundJob, Board, QueueFull, ThinnedLog, TrainingSlots, ordinal
+from core.jobs import JOBS, BackgroundJob, Board, QueueFull, ThinnedLog, TrainingSlots, limit_malloc_arenas, ordinal
 from core.limits import LIMITS, read_limit
-from core.network import build_model, inference_batch_size
+from core.network import build_model, build_training_state, inference_batch_size
 from core.runs import Run, make_run
 from core.spec import TrainSpec
 
@@ -49,6 +49,7 @@ def read_max_trainings() -> int:
     return max(1, int(read_limit("max_trainings")))
 
 
+limit_malloc_arenas()  # before any training thread: their heaps would keep what each training freed
 SLOTS = TrainingSlots(read_max_trainings())  # process-wide: one server, one cap, one line
 JobBoard = Board  # the boards are core.jobs'; these names stay for older imports
 __all__ = ["JOBS", "SLOTS", "QueueFull", "TrainingSlots", "TrainingJob", "LiveHistory", "ValidationRecorder",
@@ -290,6 +291,7 @@ class TrainingJob(BackgroundJob):
         data = load_dataset(spec.dataset, spec.validation_fraction, spec.train_limit, spec.seed)
         x_train, x_val = to_model_input(data.x_train, data.info), to_model_input(data.x_val, data.info)
         self.model = build_model(spec)
+        build_training_state(self.model, x_train[:1], data.y_train[:1])
         self.steps = -(-len(data.y_train) // spec.batch_size)  # ceil
         # The recorder gives val_loss and val_accuracy from its one pass, so fit has no
         # validation_data; it goes first, before every callback that reads val_loss.
