@@ -255,3 +255,33 @@ def test_a_full_server_line_is_a_message_and_starts_nothing(monkeypatch):
     assert not at.exception
     assert any("The server is busy" in e.value and "try again in a few minutes" in e.value.lower() for e in at.error)
     assert at.session_state["training_job"] is None and training.SLOTS.waiting == 1
+
+
+def test_a_run_that_is_still_training_can_be_deleted_and_its_job_stops():
+    from core.jobs import JOBS, lab_owner
+    from core.persistence import StoreSink
+    from core.spec import NetworkSpec, TrainSpec
+    from core.store import RunRecord, open_store
+    from core.training import TrainingJob
+
+    store = open_store()
+    key = store.create_lab()
+    lab_id = store.open_lab(key)
+    spec = TrainSpec(dataset="digits", network=NetworkSpec(hidden_layers=(8,)), batch_size=8, epochs=200)
+    job = TrainingJob(spec, sink=StoreSink(store, lab_id), name="still training").start()
+    JOBS.put(lab_owner(lab_id), job)
+    deadline = time.monotonic() + 60
+    while job.run_id is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    store.save_run(lab_id, RunRecord(name="failed one", dataset="digits", state="failed", status="It failed."))
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params["lab"] = key
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    at.selectbox(key="delete_other_pick").set_value(job.run_id).run()
+    next(b for b in at.button if b.label == "Delete this run").click().run()
+    assert not at.exception
+    job.join(60)
+    assert job.state == "stopped" and [r.name for r in store.list_runs(lab_id)] == ["failed one"]
+    JOBS.drop(lab_owner(lab_id))
