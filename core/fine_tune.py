@@ -32,9 +32,10 @@ import numpy as np
 from core.datasets import DatasetInfo, DataSource, get_info, load_dataset, to_model_input
 from core.evaluation import predict_probabilities
 from core.handwriting import to_model_images
+from core.network import build_training_state
 from core.runs import Run
 from core.spec import TrainSpec
-from core.training import SLOTS, TrainingJob, TrainingSink, TrainingSlots
+from core.training import TrainingJob, TrainingSink, TrainingSlots
 
 MIN_DIGITS = 10  # fewer cannot both teach and measure
 MIN_CLASSES = 2
@@ -236,7 +237,7 @@ class FineTuneJob(TrainingJob):
 
     def __init__(self, source_model: keras.Model, source_name: str, dataset: str, labels: np.ndarray,
                  kept: np.ndarray, settings: FineTuneSettings = DEFAULTS, source_spec: TrainSpec | None = None,
-                 is_alive: Callable[[], bool] | None = None, slots: TrainingSlots = SLOTS,
+                 is_alive: Callable[[], bool] | None = None, slots: TrainingSlots | None = None,
                  sink: TrainingSink | None = None):
         labels = np.asarray(labels, dtype=np.uint8).ravel()
         reason = can_fine_tune(dataset, labels)
@@ -276,6 +277,7 @@ class FineTuneJob(TrainingJob):
         x_test = to_model_input(data.x_test, info)
         keras.utils.set_random_seed(settings.seed)
         self.model = copy_model(self.source_model, settings)
+        build_training_state(self.model, x_mix[:1], y_mix[:1])
         held_before, test_before = measure(self.model, x_held, y_held, x_test, data.y_test)
         self.steps = -(-len(y_mix) // spec.batch_size)  # ceil
         self.tell_sink("started")

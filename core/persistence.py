@@ -9,21 +9,31 @@ dropped. Models are loaded only when a page needs one, through the same safe loa
 Beside them, blob `epoch_predictions` holds the run's learning history (core.epochs: each
 validation image's class after each epoch, and the labels), rewritten at each epoch end and kept
 at the end; a run cut off keeps the epochs it finished.
+
+When the final save fails (the lab is full, the database is locked, the disk is full), the
+checkpoint of the last epoch stays and the run is marked "interrupted" with the reason, in a
+write that carries no blob. When even that fails, the sink keeps the write and tries it again
+each time a board looks for ended jobs (`retry_pending_saves`), so no run stays "running" after
+its job has ended while this process lives (a restarted server marks it through the store's
+`recover_interrupted`).
 """
 
 from __future__ import annotations
 
+import errno
 import io
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from core.epochs import EpochRecord, pack_epoch_record, unpack_epoch_record
+from core.jobs import REAP_HOOKS
 from core.model_io import ModelFileError, load_model_file, write_model_file
 from core.runs import Run
 from core.spec import SpecError, spec_from_dict, spec_to_dict
-from core.store import RunRecord, Store, StoreError
+from core.store import LabFullError, NotFound, RunRecord, Store, StoreBusy, StoreError, StoreFull, interrupted_status
 
 MODEL_BLOB = "model"
 CHECKPOINT_BLOB = "checkpoint"
@@ -119,6 +129,57 @@ def recorded_spec(job: Any) -> dict | None:
     return spec_to_dict(job.spec)
 
 
+SAVE_ERRORS = (StoreError, OSError)  # what a save can fail with: the store's errors, a full disk writing the .keras
+_PENDING: dict[int, tuple[Store, int, dict[str, Any]]] = {}  # run id -> (store, lab id, fields) of a final write
+_PENDING_LOCK = threading.Lock()
+
+
+def describe_save_failure(error: BaseException) -> str:
+    """'the lab is full (...)', 'the disk is full (...)': why a run's model could not be kept."""
+    if isinstance(error, LabFullError):
+        what = "the lab is full"
+    elif isinstance(error, StoreBusy):
+        what = "the database was busy"
+    elif isinstance(error, StoreFull) or (isinstance(error, OSError) and error.errno == errno.ENOSPC):
+        what = "the disk is full"
+    else:
+        what = "saving failed"
+    return f"{what} ({error})"
+
+
+def first_epochs(history: dict[str, list[float]], epochs: int) -> dict[str, list[float]]:
+    """The history of the first `epochs` epochs (what a checkpoint of epoch `epochs` was trained through)."""
+    return {key: list(values[:epochs]) for key, values in history.items()}
+
+
+def write_or_keep(store: Store, lab_id: int, run_id: int, fields: dict[str, Any]) -> bool:
+    """Write a run's final fields (no blob); on failure keep them to try again later. True when written."""
+    try:
+        store.update_run(run_id, lab_id, **fields)
+    except NotFound:
+        pass  # the run (or its lab) was deleted: nothing to mark
+    except SAVE_ERRORS:
+        with _PENDING_LOCK:
+            _PENDING[run_id] = (store, lab_id, fields)
+        return False
+    with _PENDING_LOCK:
+        _PENDING.pop(run_id, None)
+    return True
+
+
+def retry_pending_saves() -> int:
+    """Try again the final writes that failed (each one once); how many are still waiting."""
+    with _PENDING_LOCK:
+        pending = list(_PENDING.items())
+    for run_id, (store, lab_id, fields) in pending:
+        write_or_keep(store, lab_id, run_id, fields)
+    with _PENDING_LOCK:
+        return len(_PENDING)
+
+
+REAP_HOOKS.append(retry_pending_saves)
+
+
 class StoreSink:
     """Keeps a training job's run in the store as it trains (core.training.TrainingSink).
 
@@ -127,6 +188,7 @@ class StoreSink:
 
     def __init__(self, store: Store, lab_id: int, source: str = "trained", sweep: str | None = None):
         self.store, self.lab_id, self.source, self.sweep = store, lab_id, source, sweep
+        self.checkpoint_epochs = 0  # epochs the saved checkpoint was trained through
 
     def started(self, job: Any) -> None:
         record = RunRecord(name=job.name, dataset=job.spec.dataset, source=self.source, state="running",
@@ -139,15 +201,25 @@ class StoreSink:
         blobs = {CHECKPOINT_BLOB: pack_weights(job.model), **record_blobs(job.epoch_record())}
         self.store.update_run(job.run_id, self.lab_id, blobs=blobs, history=history, epochs_done=done,
                               status=f"Training: epoch {done} of {job.spec.epochs} done")
+        self.checkpoint_epochs = done
 
     def ended(self, job: Any) -> None:
+        """Keep the run: its model, or (when that cannot be saved) its last checkpoint, marked interrupted.
+
+        Always leaves the row in an ended state, or a write pending that does (see retry_pending_saves).
+        """
         from core.training import run_of_job  # imports TensorFlow
 
         if job.run_id is None:
             return  # it never started training
         run = run_of_job(job, job.run_id)
         if run is None:  # failed, or stopped before its first batch: nothing to keep
-            self.store.delete_run(job.run_id, self.lab_id)
+            try:
+                self.store.delete_run(job.run_id, self.lab_id)
+            except SAVE_ERRORS as error:  # the row stays: it must not stay "running"
+                write_or_keep(self.store, self.lab_id, job.run_id,
+                              {"state": "failed", "status": job.message or "It ended before its first batch."})
+                raise StoreError(f"Its run could not be removed: {describe_save_failure(error)}") from error
             return
         run.source, run.sweep = self.source, self.sweep
         fields = record_of(run)
@@ -157,9 +229,28 @@ class StoreSink:
                                   drop_blobs=[CHECKPOINT_BLOB], state=run.state, status=run.status,
                                   history=fields.history, metrics=fields.metrics, seconds=fields.seconds,
                                   epochs_done=fields.epochs_done)
-        except StoreError as error:  # e.g. the lab is full: keep the record, say why the model is not kept
-            self.store.update_run(job.run_id, self.lab_id, drop_blobs=[CHECKPOINT_BLOB], state="failed",
-                                  status=f"{run.status} Its model could not be saved: {error}")
-            raise
+        except NotFound:
+            raise  # the run was deleted meanwhile: nothing to keep
+        except SAVE_ERRORS as error:  # keep the last checkpoint, say why the model is not kept
+            status = self.keep_checkpoint(job, run, error)
+            raise StoreError(f"Its model could not be saved: {status}") from error
         if self.sweep is None:  # a sweep's members do not take turns as the current model: the visitor picks one
             self.store.set_current_run(self.lab_id, job.run_id)
+
+    def keep_checkpoint(self, job: Any, run: Run, error: BaseException) -> str:
+        """Mark the run interrupted after its last saved epoch, keeping that epoch's checkpoint; its status.
+
+        A write without blobs (it passes a full lab's cap). Without a checkpoint the run is failed.
+        """
+        reason = describe_save_failure(error)
+        epochs = self.checkpoint_epochs
+        if epochs:
+            history = first_epochs(run.history, epochs)
+            fields = {"state": "interrupted", "status": f"{interrupted_status(epochs)}: {reason}",
+                      "history": history, "metrics": {k: v[-1] for k, v in history.items() if v},
+                      "epochs_done": epochs, "seconds": run.seconds}
+        else:
+            fields = {"state": "failed", "status": f"Its model could not be saved: {reason}",
+                      "seconds": run.seconds}
+        write_or_keep(self.store, self.lab_id, job.run_id, fields)
+        return fields["status"]

@@ -29,7 +29,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from core.jobs import ENDED, BackgroundJob
+from core.jobs import ENDED, BackgroundJob, QueueFull, ThinnedLog, queue_full_message
+from core.limits import read_limit
 from core.spec import TrainSpec, spec_to_dict
 
 if TYPE_CHECKING:
@@ -191,14 +192,20 @@ class TrainingActor:
         self.keeper = WeightKeeper() if keep_weights else None
         self.job = TrainingJob(spec, slots=TrainingSlots(1), sink=self.keeper, name=name).start()
 
-    def progress(self, batches_seen: int, epochs_seen: int) -> dict[str, Any]:
-        """The job's snapshot, with only the batch and epoch logs after those the app has."""
+    def progress(self, last_batch: tuple[int, int] | None, epochs_seen: int) -> dict[str, Any]:
+        """The job's snapshot, with only the batch logs after `last_batch` ((epoch, batch) of the app's
+        newest, None for all) and the epoch logs after the first `epochs_seen`.
+
+        Batch logs are picked by position, not by index: the worker thins its own (core.jobs.ThinnedLog).
+        """
         job = self.job
         p = job.snapshot()
+        after = tuple(last_batch) if last_batch is not None else (-1, -1)
         return {
             "state": p.state, "message": p.message, "epoch": p.epoch, "batch": p.batch, "steps": p.steps,
             "elapsed": p.elapsed, "started": job.started_at is not None, "save_error": job.save_error,
-            "batch_logs": p.batch_logs[batches_seen:], "epoch_logs": p.epoch_logs[epochs_seen:],
+            "batch_logs": [b for b in p.batch_logs if (b["epoch"], b["batch"]) > after],
+            "epoch_logs": p.epoch_logs[epochs_seen:],
         }
 
     def epoch_weights(self) -> tuple[int, list] | None:
@@ -265,13 +272,20 @@ class RayQueue:
         self._lock = threading.Lock()
 
     def join(self, job: RayTrainingJob) -> None:
+        """Join the line; QueueFull past DIGITLAB_MAX_QUEUED, as for this server's own slots."""
         with self._lock:
+            if len(self._jobs) >= int(read_limit("max_queued")):
+                raise QueueFull(queue_full_message(len(self._jobs)))
             self._jobs.append(job)
 
     def leave(self, job: RayTrainingJob) -> None:
         with self._lock:
             if job in self._jobs:
                 self._jobs.remove(job)
+
+    def holds(self, job: RayTrainingJob) -> bool:
+        with self._lock:
+            return job in self._jobs
 
     def ahead_of(self, job: RayTrainingJob) -> int:
         with self._lock:
@@ -357,7 +371,7 @@ class RayTrainingJob(BackgroundJob):
         self.sweep: str | None = None  # the sweep's tag when the job is a sweep's member
         self.node = ""  # the worker's host name, once it runs
         self._lock = threading.Lock()
-        self._batches: list[dict] = []
+        self._batches = ThinnedLog()  # the worker's batch logs, thinned here too past DIGITLAB_MAX_BATCH_POINTS
         self._epochs: list[dict] = []
         self._epoch = 0  # 0-based, as LiveHistory's
         self._batch = 0
@@ -365,8 +379,23 @@ class RayTrainingJob(BackgroundJob):
         self._polled_at = time.monotonic()
 
     def start(self) -> RayTrainingJob:
+        """Join this server's line for the cluster (QueueFull when it is full: nothing starts), then start."""
         RAY_QUEUE.join(self)
         return super().start()
+
+    def stop(self, reason: str = "Stopped by you.") -> None:
+        super().stop(reason)
+        if self.state == "waiting":
+            RAY_QUEUE.leave(self)  # a waiting training leaves the line at once
+
+    def place_in_line(self) -> int | None:
+        return RAY_QUEUE.ahead_of(self) + 1 if self.state == "waiting" and RAY_QUEUE.holds(self) else None
+
+    def release(self) -> None:
+        """Let go of the model and the batch logs (it has left its board)."""
+        self.model = None
+        with self._lock:
+            self._batches.clear()
 
     def run(self) -> None:
         """The thread's body: connect, find a worker, follow its training, bring the model back. Never raises."""
@@ -400,7 +429,7 @@ class RayTrainingJob(BackgroundJob):
             self.finished_at = time.monotonic()
         self.state, self.message = state, message  # after the model and logs are in place
         self.tell_sink("ended")  # `done` only once this returns (the thread's end)
-        self.settled = True
+        self.settle()
 
     def find_actor(self) -> Any:
         """A worker for this training: an idle one, or a new one once the cluster has a CPU; None if stopped first.
@@ -463,7 +492,10 @@ class RayTrainingJob(BackgroundJob):
             if self.should_stop() and not stop_sent:
                 actor.stop.remote(self.stop_reason)
                 stop_sent = True
-            p = get(actor.progress.remote(len(self._batches), len(self._epochs)))
+            with self._lock:
+                newest = self._batches.points[-1] if self._batches.points else None
+            last = (newest["epoch"], newest["batch"]) if newest is not None else None
+            p = get(actor.progress.remote(last, len(self._epochs)))
             self.absorb(p)
             if p["started"] and not told_started:
                 told_started = True
@@ -485,7 +517,8 @@ class RayTrainingJob(BackgroundJob):
     def absorb(self, p: dict[str, Any]) -> None:
         """Add a poll's new logs and position to what the page reads."""
         with self._lock:
-            self._batches.extend(p["batch_logs"])
+            for point in p["batch_logs"]:
+                self._batches.append(point)
             self._epochs.extend(p["epoch_logs"])
             self._epoch, self._batch, self.steps = p["epoch"] - 1, p["batch"], p["steps"]
             self._elapsed, self._polled_at = p["elapsed"], time.monotonic()
@@ -509,7 +542,7 @@ class RayTrainingJob(BackgroundJob):
         from core.training import Progress
 
         with self._lock:
-            batches, epochs = list(self._batches), list(self._epochs)
+            batches, epochs = list(self._batches.points), list(self._epochs)
             epoch, batch, elapsed = self._epoch, self._batch, self._elapsed
             if self.state == "training":
                 elapsed += time.monotonic() - self._polled_at
@@ -519,6 +552,7 @@ class RayTrainingJob(BackgroundJob):
         return Progress(
             state=self.state, epoch=epoch + 1, epochs=self.spec.epochs, batch=batch, steps=self.steps,
             elapsed=elapsed, remaining=remaining, batch_logs=batches, epoch_logs=epochs, message=self.message,
+            place=self.place_in_line(),
         )
 
     def history(self) -> dict[str, list[float]]:

@@ -13,13 +13,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.datasets import DATASETS, get_info
+from core.limits import LIMITS, read_limit
 from core.optimizers import optimizer_name
-from core.settings import SETTINGS, Setting
+from core.settings import SETTINGS, SETTINGS_BY_KEY, Setting
 
 MAX_PARAMS = 5_000_000  # 5M weights: ~80 MB with Adam's slots, a fair share of a 2.7 GB server
 # About an hour of training on Community Cloud's shared CPU (measured on this repo's 2-core
 # machine at a few GFLOP/s): multiply-adds for forward + backward over all epochs.
 MAX_TRAINING_MACS = 2e13
+# Memory while training, estimated: each layer's output is kept for the backward pass, which adds
+# about twice as much (gradients, the optimizer's temporaries); each weight has its gradient and
+# up to two optimizer slots (Adam's m and v) beside it. Bounded by DIGITLAB_MAX_TRAINING_MB.
+ACTIVATION_COPIES = 3
+WEIGHT_COPIES = 4
 
 
 class SpecError(ValueError):
@@ -114,6 +120,67 @@ def count_weights(spec: TrainSpec) -> tuple[int, int]:
     return params, macs
 
 
+def layer_outputs(spec: TrainSpec) -> list[int]:
+    """Floats each layer of core.network.build_model's model outputs for one image, in order.
+
+    Input, then per conv block its 'valid' conv and its 2x2 pool, Flatten, Dropout (CNN), each
+    hidden Dense and its Dropout, the softmax: the same arithmetic as the layers, nothing built.
+    """
+    info = get_info(spec.dataset)
+    net = spec.network
+    channels, (h, w) = 1, info.image_shape
+    sizes = [h * w]
+    if net.kind == "cnn":
+        for filters, (h_out, w_out) in zip(net.conv_filters, output_sizes(info.image_shape, net)):
+            conv_h, conv_w = max(h - net.kernel_size + 1, 0), max(w - net.kernel_size + 1, 0)
+            sizes += [conv_h * conv_w * filters, max(h_out, 0) * max(w_out, 0) * filters]
+            channels, h, w = filters, h_out, w_out
+    width = max(h, 0) * max(w, 0) * channels
+    sizes.append(width)  # flatten
+    if net.kind == "cnn" and net.dropout:
+        sizes.append(width)
+    for units in net.hidden_layers:
+        sizes += [units] * (2 if net.dropout else 1)
+    sizes.append(info.num_classes)
+    return sizes
+
+
+def training_bytes(spec: TrainSpec) -> tuple[int, int]:
+    """(bytes for the activations of one batch, bytes for the weights), as training needs them (float32)."""
+    params, _ = count_weights(spec)
+    activations = sum(layer_outputs(spec)) * spec.batch_size * 4 * ACTIVATION_COPIES
+    return activations, params * 4 * WEIGHT_COPIES
+
+
+def format_bytes(n: float) -> str:
+    """'1.6 GB', '850 MB'."""
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+
+
+def check_memory(errors: dict, spec: TrainSpec) -> None:
+    """Record in `errors` when training `spec` would need more than DIGITLAB_MAX_TRAINING_MB, naming what to lower."""
+    activations, weights = training_bytes(spec)
+    bound = read_limit("training_mb") * 1e6
+    if activations + weights <= bound:
+        return
+    shape_setting = SETTINGS_BY_KEY["filters" if spec.network.kind == "cnn" else "hidden"].label
+    lower = (f"{SETTINGS_BY_KEY['batch'].label} or {shape_setting}" if activations >= weights
+             else SETTINGS_BY_KEY["hidden"].label if spec.network.kind == "dense" else shape_setting)
+    name = "batch_size" if activations >= weights else "network"
+    errors[name] = (f"This network needs about {format_bytes(activations + weights)} while training "
+                    f"(at most {format_bytes(bound)} here, {LIMITS['training_mb'].env}); lower {lower}")
+
+
+def check_batches(errors: dict, spec: TrainSpec, images: float) -> None:
+    """Record in `errors` when the training runs more batches than DIGITLAB_MAX_TRAINING_BATCHES."""
+    batches = math.ceil(images / spec.batch_size) * spec.epochs
+    bound = int(read_limit("training_batches"))
+    if batches > bound:
+        errors["epochs"] = (f"this would run {batches:,} batches (at most {bound:,}): use a larger "
+                            f"{SETTINGS_BY_KEY['batch'].label}, fewer {SETTINGS_BY_KEY['epochs'].label} "
+                            "or fewer training images")
+
+
 def check_range(errors: dict, name: str, value, low, high, integer: bool = True) -> None:
     """Record in `errors` when `value` is not a number in low..high (an int when `integer`)."""
     kinds = (int,) if integer else (int, float)
@@ -176,6 +243,10 @@ def validate_spec(spec: TrainSpec) -> TrainSpec:
             f"this would take hours ({total:.1e} multiply-adds; at most {MAX_TRAINING_MACS:.0e}): "
             "use fewer epochs, fewer training images or a smaller network"
         )
+    else:
+        check_batches(errors, spec, images)
+    if "network" not in errors and "network.conv_filters" not in errors:
+        check_memory(errors, spec)
     if errors:
         raise SpecError(errors)
     return spec

@@ -15,11 +15,11 @@ from __future__ import annotations
 import math
 import re
 import secrets
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from core.jobs import SWEEPS, Board, QueueFull  # noqa: F401  (SWEEPS: the pages import it from here)
 from core.settings import DEFAULT_VALUES, SETTINGS_BY_KEY, Setting
 from core.spec import SpecError, TrainSpec, parse_sizes, read_link_value, spec_from_values
 
@@ -49,9 +49,14 @@ class Job(Protocol):
     message: str
     run_id: int | None
     collected: bool
+    settled: bool
+    settled_at: float | None
 
-    def start(self) -> Any: ...
+    def start(self) -> Any: ...  # QueueFull when the server's line is full
     def stop(self, reason: str = ...) -> None: ...
+    def watched(self) -> bool: ...
+    def release(self) -> None: ...
+    def discard(self, reason: str, keep_run: bool = ...) -> None: ...
     @property
     def done(self) -> bool: ...
     def snapshot(self) -> Any: ...  # core.training.Progress
@@ -223,9 +228,20 @@ class Sweep:
         return f"Sweep {self.tag} · {self.setting_key} ({len(self.members)} values)"
 
     def start_all(self) -> Sweep:
-        """Start every member; they wait for the server's slots (or the cluster's CPUs) in order."""
-        for member in self.members:
-            member.job.start()
+        """Start every member; they wait for the server's slots (or the cluster's CPUs) in order.
+
+        All or nothing: when the server's line cannot take them all (QueueFull), the members
+        started already leave it and QueueFull is raised.
+        """
+        started = []
+        try:
+            for member in self.members:
+                member.job.start()
+                started.append(member.job)
+        except QueueFull:
+            for job in started:
+                job.discard("The server's line was full.", keep_run=False)
+            raise
         return self
 
     def stop_all(self, reason: str = "The sweep was stopped.") -> None:
@@ -237,6 +253,30 @@ class Sweep:
     @property
     def done(self) -> bool:
         return all(member.job.done for member in self.members)
+
+    @property
+    def settled(self) -> bool:
+        """True once every member has ended and its sink has kept its run (core.jobs.Board's item)."""
+        return all(member.job.settled for member in self.members)
+
+    @property
+    def settled_at(self) -> float | None:
+        """When the last member settled (time.monotonic()), None while one runs."""
+        times = [member.job.settled_at for member in self.members]
+        return None if None in times else max(times, default=None)
+
+    def watched(self) -> bool:
+        """True while a tab of its lab may still show it."""
+        return any(member.job.watched() for member in self.members)
+
+    def release(self) -> None:
+        for member in self.members:
+            member.job.release()
+
+    def discard(self, reason: str = "The sweep was stopped.", keep_run: bool = True) -> None:
+        """Stop every member and let go of their memory as each ends (the sweep is off its board)."""
+        for member in self.members:
+            member.job.discard(reason, keep_run)
 
     def counts(self) -> dict[str, int]:
         """How many members are in each state, e.g. {'finished': 2, 'training': 1, 'waiting': 2}."""
@@ -313,24 +353,4 @@ def make_sweep(base_values: dict[str, Any], setting_key: str, values: str | Iter
     return Sweep(tag, setting_key, members)
 
 
-class SweepBoard:
-    """The server's sweeps by owner, as core.training.JOBS keeps single jobs: a reloaded tab finds its sweep."""
-
-    def __init__(self):
-        self._sweeps: dict[str, Sweep] = {}
-        self._lock = threading.Lock()
-
-    def get(self, owner: str) -> Sweep | None:
-        with self._lock:
-            return self._sweeps.get(owner)
-
-    def put(self, owner: str, sweep: Sweep) -> None:
-        with self._lock:
-            self._sweeps[owner] = sweep
-
-    def drop(self, owner: str) -> None:
-        with self._lock:
-            self._sweeps.pop(owner, None)
-
-
-SWEEPS = SweepBoard()  # process-wide
+SweepBoard = Board  # the boards are core.jobs'; this name stays for older imports

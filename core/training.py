@@ -2,21 +2,24 @@
 
 A Streamlit script run is stopped by any click, so `fit()` cannot live inside it. A
 `TrainingJob` owns a thread (no Streamlit calls in it); the page keeps the job in the session and
-polls `job.snapshot()` a few times a second. A server-wide semaphore caps how many trainings run
-at once; the others wait in line, visibly.
+polls `job.snapshot()` a few times a second. The server's slots cap how many trainings run at
+once; the others wait in line, visibly, each with its place.
 
 Validation is the job's own: `ValidationRecorder` predicts the validation set once per epoch,
 keeps each image's class (`job.epoch_record()`, the run's learning history) and writes `val_loss`
 and `val_accuracy` from that same pass, so Keras' own validation pass is not run.
 
-A job outlives the browser tab that started it: the `JOBS` board holds it under its owner (a
-lab), so a reloaded tab finds it again. What a job makes is saved by its `sink` (see
-core.persistence), from the training thread, so nothing depends on a tab being open.
+A job outlives the browser tab that started it: the `JOBS` board (core.jobs) holds it under its
+owner (a lab), so a reloaded tab finds it again, until it has ended and no tab watches it. What
+a job makes is saved by its `sink` (see core.persistence), from the training thread, so nothing
+depends on a tab being open.
+
+The server's slots are a line, first come, first served: `start()` takes a ticket (QueueFull,
+with a message for the page, when DIGITLAB_MAX_QUEUED trainings wait already).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -29,12 +32,13 @@ import tensorflow as tf
 
 from core.datasets import DatasetUnavailable, load_dataset, to_model_input
 from core.epochs import EpochRecord
-from core.jobs import BackgroundJob
-from core.network import build_model
+from core.jobs import JOBS, BackgroundJob, Board, QueueFull, ThinnedLog, TrainingSlots, limit_malloc_arenas, ordinal
+from core.limits import LIMITS, read_limit
+from core.network import build_model, build_training_state, inference_batch_size
 from core.runs import Run, make_run
 from core.spec import TrainSpec
 
-MAX_TRAININGS_ENV = "DIGITLAB_MAX_TRAININGS"
+MAX_TRAININGS_ENV = LIMITS["max_trainings"].env
 
 
 def read_max_trainings() -> int:
@@ -42,68 +46,14 @@ def read_max_trainings() -> int:
 
     Two fits Community Cloud's share of 2 CPU cores: a third would only slow the other two.
     """
-    try:
-        return max(1, int(os.environ.get(MAX_TRAININGS_ENV, "2")))
-    except ValueError:
-        return 2
+    return max(1, int(read_limit("max_trainings")))
 
 
-class TrainingSlots:
-    """A counting semaphore that also says how many are running and waiting."""
-
-    def __init__(self, limit: int):
-        self.limit = limit
-        self.running = 0
-        self.waiting = 0
-        self._cond = threading.Condition()
-
-    def acquire(self, cancelled: Callable[[], bool], poll: float = 0.2) -> bool:
-        """Wait for a free slot; False if `cancelled()` turned true first."""
-        with self._cond:
-            self.waiting += 1
-            try:
-                while self.running >= self.limit:
-                    if cancelled():
-                        return False
-                    self._cond.wait(poll)
-                if cancelled():  # stopped while it waited: a freed slot goes to the next in line
-                    self._cond.notify()
-                    return False
-                self.running += 1
-                return True
-            finally:
-                self.waiting -= 1
-
-    def release(self) -> None:
-        with self._cond:
-            self.running -= 1
-            self._cond.notify()
-
-
-SLOTS = TrainingSlots(read_max_trainings())  # process-wide: one server, one cap
-
-
-class JobBoard:
-    """The server's trainings by owner ("lab:12", or a tab's id without a lab): one each, the latest."""
-
-    def __init__(self):
-        self._jobs: dict[str, TrainingJob] = {}
-        self._lock = threading.Lock()
-
-    def get(self, owner: str) -> TrainingJob | None:
-        with self._lock:
-            return self._jobs.get(owner)
-
-    def put(self, owner: str, job: TrainingJob) -> None:
-        with self._lock:
-            self._jobs[owner] = job
-
-    def drop(self, owner: str) -> None:
-        with self._lock:
-            self._jobs.pop(owner, None)
-
-
-JOBS = JobBoard()  # process-wide, like the slots: a reloaded tab finds its lab's job here
+limit_malloc_arenas()  # before any training thread: their heaps would keep what each training freed
+SLOTS = TrainingSlots(read_max_trainings())  # process-wide: one server, one cap, one line
+JobBoard = Board  # the boards are core.jobs'; these names stay for older imports
+__all__ = ["JOBS", "SLOTS", "QueueFull", "TrainingSlots", "TrainingJob", "LiveHistory", "ValidationRecorder",
+           "Progress", "run_of_job", "collect_run", "read_max_trainings", "make_validation_step"]
 
 
 class TrainingSink(Protocol):
@@ -122,15 +72,23 @@ class LiveHistory(keras.callbacks.Callback):
     `epoch_ended()` runs after each epoch's logs are recorded (the job's checkpoint).
     """
 
-    def __init__(self, stop_requested: Callable[[], bool], epoch_ended: Callable[[], None] = lambda: None):
+    def __init__(self, stop_requested: Callable[[], bool], epoch_ended: Callable[[], None] = lambda: None,
+                 max_points: int | None = None):
         super().__init__()
         self.stop_requested = stop_requested
         self.epoch_ended = epoch_ended
-        self.batches: list[dict] = []  # {"epoch", "batch", "loss", "accuracy"} per batch
+        # {"epoch", "batch", "loss", "accuracy"} per batch, at most `max_points` (DIGITLAB_MAX_BATCH_POINTS)
+        # of them: thinned evenly past that, the newest always last (core.jobs.ThinnedLog).
+        self.log = ThinnedLog(max_points)
         self.epochs: list[dict] = []  # {"epoch", "loss", "accuracy", "val_loss", "val_accuracy"}
         self.epoch = 0  # 0-based epoch in progress
         self.batch = 0  # batches finished in that epoch
         self._lock = threading.Lock()
+
+    @property
+    def batches(self) -> list[dict]:
+        """The batch logs kept (see `log`)."""
+        return self.log.points
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch, self.batch = epoch, 0
@@ -138,7 +96,7 @@ class LiveHistory(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         with self._lock:
             self.batch = batch + 1
-            self.batches.append({"epoch": self.epoch, "batch": batch + 1, **(logs or {})})
+            self.log.append({"epoch": self.epoch, "batch": batch + 1, **(logs or {})})
         if self.stop_requested():
             self.model.stop_training = True
 
@@ -150,7 +108,13 @@ class LiveHistory(keras.callbacks.Callback):
     def read(self) -> tuple[list[dict], list[dict], int, int]:
         """Copies of (batches, epochs) and the (epoch, batch) in progress, taken together."""
         with self._lock:
-            return list(self.batches), list(self.epochs), self.epoch, self.batch
+            return list(self.log.points), list(self.epochs), self.epoch, self.batch
+
+    def release(self) -> None:
+        """Drop the batch logs and the model (the epochs' logs stay: they are the run's history)."""
+        with self._lock:
+            self.log.clear()
+        self.set_model(None)
 
 
 class ValidationRecorder(keras.callbacks.Callback):
@@ -177,18 +141,19 @@ class ValidationRecorder(keras.callbacks.Callback):
     same recorder appends to the record.
     """
 
-    def __init__(self, x_val: np.ndarray, y_val: np.ndarray, batch_size: int = 2048):
+    def __init__(self, x_val: np.ndarray, y_val: np.ndarray, batch_size: int | None = None):
         super().__init__()
         self.x_val = np.asarray(x_val, dtype=np.float32)  # (N, H, W, 1)
         self.y_val = np.asarray(y_val, dtype=np.int64).ravel()  # (N,)
         if len(self.x_val) == 0 or len(self.x_val) != len(self.y_val):
             raise ValueError(f"need a non-empty validation set with one label per image, "
                              f"got {len(self.x_val)} images and {len(self.y_val)} labels")
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # None: the model's own (core.network.inference_batch_size), at train begin
         self._rows: list[np.ndarray] = []  # one (N,) uint8 per epoch
         self._lock = threading.Lock()
         self._step = None
         self._step_model = None
+        self.chunk = batch_size or 32  # images per validation step (set again at train begin)
 
     def on_train_begin(self, logs=None):
         num_classes = int(self.model.output_shape[-1])
@@ -196,12 +161,12 @@ class ValidationRecorder(keras.callbacks.Callback):
             raise ValueError(f"a uint8 record holds at most 256 classes, the model has {num_classes}")
         if self._step_model is not self.model:
             self._step, self._step_model = make_validation_step(self.model, self.x_val.shape[1:]), self.model
+            self.chunk = self.batch_size or inference_batch_size(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
         predicted, loss_sum = [], 0.0
-        for start in range(0, len(self.x_val), self.batch_size):
-            classes, losses = self._step(self.x_val[start:start + self.batch_size],
-                                         self.y_val[start:start + self.batch_size])
+        for start in range(0, len(self.x_val), self.chunk):
+            classes, losses = self._step(self.x_val[start:start + self.chunk], self.y_val[start:start + self.chunk])
             predicted.append(classes.numpy())
             loss_sum += float(losses)
         row = np.concatenate(predicted)  # (N,) uint8
@@ -253,6 +218,7 @@ class Progress:
     batch_logs: list[dict] = field(default_factory=list)
     epoch_logs: list[dict] = field(default_factory=list)
     message: str = ""  # the error, or why training stopped, or the queue position
+    place: int | None = None  # while waiting: 1 = next to get a slot
 
     @property
     def fraction(self) -> float:
@@ -265,18 +231,38 @@ class TrainingJob(BackgroundJob):
     """One training run in a background thread. Create, `start()`, poll `snapshot()`, `stop()`."""
 
     def __init__(self, spec: TrainSpec, is_alive: Callable[[], bool] | None = None,
-                 slots: TrainingSlots = SLOTS, sink: TrainingSink | None = None, name: str = ""):
+                 slots: TrainingSlots | None = None, sink: TrainingSink | None = None, name: str = ""):
         super().__init__(spec, is_alive, sink, name)
-        self.slots = slots
+        self.slots = slots if slots is not None else SLOTS  # None: the server's
+        self.ticket: int | None = None  # its place in the slots' line, taken at start()
         self.model: keras.Model | None = None
         self.live = LiveHistory(self.should_stop, epoch_ended=lambda: self.tell_sink("epoch_ended"))
         self.recorder: ValidationRecorder | None = None  # made once the data is loaded
         self.y_val: np.ndarray | None = None  # the validation labels the recorder checks against
 
+    def start(self) -> TrainingJob:
+        """Join the line for a slot (QueueFull when it is full: nothing starts), then start the thread."""
+        self.ticket = self.slots.take_ticket()
+        return super().start()
+
+    def stop(self, reason: str = "Stopped by you.") -> None:
+        super().stop(reason)
+        self.slots.cancel(self.ticket)  # a waiting training leaves the line at once
+
+    def place_in_line(self) -> int | None:
+        return self.slots.place(self.ticket) if self.state == "waiting" else None
+
+    def release(self) -> None:
+        """Let go of the model, the validation images and the batch logs (it has left its board)."""
+        self.model = None
+        self.recorder = None
+        self.y_val = None
+        self.live.release()
+
     def run(self) -> None:
         """The thread's body: wait for a slot, load data, fit, let the sink keep the run. Never raises."""
         try:
-            if not self.slots.acquire(self.should_stop):
+            if not self.slots.acquire(self.should_stop, ticket=self.ticket):
                 self.state, self.message = "stopped", self.stop_reason
                 return
             try:
@@ -294,7 +280,7 @@ class TrainingJob(BackgroundJob):
                 self.slots.release()
             self.tell_sink("ended")  # needs `done` (core.persistence reads the run off the job)
         finally:
-            self.settled = True
+            self.settle()
 
     def finish_run(self, run: Run) -> Run:
         """Adjust the run this job made (subclasses add what they know, e.g. a fine-tune's source)."""
@@ -305,6 +291,7 @@ class TrainingJob(BackgroundJob):
         data = load_dataset(spec.dataset, spec.validation_fraction, spec.train_limit, spec.seed)
         x_train, x_val = to_model_input(data.x_train, data.info), to_model_input(data.x_val, data.info)
         self.model = build_model(spec)
+        build_training_state(self.model, x_train[:1], data.y_train[:1])
         self.steps = -(-len(data.y_train) // spec.batch_size)  # ceil
         # The recorder gives val_loss and val_accuracy from its one pass, so fit has no
         # validation_data; it goes first, before every callback that reads val_loss.
@@ -336,14 +323,13 @@ class TrainingJob(BackgroundJob):
         total = self.spec.epochs * self.steps
         done = epoch * self.steps + batch
         remaining = elapsed / done * (total - done) if done and not self.done else None
-        message = self.message
+        message, place = self.message, self.place_in_line()
         if self.state == "waiting":
-            message = (f"Waiting for a free slot: {self.slots.running} of {self.slots.limit} "
-                       f"trainings are running on this server, {self.slots.waiting} waiting.")
+            message = describe_place(place, self.slots)
         return Progress(
             state=self.state, epoch=epoch + 1, epochs=self.spec.epochs, batch=batch,
             steps=self.steps, elapsed=elapsed, remaining=remaining,
-            batch_logs=batches, epoch_logs=epochs, message=message,
+            batch_logs=batches, epoch_logs=epochs, message=message, place=place,
         )
 
     def epoch_record(self) -> EpochRecord | None:
@@ -357,6 +343,13 @@ class TrainingJob(BackgroundJob):
         _, epochs, _, _ = self.live.read()
         keys = [k for k in (epochs[0] if epochs else {}) if k != "epoch"]
         return {k: [float(e[k]) for e in epochs] for k in keys}
+
+
+def describe_place(place: int | None, slots: TrainingSlots) -> str:
+    """'Waiting for a free slot: 2 of 2 trainings are running on this server; this one is 3rd in line.'"""
+    where = f"this one is {ordinal(place)} in line" if place else "this one is next"
+    return (f"Waiting for a free slot: {slots.running} of {slots.limit} trainings are running on this server; "
+            f"{where}.")
 
 
 def run_of_job(job: TrainingJob, run_id: int) -> Run | None:

@@ -142,7 +142,8 @@ def start_training() -> None:
     number = 1 + sum(r.source != "shared" for r in state.get_runs())
     job = make_job(spec, is_alive=labs.lab_open_check(lab.lab_id if lab else None), sink=sink,
                    name=run_name(number, spec))
-    state.set_job(job.start())
+    if refused := state.start_job(job):  # another tab of the lab started one, or the server's line is full
+        st.session_state["start_error"] = refused
 
 
 def apply_settings_link() -> None:
@@ -272,10 +273,29 @@ def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None
         st.code(link, language=None, wrap_lines=True)
     labs.show_shares(run.run_id)  # each link made so far, with "Stop sharing"
     with c4.popover("Delete", icon=":material/delete:"):
-        st.write(f"Delete **{plain(run.name)}** for good?")
-        if st.button("Delete this run", type="primary", key=f"delete_run_{run.run_id}"):
-            state.delete_run(run)
-            st.rerun()
+        confirm_delete(run)
+
+
+def confirm_delete(run) -> None:
+    """The inside of a Delete popover: the question and the button."""
+    st.write(f"Delete **{plain(run.name)}** for good?")
+    if run.state == "running":
+        st.caption("It is still training: deleting it stops its training.")
+    if st.button("Delete this run", type="primary", key=f"delete_run_{run.run_id}"):
+        state.delete_run(run)
+        st.rerun()
+
+
+def show_other_deletes(runs: list) -> None:
+    """Delete a run that cannot be the current model (training, failed): every run of the lab can go."""
+    others = [r for r in runs if not r.usable and r.source != "shared"]
+    if not others:
+        return
+    with st.popover(f"Delete a run that is training or failed ({len(others)})", icon=":material/delete:"):
+        names = {r.run_id: r.name for r in others}
+        chosen = st.selectbox("Run", list(names), format_func=lambda i: plain(names[i]), key="delete_other_pick")
+        if chosen is not None:
+            confirm_delete(state.find_run(chosen))
 
 
 def model_file(run) -> bytes:
@@ -313,6 +333,7 @@ def show_runs() -> None:
     if usable:
         show_run_tools(current.run_id if current is not None and current.run_id in usable else usable[-1],
                        usable, names)
+    show_other_deletes(runs)
     lazy_tabs({RUNS_TAB: lambda: show_runs_table(runs, current), COMPARE_TAB: lambda: show_comparison(names),
                HISTORY_TAB: show_current_history}, key="runs_view")
 

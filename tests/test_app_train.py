@@ -235,17 +235,16 @@ def test_a_reload_after_the_end_shows_the_runs_not_the_old_curves():
 def test_a_queued_training_polls_slowly_until_it_gets_its_slot(monkeypatch):
     from core import training
 
-    monkeypatch.setattr(training.SLOTS, "running", training.SLOTS.limit)  # every slot taken
+    monkeypatch.setattr(training, "SLOTS", training.TrainingSlots(1))  # this test's own server line
+    assert training.SLOTS.acquire(lambda: False)  # every slot taken
     at = open_train_page()
     at.number_input(key="epochs").set_value(2)
     next(b for b in at.button if b.label == "Start training").click().run()
     job = at.session_state["training_job"]
     assert job.state == "waiting"
     assert at.session_state["polled_queue"]  # the queue's slow rate
-    assert any("Waiting for" in w.value for w in at.warning)
-    with training.SLOTS._cond:  # a slot frees up
-        training.SLOTS.running = 0
-        training.SLOTS._cond.notify()
+    assert any("this one is next" in w.value or "1st in line" in w.value for w in at.warning)
+    training.SLOTS.release()  # a slot frees up
     deadline = time.monotonic() + 60
     while job.state == "waiting" and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -253,3 +252,47 @@ def test_a_queued_training_polls_slowly_until_it_gets_its_slot(monkeypatch):
     assert not at.session_state["polled_queue"] and not at.exception  # the curves' rate again
     wait_for_job(at)
     assert len(at.session_state["runs"]) == 1
+
+
+def test_a_full_server_line_is_a_message_and_starts_nothing(monkeypatch):
+    from core import training
+
+    monkeypatch.setenv("DIGITLAB_MAX_QUEUED", "1")
+    monkeypatch.setattr(training, "SLOTS", training.TrainingSlots(1))
+    assert training.SLOTS.acquire(lambda: False)  # the slot is taken
+    training.SLOTS.take_ticket()  # and another visitor waits: the line is full
+    at = open_train_page()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception
+    assert any("The server is busy" in e.value and "try again in a few minutes" in e.value.lower() for e in at.error)
+    assert at.session_state["training_job"] is None and training.SLOTS.waiting == 1
+
+
+def test_a_run_that_is_still_training_can_be_deleted_and_its_job_stops():
+    from core.jobs import JOBS, lab_owner
+    from core.persistence import StoreSink
+    from core.spec import NetworkSpec, TrainSpec
+    from core.store import RunRecord, open_store
+    from core.training import TrainingJob
+
+    store = open_store()
+    key = store.create_lab()
+    lab_id = store.open_lab(key)
+    spec = TrainSpec(dataset="digits", network=NetworkSpec(hidden_layers=(8,)), batch_size=8, epochs=200)
+    job = TrainingJob(spec, sink=StoreSink(store, lab_id), name="still training").start()
+    JOBS.put(lab_owner(lab_id), job)
+    deadline = time.monotonic() + 60
+    while job.run_id is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    store.save_run(lab_id, RunRecord(name="failed one", dataset="digits", state="failed", status="It failed."))
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params["lab"] = key
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    at.selectbox(key="delete_other_pick").set_value(job.run_id).run()
+    next(b for b in at.button if b.label == "Delete this run").click().run()
+    assert not at.exception
+    job.join(60)
+    assert job.state == "stopped" and [r.name for r in store.list_runs(lab_id)] == ["failed one"]
+    JOBS.drop(lab_owner(lab_id))

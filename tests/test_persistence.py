@@ -1,5 +1,7 @@
 """Runs kept in the store while and after they train (core.persistence), on tiny seeded data."""
 
+import errno
+
 import numpy as np
 import pytest
 
@@ -7,7 +9,7 @@ from core import persistence
 from core.datasets import load_dataset
 from core.model_io import ModelFileError
 from core.spec import NetworkSpec, TrainSpec
-from core.store import RunRecord, open_store
+from core.store import LabFullError, RunRecord, StoreBusy, StoreFull, open_store
 from core.training import TrainingJob, TrainingSlots
 
 TINY = TrainSpec(dataset="digits", network=NetworkSpec(hidden_layers=(8,)), optimizer="adam",
@@ -88,6 +90,77 @@ def test_a_training_cut_off_comes_back_interrupted_with_its_last_epoch(lab):
     # What exists of its learning history: the two epochs it finished.
     history = persistence.load_epoch_record(run, record.blob_names, fetcher(store, lab_id, record.run_id))
     assert (history.preds == job.epoch_record().preds[:2]).all()
+
+
+class FailingStore:
+    """The real store, except that the writes `failing(fields)` picks raise `error` (as a full lab, a locked
+    database or a full disk would)."""
+
+    def __init__(self, store, error, failing):
+        self.store, self.error, self.failing = store, error, failing
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def update_run(self, run_id, lab_id, **fields):
+        if self.failing(fields):
+            raise self.error
+        return self.store.update_run(run_id, lab_id, **fields)
+
+
+def final_save(fields) -> bool:
+    return "model" in (fields.get("blobs") or {})
+
+
+@pytest.mark.parametrize("error, reason", [
+    (LabFullError("This lab is full: it holds 200.0 MB."), "the lab is full (This lab is full"),
+    (StoreBusy("The database is busy."), "the database was busy (The database is busy.)"),
+    (StoreFull("No disk space is left."), "the disk is full (No disk space is left.)"),
+    (OSError(errno.ENOSPC, "No space left on device"), "the disk is full ("),
+])
+def test_a_final_save_that_fails_keeps_the_last_checkpoint_and_says_why(lab, error, reason):
+    store, lab_id = lab
+    job = TrainingJob(TINY, slots=TrainingSlots(1), sink=persistence.StoreSink(FailingStore(store, error, final_save),
+                                                                              lab_id), name="kept")
+    job.start().join(60)
+    assert job.state == "finished" and reason in job.save_error  # the page says it
+    [record] = store.list_runs(lab_id)
+    assert record.state == "interrupted" and record.status.startswith(f"Interrupted after epoch 3: {reason}")
+    assert record.blob_names == ("checkpoint", "epoch_predictions") and record.epochs_done == 3
+    run = persistence.run_of_record(record)
+    assert run.usable  # it can be evaluated, downloaded, deleted
+    model = persistence.load_model(run, record.blob_names, fetcher(store, lab_id, record.run_id))
+    np.testing.assert_allclose(probe(model), probe(job.model), atol=1e-6)  # the weights of epoch 3
+
+
+def test_when_even_the_status_cannot_be_written_it_is_written_later(lab):
+    store, lab_id = lab
+    broken = FailingStore(store, StoreBusy("The database is busy."), lambda fields: True)  # every update
+    job = TrainingJob(TINY, slots=TrainingSlots(1), sink=persistence.StoreSink(broken, lab_id), name="late")
+    job.start().join(60)
+    assert job.done and store.get_run(job.run_id, lab_id).state == "running"  # nothing could be written
+    assert persistence.retry_pending_saves() == 1  # still busy
+    broken.failing = lambda fields: False  # the database is free again
+    assert persistence.retry_pending_saves() == 0
+    record = store.get_run(job.run_id, lab_id)
+    assert record.state == "failed" and "the database was busy" in record.status  # no checkpoint was kept
+
+
+def test_a_run_whose_model_is_kept_after_a_failed_epoch_save_keeps_the_epochs_it_saved(lab):
+    store, lab_id = lab
+    saves = []
+
+    def third_epoch_and_after(fields):
+        saves.append(fields.get("epochs_done"))
+        return fields.get("epochs_done") == 3 or final_save(fields)
+
+    job = TrainingJob(TINY, slots=TrainingSlots(1), name="two",
+                      sink=persistence.StoreSink(FailingStore(store, LabFullError("full"), third_epoch_and_after),
+                                                 lab_id))
+    job.start().join(60)
+    record = store.get_run(job.run_id, lab_id)
+    assert record.status.startswith("Interrupted after epoch 2: the lab is full") and record.epochs_done == 2
+    assert len(record.history["loss"]) == 2  # the history of the weights it kept
 
 
 def test_a_run_without_a_history_has_none_and_a_damaged_one_says_so(lab):

@@ -1,6 +1,7 @@
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from core.optimizers import OPTIMIZERS
@@ -75,6 +76,38 @@ def test_huge_networks_and_hour_long_trainings_are_refused():
     # The same long run on a few hundred images is fine.
     short = TrainSpec(dataset="mnist", network=NetworkSpec(hidden_layers=(512, 512)), epochs=200, train_limit=500)
     validate_spec(short)
+
+
+def test_a_training_that_needs_too_much_memory_names_the_setting_to_lower(monkeypatch):
+    # 256 filters on MNIST: 26x26x256 + 13x13x256 floats an image, times 512 images, kept for the backward pass.
+    wide = TrainSpec(dataset="mnist", network=NetworkSpec(kind="cnn", conv_filters=(256,), hidden_layers=()),
+                     batch_size=512, epochs=1)
+    with pytest.raises(SpecError) as error:
+        validate_spec(wide)
+    message = error.value.errors["batch_size"]
+    assert message.startswith("This network needs about 1.") and " GB while training" in message
+    assert message.endswith("lower Batch size or Conv filters per block")
+    validate_spec(dataclasses.replace(wide, batch_size=64))  # the same network in smaller batches fits
+    monkeypatch.setenv("DIGITLAB_MAX_TRAINING_MB", "5000")
+    validate_spec(wide)  # a server with more memory allows it
+
+
+def test_a_million_batches_are_refused_and_the_message_says_what_to_raise():
+    tiny_batches = TrainSpec(dataset="mnist", network=NetworkSpec(hidden_layers=(15,)), batch_size=8, epochs=200)
+    with pytest.raises(SpecError, match=r"1,500,000 batches .*larger Batch size"):
+        validate_spec(tiny_batches)
+    validate_spec(dataclasses.replace(tiny_batches, epochs=100))
+
+
+def test_the_memory_estimate_follows_the_layers_keras_builds():
+    from core.network import build_model
+    from core.spec import layer_outputs
+
+    for spec in [*PRESETS.values(), TrainSpec(dataset="mnist", network=NetworkSpec(
+            kind="cnn", conv_filters=(8, 16), kernel_size=5, hidden_layers=(32,), dropout=0.3))]:
+        model = build_model(spec)
+        built = [int(np.prod(layer.output.shape[1:])) for layer in model.layers]
+        assert layer_outputs(spec) == built, spec
 
 
 def test_spec_from_dict_refuses_unknown_fields():

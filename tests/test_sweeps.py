@@ -136,3 +136,18 @@ def test_the_board_finds_a_sweep_by_owner():
     assert board.get("lab:1") is sweep and board.get("lab:2") is None
     board.drop("lab:1")
     assert board.get("lab:1") is None
+
+
+def test_an_ended_sweep_leaves_the_board_once_no_tab_watches_and_lets_go_of_its_models():
+    watching = [True]
+    sweep = make_sweep(TINY, "batch", [32, 64], make_job=lambda spec, name: TrainingJob(
+        spec, is_alive=lambda: watching[0], slots=TrainingSlots(2), name=name))
+    board = SweepBoard()
+    board.put("lab:1", sweep.start_all())
+    for member in sweep.members:
+        member.job.join(60)
+    assert sweep.settled and board.reap() == []  # a tab still shows it
+    watching[0] = False
+    assert board.reap() == ["lab:1"] and board.get("lab:1") is None
+    assert all(m.job.model is None and not m.job.snapshot().batch_logs for m in sweep.members)
+    assert [len(m.job.history()["loss"]) for m in sweep.members] == [3, 3]  # the results table still reads

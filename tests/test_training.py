@@ -142,3 +142,68 @@ def test_failure_is_a_message_not_a_dead_thread(monkeypatch):
     job = TrainingJob(TINY, slots=slots).start()
     wait(job)
     assert job.state == "failed" and "MemoryError" in job.message and slots.running == 0
+
+
+class FakeModel:
+    """What LiveHistory touches of a model: `stop_training`."""
+
+    stop_training = False
+
+
+def drive(live, epochs, steps, loss=lambda epoch, batch: 1.0 / (1 + epoch + batch / 1000)):
+    """Call LiveHistory's hooks as Keras' fit does, with scripted logs (no model trains)."""
+    live.set_model(FakeModel())
+    live.on_train_begin()
+    for epoch in range(epochs):
+        live.on_epoch_begin(epoch)
+        for batch in range(steps):
+            live.on_train_batch_end(batch, {"loss": loss(epoch, batch), "accuracy": 0.5})
+        live.on_epoch_end(epoch, {"loss": loss(epoch, steps), "accuracy": 0.5})
+
+
+def test_batch_logs_are_thinned_past_the_bound_and_keep_the_curves_shape(monkeypatch):
+    monkeypatch.setenv("DIGITLAB_MAX_BATCH_POINTS", "200")
+    live = LiveHistory(stop_requested=lambda: False)
+    drive(live, epochs=10, steps=1000)
+    batches, epochs, epoch, batch = live.read()
+    assert len(batches) <= 200 and len(epochs) == 10 and (epoch, batch) == (9, 1000)
+    assert (batches[-1]["epoch"], batches[-1]["batch"]) == (9, 1000)  # the newest point is always there
+    x = [b["epoch"] * 1000 + b["batch"] for b in batches]
+    gaps = {b - a for a, b in zip(x[:-2], x[1:-1])}
+    assert len(gaps) == 1 and x[0] == gaps.pop()  # evenly spaced from the first batch on: the same shape
+    assert all(b["loss"] == 1.0 / (1 + b["epoch"] + (b["batch"] - 1) / 1000) for b in batches)  # each its own
+
+
+def test_a_million_batches_keep_a_few_thousand_dicts():
+    """Batch 8 for 200 epochs of MNIST's 60,000 images: 1.5 million batches, the default bound."""
+    live = LiveHistory(stop_requested=lambda: False)
+    drive(live, epochs=200, steps=7500, loss=lambda epoch, batch: 0.5)
+    assert 1000 <= len(live.read()[0]) <= 2000 and len(live.read()[1]) == 200
+
+
+def test_the_validation_pass_takes_as_many_images_as_the_networks_activations_allow(monkeypatch):
+    import keras
+
+    from core.network import build_model, inference_batch_size
+    from core.training import ValidationRecorder
+
+    dense = build_model(TrainSpec(dataset="mnist", network=NetworkSpec(hidden_layers=(128,))))
+    wide = build_model(TrainSpec(dataset="mnist", network=NetworkSpec(kind="cnn", conv_filters=(256,),
+                                                                         hidden_layers=()), batch_size=32, epochs=1))
+    conv = next(layer for layer in wide.layers if isinstance(layer, keras.layers.Conv2D))
+    per_image = 26 * 26 * 256  # the 3x3 'valid' conv's output on 28x28: the largest
+    assert tuple(conv.output.shape[1:]) == (26, 26, 256)
+    assert inference_batch_size(dense) == 2048
+    assert inference_batch_size(wide) == int(64e6 // (4 * per_image))  # about 92 images, 64 MB
+    monkeypatch.setenv("DIGITLAB_INFERENCE_BATCH_MB", "1")
+    assert inference_batch_size(wide) == 32  # never fewer
+
+    x = np.zeros((300, 28, 28, 1), np.float32)
+    recorder = ValidationRecorder(x, np.zeros(300, np.int64))
+    recorder.set_model(wide)
+    recorder.on_train_begin()
+    calls = []
+    step = recorder._step
+    recorder._step = lambda xb, yb: calls.append(len(xb)) or step(xb, yb)
+    recorder.on_epoch_end(0, {})
+    assert calls == [32] * 9 + [12]  # never 2048 images of 173,056 floats (1.4 GB) at once

@@ -15,6 +15,7 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 from core.housekeeper import start_housekeeper
+from core.jobs import LAB_DELETED, LAB_LEFT, stop_lab_jobs
 from core.new_labs import NewLabCounter, claim_new_lab, new_lab_refusal
 from core.store import Store, StoreError, database_url, open_store
 from ui.lazy import lazy_expander
@@ -220,10 +221,14 @@ def show_lab_box() -> None:
 
 
 def leave_lab(lab: Lab, delete: bool) -> None:
-    """This tab leaves `lab` (a new lab, or the lab deleted): it no longer counts as open in the lab.
+    """This tab leaves `lab` (a new lab, or the lab deleted): its training and sweep stop, and the tab
+    no longer counts as open in the lab.
 
-    delete=True: the lab is gone, so nothing of it stays on the server (every tab's presence).
+    delete=False: what they trained so far is kept in the old lab. delete=True: the lab is about to
+    go, so nothing of it stays on the server (its jobs write nothing more, every tab's presence goes)
+    before its id can be anyone else's.
     """
+    stop_lab_jobs(lab.lab_id, LAB_DELETED if delete else LAB_LEFT, keep_runs=not delete)
     sessions = _PRESENCE.get(lab.lab_id, {})
     if delete:
         _PRESENCE.pop(lab.lab_id, None)
@@ -261,13 +266,13 @@ def rekey_lab(lab: Lab) -> None:
 def delete_lab(lab: Lab) -> None:
     """Delete the lab (a confirmed click) and leave the tab lab-less."""
     store = get_store()
+    leave_lab(lab, delete=True)
     try:
         if store is not None:
             store.delete_lab(lab.lab_id)
     except StoreError as error:
         st.error(f"The lab could not be deleted: {error}")
         return
-    leave_lab(lab, delete=True)
     switch_lab(None)
     st.session_state["lab_notice"] = "The lab was deleted."
     st.rerun()

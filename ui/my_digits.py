@@ -311,7 +311,8 @@ def start_fine_tune(run: Run) -> None:
     except (ModelFileError, ValueError) as error:  # ModelFileError is a ValueError too
         st.session_state[FINE_TUNE_ERROR] = f"Fine-tuning could not start: {error}"
         return
-    state.set_job(job.start())
+    if refused := state.start_job(job):  # another tab of the lab started one, or the server's line is full
+        st.session_state[FINE_TUNE_ERROR] = f"Fine-tuning could not start: {refused}"
 
 
 def show_before_after(run: Run) -> None:

@@ -3,14 +3,14 @@
 With a lab (ui/lab.py) the runs live in the store and every page run brings this tab's list up
 to date (`sync_runs`), so a reload, another tab or a restarted server shows the same runs. Models
 are loaded from the store only when a page needs one, then kept on the tab's Run objects. The
-training job lives on the server's board (core.training.JOBS) under its lab, so a reloaded tab
-finds it again. Without a store the runs stay in this tab, as plain session state.
+training job lives on the server's board (core.jobs.JOBS) under its lab, so a reloaded tab
+finds it again (until it has ended and no tab watches it). Without a store the runs stay in this
+tab, as plain session state.
 TensorFlow is not imported here, so the home page stays fast.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +29,8 @@ COUNTER = "run_counter"  # last id handed out to a run that is not in the store
 SETTINGS = "train_settings"  # the Train page's widget values, kept across pages
 SOURCES = "model_sources"  # {run id: (blob names, fetch(name) -> bytes)}: where a run's model is
 SAVE_ERROR = "save_error"  # what could not be saved, for the page to say once
+LAB_BUSY = "A training of this lab is running already (started in another tab?): it is shown below."
+LAB_BUSY_SWEEP = "A sweep is running in this lab: stop it, or let it end, before starting a single training."
 
 
 def get_runs() -> list[Run]:
@@ -167,9 +169,12 @@ def save_fields(run: Run, **fields: Any) -> None:
 
 
 def delete_run(run: Run) -> None:
-    """Delete a run from the lab (and this tab)."""
+    """Delete a run from the lab (and this tab); a run still training stops first, and writes nothing more."""
     lab, store = st.session_state.get(labs.LAB), labs.get_store()
     if lab is not None and store is not None and run.run_id > 0:
+        from core.jobs import stop_run_job
+
+        stop_run_job(lab.lab_id, run.run_id)
         try:
             store.delete_run(run.run_id, lab.lab_id)
         except StoreError as error:
@@ -182,26 +187,52 @@ def delete_run(run: Run) -> None:
 
 
 def job_owner() -> str:
-    """Whose trainings these are on the server's board: the lab's, else this tab's."""
+    """Whose trainings these are on the server's boards: the lab's, else this tab's."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    from core.jobs import lab_owner
 
     lab = st.session_state.get(labs.LAB)
     if lab is not None:
-        return f"lab:{lab.lab_id}"
+        return lab_owner(lab.lab_id)
     ctx = get_script_run_ctx()
     return f"tab:{ctx.session_id if ctx else 'none'}"
 
 
 def get_job() -> Any:
     """The lab's training job (running or just ended), or None."""
-    training = sys.modules.get("core.training")  # not imported yet: no training was ever started here
-    job = training.JOBS.get(job_owner()) if training is not None else None
+    from core.jobs import JOBS
+
+    job = JOBS.get(job_owner())
     st.session_state[JOB] = job
     return job
 
 
+def start_job(job: Any) -> str | None:
+    """Put `job` on the lab's board and start it; why not (a plain message), or None when it started.
+
+    One training or sweep per lab at a time: of two tabs that start at once, one wins (the board's
+    claim is atomic) and the other is told. A full server line (QueueFull) starts nothing.
+    """
+    from core.jobs import JOBS, SWEEPS, QueueFull
+
+    owner = job_owner()
+    placed = JOBS.claim(owner, job, others=(SWEEPS,))
+    if placed is not job:
+        st.session_state[JOB] = JOBS.get(owner)
+        return LAB_BUSY_SWEEP if SWEEPS.get(owner) is placed else LAB_BUSY
+    try:
+        job.start()
+    except QueueFull as error:
+        JOBS.drop(owner, job)
+        return str(error)
+    st.session_state[JOB] = job
+    return None
+
+
 def set_job(job: Any) -> None:
-    from core.training import JOBS
+    """Put a job (started or not) on the lab's board, whatever is there (the tests' way in)."""
+    from core.jobs import JOBS
 
     JOBS.put(job_owner(), job)
     st.session_state[JOB] = job

@@ -3,7 +3,7 @@
 The form's settings are the base; each value of the chosen setting is one member, an ordinary
 training (core.ray_training.make_job: in this server's slots, or on the Ray cluster) saved as an
 ordinary run of the lab with the sweep's tag. The sweep lives on the server's board
-(core.sweeps.SWEEPS) under the lab, so a reload finds it. While it runs, a fragment redraws every
+(core.jobs.SWEEPS) under the lab, so a reload finds it. While it runs, a fragment redraws every
 member's curves, overlaid in one colour each, and the results table twice a second; each time a
 member ends, one full rerun brings its run into "Your runs". A lab runs a single training or a
 sweep, never both at once.
@@ -15,9 +15,10 @@ import pandas as pd
 import streamlit as st
 
 from core.figures.style import color_of
+from core.jobs import JOBS, SWEEPS, QueueFull
 from core.settings import SETTINGS_BY_KEY
 from core.spec import SpecError
-from core.sweeps import MAX_VALUES, SWEEPABLE, SWEEPS, Sweep, make_sweep, new_sweep_tag, read_sweep_values
+from core.sweeps import MAX_VALUES, SWEEPABLE, Sweep, make_sweep, new_sweep_tag, read_sweep_values
 from ui import lab as labs
 from ui import state
 from ui.settings_form import read_values
@@ -29,6 +30,7 @@ NOTES_KEY = "sweep_notes"
 SEEN_KEY = "sweep_seen"  # (tag, members ended) as of the last full page run
 SWEEP_RUNNING = "A sweep is running in this lab: stop it, or let it end, before starting a single training."
 TRAINING_RUNNING = "A training is running in this lab: stop it, or let it end, before starting a sweep."
+SWEEP_ALREADY = "This lab's sweep is running (started in another tab?): it is shown below."
 DATASET_MISSING = "The dataset cannot be loaded (see 1 · Data)."
 LIST_WIDGETS = ("selectbox", "select_slider")  # settings whose values are picked from a list
 
@@ -93,9 +95,13 @@ def member_job_maker(tag: str):
 
 
 def start_sweep() -> None:
-    """Button callback: check every member, then start them all (they queue like any training)."""
+    """Button callback: check every member, then start them all (they queue like any training).
+
+    One training or sweep per lab: the board's claim is atomic, so of two tabs that start at
+    once one wins and the other is told. A server line too full for every member starts none.
+    """
     if training_running() or sweep_running():
-        st.session_state[ERROR_KEY] = TRAINING_RUNNING if training_running() else "This lab's sweep is running."
+        st.session_state[ERROR_KEY] = TRAINING_RUNNING if training_running() else SWEEP_ALREADY
         return
     setting_key = st.session_state.get(SETTING_KEY, next(iter(SWEEPABLE)))
     tag = new_sweep_tag()
@@ -106,8 +112,18 @@ def start_sweep() -> None:
         st.session_state[ERROR_KEY] = str(error)
         return
     state.collect_finished_job()
+    owner = state.job_owner()
+    placed = SWEEPS.claim(owner, sweep, others=(JOBS,))
+    if placed is not sweep:
+        st.session_state[ERROR_KEY] = SWEEP_ALREADY if SWEEPS.get(owner) is placed else TRAINING_RUNNING
+        return
+    try:
+        sweep.start_all()
+    except QueueFull as error:
+        SWEEPS.drop(owner, sweep)
+        st.session_state[ERROR_KEY] = str(error)
+        return
     st.session_state[NOTES_KEY] = notes
-    SWEEPS.put(state.job_owner(), sweep.start_all())
 
 
 def stop_sweep() -> None:
@@ -200,7 +216,7 @@ def show_sweep_live() -> None:
     snapshots = [member.job.snapshot() for member in sweep.members]  # once per redraw: they copy the logs
     fraction = sum(1.0 if m.job.done else p.fraction for m, p in zip(sweep.members, snapshots)) / len(snapshots)
     st.progress(fraction, text=f"{sweep.label} · {sweep.summary()}")
-    waiting = next((p for p in snapshots if p.state == "waiting"), None)
+    waiting = min((p for p in snapshots if p.state == "waiting"), key=lambda p: p.place or 0, default=None)
     if waiting is not None:
         st.caption(f":material/hourglass_top: {waiting.message}")  # the queue, as for a single training
     for member in sweep.members:
