@@ -24,6 +24,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-22k.npz"
 
 
+@pytest.fixture(autouse=True)
+def fresh_new_lab_counter(monkeypatch):
+    """Every test starts with no new labs counted: all AppTests share one session id ("test session
+    id"), so the per-session bound on new labs would otherwise refuse a lab after the tenth test."""
+    from core.new_labs import NewLabCounter
+
+    monkeypatch.setattr("ui.lab.NEW_LABS", NewLabCounter())
+
+
 @pytest.fixture
 def mnist_sample(monkeypatch):
     """MNIST as a fresh offline machine reads it: no DIGITLAB_DATA_DIR, a download that fails, the shipped sample."""
