@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from core import warmup
-from core.datasets import get_info
-from core.default_model import DEFAULT_MODEL_INFO
-from core.spec import describe_spec
+from core.data.datasets import get_info
+from core.model.default_model import DEFAULT_MODEL_INFO
+from core.model.spec import describe_spec
+from core.server import warmup
 from ui import lab as labs
 from ui import state
 from ui.drawing_box import drawing_box

@@ -7,11 +7,11 @@ Starts `streamlit run app.py` on a free loopback port with a database of its own
 (a) Hostile uploads: each file of tests/hostile_models.ATTACKS (a few kB asking Keras for Dense(700000) after a
     Flatten or UpSampling2D(64) before a convolution; HDF5 whose weights are read from other files of the server)
     is uploaded in headless Chromium on the Draw page's model picker, the one Evaluate shows too
-    (ui/model_picker.add_upload -> core.model_io.vet_upload). What the page says and the server's memory (its
+    (ui/model_picker.add_upload -> core.model.files.vet_upload). What the page says and the server's memory (its
     resident size, and its peak, reset before each upload) are recorded. The server's address space is capped
     at its size after start + SERVER_HEADROOM_MB, so that an unbounded build fails instead of taking the machine.
 (b) The disk attack: one lab shares a run holding a --blob-mb model blob; then --labs new labs each "copy into my
-    lab" --copies times, through core.store on the server's own database file (a script needs no browser for
+    lab" --copies times, through core.storage.store on the server's own database file (a script needs no browser for
     that); the file's growth is measured (after a WAL checkpoint).
 (c) Throughout, a visitor thread GETs the app's page and /_stcore/health every VISITOR_PERIOD s; during each
     attack a visitor also opens the home page in a second tab (the time until it is drawn is shown, not judged:
@@ -49,10 +49,10 @@ UPLOAD_TIMEOUT = 120.0
 UPLOADER = '[data-testid="stFileUploader"] input[type="file"]'
 # Where an upload was stopped, from the first words of what the page said.
 STOPPED_BY = (
-    ("This model has", "core.model_config: the config's sizes, before Keras built anything"),
-    ("This model uses a", "core.model_config: the layer allow-list, before Keras built anything"),
-    ("This model file holds", "core.model_io: the HDF5 check, before Keras opened the file"),
-    ("This file unpacks", "core.model_io: the unpacked-size check"),
+    ("This model has", "core.model.config_size: the config's sizes, before Keras built anything"),
+    ("This model uses a", "core.model.config_size: the layer allow-list, before Keras built anything"),
+    ("This model file holds", "core.model.files: the HDF5 check, before Keras opened the file"),
+    ("This file unpacks", "core.model.files: the unpacked-size check"),
     ("Keras could not load", "Keras itself (after our checks let it through)"),
 )
 
@@ -176,7 +176,9 @@ def database_bytes(store, path: Path) -> int:
 
 def attack_disk(server: Server, visitor: Visitor, visitor_page, blob_mb: float, labs: int, copies: int) -> Outcome:
     """A shared run with a big blob, copied `copies` times into each of `labs` new labs, via the server's database."""
-    from core.store import RunRecord, StoreError, open_store
+    from core.storage.engine import StoreError
+    from core.storage.records import RunRecord
+    from core.storage.store import open_store
 
     path = server.temp_dir / "home" / "digitlab.db"
     store = open_store(f"sqlite:///{path}")
@@ -249,7 +251,7 @@ def main() -> None:
             for name in hostile_models.ATTACKS:
                 outcomes.append(attack_upload(server, attacker, visitor_page, visitor, name, Path(folder)))
                 print(outcomes[-1].report(), flush=True)
-            print("the disk attack (core.store on the server's database):", flush=True)
+            print("the disk attack (core.storage.store on the server's database):", flush=True)
             outcomes.append(attack_disk(server, visitor, visitor_page, args.blob_mb, args.labs, args.copies))
             print(outcomes[-1].report(), flush=True)
             rss, peak = read_memory(server.process.pid)

@@ -17,8 +17,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from core.default_model import load_default_model
-from core.drawing import predict_drawing, preprocess_drawing
+from core.data.drawing import predict_drawing, preprocess_drawing
+from core.model.default_model import load_default_model
 from tests.drawings import make_drawings, render_drawing
 
 

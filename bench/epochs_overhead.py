@@ -42,8 +42,8 @@ def prepare_data_dir() -> Path:
 
 def time_fit(variant: str, spec, data) -> float:
     """Seconds for one seeded `fit` of `spec` on `data` = (x_train, y_train, x_val, y_val), as `variant`."""
-    from core.network import build_model
-    from core.training import LiveHistory, ValidationRecorder
+    from core.model.network import build_model
+    from core.training.callbacks import LiveHistory, ValidationRecorder
 
     x_train, y_train, x_val, y_val = data
     model = build_model(spec)
@@ -69,8 +69,8 @@ def main() -> None:
         print(f"skipped: real MNIST not found at {SHARED_MNIST}")
         sys.exit(0)
     os.environ["DIGITLAB_DATA_DIR"] = str(prepare_data_dir())
-    from core.datasets import load_dataset, to_model_input
-    from core.spec import PRESETS
+    from core.data.datasets import load_dataset, to_model_input
+    from core.model.spec import PRESETS
 
 
     spec = replace(PRESETS[PRESET], epochs=args.epochs, patience=0)

@@ -24,14 +24,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 import numpy as np
 
-from core.datasets import get_info, to_model_input
-from core.evaluation import (
+from core.analysis.evaluation import (
     compute_class_metrics,
     paginate,
     predict_probabilities,
     select_cell,
     summarize_predictions,
 )
+from core.data.datasets import get_info, to_model_input
 from core.figures.confusion import plot_class_metrics, plot_confusion_matrix
 from core.figures.images import caption_prediction, to_thumbnails
 
@@ -56,8 +56,8 @@ def load_test_set() -> tuple[np.ndarray, np.ndarray, str]:
 
 def build_mlp():
     """The 512-512 ReLU MLP preset (untrained weights are fine for timing)."""
-    from core.network import build_model
-    from core.spec import PRESETS
+    from core.model.network import build_model
+    from core.model.spec import PRESETS
 
     return build_model(PRESETS["MNIST · 512-512 ReLU, dropout 0.2 · Adam"])
 
@@ -95,7 +95,7 @@ def time_click(result, x: np.ndarray, truth: int, predicted: int) -> float:
 
 def time_predict_variants(model_bytes: bytes, x: np.ndarray) -> dict[str, float]:
     """Cold seconds to predict x with three approaches, each on a freshly loaded copy."""
-    from core.model_io import load_model_file
+    from core.model.files import load_model_file
 
     xf = x
     variants = {
@@ -116,7 +116,7 @@ def time_predict_variants(model_bytes: bytes, x: np.ndarray) -> dict[str, float]
 
 def report_model(label: str, model_bytes: bytes, x: np.ndarray, y: np.ndarray) -> None:
     """Print first-view and click timings for one model."""
-    from core.model_io import load_model_file
+    from core.model.files import load_model_file
 
     t0 = time.perf_counter()
     model = load_model_file(model_bytes, MAX_BYTES)
@@ -152,7 +152,7 @@ def main() -> None:
     t0 = time.perf_counter()
     import keras  # noqa: F401  (import cost is paid before the page shows anything)
 
-    from core.model_io import write_model_file
+    from core.model.files import write_model_file
 
     print(f"import keras/tensorflow: {time.perf_counter() - t0:.2f} s (not counted)")
     x, y, source = load_test_set()

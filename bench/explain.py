@@ -1,4 +1,4 @@
-"""Server time of one explanation: integrated gradients plus its sentence (core.explain.explain).
+"""Server time of one explanation: integrated gradients plus its sentence (core.analysis.explain.attribution.explain).
 
 Run from the repo root: python -m bench.explain [--n 30]
 Times the bundled CNN and the untrained 512-512 ReLU dense preset on drawn digits (tests/drawings.py
@@ -16,11 +16,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from core.default_model import load_default_model
-from core.drawing import preprocess_drawing
-from core.explain import DEFAULT_STEPS, explain
-from core.network import build_model
-from core.spec import PRESETS
+from core.analysis.explain.attribution import DEFAULT_STEPS, explain
+from core.data.drawing import preprocess_drawing
+from core.model.default_model import load_default_model
+from core.model.network import build_model
+from core.model.spec import PRESETS
 from tests.drawings import make_drawings, render_drawing
 
 DENSE_PRESET = "MNIST · 512-512 ReLU, dropout 0.2 · Adam"

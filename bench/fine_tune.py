@@ -31,10 +31,11 @@ SHARED_MNIST = REPO_ROOT.parent / "shared" / "data" / "mnist" / "mnist-22k.npz"
 
 import numpy as np
 
-from core.default_model import DEFAULT_MODEL_INFO, load_default_model
-from core.fine_tune import DEFAULTS, FineTuneJob
-from core.handwriting import keep_drawing, to_model_images
-from core.training import TrainingSlots, collect_run
+from core.data.handwriting import keep_drawing, to_model_images
+from core.model.default_model import DEFAULT_MODEL_INFO, load_default_model
+from core.training.fine_tune import DEFAULTS, FineTuneJob
+from core.training.local import collect_run
+from core.training.queue import TrainingSlots
 from tests.drawings import VARIED_STYLES, make_styled_drawings, make_varied_drawings, render_drawing
 
 

@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.drawing import CANVAS_SIZE, STROKE_WIDTH
+from core.data.drawing import CANVAS_SIZE, STROKE_WIDTH
 from tests.drawings import make_drawings
 from tests.e2e.helpers import canvas_box, metric_value, mouse_stroke, wait_until
 from tests.e2e.server import ROOT, browser_problem, launch_browser, start_server

@@ -1,5 +1,5 @@
-"""A full garbage collection with TensorFlow loaded, before and after core.warmup.freeze_long_lived
-(gc.freeze): what core.collector runs every 20 s (and Streamlit would after every run, were it on).
+"""A full garbage collection with TensorFlow loaded, before and after core.server.warmup.freeze_long_lived
+(gc.freeze): what core.server.collector runs every 20 s (and Streamlit would after every run, were it on).
 
     python -m bench.gc_pause [--repeat 5]
 
@@ -13,7 +13,7 @@ import gc
 import statistics
 import time
 
-from core import warmup
+from core.server import warmup
 
 
 def time_collect(repeat: int) -> float:
@@ -33,8 +33,8 @@ def main() -> None:
     import numpy as np
     import tensorflow  # noqa: F401  -- as a server has it after its warm-up
 
-    from core.default_model import load_default_model
-    from core.drawing import predict_drawing
+    from core.data.drawing import predict_drawing
+    from core.model.default_model import load_default_model
 
     predict_drawing(load_default_model(), np.zeros((28, 28), np.float32))
     tracked = len(gc.get_objects())

@@ -3,7 +3,7 @@
     python -m bench.job_memory [--trainings 12] [--dataset mnist|digits]
 
 Each visitor gets a new lab, trains (MNIST, 2 epochs on 2,000 images, the form's default network)
-through what the Train page calls (a StoreSink, core.ray_training.make_job, the board under
+through what the Train page calls (a StoreSink, core.training.launch.make_job, the board under
 "lab:<id>"), then leaves: its tab's liveness check turns False. Then the boards are asked to let
 go of what no tab watches, Python's garbage is collected, and the resident memory is read.
 Uses ../shared/data/mnist when present, else Digits. Last line:
@@ -51,11 +51,11 @@ def main() -> None:
     if dataset == "mnist" and "DIGITLAB_DATA_DIR" not in os.environ and not link_mnist():
         sys.exit("MNIST is not at ../shared/data/mnist")
 
-    from core import training
-    from core.persistence import StoreSink
-    from core.ray_training import make_job
-    from core.spec import NetworkSpec, TrainSpec
-    from core.store import open_store
+    from core.model.spec import NetworkSpec, TrainSpec
+    from core.server import board
+    from core.storage.sink import StoreSink
+    from core.storage.store import open_store
+    from core.training.launch import make_job
 
     store = open_store()
     spec = TrainSpec(dataset=dataset, network=NetworkSpec(hidden_layers=(128,)), epochs=2,
@@ -66,12 +66,12 @@ def main() -> None:
         here = [True]  # the visitor's tab is open while it trains
         job = make_job(spec, is_alive=lambda here=here: here[0], sink=StoreSink(store, lab_id), name="visitor")
         owner = f"lab:{lab_id}"
-        training.JOBS.put(owner, job.start())
+        board.JOBS.put(owner, job.start())
         job.join(600)
         assert job.done and job.state == "finished" and not job.save_error, (job.state, job.message, job.save_error)
         here[0] = False  # the visitor closes the tab
         del job
-        reap = getattr(training.JOBS, "reap", None)
+        reap = getattr(board.JOBS, "reap", None)
         if reap is not None:
             reap()
         gc.collect()

@@ -18,10 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-22k.npz"
 
-from core.datasets import get_info, load_test_set, to_model_input
-from core.evaluation import predict_probabilities, summarize_predictions
-from core.spec import PRESETS
-from core.training import TrainingJob, TrainingSlots
+from core.analysis.evaluation import predict_probabilities, summarize_predictions
+from core.data.datasets import get_info, load_test_set, to_model_input
+from core.model.spec import PRESETS
+from core.training.local import TrainingJob
+from core.training.queue import TrainingSlots
 
 
 def main() -> None:

@@ -2,10 +2,10 @@
 
     python -m bench.soak [--trainings 200] [--labs 50]
 
-In one process, through what the pages call: labs in the store (core.store), a StoreSink per
-training, core.ray_training.make_job, the board's atomic claim (ui.state.start_job's), the tab
+In one process, through what the pages call: labs in the store (core.storage.store), a StoreSink per
+training, core.training.launch.make_job, the board's atomic claim (ui.state.start_job's), the tab
 leaving when the training ended (its liveness check turns False) and the boards letting go of it,
-"Start a new lab" / "Delete this lab" through core.jobs.stop_lab_jobs. Trainings are tiny: Digits,
+"Start a new lab" / "Delete this lab" through core.server.board.stop_lab_jobs. Trainings are tiny: Digits,
 and every third one a small MNIST run when ../shared/data/mnist is there (else Digits only).
 Every 10th training is stopped after its first batches; every 15th, a training of another lab
 waits in line behind it and that lab is deleted while it waits (a new lab takes its place).
@@ -43,7 +43,7 @@ def poll(condition, what: str, timeout: float = DEADLINE) -> None:
 
 
 def spec_for(index: int, mnist: bool):
-    from core.spec import NetworkSpec, TrainSpec
+    from core.model.spec import NetworkSpec, TrainSpec
 
     if mnist and index % 3 == 2:
         return TrainSpec(dataset="mnist", network=NetworkSpec(hidden_layers=(32,)), optimizer="adam",
@@ -64,9 +64,9 @@ class Tab:
 
 def start(store, tab: Tab, spec, name: str):
     """What the Train page's Start does: a sink, a job, the board's claim, start (a refusal is a failure here)."""
-    from core.jobs import JOBS, SWEEPS, lab_owner
-    from core.persistence import StoreSink
-    from core.ray_training import make_job
+    from core.server.board import JOBS, SWEEPS, lab_owner
+    from core.storage.sink import StoreSink
+    from core.training.launch import make_job
 
     job = make_job(spec, is_alive=tab.is_alive, sink=StoreSink(store, tab.lab_id), name=name)
     placed = JOBS.claim(lab_owner(tab.lab_id), job, others=(SWEEPS,))
@@ -78,7 +78,7 @@ def held_bytes(store) -> int:
     """What the labs hold: every run's blobs (the store's own count, runs.blob_bytes)."""
     from sqlalchemy import func, select
 
-    from core.store import runs_table
+    from core.storage.schema import runs_table
 
     with store.reading() as conn:
         return int(conn.scalar(select(func.coalesce(func.sum(runs_table.c.blob_bytes), 0))))
@@ -95,9 +95,10 @@ def main() -> None:
     args = parser.parse_args()
     mnist = link_mnist()
 
-    from core.jobs import JOBS, LAB_DELETED, return_freed_memory, stop_lab_jobs
-    from core.runs import run_name
-    from core.store import open_store
+    from core.model.run import run_name
+    from core.server.board import JOBS, LAB_DELETED, stop_lab_jobs
+    from core.storage.store import open_store
+    from core.training.memory import return_freed_memory
 
     store = open_store()
     labs = [store.open_lab(store.create_lab()) for _ in range(args.labs)]

@@ -1,4 +1,4 @@
-"""Speed and size of core.store: saving and loading a run with the bundled model, opening a lab.
+"""Speed and size of core.storage.store: saving and loading a run with the bundled model, opening a lab.
 
     python -m bench.store [--url URL] [--repeats 20] [--distinct]
 
@@ -20,7 +20,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from core.store import RunRecord, Store, open_store
+from core.storage.records import RunRecord
+from core.storage.store import Store, open_store
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "default_mnist_cnn.keras"
 LAB_RUNS = 100

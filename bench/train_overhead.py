@@ -22,13 +22,14 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-22k.npz"
 
-from core.datasets import load_dataset, to_model_input
+from core.data.datasets import load_dataset, to_model_input
 from core.figures import curves
-from core.network import build_model
-from core.persistence import StoreSink
-from core.spec import PRESETS
-from core.store import open_store
-from core.training import TrainingJob, TrainingSlots
+from core.model.network import build_model
+from core.model.spec import PRESETS
+from core.storage.sink import StoreSink
+from core.storage.store import open_store
+from core.training.local import TrainingJob
+from core.training.queue import TrainingSlots
 
 POLL_SECONDS = 0.5  # the Train page's rate
 

@@ -3,9 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from core.figures.handwriting import plot_digit_counts
-from core.figures.images import to_thumbnails
-from core.handwriting import (
+from core.data.handwriting import (
     EXPORT_SHAPE,
     MIN_EVALUATE_DIGITS,
     DigitsFileError,
@@ -14,6 +12,8 @@ from core.handwriting import (
     import_npz,
     to_model_images,
 )
+from core.figures.handwriting import plot_digit_counts
+from core.figures.images import to_thumbnails
 from ui import lab as labs
 from ui.layout import start_page
 from ui.my_digits import MyDigits, count_words, delete_digits, keep_digits, read_digits

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core.datasets import get_info
-from core.model_io import ModelFileError, check_model_fits
+from core.data.datasets import get_info
+from core.model.files import ModelFileError, check_model_fits
 from ui.drawing_box import drawing_box
 from ui.explanations import DRAW_IMAGE
 from ui.layout import start_page

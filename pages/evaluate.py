@@ -4,8 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.datasets import DatasetUnavailable, data_source, get_info, to_model_input
-from core.evaluation import (
+from core.analysis.evaluation import (
     compute_class_metrics,
     most_confused_pairs,
     paginate,
@@ -15,10 +14,11 @@ from core.evaluation import (
     select_cell,
     summarize_predictions,
 )
+from core.data.datasets import DatasetUnavailable, data_source, get_info, to_model_input
 from core.figures.confusion import plot_class_metrics, plot_confusion_matrix, read_selected_cell
 from core.figures.images import caption_prediction, to_thumbnails
 from core.figures.probabilities import plot_probabilities
-from core.model_io import ModelFileError, check_model_fits
+from core.model.files import ModelFileError, check_model_fits
 from ui.epochs_view import show_learning_history
 from ui.explanations import (
     EVALUATE_TABS,

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from core import persistence
 from core.figures import curves
-from core.store import StoreError
+from core.storage import sink as persistence
+from core.storage.engine import StoreError
 from ui import lab as labs
 from ui import state
 from ui.layout import start_page

@@ -6,16 +6,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.datasets import DatasetUnavailable, get_info, load_dataset, local_source
+from core.data.datasets import DatasetUnavailable, get_info, load_dataset, local_source
 from core.figures import curves, images
 from core.figures.style import assign_colors
-from core.model_io import write_model_file
-from core.network import build_model, summarize_model
-from core.persistence import StoreSink
-from core.ray_training import make_job
-from core.runs import file_name, run_name
-from core.settings import SETTINGS_BY_KEY
-from core.spec import (
+from core.model.files import write_model_file
+from core.model.network import build_model, summarize_model
+from core.model.run import file_name, run_name
+from core.model.settings import SETTINGS_BY_KEY
+from core.model.spec import (
     PRESETS,
     SpecError,
     TrainSpec,
@@ -26,7 +24,9 @@ from core.spec import (
     values_from_link,
     values_from_spec,
 )
-from core.store import StoreError
+from core.storage.engine import StoreError
+from core.storage.sink import StoreSink
+from core.training.launch import make_job
 from ui import lab as labs
 from ui import state, sweep_view
 from ui.epochs_view import show_learning_history
@@ -59,7 +59,7 @@ def read_spec() -> TrainSpec:
 @st.cache_data(show_spinner=False, max_entries=64)
 def summary_rows(spec_json: str) -> list[dict]:
     """The layer table of a spec's model (cached: building a model costs ~0.1 s)."""
-    from core.spec import spec_from_dict
+    from core.model.spec import spec_from_dict
     return summarize_model(build_model(spec_from_dict(json.loads(spec_json))))
 
 

@@ -28,7 +28,7 @@ SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-22k.npz"
 def fresh_new_lab_counter(monkeypatch):
     """Every test starts with no new labs counted: all AppTests share one session id ("test session
     id"), so the per-session bound on new labs would otherwise refuse a lab after the tenth test."""
-    from core.new_labs import NewLabCounter
+    from core.server.new_labs import NewLabCounter
 
     monkeypatch.setattr("ui.lab.NEW_LABS", NewLabCounter())
 
@@ -38,7 +38,7 @@ def mnist_sample(monkeypatch):
     """MNIST as a fresh offline machine reads it: no DIGITLAB_DATA_DIR, a download that fails, the shipped sample."""
     import keras
 
-    from core import datasets
+    from core.data import datasets
 
     def offline(*args, **kwargs):
         raise Exception("URL fetch failure: the tests do not use the internet")
@@ -63,10 +63,10 @@ def mnist_dir(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def digits_run():
     """A small Digits model trained for a few seconds (seeded), as a session Run."""
-    from core.datasets import load_dataset, to_model_input
-    from core.network import build_model
-    from core.runs import make_run
-    from core.spec import NetworkSpec, TrainSpec
+    from core.data.datasets import load_dataset, to_model_input
+    from core.model.network import build_model
+    from core.model.run import make_run
+    from core.model.spec import NetworkSpec, TrainSpec
 
     spec = TrainSpec(dataset="digits", network=NetworkSpec(hidden_layers=(32,)), optimizer="adam",
                      learning_rate=0.01, batch_size=32, epochs=5, seed=0)
@@ -110,7 +110,7 @@ def pytest_sessionfinish(session, exitstatus):
     """
     import sys
 
-    warmup = sys.modules.get("core.warmup")
+    warmup = sys.modules.get("core.server.warmup")
     thread = getattr(warmup, "_thread", None)
     if thread is not None:
         thread.join(timeout=120)

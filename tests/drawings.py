@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw
 
-from core.drawing import CANVAS_SIZE, STROKE_WIDTH  # the Draw page's canvas
+from core.data.drawing import CANVAS_SIZE, STROKE_WIDTH  # the Draw page's canvas
 
 VARIANTS_PER_DIGIT = 10
 

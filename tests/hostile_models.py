@@ -179,7 +179,7 @@ def vet_here(attack: str, cap_mb: int) -> dict:
     import tempfile
     import time
 
-    from core.model_io import ModelFileError, vet_upload
+    from core.model.files import ModelFileError, vet_upload
 
     vet_upload(tiny_file(), "tiny.keras", 20 * 1024 * 1024)
     data = ATTACKS[attack](Path(tempfile.mkdtemp(prefix="digitlab-attack-")))

@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.datasets import get_info
-from core.handwriting import export_npz, keep_drawing, to_dataset_images
-from core.runs import Run
-from core.store import database_url, open_store
+from core.data.datasets import get_info
+from core.data.handwriting import export_npz, keep_drawing, to_dataset_images
+from core.model.run import Run
+from core.storage.engine import database_url
+from core.storage.store import open_store
 from tests.conftest import ROOT, open_page
 from tests.drawings import make_drawings, render_drawing
 
@@ -33,8 +34,8 @@ show_add_to_my_digits(st.session_state.get("rgba"), st.session_state.get("predic
 
 EVALUATE_PAGE = """
 import streamlit as st
-from core.datasets import get_info
-from core.runs import Run
+from core.data.datasets import get_info
+from core.model.run import Run
 from ui.layout import start_page
 from ui.my_digits import on_my_digits, pick_evaluation_data
 start_page("Test")
@@ -170,11 +171,11 @@ def test_a_hostile_or_wrong_file_is_refused_and_nothing_is_added(store, kept_dig
 
 
 def test_a_file_past_the_labs_limit_adds_nothing(store, kept_digits, monkeypatch):
-    import core.store
+    import core.storage.store
 
     labels, kept = kept_digits
     key, lab_id = new_lab(store, labels[:5], kept[:5])
-    monkeypatch.setattr(core.store, "MAX_DIGITS", 8)
+    monkeypatch.setattr(core.storage.store, "MAX_DIGITS", 8)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.query_params["lab"] = key
     at.run()
@@ -217,7 +218,7 @@ def test_add_a_drawing_with_the_reading_then_a_corrected_one(tmp_path, store):
 
 
 def test_without_a_store_it_says_why_digits_cannot_be_kept(tmp_path, monkeypatch):
-    from core.store import StoreError
+    from core.storage.engine import StoreError
     from ui import lab
 
     def broken():
@@ -309,7 +310,7 @@ def test_a_model_fine_tuning_cannot_take_is_not_offered(tmp_path):
 
 def test_fine_tune_the_bundled_model_and_see_before_and_after_after_a_reload(tmp_path, store, kept_digits,
                                                                              mnist_sample):
-    from core.training import JOBS
+    from core.server.board import JOBS
 
     labels, kept = kept_digits
     key, lab_id = new_lab(store, labels[::2], kept[::2])  # 50 digits, five of each

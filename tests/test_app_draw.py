@@ -3,9 +3,10 @@
 import base64
 import io
 
-from conftest import open_page
-from drawings import make_drawings, render_drawing
 from PIL import Image
+
+from tests.conftest import open_page
+from tests.drawings import make_drawings, render_drawing
 
 
 def as_data_url(rgba) -> str:

@@ -9,14 +9,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from conftest import open_page, open_tab
 
-from core.datasets import get_info, load_dataset, load_test_set, to_model_input
-from core.epochs import EpochRecord, rank_changed_mind, rank_learned_last, select_cell_at
-from core.evaluation import rank_mistakes
+from core.analysis.evaluation import rank_mistakes
+from core.analysis.history import EpochRecord, rank_changed_mind, rank_learned_last, select_cell_at
+from core.data.datasets import get_info, load_dataset, load_test_set, to_model_input
 from core.figures.epochs import caption_changes
 from core.figures.images import caption_prediction
-from core.model_io import write_model_file
+from core.model.files import write_model_file
+from tests.conftest import open_page, open_tab
 from ui.explanations import EVALUATE_TABS
 from ui.text import plain
 
@@ -163,7 +163,8 @@ def test_the_bundled_model_offline_is_evaluated_on_the_whole_test_set_of_the_shi
 def hostile_files(tmp_path) -> dict[str, bytes]:
     """Uploads a public app must refuse: each with a clear message."""
     import h5py
-    from test_model_io import build_lambda_model, build_tiny_model, save_to_bytes, zip_bytes
+
+    from tests.core.model.test_files import build_lambda_model, build_tiny_model, save_to_bytes, zip_bytes
 
     good = save_to_bytes(build_tiny_model(), tmp_path, "good.keras")
     with h5py.File(tmp_path / "model.h5", "w") as f:

@@ -1,20 +1,20 @@
 """AppTests of "Why this answer" (Draw, Evaluate's Look closer) and Evaluate's "Inside the network" tab."""
 
 import pytest
-from conftest import open_page, open_tab
-from drawings import make_drawings, render_drawing
-from test_app_draw import draw
 
-from core.evaluation import rank_mistakes
-from core.runs import make_run
-from core.spec import NetworkSpec, TrainSpec
+from core.analysis.evaluation import rank_mistakes
+from core.model.run import make_run
+from core.model.spec import NetworkSpec, TrainSpec
+from tests.conftest import open_page, open_tab
+from tests.drawings import make_drawings, render_drawing
+from tests.test_app_draw import draw
 from ui.explanations import EVALUATE_TABS, INSIDE_SOURCE, INSIDE_TAB, YOUR_DRAWING
 from ui.text import plain
 
 
 def untrained_run(run_id: int, network: NetworkSpec):
     """A Digits run of an untrained network (its explanations and insides still have to show)."""
-    from core.network import build_model
+    from core.model.network import build_model
 
     spec = TrainSpec(dataset="digits", network=network, epochs=1, seed=0)
     return make_run(run_id, spec, build_model(spec), {}, status="Untrained.", seconds=0.0)

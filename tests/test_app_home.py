@@ -7,12 +7,12 @@ import sys
 import types
 from pathlib import Path
 
-from conftest import ROOT
-from drawings import make_drawings, render_drawing
 from streamlit.testing.v1 import AppTest
-from test_app_draw import as_data_url
 
-from core import warmup
+from core.server import warmup
+from tests.conftest import ROOT
+from tests.drawings import make_drawings, render_drawing
+from tests.test_app_draw import as_data_url
 
 TIMEOUT = 60  # TensorFlow makes first runs slow; AppTest's default 3 s is far too short
 WARM_TIMEOUT = 600  # the warm-up's training on a busy 2-core machine
@@ -169,7 +169,7 @@ class Spy:  # notes which thread first imports TensorFlow
 
 sys.meta_path.insert(0, Spy())
 from streamlit.testing.v1 import AppTest
-from core import warmup
+from core.server import warmup
 at = AppTest.from_file("app.py", default_timeout=60).run()
 drawn = {"exception": bool(at.exception), "model_ready": warmup.MODEL.ready, "started": warmup.MODEL.started}
 warmup.MODEL.wait(600)

@@ -3,8 +3,8 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import persistence
-from core.store import open_store
+from core.storage import sink as persistence
+from core.storage.store import open_store
 from ui import lab as labs
 from ui.text import plain
 

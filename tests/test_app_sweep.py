@@ -3,11 +3,11 @@
 import json
 import time
 
-from conftest import open_page, open_tab
 from streamlit.testing.v1 import AppTest
 
 from core.figures.style import color_of
-from core.sweeps import SWEEPS
+from core.server.board import SWEEPS
+from tests.conftest import open_page, open_tab
 
 TIMEOUT = 60
 

@@ -4,13 +4,13 @@ import json
 import time
 
 import numpy as np
-from conftest import open_page, open_tab
 from streamlit.testing.v1 import AppTest
 
-from core.datasets import load_dataset
-from core.epochs import confusion_per_epoch, rank_changed_mind, select_cell_at
-from core.evaluation import most_confused_pairs
+from core.analysis.evaluation import most_confused_pairs
+from core.analysis.history import confusion_per_epoch, rank_changed_mind, select_cell_at
+from core.data.datasets import load_dataset
 from core.figures.epochs import caption_changes
+from tests.conftest import open_page, open_tab
 
 TIMEOUT = 60
 HISTORY_TAB = "Learning history of the current model"
@@ -233,7 +233,7 @@ def test_a_reload_after_the_end_shows_the_runs_not_the_old_curves():
 
 
 def test_a_queued_training_polls_slowly_until_it_gets_its_slot(monkeypatch):
-    from core import training
+    from core.training import local as training
 
     monkeypatch.setattr(training, "SLOTS", training.TrainingSlots(1))  # this test's own server line
     assert training.SLOTS.acquire(lambda: False)  # every slot taken
@@ -255,7 +255,7 @@ def test_a_queued_training_polls_slowly_until_it_gets_its_slot(monkeypatch):
 
 
 def test_a_full_server_line_is_a_message_and_starts_nothing(monkeypatch):
-    from core import training
+    from core.training import local as training
 
     monkeypatch.setenv("DIGITLAB_MAX_QUEUED", "1")
     monkeypatch.setattr(training, "SLOTS", training.TrainingSlots(1))
@@ -269,11 +269,12 @@ def test_a_full_server_line_is_a_message_and_starts_nothing(monkeypatch):
 
 
 def test_a_run_that_is_still_training_can_be_deleted_and_its_job_stops():
-    from core.jobs import JOBS, lab_owner
-    from core.persistence import StoreSink
-    from core.spec import NetworkSpec, TrainSpec
-    from core.store import RunRecord, open_store
-    from core.training import TrainingJob
+    from core.model.spec import NetworkSpec, TrainSpec
+    from core.server.board import JOBS, lab_owner
+    from core.storage.records import RunRecord
+    from core.storage.sink import StoreSink
+    from core.storage.store import open_store
+    from core.training.local import TrainingJob
 
     store = open_store()
     key = store.create_lab()

@@ -8,12 +8,12 @@ import dataclasses
 import json
 
 import pytest
-from conftest import ROOT, open_page, open_tab
 from streamlit.testing.v1 import AppTest
 
-from core import persistence
-from core.model_io import write_model_file
-from core.store import open_store
+from core.model.files import write_model_file
+from core.storage import sink as persistence
+from core.storage.store import open_store
+from tests.conftest import ROOT, open_page, open_tab
 from ui.text import plain
 
 EVIL = '<a href="https://evil.example">click</a> **bold**'
@@ -108,7 +108,7 @@ def test_an_uploaded_models_layer_names_are_shown_as_typed_inside_the_network(di
     # Layer names come from the file; TensorFlow runs only names of A-Z a-z 0-9 _ . - > \ (and these are markdown).
     import keras
 
-    from core.runs import Run
+    from core.model.run import Run
     from ui.explanations import EVALUATE_TABS, INSIDE_TAB
 
     layer_name = "__bold__-->x"

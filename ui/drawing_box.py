@@ -1,8 +1,8 @@
 """The drawing box of the home page and the Draw page: a canvas, and the network's reading beside it.
 
-One piece of code for both pages: the same canvas, preprocessing (core.drawing), "Prediction"
+One piece of code for both pages: the same canvas, preprocessing (core.data.drawing), "Prediction"
 metric and probabilities. The Draw page adds "Why this answer" (explain=True). The home page's
-model may still be warming up (core.warmup) when the first stroke arrives: then the reading
+model may still be warming up (core.server.warmup) when the first stroke arrives: then the reading
 waits under a visible "warming up" spinner, never a frozen page. Plotly and the explanations
 are imported only once there is a drawing, so an empty box costs no more than the canvas.
 """
@@ -16,8 +16,8 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from core.datasets import DatasetInfo
-from core.drawing import CANVAS_SIZE, STROKE_WIDTH, predict_drawing, preprocess_drawing
+from core.data.datasets import DatasetInfo
+from core.data.drawing import CANVAS_SIZE, STROKE_WIDTH, predict_drawing, preprocess_drawing
 
 EMPTY_HINT = "Draw a digit in the black box, and the network will tell you what it reads."
 WARMING_UP = "Warming up the network (the server has just started)…"

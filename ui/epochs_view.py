@@ -1,5 +1,5 @@
 """A run's learning history on a page: the validation confusion matrix epoch by epoch, and the images
-that changed their mind (core.epochs computes, core.figures.epochs draws).
+that changed their mind (core.analysis.history computes, core.figures.epochs draws).
 
 `show_learning_history(run_or_job, key_prefix)` draws it for a finished run (its record read from
 the lab when first needed: ui.state.load_epoch_record) or for a running training job (live: the
@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from core.datasets import DatasetUnavailable, get_info, load_dataset, local_source, to_model_input
-from core.epochs import (
+from core.analysis.evaluation import most_confused_pairs, paginate
+from core.analysis.history import (
     NEVER_LEARNED,
     EpochRecord,
     confusion_per_epoch,
@@ -31,7 +31,7 @@ from core.epochs import (
     rank_learned_last,
     select_cell_at,
 )
-from core.evaluation import most_confused_pairs, paginate
+from core.data.datasets import DatasetUnavailable, get_info, load_dataset, local_source, to_model_input
 from core.figures.epochs import (
     caption_changes,
     draw_prediction_strip,
@@ -39,7 +39,7 @@ from core.figures.epochs import (
     read_selected_cell_at,
 )
 from core.figures.images import add_strip, caption_prediction, to_thumbnails
-from core.runs import Run
+from core.model.run import Run
 from ui import state
 
 PER_PAGE = 24
@@ -55,7 +55,7 @@ class History:
     """What is shown: the record, where its images come from, and what exists of it, in words."""
 
     record: EpochRecord
-    spec: Any  # core.spec.TrainSpec, or None
+    spec: Any  # core.model.spec.TrainSpec, or None
     dataset: str
     note: str
     source: tuple  # tells one record from another (for the figure kept between page runs)

@@ -1,6 +1,6 @@
 """What Draw and Evaluate both show about a model: "Why this answer" maps, and "Inside the network".
 
-Compute in core.explain, draw in core.figures.explain; this module only lays them out. The Draw
+Compute in core.analysis.explain.attribution, draw in core.figures.explain; this module only lays them out. The Draw
 page leaves its preprocessed drawing under DRAW_IMAGE, so the Evaluate page can look inside the
 network at it; open_inside_with_drawing takes the user there with the right tab and image chosen.
 """
@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
-from core.explain import Explanation, explain_cached, feature_maps, first_conv_filters, first_layer_weights
+from core.analysis.explain.attribution import Explanation, explain_cached
+from core.analysis.explain.inside import feature_maps, first_conv_filters, first_layer_weights
 from core.figures.explain import (
     framed,
     legend_html,

@@ -1,7 +1,7 @@
 """The visitor's lab: opened by the private key in the URL (`?lab=...`), kept on every page.
 
 A visitor without a key gets a new lab the moment they first create something (`ensure_lab`),
-not on a mere page view, and only so many an hour (core.new_labs). The store is one object per
+not on a mere page view, and only so many an hour (core.server.new_labs). The store is one object per
 server (a connection pool, no visitor's data) with its housekeeping thread; when it cannot be
 opened the app keeps working for this browser tab without saving.
 """
@@ -14,10 +14,11 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
-from core.housekeeper import start_housekeeper
-from core.jobs import LAB_DELETED, LAB_LEFT, stop_lab_jobs
-from core.new_labs import NewLabCounter, claim_new_lab, new_lab_refusal
-from core.store import Store, StoreError, database_url, open_store
+from core.server.board import LAB_DELETED, LAB_LEFT, stop_lab_jobs
+from core.server.housekeeper import start_housekeeper
+from core.server.new_labs import NewLabCounter, claim_new_lab, new_lab_refusal
+from core.storage.engine import StoreError, database_url
+from core.storage.store import Store, open_store
 from ui.lazy import lazy_expander
 from ui.text import plain
 

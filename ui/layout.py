@@ -1,7 +1,7 @@
 """What every page does first: page config, collecting a finished training, the navigation.
 
 Importing it also sets up the process once: no Keras reset after each run (keep_keras_state), and
-the collecting thread that replaces Streamlit's full collection after each run (core.collector).
+the collecting thread that replaces Streamlit's full collection after each run (core.server.collector).
 
 Pages are files in `pages/` (Streamlit's file-based multipage app), so a link straight to
 /train works on a fresh server. Streamlit's own sidebar navigation is switched off
@@ -15,8 +15,8 @@ from typing import TypeVar
 
 import streamlit as st
 
-from core.collector import start_collector
-from core.datasets import get_info, is_downloaded
+from core.data.datasets import get_info, is_downloaded
+from core.server.collector import start_collector
 from ui import lab as labs
 from ui import state
 from ui.text import plain

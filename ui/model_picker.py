@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import warmup
-from core.datasets import DATASETS, datasets_of_shape, get_info
-from core.default_model import DEFAULT_MODEL_INFO
-from core.model_io import ModelFileError, vet_upload
-from core.runs import Run
+from core.data.datasets import DATASETS, datasets_of_shape, get_info
+from core.model.default_model import DEFAULT_MODEL_INFO
+from core.model.files import ModelFileError, vet_upload
+from core.model.run import Run
+from core.server import warmup
 from ui import state
 from ui.text import plain
 
@@ -27,7 +27,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # as server.maxUploadSize in .streamlit/con
 def shared_default_model():
     """The bundled model: loaded once, shared read-only by every session (never trained further).
 
-    The same object as the home page's (core.warmup loads it, perhaps already in the background).
+    The same object as the home page's (core.server.warmup loads it, perhaps already in the background).
     """
     return warmup.MODEL.get()
 

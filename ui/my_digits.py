@@ -2,7 +2,7 @@
 
 Each page calls one function: Draw `show_add_to_my_digits`, Evaluate `pick_evaluation_data`,
 Train `show_fine_tune`; the My digits page (pages/digits.py) uses the rest. The digits are kept
-in the lab (core.store) as core.handwriting keeps them (56x56 ink, from which any model's images
+in the lab (core.storage.store) as core.data.handwriting keeps them (56x56 ink, from which any model's images
 are made); without a store they cannot be kept, and each place says why. Nothing here imports
 TensorFlow except `show_fine_tune`, on the Train page, which has it already.
 """
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from core.datasets import DatasetInfo, load_test_set
-from core.handwriting import KEEP_SIDE, can_evaluate_on_mine, keep_drawing, to_dataset_images
-from core.runs import Run
-from core.store import StoreError
+from core.data.datasets import DatasetInfo, load_test_set
+from core.data.handwriting import KEEP_SIDE, can_evaluate_on_mine, keep_drawing, to_dataset_images
+from core.model.run import Run
+from core.storage.engine import StoreError
 from ui import lab as labs
 from ui import state
 from ui.layout import load_with_spinner
@@ -249,7 +249,7 @@ def show_fine_tune(run: Run | None) -> None:
     "fine-tuned") becomes the current model, and its before-and-after figures, kept in its
     metrics, show here for it, after a reload too.
     """
-    from core.fine_tune import can_fine_tune  # TensorFlow: the Train page has it already
+    from core.training.fine_tune import can_fine_tune  # TensorFlow: the Train page has it already
     from ui.model_picker import DEFAULT, default_run, default_run_name
 
     st.subheader("Fine-tune on my digits")
@@ -283,16 +283,16 @@ def show_fine_tune(run: Run | None) -> None:
 
 def fine_tunable(run: Run) -> bool:
     """True when the run's model is one fine-tuning takes (digits, 28x28), whatever digits there are."""
-    from core.fine_tune import can_fine_tune
+    from core.training.fine_tune import can_fine_tune
 
     return can_fine_tune(run.dataset, np.arange(10)) is None  # ten digits of ten classes: only the model counts
 
 
 def start_fine_tune(run: Run) -> None:
     """Button callback: a FineTuneJob of `run` on the lab's digits (one job per lab), saved like a training."""
-    from core.fine_tune import FineTuneJob
-    from core.model_io import ModelFileError
-    from core.persistence import StoreSink
+    from core.model.files import ModelFileError
+    from core.storage.sink import StoreSink
+    from core.training.fine_tune import FineTuneJob
 
     job = state.get_job()
     if job is not None and not job.done:
@@ -318,8 +318,8 @@ def start_fine_tune(run: Run) -> None:
 def show_before_after(run: Run) -> None:
     """A fine-tuned run's held-out and test accuracy before and after, side by side; the forgetting in red past
     FORGETTING_WARN_POINTS. Nothing for other runs."""
-    from core.datasets import get_info
-    from core.fine_tune import FORGETTING_WARN_POINTS
+    from core.data.datasets import get_info
+    from core.training.fine_tune import FORGETTING_WARN_POINTS
 
     names = ("held_out_accuracy_before", "held_out_accuracy", "test_accuracy_before", "test_accuracy")
     if run.source != "fine-tuned" or not all(name in run.metrics for name in names):

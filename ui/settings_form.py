@@ -1,4 +1,4 @@
-"""The Train page's settings form, drawn from the table in core.settings: one widget per entry.
+"""The Train page's settings form, drawn from the table in core.model.settings: one widget per entry.
 
 Widget values survive a visit to another page: Streamlit deletes a widget's state when its page
 is left, so each value is also kept under a plain session key (`state.SETTINGS`).
@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.settings import DEFAULT_VALUES, SETTINGS, Setting
+from core.model.settings import DEFAULT_VALUES, SETTINGS, Setting
 from ui import state
 
 

@@ -3,7 +3,7 @@
 With a lab (ui/lab.py) the runs live in the store and every page run brings this tab's list up
 to date (`sync_runs`), so a reload, another tab or a restarted server shows the same runs. Models
 are loaded from the store only when a page needs one, then kept on the tab's Run objects. The
-training job lives on the server's board (core.jobs.JOBS) under its lab, so a reloaded tab
+training job lives on the server's board (core.server.board.JOBS) under its lab, so a reloaded tab
 finds it again (until it has ended and no tab watches it). Without a store the runs stay in this
 tab, as plain session state.
 TensorFlow is not imported here, so the home page stays fast.
@@ -16,10 +16,10 @@ from typing import Any
 
 import streamlit as st
 
-from core import persistence
-from core.model_io import ModelFileError
-from core.runs import Run
-from core.store import StoreError
+from core.model.files import ModelFileError
+from core.model.run import Run
+from core.storage import sink as persistence
+from core.storage.engine import StoreError
 from ui import lab as labs
 
 RUNS = "runs"  # list[Run], oldest first
@@ -115,7 +115,7 @@ def load_model(run: Run) -> Any:
 
 
 def load_epoch_record(run: Run) -> Any:
-    """The run's learning history (core.epochs.EpochRecord), read from the store the first time; None
+    """The run's learning history (core.analysis.history.EpochRecord), read from the store the first time; None
     when it has none (uploaded and bundled models). ValueError when its saved copy is damaged."""
     if run.epoch_predictions is None:
         blob_names, fetch = st.session_state.get(SOURCES, {}).get(run.run_id, ((), None))
@@ -172,7 +172,7 @@ def delete_run(run: Run) -> None:
     """Delete a run from the lab (and this tab); a run still training stops first, and writes nothing more."""
     lab, store = st.session_state.get(labs.LAB), labs.get_store()
     if lab is not None and store is not None and run.run_id > 0:
-        from core.jobs import stop_run_job
+        from core.server.board import stop_run_job
 
         stop_run_job(lab.lab_id, run.run_id)
         try:
@@ -190,7 +190,7 @@ def job_owner() -> str:
     """Whose trainings these are on the server's boards: the lab's, else this tab's."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    from core.jobs import lab_owner
+    from core.server.board import lab_owner
 
     lab = st.session_state.get(labs.LAB)
     if lab is not None:
@@ -201,7 +201,7 @@ def job_owner() -> str:
 
 def get_job() -> Any:
     """The lab's training job (running or just ended), or None."""
-    from core.jobs import JOBS
+    from core.server.board import JOBS
 
     job = JOBS.get(job_owner())
     st.session_state[JOB] = job
@@ -214,7 +214,8 @@ def start_job(job: Any) -> str | None:
     One training or sweep per lab at a time: of two tabs that start at once, one wins (the board's
     claim is atomic) and the other is told. A full server line (QueueFull) starts nothing.
     """
-    from core.jobs import JOBS, SWEEPS, QueueFull
+    from core.server.board import JOBS, SWEEPS
+    from core.training.queue import QueueFull
 
     owner = job_owner()
     placed = JOBS.claim(owner, job, others=(SWEEPS,))
@@ -232,7 +233,7 @@ def start_job(job: Any) -> str | None:
 
 def set_job(job: Any) -> None:
     """Put a job (started or not) on the lab's board, whatever is there (the tests' way in)."""
-    from core.jobs import JOBS
+    from core.server.board import JOBS
 
     JOBS.put(job_owner(), job)
     st.session_state[JOB] = job
@@ -247,7 +248,7 @@ def collect_finished_job() -> None:
         job.collected = True
         sync_runs()
         return
-    from core.training import collect_run  # imports TensorFlow: only once a job exists
+    from core.training.local import collect_run  # imports TensorFlow: only once a job exists
 
     run = collect_run(job, next_run_id())
     if run is not None:

@@ -1,9 +1,9 @@
 """The Train page's Compare mode: one setting varied over a few values, trained as one sweep.
 
 The form's settings are the base; each value of the chosen setting is one member, an ordinary
-training (core.ray_training.make_job: in this server's slots, or on the Ray cluster) saved as an
+training (core.training.launch.make_job: in this server's slots, or on the Ray cluster) saved as an
 ordinary run of the lab with the sweep's tag. The sweep lives on the server's board
-(core.jobs.SWEEPS) under the lab, so a reload finds it. While it runs, a fragment redraws every
+(core.server.board.SWEEPS) under the lab, so a reload finds it. While it runs, a fragment redraws every
 member's curves, overlaid in one colour each, and the results table twice a second; each time a
 member ends, one full rerun brings its run into "Your runs". A lab runs a single training or a
 sweep, never both at once.
@@ -15,10 +15,11 @@ import pandas as pd
 import streamlit as st
 
 from core.figures.style import color_of
-from core.jobs import JOBS, SWEEPS, QueueFull
-from core.settings import SETTINGS_BY_KEY
-from core.spec import SpecError
-from core.sweeps import MAX_VALUES, SWEEPABLE, Sweep, make_sweep, new_sweep_tag, read_sweep_values
+from core.model.settings import SETTINGS_BY_KEY
+from core.model.spec import SpecError
+from core.server.board import JOBS, SWEEPS
+from core.training.queue import QueueFull
+from core.training.sweeps import MAX_VALUES, SWEEPABLE, Sweep, make_sweep, new_sweep_tag, read_sweep_values
 from ui import lab as labs
 from ui import state
 from ui.settings_form import read_values
@@ -78,8 +79,8 @@ def member_job_maker(tag: str):
 
     The lab is made (if the tab has none yet) at the first member, once every member has been checked.
     """
-    from core.persistence import StoreSink
-    from core.ray_training import make_job
+    from core.storage.sink import StoreSink
+    from core.training.launch import make_job
 
     where: list = []
 
@@ -257,7 +258,7 @@ def collect_unsaved(sweep: Sweep) -> None:
     for member in sweep.members:
         job = member.job
         if job.sink is None and job.done and not job.collected:
-            from core.training import collect_run  # imports TensorFlow: only once a member ended
+            from core.training.local import collect_run  # imports TensorFlow: only once a member ended
 
             run = collect_run(job, state.next_run_id())
             if run is not None:

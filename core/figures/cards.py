@@ -2,7 +2,7 @@
 
 Each says in one glance what a page does: a learning curve (Train), a confusion matrix with one
 cell outlined and a gallery of mistakes (Evaluate), a "why this answer" map (Draw). They are drawn
-from real numbers (core.showcase makes them); here only the drawing. Every picture is about 600 px
+from real numbers (core.server.showcase makes them); here only the drawing. Every picture is about 600 px
 wide, for a card about 400 CSS px wide on a desktop and 360 on a phone (2x screens stay sharp).
 """
 

@@ -1,6 +1,6 @@
 """The confusion matrix (clickable) and the per-class metrics drawn from it.
 
-Compute first (core.evaluation), then build a figure here, then the page renders it.
+Compute first (core.analysis.evaluation), then build a figure here, then the page renders it.
 
 Clicking the confusion matrix: Streamlit's `st.plotly_chart(on_select="rerun")` reports
 no points for heatmap clicks, so `plot_confusion_matrix` lays a near-invisible scatter

@@ -1,6 +1,6 @@
 """Images of what a network looks at: attribution overlays, weight templates, filters, feature maps.
 
-Compute in core.explain, draw here. Everything is a plain RGB uint8 array (st.image shows it
+Compute in core.analysis.explain.attribution, draw here. Everything is a plain RGB uint8 array (st.image shows it
 crisply and at once; 64 plotly heatmaps would take a second to draw). Pixels are enlarged by
 nearest neighbour, so each input pixel stays a sharp square. Signed values use the diverging
 scale of core.figures.style: orange > 0, white 0, blue < 0, symmetric around 0.
@@ -158,7 +158,7 @@ def render_grid(
 def render_weight_grid(
     images: np.ndarray, labels: Sequence[str], columns: int = 8, tile: int = 64, shared_scale: bool = False
 ) -> np.ndarray | None:
-    """First-layer weights (K, H, W) (core.explain.first_layer_weights) as a captioned grid; see render_grid.
+    """First-layer weights (K, H, W) (core.analysis.explain.inside) as a captioned grid; see render_grid.
 
     For class templates of softmax regression, shared_scale=True compares their strengths too.
     """
@@ -166,7 +166,7 @@ def render_weight_grid(
 
 
 def render_filters(filters: np.ndarray, columns: int = 8, tile: int = 48) -> np.ndarray | None:
-    """First convolution kernels (F, k, k) (core.explain.first_conv_filters) as a grid; None if none."""
+    """First convolution kernels (F, k, k) (core.analysis.explain.inside.first_conv_filters) as a grid; None if none."""
     labels = [f"filter {i + 1}" for i in range(len(filters))]
     return render_grid(filters, labels, columns=columns, tile=tile)
 
@@ -174,7 +174,7 @@ def render_filters(filters: np.ndarray, columns: int = 8, tile: int = 48) -> np.
 def render_feature_maps(
     maps: Sequence[tuple[str, np.ndarray]], limit: int = 32, columns: int = 8, tile: int = 64
 ) -> list[tuple[str, np.ndarray]]:
-    """Each block's feature maps (core.explain.feature_maps) as a grid: [(block name, RGB uint8)].
+    """Each block's feature maps (core.analysis.explain.inside.feature_maps) as a grid: [(block name, RGB uint8)].
 
     At most `limit` channels per block, captioned "map 1", "map 2", ...; each map on its own
     scale (after a ReLU they are >= 0, so white to orange). [] for a network without convolutions.

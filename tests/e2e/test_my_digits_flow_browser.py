@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.handwriting import export_npz, keep_drawing
+from core.data.handwriting import export_npz, keep_drawing
 from tests.drawings import make_drawings, render_drawing
 from tests.e2e.helpers import draw_digit, metric_value, open_page, save_screenshot, wait_for_idle, wait_until
 from tests.e2e.server import ROOT
