@@ -2,10 +2,10 @@
 
 Run with `streamlit run app.py`. The home page opens with the drawing box (ui/drawing_box.py, the
 Draw page's own) and the bundled model's reading, then a card for each page with a small picture
-drawn from a real training (core/showcase.py); a visitor with runs sees them first.
+drawn from a real training (core/server/showcase.py); a visitor with runs sees them first.
 
 TensorFlow is not imported while the page is drawn: it opens fast. Its last line starts the
-server's warm-up (core/warmup.py), which loads the model and makes the pictures in the background;
+server's warm-up (core/server/warmup.py), which loads the model and makes the pictures in the background;
 a reading asked for before that is done waits under a visible "warming up" spinner.
 """
 

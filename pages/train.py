@@ -19,6 +19,7 @@ from core.model.spec import (
     TrainSpec,
     count_weights,
     link_from_values,
+    spec_from_dict,
     spec_from_values,
     spec_to_dict,
     values_from_link,
@@ -59,7 +60,6 @@ def read_spec() -> TrainSpec:
 @st.cache_data(show_spinner=False, max_entries=64)
 def summary_rows(spec_json: str) -> list[dict]:
     """The layer table of a spec's model (cached: building a model costs ~0.1 s)."""
-    from core.model.spec import spec_from_dict
     return summarize_model(build_model(spec_from_dict(json.loads(spec_json))))
 
 

@@ -96,8 +96,12 @@ def show_reading(model: Any, image: np.ndarray, info: DatasetInfo, key: str) -> 
 
 def show_why_this_answer(model: Any, image: np.ndarray, best: int, info: DatasetInfo, key: str) -> None:
     """The Draw page's "Why this answer": a class to explain, what the model sees, its map and sentence."""
-    from core.figures.images import to_thumbnails
-    from ui.explanations import open_inside_with_drawing, show_legend, show_why
+    from core.figures.images import to_thumbnails  # light path: the home page imports this module
+    from ui.explanations import (  # light path: it imports the explanations
+        open_inside_with_drawing,
+        show_legend,
+        show_why,
+    )
 
     st.subheader("Why this answer")
     explain_key = f"{key}_explain"

@@ -86,7 +86,7 @@ def current_lab() -> Lab | None:
 
 def switch_lab(lab: Lab | None) -> Lab | None:
     """Make `lab` this tab's lab: the tab's runs and choices start afresh from it."""
-    from ui import state
+    from ui import state  # circular: ui.state imports ui.lab
 
     st.session_state[LAB] = lab
     if lab is not None:
@@ -105,7 +105,7 @@ def ensure_lab() -> Lab | None:
     store = get_store()
     if lab is not None or store is None:
         return lab
-    from ui import state
+    from ui import state  # circular: ui.state imports ui.lab
 
     kept = [r for r in state.get_runs() if r.source != "shared"]  # made while nothing could be saved
     session_id, address = client_of_tab()

@@ -16,13 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from core.data.datasets import DatasetInfo, load_test_set
+from core.data.datasets import DatasetInfo, get_info, load_test_set
 from core.data.handwriting import KEEP_SIDE, can_evaluate_on_mine, keep_drawing, to_dataset_images
+from core.model.files import ModelFileError
 from core.model.run import Run
 from core.storage.engine import StoreError
+from core.storage.sink import StoreSink
 from ui import lab as labs
 from ui import state
 from ui.layout import load_with_spinner
+from ui.model_picker import DEFAULT, default_run, default_run_name
 from ui.text import plain
 
 DIGITS_PAGE = "pages/digits.py"
@@ -250,7 +253,6 @@ def show_fine_tune(run: Run | None) -> None:
     metrics, show here for it, after a reload too.
     """
     from core.training.fine_tune import can_fine_tune  # TensorFlow: the Train page has it already
-    from ui.model_picker import DEFAULT, default_run, default_run_name
 
     st.subheader("Fine-tune on my digits")
     choices = {r.run_id: r for r in reversed(state.usable_runs()) if r.source != "shared" and fine_tunable(r)}
@@ -283,16 +285,14 @@ def show_fine_tune(run: Run | None) -> None:
 
 def fine_tunable(run: Run) -> bool:
     """True when the run's model is one fine-tuning takes (digits, 28x28), whatever digits there are."""
-    from core.training.fine_tune import can_fine_tune
+    from core.training.fine_tune import can_fine_tune  # imports TensorFlow: the Draw page imports this module
 
     return can_fine_tune(run.dataset, np.arange(10)) is None  # ten digits of ten classes: only the model counts
 
 
 def start_fine_tune(run: Run) -> None:
     """Button callback: a FineTuneJob of `run` on the lab's digits (one job per lab), saved like a training."""
-    from core.model.files import ModelFileError
-    from core.storage.sink import StoreSink
-    from core.training.fine_tune import FineTuneJob
+    from core.training.fine_tune import FineTuneJob  # imports TensorFlow: the Draw page imports this module
 
     job = state.get_job()
     if job is not None and not job.done:
@@ -318,8 +318,7 @@ def start_fine_tune(run: Run) -> None:
 def show_before_after(run: Run) -> None:
     """A fine-tuned run's held-out and test accuracy before and after, side by side; the forgetting in red past
     FORGETTING_WARN_POINTS. Nothing for other runs."""
-    from core.data.datasets import get_info
-    from core.training.fine_tune import FORGETTING_WARN_POINTS
+    from core.training.fine_tune import FORGETTING_WARN_POINTS  # imports TensorFlow: see fine_tunable
 
     names = ("held_out_accuracy_before", "held_out_accuracy", "test_accuracy_before", "test_accuracy")
     if run.source != "fine-tuned" or not all(name in run.metrics for name in names):

@@ -18,8 +18,10 @@ import streamlit as st
 
 from core.model.files import ModelFileError
 from core.model.run import Run
+from core.server.board import JOBS, SWEEPS, lab_owner, stop_run_job
 from core.storage import sink as persistence
 from core.storage.engine import StoreError
+from core.training.queue import QueueFull
 from ui import lab as labs
 
 RUNS = "runs"  # list[Run], oldest first
@@ -172,8 +174,6 @@ def delete_run(run: Run) -> None:
     """Delete a run from the lab (and this tab); a run still training stops first, and writes nothing more."""
     lab, store = st.session_state.get(labs.LAB), labs.get_store()
     if lab is not None and store is not None and run.run_id > 0:
-        from core.server.board import stop_run_job
-
         stop_run_job(lab.lab_id, run.run_id)
         try:
             store.delete_run(run.run_id, lab.lab_id)
@@ -190,8 +190,6 @@ def job_owner() -> str:
     """Whose trainings these are on the server's boards: the lab's, else this tab's."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    from core.server.board import lab_owner
-
     lab = st.session_state.get(labs.LAB)
     if lab is not None:
         return lab_owner(lab.lab_id)
@@ -201,8 +199,6 @@ def job_owner() -> str:
 
 def get_job() -> Any:
     """The lab's training job (running or just ended), or None."""
-    from core.server.board import JOBS
-
     job = JOBS.get(job_owner())
     st.session_state[JOB] = job
     return job
@@ -214,9 +210,6 @@ def start_job(job: Any) -> str | None:
     One training or sweep per lab at a time: of two tabs that start at once, one wins (the board's
     claim is atomic) and the other is told. A full server line (QueueFull) starts nothing.
     """
-    from core.server.board import JOBS, SWEEPS
-    from core.training.queue import QueueFull
-
     owner = job_owner()
     placed = JOBS.claim(owner, job, others=(SWEEPS,))
     if placed is not job:
@@ -233,8 +226,6 @@ def start_job(job: Any) -> str | None:
 
 def set_job(job: Any) -> None:
     """Put a job (started or not) on the lab's board, whatever is there (the tests' way in)."""
-    from core.server.board import JOBS
-
     JOBS.put(job_owner(), job)
     st.session_state[JOB] = job
 

@@ -15,9 +15,12 @@ import pandas as pd
 import streamlit as st
 
 from core.figures.style import color_of
+from core.figures.sweeps import MemberCurve, plot_sweep_curves
 from core.model.settings import SETTINGS_BY_KEY
 from core.model.spec import SpecError
 from core.server.board import JOBS, SWEEPS
+from core.storage.sink import StoreSink
+from core.training.launch import make_job
 from core.training.queue import QueueFull
 from core.training.sweeps import MAX_VALUES, SWEEPABLE, Sweep, make_sweep, new_sweep_tag, read_sweep_values
 from ui import lab as labs
@@ -79,8 +82,6 @@ def member_job_maker(tag: str):
 
     The lab is made (if the tab has none yet) at the first member, once every member has been checked.
     """
-    from core.storage.sink import StoreSink
-    from core.training.launch import make_job
 
     where: list = []
 
@@ -166,7 +167,6 @@ def show_form(blocked: str | None) -> None:
 
 
 def member_curves(sweep: Sweep, snapshots: list) -> list:
-    from core.figures.sweeps import MemberCurve
 
     return [MemberCurve(m.label, m.index, p.steps, p.batch_logs, p.epoch_logs)
             for m, p in zip(sweep.members, snapshots)]
@@ -225,7 +225,6 @@ def show_sweep_live() -> None:
             st.error(f"{member.label}: {member.job.message}")
         if member.job.save_error:
             st.warning(f"{member.label}: its run could not be saved: {member.job.save_error}")
-    from core.figures.sweeps import plot_sweep_curves
 
     curves = member_curves(sweep, snapshots)
     c1, c2 = st.columns(2)

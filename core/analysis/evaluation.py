@@ -62,7 +62,7 @@ def predict_probabilities(
         num_classes = int(model.output_shape[-1])
         return np.zeros((0, num_classes), dtype=np.float32)
     if batch_size is None:  # the network's own: its largest activation times the batch stays bounded
-        from core.model.network import inference_batch_size
+        from core.model.network import inference_batch_size  # imports TensorFlow (light path: the home page)
 
         batch_size = min(1024, inference_batch_size(model))  # 1024: the size bench/evaluate_speed.py timed
     batches = []
@@ -77,7 +77,7 @@ def compute_confusion_matrix(
     y_true: np.ndarray, y_pred: np.ndarray, num_classes: int
 ) -> np.ndarray:
     """Count (truth, predicted) pairs: (C, C) int64, rows = truth, cols = predicted."""
-    import tensorflow as tf
+    import tensorflow as tf  # light path: the home page imports this module
 
     y_true = np.asarray(y_true, dtype=np.int64).ravel()
     y_pred = np.asarray(y_pred, dtype=np.int64).ravel()

@@ -178,7 +178,7 @@ def build_fast_call(model: Any) -> Callable[[np.ndarray], Any]:
     model_ref = weakref.ref(model)
     if keras.backend.backend() != "tensorflow":
         return lambda batch: model_ref()(batch, training=False)
-    import tensorflow as tf
+    import tensorflow as tf  # light path: the home page imports this module
 
     @tf.function(reduce_retracing=True, autograph=False)
     def call(batch: tf.Tensor) -> tf.Tensor:
@@ -205,7 +205,7 @@ def predict_drawing(model: Any, image: np.ndarray) -> np.ndarray:
     Calls the model directly (through a cached tf.function, see build_fast_call),
     never model.predict, which costs tens of ms of set-up per call.
     """
-    import keras
+    import keras  # light path: the home page imports this module
 
     batch = np.asarray(image, dtype=np.float32)[None, ..., None]  # (h, w) -> (1, h, w, 1)
     probabilities = get_fast_call(model)(batch)

@@ -197,7 +197,7 @@ _RESAVE_AS_KERAS = "Open it in Keras and save it again with model.save('name.ker
 
 def read_h5_config(data: bytes) -> Any:
     """The model config of a legacy HDF5 (.h5) Keras file, parsed; ModelFileError if there is none."""
-    import h5py
+    import h5py  # only for .h5 uploads
 
     try:
         with h5py.File(io.BytesIO(data), "r") as handle:
@@ -222,7 +222,7 @@ def check_legacy_classes_are_keras(config: Any) -> None:
     Legacy (.h5) configs name classes without their module, so `check_config_is_safe` cannot tell a
     custom class from a Keras one there: every class must exist in Keras' own namespaces.
     """
-    import keras
+    import keras  # light path: the home page imports this module
 
     namespaces = (keras.layers, keras.initializers, keras.regularizers, keras.constraints, keras.models,
                   keras.dtype_policies)
@@ -245,7 +245,7 @@ def check_model_size(config: Any) -> ConfigSize:
 
 def _h5_problem(handle: Any, name: str, link: Any, declared: list[int]) -> str | None:
     """What makes one link of an HDF5 file read outside it, or None; adds a dataset's bytes to `declared`."""
-    import h5py
+    import h5py  # only for .h5 uploads
 
     if isinstance(link, h5py.ExternalLink):
         return f"an external link ({name})"
@@ -266,7 +266,7 @@ def _h5_problem(handle: Any, name: str, link: Any, declared: list[int]) -> str |
 def check_h5_is_self_contained(data: bytes) -> None:
     """Refuse HDF5 that reads other files (external links, virtual datasets, external storage) or declares far
     more data than it holds (a decompression bomb); walks every link without following any."""
-    import h5py
+    import h5py  # only for .h5 uploads
 
     declared: list[int] = []
     problems: list[str] = []
@@ -316,7 +316,7 @@ def load_model_file(data: bytes, max_bytes: int) -> Any:
                     check_h5_is_self_contained(archive.read(entry))
         suffix = ".keras"
 
-    import keras
+    import keras  # light path: the home page imports this module
 
     fd, path = tempfile.mkstemp(suffix=suffix, prefix="digitlab-upload-")
     try:
@@ -428,7 +428,7 @@ def write_model_file(model: Any, metadata: dict) -> bytes:
     model is copied without it first. `metadata` must be JSON-serialisable (TypeError otherwise).
     Keras ignores the extra entry when loading.
     """
-    import keras
+    import keras  # light path: the home page imports this module
 
     text = json.dumps(metadata, indent=2, sort_keys=True)
     if getattr(model, "optimizer", None) is not None:

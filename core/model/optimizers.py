@@ -37,7 +37,7 @@ def optimizer_name(key: str) -> str:
 
 def make_optimizer(key: str, learning_rate: float, settings: dict[str, Any]) -> Any:
     """A new keras.optimizers instance; `settings` holds the spec's values, of which it takes its own."""
-    import keras
+    import keras  # light path: the settings table imports this module
 
     info = OPTIMIZERS[key]
     kwargs = {name: settings[name] for name in info.settings}

@@ -17,8 +17,10 @@ from functools import cached_property
 import numpy as np
 
 from core.analysis.evaluation import most_confused_pairs, predict_probabilities, rank_mistakes, summarize_predictions
+from core.analysis.explain.attribution import explain
 from core.data.datasets import get_info, load_dataset, to_model_input
 from core.figures import cards
+from core.model.network import build_model
 from core.model.spec import PRESETS, TrainSpec
 
 PRESET = "Digits · 64-15-10 sigmoid · SGD with momentum"
@@ -62,7 +64,6 @@ def encode_png(picture: np.ndarray) -> bytes:
 
 def train_preset(spec: TrainSpec):
     """(model, history, data) of one seeded training of `spec`, quietly, with a validation split."""
-    from core.model.network import build_model  # imports Keras
 
     data = load_dataset(spec.dataset, spec.validation_fraction, spec.train_limit, spec.seed)
     info = data.info
@@ -87,7 +88,6 @@ def explained_image(result, y_test: np.ndarray) -> int:
 
 def make_showcase(preset: str = PRESET) -> Showcase:
     """Train the preset on Digits, evaluate it on the test set, explain one digit, draw the pictures."""
-    from core.analysis.explain.attribution import explain
 
     spec = PRESETS[preset]
     info = get_info(spec.dataset)

@@ -21,6 +21,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from core.data.datasets import get_info
+from core.data.drawing import predict_drawing
+from core.model.default_model import DEFAULT_MODEL_INFO, load_default_model
+
 WARMUP_ENV = "DIGITLAB_WARMUP"
 THREAD_NAME = "digitlab-warmup"
 PICTURES_NICENESS = 10  # the pictures' training yields the CPU to visitors (Linux: per thread)
@@ -81,10 +85,6 @@ def load_and_trace() -> Any:
     """The bundled model, loaded, with its fast forward pass traced (the first reading's cost)."""
     import numpy as np
 
-    from core.data.datasets import get_info
-    from core.data.drawing import predict_drawing
-    from core.model.default_model import DEFAULT_MODEL_INFO, load_default_model
-
     model = load_default_model()
     predict_drawing(model, np.zeros(get_info(DEFAULT_MODEL_INFO["dataset"]).image_shape, np.float32))
     freeze_long_lived()
@@ -114,7 +114,7 @@ def freeze_long_lived() -> None:
 
 def make_pictures() -> Any:
     """The home page's pictures, at a lower CPU priority than the visitors' pages."""
-    from core.server.showcase import make_showcase
+    from core.server.showcase import make_showcase  # imports TensorFlow: in the warm-up thread only, never the page
 
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PICTURES_NICENESS)

@@ -1,4 +1,6 @@
-"""x
+"""What the store's rows hold and what each costs: `RunRecord` and `ShareRecord`, a run's fields
+encoded for its row, blobs kept once by their SHA-256, and the room checks (a lab's runs and bytes,
+the whole database's) made inside the writing transaction, with a message in plain words.
 """
 
 from __future__ import annotations

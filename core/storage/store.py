@@ -16,6 +16,11 @@ message can be shown as is; the app then keeps working without saving.
 
 Times are Unix seconds (floats). JSON fields are written with Python's `json` (NaN allowed: a
 diverged training has NaN losses, and only this app reads them back).
+
+This module is the `Store` class alone (about 600 lines): each method is one transaction over the
+helpers of core.storage.records, engine, schema, secrets and owners. It stays one class because
+every page holds one store and its methods share the transaction helpers (`reading`, `writing`);
+split by concern (labs, runs, shares, digits, housekeeping) it would be mixins over one engine.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ def make_job(spec: TrainSpec, **kwargs: Any) -> TrainingJob | RayTrainingJob:
     """
     address = ray_address()
     if address is None:
-        from core.training.local import TrainingJob
+        from core.training.local import TrainingJob  # imports TensorFlow (light path: see core.training)
 
         return TrainingJob(spec, **kwargs)
     return RayTrainingJob(spec, address=address, num_cpus=ray_cpus(), **kwargs)

@@ -308,7 +308,7 @@ class Sweep:
 
 def make_local_job(spec: TrainSpec, name: str) -> Job:
     """A member as an ordinary core.training.local.TrainingJob (the server's slots, no sink)."""
-    from core.training.local import TrainingJob
+    from core.training.local import TrainingJob  # imports TensorFlow: a Ray-only server never does
 
     return TrainingJob(spec, name=name)
 

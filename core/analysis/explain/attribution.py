@@ -86,11 +86,11 @@ def cached_part(model: Any, key: str, build: Callable[[Any], Any]) -> Any:
 
 def compile_call(function: Callable) -> Callable:
     """function, graph-compiled on TensorFlow (one trace per input signature); as is elsewhere."""
-    import keras
+    import keras  # light: the Draw page opens before any prediction
 
     if keras.backend.backend() != "tensorflow":
         return function
-    import tensorflow as tf
+    import tensorflow as tf  # light: the Draw page opens before any prediction
 
     return tf.function(function, reduce_retracing=True, autograph=False)
 
@@ -118,7 +118,7 @@ def find_softmax(model: Any) -> tuple[str, Any, Any] | None:
     kind is "dense" for a Dense layer with activation softmax (its input is the tensor), or
     "layer" for a separate Softmax / Activation("softmax") layer (its input holds the logits).
     """
-    import keras
+    import keras  # light: the Draw page opens before any prediction
 
     try:
         layer, before = producer_of(model.outputs[0])
@@ -135,8 +135,8 @@ def find_softmax(model: Any) -> tuple[str, Any, Any] | None:
 
 def build_class_scores(model: Any) -> Callable[[Any], Any]:
     """The uncached class_scores(model): a compiled batch (N, H, W, 1) -> logits (N, C)."""
-    import keras
-    from keras import ops
+    import keras  # light: the Draw page opens before any prediction
+    from keras import ops  # light: the Draw page opens before any prediction
 
     found = find_softmax(model)
     if found is None:
@@ -184,7 +184,7 @@ def class_scores(model: Any) -> Callable[[Any], Any]:
 
 def build_path_gradients(model: Any) -> Callable[..., Any]:
     """Compiled (image (H, W, 1), target, alphas (S,), weights (S,)) -> (attributions, scores (S,))."""
-    import tensorflow as tf
+    import tensorflow as tf  # light: the Draw page opens before any prediction
 
     scores = class_scores(model)
 
@@ -227,7 +227,7 @@ def run_integrated_gradients(
     model: Any, image: np.ndarray, target: int, steps: int
 ) -> tuple[np.ndarray, float, float]:
     """(attributions (H, W) float32, score of the image, score of the black image)."""
-    import keras
+    import keras  # light: the Draw page opens before any prediction
 
     shape = input_shape_of(model)
     x = np.asarray(image, dtype=np.float32).reshape(shape)  # (H, W) or (H, W, 1) -> (H, W, 1)

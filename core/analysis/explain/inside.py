@@ -19,7 +19,7 @@ def top_layers(model: Any) -> list:
 
 def is_conv(layer: Any) -> bool:
     """True for 2-D convolution layers (plain, separable or depthwise)."""
-    import keras
+    import keras  # light: the Draw page opens before any prediction
 
     return isinstance(layer, (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D))
 
@@ -36,7 +36,7 @@ def first_layer_weights(
     class_names. Empty ((0, H, W), []) when a convolution comes first or the first Dense does
     not read the pixels directly.
     """
-    import keras
+    import keras  # light: the Draw page opens before any prediction
 
     shape = input_shape_of(model)  # (H, W, 1)
     empty = np.zeros((0, shape[0], shape[1]), dtype=np.float32), []
@@ -64,7 +64,7 @@ def first_layer_weights(
 
 def first_conv_filters(model: Any) -> np.ndarray:
     """Kernels (F, k, k) float32 of the first convolution layer (input channel 0); (0, 0, 0) if none."""
-    import keras
+    import keras  # light: the Draw page opens before any prediction
 
     for layer in top_layers(model):
         if isinstance(layer, keras.Model):
@@ -89,7 +89,7 @@ def choose_block_layers(model: Any) -> list:
     Each pooling layer that follows a convolution, when there are any; otherwise each
     convolution's output after the layers that keep its shape (batch norm, activation).
     """
-    import keras
+    import keras  # light: the Draw page opens before any prediction
 
     layers = top_layers(model)
     conv_at = [i for i, layer in enumerate(layers) if is_conv(layer)]
@@ -128,7 +128,7 @@ def block_names(model: Any, chosen: list) -> list[str]:
 
 def build_feature_call(model: Any) -> tuple[list[str], Callable[[Any], Any] | None]:
     """(block names, compiled batch -> list of (N, h, w, C) outputs), or ([], None) without convs."""
-    import keras
+    import keras  # light: the Draw page opens before any prediction
 
     chosen = choose_block_layers(model)
     if not chosen:
@@ -148,7 +148,7 @@ def feature_maps(model: Any, image: np.ndarray) -> list[tuple[str, np.ndarray]]:
     pooling), in order; [] for a network without convolution layers. One forward pass through
     a cached sub-model.
     """
-    import keras
+    import keras  # light: the Draw page opens before any prediction
 
     names, call = cached_part(model, "features", build_feature_call)
     if call is None:

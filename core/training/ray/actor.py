@@ -7,7 +7,9 @@ from __future__ import annotations
 import socket
 from typing import TYPE_CHECKING, Any
 
+from core.model.files import write_model_file
 from core.model.spec import TrainSpec, spec_to_dict
+from core.training.queue import TrainingSlots
 
 if TYPE_CHECKING:  # imports TensorFlow: a worker loads it in `start`, after limiting its threads
     from core.training.local import TrainingJob
@@ -49,15 +51,14 @@ class TrainingActor:
 
         An idle actor is reused: the next `start` replaces the job that ended.
         """
-        import tensorflow as tf
+        import tensorflow as tf  # on the worker only, its threads set just below
 
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
             tf.config.threading.set_inter_op_parallelism_threads(threads)
         except RuntimeError:  # TensorFlow already ran something in this worker: keep its threads
             pass
-        from core.training.local import TrainingJob
-        from core.training.queue import TrainingSlots
+        from core.training.local import TrainingJob  # imports TensorFlow: after its threads are set above
 
         self.keeper = WeightKeeper() if keep_weights else None
         self.job = TrainingJob(spec, slots=TrainingSlots(1), sink=self.keeper, name=name).start()
@@ -88,7 +89,6 @@ class TrainingActor:
 
     def result_bytes(self) -> bytes | None:
         """The model as a .keras file (with its spec), or None when nothing was built."""
-        from core.model.files import write_model_file
 
         job = self.job
         if job is None or job.model is None:
@@ -104,7 +104,7 @@ def actor_class() -> Any:
     """TrainingActor as a Ray actor class (made once; Ray is imported only here)."""
     global _ACTOR_CLASS
     if _ACTOR_CLASS is None:
-        import ray
+        import ray  # Ray is optional (requirements-ray.txt)
 
         _ACTOR_CLASS = ray.remote(max_restarts=0, max_task_retries=0)(TrainingActor)
     return _ACTOR_CLASS

@@ -33,7 +33,7 @@ class CpuCounts:
         with self._lock:
             if time.monotonic() - self._at >= RESOURCES_TTL:
                 try:
-                    import ray
+                    import ray  # Ray is optional (requirements-ray.txt)
 
                     self._value = (ray.cluster_resources().get("CPU", 0.0), ray.available_resources().get("CPU", 0.0))
                 except Exception:  # the counts only decorate the message

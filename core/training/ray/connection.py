@@ -46,7 +46,7 @@ def connect(address: str | None, runtime_env: dict | None = None) -> None:
     that: without a connection it is RayUnavailable. `local` starts a Ray instance in this process.
     """
     try:
-        import ray
+        import ray  # Ray is optional (requirements-ray.txt)
     except ImportError as error:
         raise RayUnavailable(
             f"{RAY_ADDRESS_ENV} is set, but Ray is not installed here: "
@@ -107,7 +107,7 @@ def explain_ray_error(error: BaseException) -> str:
         return ("The Ray workers do not have Digit Lab's code: install the app on them, or set "
                 f"{RAY_WORKING_DIR_ENV} to the app's folder to ship it (see 'Beyond one machine').")
     try:
-        from ray.exceptions import GetTimeoutError, RayActorError
+        from ray.exceptions import GetTimeoutError, RayActorError  # Ray is optional (requirements-ray.txt)
     except ImportError:  # pragma: no cover - only without Ray, where no RayTrainingJob runs
         GetTimeoutError = RayActorError = ()  # noqa: N806
     if isinstance(error, RayActorError):
@@ -120,7 +120,7 @@ def explain_ray_error(error: BaseException) -> str:
 
 def get(ref: Any) -> Any:
     """ray.get with the module's timeout: a cluster that stops answering fails the job, never hangs it."""
-    import ray
+    import ray  # Ray is optional (requirements-ray.txt)
 
     return ray.get(ref, timeout=CALL_TIMEOUT)
 
@@ -128,7 +128,7 @@ def get(ref: Any) -> Any:
 def kill(actor: Any) -> None:
     """End an actor and give its CPU back; an actor already gone is fine."""
     try:
-        import ray
+        import ray  # Ray is optional (requirements-ray.txt)
 
         ray.kill(actor, no_restart=True)
     except Exception:

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from core.model.files import load_model_file
 from core.model.spec import TrainSpec
 from core.training.job import ENDED, BackgroundJob, JobState, ThinnedLog
 from core.training.ray.actor import actor_class
@@ -126,7 +127,7 @@ class RayTrainingJob(BackgroundJob):
         While it waits, the message says why (the queue display), and an actor that another
         training of this server leaves idle is taken by the first in line.
         """
-        import ray
+        import ray  # Ray is optional (requirements-ray.txt)
 
         reused = self.take_idle()
         if reused is not None:
@@ -164,7 +165,7 @@ class RayTrainingJob(BackgroundJob):
 
     def wait_for(self, ref: Any, describe: Callable[[], str | None]) -> bool:
         """Wait for an actor call to answer, updating the message; False when stopped first."""
-        import ray
+        import ray  # Ray is optional (requirements-ray.txt)
 
         while not ray.wait([ref], timeout=POLL_SECONDS)[0]:
             if self.should_stop():
@@ -189,7 +190,7 @@ class RayTrainingJob(BackgroundJob):
             if p["started"] and not told_started:
                 told_started = True
                 if self.sink is not None:
-                    from core.model.network import build_model
+                    from core.model.network import build_model  # imports TensorFlow: only with a sink
 
                     self.model = build_model(self.spec)
                 self.tell_sink("started")
@@ -222,13 +223,12 @@ class RayTrainingJob(BackgroundJob):
         """Load the trained model from the worker's .keras bytes (nothing when none was built)."""
         data = get(actor.result_bytes.remote())
         if data is not None:
-            from core.model.files import load_model_file
 
             self.model = load_model_file(data, MAX_MODEL_BYTES)
 
     def snapshot(self) -> Progress:
         """The progress as of the last poll (elapsed time moves on between polls)."""
-        from core.training.local import Progress
+        from core.training.local import Progress  # imports TensorFlow (light path: the app imports this module)
 
         with self._lock:
             batches, epochs = list(self._batches.points), list(self._epochs)
