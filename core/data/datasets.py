@@ -14,10 +14,8 @@ TensorFlow is imported only inside the download path: describing a dataset stays
 from __future__ import annotations
 
 import functools
-import gzip
 import os
 import threading
-import zipfile
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -26,29 +24,29 @@ from pathlib import Path
 
 import numpy as np
 
+from core.data.readers import (
+    FASHION_FILES,
+    Arrays,
+    DatasetUnavailable,
+    read_digits_folder,
+    read_fashion_files,
+    read_mnist_folder,
+    read_npz_arrays,
+    split_off,
+)
+
 DATA_DIR_ENV = "DIGITLAB_DATA_DIR"
 DOWNLOAD_SECONDS_ENV = "DIGITLAB_DOWNLOAD_SECONDS"
 DOWNLOAD_SECONDS = 60.0  # a download not done by then is left to finish unseen; the sample is used meanwhile
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "data"  # datasets small enough to ship
 SAMPLE_TRAIN_IMAGES = 10_000  # training images in data/mnist-sample.npz (scripts/make_mnist_sample.py)
-FASHION_FILES = (
-    "train-labels-idx1-ubyte.gz",
-    "train-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-)
+
+
 FASHION_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
-
-
-Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # x_train, y_train, x_test, y_test
-
-
-class DatasetUnavailable(RuntimeError):
-    """A dataset could not be read or downloaded; the message says what to do instead."""
 
 
 @dataclass(frozen=True)
@@ -160,62 +158,6 @@ def keras_cache_folder(key: str) -> Path:
     return keras_cache_dir() / get_info(key).cache_subdir
 
 
-def read_mnist_folder(folder: Path) -> Arrays:
-    """x_train, y_train, x_test, y_test from the Keras-format `mnist.npz` in `folder`."""
-    return read_npz_arrays(folder / "mnist.npz")
-
-
-def read_npz_arrays(path: Path) -> Arrays:
-    """x_train, y_train, x_test, y_test from a Keras-format `mnist.npz`."""
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = tuple(np.asarray(f[k]) for k in ("x_train", "y_train", "x_test", "y_test"))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
-        raise DatasetUnavailable(
-            f"`{path}` is not a readable Keras `mnist.npz` (it needs the arrays x_train, y_train, "
-            f"x_test, y_test): {error}. Replace it with a fresh copy, or delete it to download again."
-        ) from error
-    return arrays  # type: ignore[return-value]
-
-
-def read_idx_gz(path: Path, offset: int) -> np.ndarray:
-    """The bytes of a gzipped IDX file after its header (8 bytes for labels, 16 for images)."""
-    try:
-        with gzip.open(path, "rb") as f:
-            data = f.read()
-    except (OSError, EOFError) as error:
-        raise DatasetUnavailable(
-            f"`{path}` is not a readable gzip file ({error}). Replace it with a fresh copy, "
-            "or delete it to download again."
-        ) from error
-    return np.frombuffer(data, np.uint8, offset=offset)
-
-
-def read_fashion_files(folder: Path) -> Arrays:
-    """x_train, y_train, x_test, y_test from the four Fashion-MNIST `.gz` files in `folder`."""
-    y_train = read_idx_gz(folder / FASHION_FILES[0], 8)
-    x_train = read_idx_gz(folder / FASHION_FILES[1], 16)
-    y_test = read_idx_gz(folder / FASHION_FILES[2], 8)
-    x_test = read_idx_gz(folder / FASHION_FILES[3], 16)
-    images = []
-    for x, y, name in ((x_train, y_train, FASHION_FILES[1]), (x_test, y_test, FASHION_FILES[3])):
-        if x.size != len(y) * 28 * 28:
-            raise DatasetUnavailable(
-                f"`{folder / name}` holds {x.size} pixels, not {len(y)} images of 28x28: "
-                "the file is truncated or does not match its labels file. Replace both."
-            )
-        images.append(x.reshape(len(y), 28, 28))
-    return images[0], y_train, images[1], y_test
-
-
-def read_digits_folder(folder: Path) -> Arrays:
-    """The 8x8 Digits (`digits.npz`, as scikit-learn's load_digits) with a seeded 20% test split."""
-    with np.load(folder / "digits.npz") as f:
-        images, labels = f["images"], f["target"]
-    # The Digits set has no official test split: hold out a seeded 20%.
-    return split_off(images, labels, 0.2, seed=0)
-
-
 def read_local_copy(info: DatasetInfo, folder: Path) -> Arrays:
     """The raw arrays of `info` from DIGITLAB_DATA_DIR; a clear error naming what is missing."""
     if not folder.is_dir():
@@ -322,16 +264,6 @@ def check_arrays(info: DatasetInfo, arrays: Arrays) -> None:
                 f"The {info.name} {part} labels run {y.min()}..{y.max()}, "
                 f"not 0..{info.num_classes - 1}: replace the file."
             )
-
-
-def split_off(
-    x: np.ndarray, y: np.ndarray, fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A seeded random split: (x_keep, y_keep, x_part, y_part) with `fraction` in the part."""
-    order = np.random.default_rng(seed).permutation(len(y))
-    n_part = int(round(len(y) * fraction))
-    keep, part = order[n_part:], order[:n_part]
-    return x[keep], y[keep], x[part], y[part]
 
 
 def local_source(key: str) -> str | None:

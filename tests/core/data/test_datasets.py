@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.data import datasets
+from core.data import datasets, readers
 from core.data.datasets import DatasetUnavailable, get_info, load_dataset, load_test_set, to_model_input
 
 KERAS_DATASETS = Path(os.environ["KERAS_HOME"]) / "datasets"  # set by conftest, empty
@@ -71,14 +71,14 @@ def never_called(*args, **kwargs):
     raise AssertionError("the download was tried although an earlier source has the dataset")
 
 
-def tiny_arrays(seed: int, n_train: int = 30, n_test: int = 12) -> datasets.Arrays:
+def tiny_arrays(seed: int, n_train: int = 30, n_test: int = 12) -> readers.Arrays:
     """Random MNIST-shaped uint8 arrays (x_train, y_train, x_test, y_test), seeded."""
     rng = np.random.default_rng(seed)
     return (rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8), rng.integers(0, 10, n_train, dtype=np.uint8),
             rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8), rng.integers(0, 10, n_test, dtype=np.uint8))
 
 
-def downloads(arrays: datasets.Arrays):
+def downloads(arrays: readers.Arrays):
     """A stand-in for keras.datasets.*.load_data that returns `arrays` (a download, or Keras' cache)."""
     x_train, y_train, x_test, y_test = arrays
     return lambda *args, **kwargs: ((x_train, y_train), (x_test, y_test))
@@ -96,7 +96,7 @@ def test_failed_download_names_the_file_and_the_way_out(monkeypatch):
 
 def test_the_shipped_mnist_sample_is_the_whole_test_set_and_some_training_images():
     info = get_info("mnist")
-    x_train, y_train, x_test, y_test = datasets.read_npz_arrays(datasets.SHIPPED_DIR / info.sample_file)
+    x_train, y_train, x_test, y_test = readers.read_npz_arrays(datasets.SHIPPED_DIR / info.sample_file)
     assert x_test.shape == (10_000, 28, 28) and x_train.shape == (datasets.SAMPLE_TRAIN_IMAGES, 28, 28)
     assert x_train.dtype == x_test.dtype == y_train.dtype == np.uint8
     assert y_test[:5].tolist() == [7, 2, 1, 0, 4] and y_train[:5].tolist() == [5, 0, 4, 1, 9]  # MNIST's own order
@@ -219,7 +219,7 @@ def test_fashion_from_data_dir(monkeypatch, tmp_path):
     rng = np.random.default_rng(0)
     x_train, y_train = rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), rng.integers(0, 10, 50, dtype=np.uint8)
     x_test, y_test = rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), rng.integers(0, 10, 20, dtype=np.uint8)
-    names = datasets.FASHION_FILES
+    names = readers.FASHION_FILES
     write_idx(tmp_path / names[0], y_train, 8)
     write_idx(tmp_path / names[1], x_train, 16)
     write_idx(tmp_path / names[2], y_test, 8)
@@ -234,7 +234,7 @@ def test_truncated_fashion_file_is_refused(monkeypatch, tmp_path):
     rng = np.random.default_rng(0)
     y = rng.integers(0, 10, 10, dtype=np.uint8)
     x = rng.integers(0, 256, (10, 28, 28), dtype=np.uint8)
-    names = datasets.FASHION_FILES
+    names = readers.FASHION_FILES
     for labels, images in ((names[0], names[1]), (names[2], names[3])):
         write_idx(tmp_path / labels, y, 8)
         write_idx(tmp_path / images, x.reshape(-1)[:-100], 16)  # 100 pixels short
@@ -254,7 +254,7 @@ def test_real_mnist_from_data_dir(mnist_dir):
 def test_damaged_keras_cache_says_so():
     folder = KERAS_DATASETS / "fashion-mnist"
     folder.mkdir(parents=True)
-    for name in datasets.FASHION_FILES:
+    for name in readers.FASHION_FILES:
         (folder / name).write_bytes(b"\x1f\x8b\x08\x00 truncated")
     assert datasets.is_downloaded("fashion_mnist")
     with pytest.raises(DatasetUnavailable, match="damaged or truncated") as error:
