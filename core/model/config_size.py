@@ -351,7 +351,7 @@ def concatenate(config: dict, inputs: list[Shape]) -> tuple[Shape, int]:
     return tuple(shape), 0
 
 
-# The layer classes an upload may use: those core/network.py builds, and the ones a student's
+# The layer classes an upload may use: those core/model/network.py builds, and the ones a student's
 # Keras model of digits usually has. Any other class is refused by name.
 LAYERS: dict[str, LayerRule] = {
     **dict.fromkeys(
