@@ -48,3 +48,23 @@ def test_an_uploaded_model_says_it_has_no_code_and_still_offers_its_formats(digi
     assert any("not trained here" in i.value for i in at.info)
     assert "Script (.py)" not in download_labels(at) and "Model card (.md)" in download_labels(at)
     assert "Make LiteRT / TFLite (zip)" in [b.label for b in at.button]
+
+
+def test_a_shared_runs_page_shows_its_code_and_card_but_no_model_formats(digits_run):
+    from test_app_lab import open_with
+
+    from core import persistence
+    from core.store import open_store
+
+    store = open_store()
+    lab_id = store.open_lab(store.create_lab())
+    run_id = store.save_run(lab_id, persistence.record_of(digits_run),
+                            {persistence.MODEL_BLOB: persistence.model_bytes(digits_run)})
+    try:
+        at = open_with("shared", run=store.share_run(lab_id, run_id))
+        assert not at.exception
+        assert "keras.utils.set_random_seed(SEED)" in at.code[-1].value
+        assert {"Script (.py)", "Notebook (.ipynb)", "Model card (.md)"} <= set(download_labels(at))
+        assert not [b for b in at.button if b.label.startswith("Make ")]
+    finally:
+        store.close()
