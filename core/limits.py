@@ -35,6 +35,8 @@ LIMITS: dict[str, Limit] = {
                               "batches in one training (epochs x batches per epoch)"),
     "inference_mb": Limit("DIGITLAB_INFERENCE_BATCH_MB", 64,
                           "activation memory of one validation or evaluation batch, in MB"),
+    # core/export/formats.py: a SavedModel or LiteRT export traces the model; a class exporting at once must queue.
+    "exports": Limit("DIGITLAB_MAX_EXPORTS", 1, "model exports (SavedModel, LiteRT) built at once on this server"),
 }
 
 

@@ -5,8 +5,8 @@ import streamlit as st
 from core.figures import curves
 from core.storage import sink as persistence
 from core.storage.engine import StoreError
+from ui import code_view, state
 from ui import lab as labs
-from ui import state
 from ui.layout import start_page
 from ui.model_picker import choose
 from ui.text import plain
@@ -71,3 +71,5 @@ if c1.button("Evaluate it", icon=":material/grid_on:", type="primary", disabled=
     evaluate_it(token, record)
 if c2.button("Copy into my lab", icon=":material/content_copy:"):
     copy_into_lab(token, run.name)
+with st.expander("The code", icon=":material/code:"):  # ui/code_view.py (issue 25)
+    code_view.show_code(run, "shared_code")

@@ -28,8 +28,8 @@ from core.model.spec import (
 from core.storage.engine import StoreError
 from core.storage.sink import StoreSink
 from core.training.launch import make_job
+from ui import code_view, state, sweep_view
 from ui import lab as labs
-from ui import state, sweep_view
 from ui.epochs_view import show_learning_history
 from ui.layout import load_with_spinner, start_page
 from ui.lazy import lazy_expander, lazy_tabs
@@ -45,6 +45,7 @@ POLLED_QUEUE = "polled_queue"  # session key: the live fragment polls at the que
 RUNS_TAB = "All runs"
 COMPARE_TAB = "Compare runs"
 HISTORY_TAB = "Learning history of the current model"
+CODE_TAB = "The code"  # ui/code_view.py (issue 25)
 
 
 def apply_preset() -> None:
@@ -335,7 +336,8 @@ def show_runs() -> None:
                        usable, names)
     show_other_deletes(runs)
     lazy_tabs({RUNS_TAB: lambda: show_runs_table(runs, current), COMPARE_TAB: lambda: show_comparison(names),
-               HISTORY_TAB: show_current_history}, key="runs_view")
+               HISTORY_TAB: show_current_history, CODE_TAB: lambda: code_view.show_code_tab(runs, current)},
+              key="runs_view")
 
 
 def show_runs_table(runs: list, current) -> None:
