@@ -1,7 +1,7 @@
 """The code of a run: a self-contained Keras 3 script that trains the same network the same way.
 
 Written from the run's spec and the same registries the app builds from: every setting of
-core.settings.SETTINGS becomes a constant at the top of the script (named after its spec field:
+core.model.settings.SETTINGS becomes a constant at the top of the script (named after its spec field:
 `network.dropout` -> DROPOUT), and the code below reads it; the optimizer is written from
 core.optimizers.OPTIMIZERS (its Keras class and the spec fields it takes); the data from the
 dataset's reader. Three settings choose code instead of filling a constant (STRUCTURAL_SETTINGS).
@@ -23,7 +23,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from core import datasets
+from core.data import datasets
 from core.data.datasets import DatasetInfo, get_info, split_off
 from core.model.optimizers import OPTIMIZERS
 from core.model.run import Run

@@ -1,4 +1,4 @@
-"""The code of a fine-tuned run: the fine-tuning as core.fine_tune.FineTuneJob did it, as script blocks.
+"""The code of a fine-tuned run: the fine-tuning as core.training.fine_tune.FineTuneJob did it, as script blocks.
 
 The app's own helpers (the stratified held-out split, the balanced replay, the mix) are copied in from their
 source, so the script makes the same mix from the same files. What the app does not hand out as a file,
@@ -16,7 +16,7 @@ from core.training import fine_tune
 
 
 def settings_block(run: Run) -> Block:
-    """The fine-tuning's settings (core.fine_tune.FineTuneSettings) and the files it reads."""
+    """The fine-tuning's settings (core.training.fine_tune.FineTuneSettings) and the files it reads."""
     spec, defaults = run.spec, fine_tune.DEFAULTS
     values = {**dataclasses.asdict(defaults), "learning_rate": spec.learning_rate, "epochs": spec.epochs,
               "batch_size": spec.batch_size, "seed": spec.seed}
