@@ -16,6 +16,7 @@ import io
 import zipfile
 import zlib
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -48,6 +49,14 @@ class EpochRecord:
 
 
 # --- Analysis of a record ---------------------------------------------------------------------
+
+
+@overload
+def check_record(preds: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def check_record(preds: np.ndarray, y: None = None) -> tuple[np.ndarray, None]: ...
+@overload
+def check_record(preds: np.ndarray, y: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]: ...
 
 
 def check_record(preds: np.ndarray, y: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -142,7 +151,8 @@ def pack_record(preds: np.ndarray, y: np.ndarray | None = None) -> bytes:
         if array.size and (array.min() < 0 or array.max() > 255):
             raise ValueError(f"a record holds classes 0..255, {name} has others")
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **{name: array.astype(np.uint8) for name, array in arrays.items()})
+    packed = {name: array.astype(np.uint8) for name, array in arrays.items()}
+    np.savez_compressed(buffer, **packed)  # type: ignore[arg-type]  # stubs: a **dict key might be allow_pickle
     return buffer.getvalue()
 
 

@@ -203,6 +203,7 @@ def start_download(info: DatasetInfo) -> Future:
     """
     import keras  # slow import, only needed for a download; here, not in the thread (import lock)
 
+    assert info.keras_loader is not None, f"{info.key} ships with the app: nothing to download"
     loader = getattr(keras.datasets, info.keras_loader).load_data
     with _DOWNLOADS_LOCK:
         future = _DOWNLOADS.get(info.key)
@@ -274,6 +275,7 @@ def local_source(key: str) -> str | None:
 
 def read_sample(info: DatasetInfo, reason: str) -> tuple[Arrays, DataSource]:
     """The sample of `info` that ships in data/, and a source that gives `reason` (why not the full set)."""
+    assert info.sample_file is not None, f"{info.key} has no sample in data/"
     arrays = read_npz_arrays(SHIPPED_DIR / info.sample_file)
     sentence = (f"{info.name}: the sample that ships with the app, {len(arrays[3]):,} test images and "
                 f"{len(arrays[1]):,} training images, because the full set could not be downloaded: {reason}")

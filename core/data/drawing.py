@@ -141,8 +141,8 @@ def preprocess_digits_like(crop: np.ndarray, frame: tuple[int, int]) -> np.ndarr
     big[top : top + glyph.shape[0], left : left + glyph.shape[1]] = glyph.astype(np.uint8)
     # UCI pens are thicker than the canvas pen: grow strokes by 1 px each side. With
     # the binarising below this matches the UCI ink per image (about 20 of 64 blocks).
-    big = Image.fromarray(big).filter(ImageFilter.MaxFilter(3))
-    on = (np.asarray(big) >= 128).astype(np.float32)  # (32, 32) binary, as in the UCI bitmaps
+    thick = Image.fromarray(big).filter(ImageFilter.MaxFilter(3))
+    on = (np.asarray(thick) >= 128).astype(np.float32)  # (32, 32) binary, as in the UCI bitmaps
     # (32, 32) -> (8, 4, 8, 4) -> fraction of "on" pixels per 4x4 block -> (8, 8)
     blocks = on.reshape(frame_h, DIGITS_BLOCK, frame_w, DIGITS_BLOCK)
     return blocks.mean(axis=(1, 3)).astype(np.float32)
@@ -175,7 +175,7 @@ def build_fast_call(model: Any) -> Callable[[np.ndarray], Any]:
     """
     import keras  # lazy: keeps TensorFlow out of pages that never predict
 
-    model_ref = weakref.ref(model)
+    model_ref: Callable[[], Any] = weakref.ref(model)  # never None in a call: the caller holds the model
     if keras.backend.backend() != "tensorflow":
         return lambda batch: model_ref()(batch, training=False)
     import tensorflow as tf  # light path: the home page imports this module

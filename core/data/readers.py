@@ -36,13 +36,13 @@ def read_npz_arrays(path: Path) -> Arrays:
     """x_train, y_train, x_test, y_test from a Keras-format `mnist.npz`."""
     try:
         with np.load(path, allow_pickle=False) as f:
-            arrays = tuple(np.asarray(f[k]) for k in ("x_train", "y_train", "x_test", "y_test"))
+            x_train, y_train, x_test, y_test = (np.asarray(f[k]) for k in ("x_train", "y_train", "x_test", "y_test"))
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
         raise DatasetUnavailable(
             f"`{path}` is not a readable Keras `mnist.npz` (it needs the arrays x_train, y_train, "
             f"x_test, y_test): {error}. Replace it with a fresh copy, or delete it to download again."
         ) from error
-    return arrays  # type: ignore[return-value]
+    return x_train, y_train, x_test, y_test
 
 
 def read_idx_gz(path: Path, offset: int) -> np.ndarray:

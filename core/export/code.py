@@ -263,7 +263,7 @@ def no_code_reason(run: Run) -> str | None:
 
 def run_blocks(run: Run) -> list[Block] | None:
     """The blocks of the run's code; None when it has none (see no_code_reason)."""
-    if no_code_reason(run) is not None:
+    if no_code_reason(run) is not None or run.spec is None:  # no spec: no_code_reason says so
         return None
     if run.source == "fine-tuned":
         from core.export.fine_tune_code import fine_tune_blocks
@@ -274,6 +274,7 @@ def run_blocks(run: Run) -> list[Block] | None:
 
 def header(run: Run) -> str:
     """The script's docstring: what it is and how to run it."""
+    assert run.spec is not None, "a run with code has its spec"
     what = "fine-tunes a copy of a model as" if run.source == "fine-tuned" else "trains the same network as"
     return (f'"""{run.name}: the code of a Digit Lab run.\n\n'
             f"{describe_spec(run.spec)}. This script {what} Digit Lab did,\n"

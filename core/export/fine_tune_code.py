@@ -18,6 +18,7 @@ from core.training import fine_tune
 def settings_block(run: Run) -> Block:
     """The fine-tuning's settings (core.training.fine_tune.FineTuneSettings) and the files it reads."""
     spec, defaults = run.spec, fine_tune.DEFAULTS
+    assert spec is not None, "a run with code has its spec"
     values = {**dataclasses.asdict(defaults), "learning_rate": spec.learning_rate, "epochs": spec.epochs,
               "batch_size": spec.batch_size, "seed": spec.seed}
     lines = [f"{name.upper()} = {py_literal(value)}" for name, value in values.items()]

@@ -23,12 +23,13 @@ GRID_COLOR = (226, 230, 235)
 OUTLINE = "#111111"  # the chosen cell, as the Evaluate page outlines it
 
 
-def font(size: int = FONT) -> ImageFont.ImageFont:
+def font(size: int = FONT) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)
 
 
 def rgb(color: str) -> tuple[int, int, int]:
-    return tuple(int(color.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    red, green, blue = (int(color.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    return red, green, blue
 
 
 def centred_text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, size: int = FONT,
@@ -87,7 +88,8 @@ def cell_color(rate: float) -> tuple[int, int, int]:
     """
     strength = min(max(rate / 0.2, 0.0), 1.0) ** 0.5
     white, orange = np.array(BACKGROUND, float), np.array(rgb(HIGHLIGHT_COLOR), float)
-    return tuple(int(round(v)) for v in white + (orange - white) * strength)
+    red, green, blue = (int(round(v)) for v in white + (orange - white) * strength)
+    return red, green, blue
 
 
 def render_confusion(cm: np.ndarray, class_names: Sequence[str], outlined: tuple[int, int] | None,

@@ -107,7 +107,7 @@ def confusion_cells(
         CELLS_TRACE: {
             "customdata": [[int(t), int(p), *tail] for t, p in zip(truth, predicted)],
             "hovertext": [
-                f"{prefix}Truth: {class_names[t]}<br>Predicted: {class_names[p]}<br>"
+                f"{prefix}Truth: {class_names[int(t)]}<br>Predicted: {class_names[int(p)]}<br>"
                 f"{cm[t, p]} images ({rates[t, p]:.1%} of {row_totals[t]})"
                 for t, p in zip(truth, predicted)
             ],

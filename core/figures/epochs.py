@@ -85,7 +85,7 @@ def plot_confusion_over_epochs(
         epoch = selected[2] if selected is not None and len(selected) > 2 else epochs
     epoch = min(max(int(epoch), 1), epochs)
 
-    cell = tuple(selected[:2]) if selected is not None else None
+    cell = (selected[0], selected[1]) if selected is not None else None
     fig = plot_confusion_matrix(cms[epoch - 1], class_names, normalize=False, selected=cell, epoch=epoch)
     # Only what changes goes in a frame: building the whole figure per epoch would cost 20x more.
     per_epoch = [confusion_cells(cms[e], class_names, epoch=e + 1) for e in range(epochs)]

@@ -97,7 +97,8 @@ def render_signed(values: np.ndarray, scale: float) -> np.ndarray:
     return to_uint8(blend_signed(base, values, scale))
 
 
-def fit_caption(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> str:
+def fit_caption(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
+                width: int) -> str:
     """text, cut with '…' to fit in width px."""
     if draw.textlength(text, font=font) <= width:
         return text

@@ -58,7 +58,7 @@ def plot_pixel_histogram(images: np.ndarray, value_max: int) -> go.Figure:
 def pick_samples(labels: np.ndarray, per_class: int = 1, seed: int = 0) -> np.ndarray:
     """Indices of `per_class` random examples of each class, in class order."""
     rng = np.random.default_rng(seed)
-    picks = []
+    picks: list[int] = []
     for c in np.unique(labels):
         where = np.flatnonzero(labels == c)
         picks.extend(rng.choice(where, size=min(per_class, len(where)), replace=False))

@@ -6,6 +6,8 @@ blindness can tell every colour apart. Every figure module takes its colours fro
 
 from __future__ import annotations
 
+from typing import Any
+
 # Okabe-Ito: blue, orange, bluish green, vermillion, sky blue, reddish purple, yellow, black.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
 TRAINING_COLOR = PALETTE[0]
@@ -17,7 +19,8 @@ TEXT_COLOR = "#1F2933"
 # Sequential scale for counts (white -> vermillion), readable without red-green vision.
 SEQUENTIAL_SCALE = [[0.0, "#FFFFFF"], [1.0, "#D55E00"]]
 # Diverging scale for signed values (weights, attributions): blue negative, white 0, orange positive.
-DIVERGING_SCALE = [[0.0, "#0072B2"], [0.5, "#FFFFFF"], [1.0, "#E69F00"]]
+# Plotly's colorscale form: [position 0..1, "#RRGGBB"] pairs (Any: a position or a colour).
+DIVERGING_SCALE: list[list[Any]] = [[0.0, "#0072B2"], [0.5, "#FFFFFF"], [1.0, "#E69F00"]]
 METRIC_COLORS = {"Precision": PALETTE[0], "Recall": PALETTE[1], "F1": PALETTE[2]}
 
 

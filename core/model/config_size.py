@@ -54,7 +54,8 @@ class UnknownLayerError(ConfigError):
 # activation a 28x28 image with the most conv filters and kernel 1 (28 * 28 * 256 numbers); this
 # many layers, input layers not counted (conv + pool per block, flatten, dropout, dense + dropout per
 # hidden layer, output).
-TRAIN_PAGE_LARGEST_ACTIVATION = LARGEST_SIDE**2 * int(SETTINGS_BY_KEY["filters"].high)
+TRAIN_PAGE_LARGEST_ACTIVATION = LARGEST_SIDE**2 * int(
+    SETTINGS_BY_KEY["filters"].high)  # type: ignore[arg-type]  # a sizes setting: its high is set
 TRAIN_PAGE_MOST_LAYERS = 2 * MAX_CONV_BLOCKS + 2 + 2 * MAX_HIDDEN_LAYERS + 1
 MARGIN = 4  # uploads may be this many times the Train page's largest
 
@@ -177,10 +178,10 @@ def spatial_output(config: dict, shape: Shape, window: tuple[int, int], strides:
                    dilation: tuple[int, int] = (1, 1)) -> tuple[int, int]:
     """(H, W) after a window; ConfigError when the image shrinks to nothing."""
     padding = padding_of(config)
-    out = tuple(window_output(n, k, s, padding, d) for n, k, s, d in zip(shape[:2], window, strides, dilation))
-    if min(out) < 1:
+    height, width = (window_output(n, k, s, padding, d) for n, k, s, d in zip(shape[:2], window, strides, dilation))
+    if min(height, width) < 1:
         raise ConfigError(f"it shrinks a {shape[0]}x{shape[1]} image to nothing")
-    return out
+    return height, width
 
 
 def bias(config: dict) -> bool:
@@ -521,7 +522,8 @@ def sequential_input(item: dict, config: dict, given: list[Shape] | None) -> Sha
     """What a Sequential model is fed: its InputLayer's or saved build shape, checked against `given`."""
     layers = config["layers"]
     first = layers[0] if layers and isinstance(layers[0], dict) else {}
-    first_config = first.get("config") if isinstance(first.get("config"), dict) else {}
+    saved_config = first.get("config")
+    first_config = saved_config if isinstance(saved_config, dict) else {}
     saved = [config.get("build_input_shape"), (item.get("build_config") or {}).get("input_shape"),
              first_config.get("batch_input_shape")]
     declared = input_layer_shape(first_config) if first.get("class_name") == "InputLayer" else None

@@ -96,7 +96,7 @@ def skip_one_replica_all_reduce(optimizer) -> None:
             return reduce(grads_and_vars)
         return list(grads_and_vars)
 
-    all_reduce_sum_gradients.one_replica_skip = True
+    all_reduce_sum_gradients.one_replica_skip = True  # type: ignore[attr-defined]  # a mark: patched already
     optimizer._all_reduce_sum_gradients = all_reduce_sum_gradients
 
 

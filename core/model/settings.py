@@ -62,7 +62,7 @@ def is_cnn(values: dict) -> bool:
 
 
 def takes_momentum(values: dict) -> bool:
-    info = OPTIMIZERS.get(values.get("optimizer"))
+    info = OPTIMIZERS.get(values.get("optimizer", ""))
     return info is not None and "momentum" in info.settings
 
 

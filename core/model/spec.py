@@ -84,7 +84,8 @@ def spec_from_dict(data: dict) -> TrainSpec:
     if unknown:
         raise SpecError({name: "unknown field" for name in sorted(unknown)})
     try:
-        net = NetworkSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in network.items()})
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in network.items()}  # JSON
+        net = NetworkSpec(**fields)
         return TrainSpec(**{**data, "network": net})
     except TypeError as error:
         raise SpecError({"spec": str(error)}) from error
@@ -347,14 +348,15 @@ def read_link_value(setting: Setting, text: str) -> tuple[Any, str | None]:
     """
     name, default = setting.key, setting.default
     if setting.widget == "sizes":
+        assert setting.low is not None and setting.high is not None, f"{name} has no range"
         try:
             sizes = parse_sizes(text, setting.label.lower())
         except SpecError:
             return default, f"{name}={text!r} is not a list of whole numbers; using {default!r}"
         clamped = [min(max(int(v), int(setting.low)), int(setting.high)) for v in sizes[: setting.max_items]]
-        value = ", ".join(map(str, clamped))
+        listed = ", ".join(map(str, clamped))
         changed = list(sizes) != clamped
-        return value, f"{name}={text!r} is out of range; using {value!r}" if changed else None
+        return listed, f"{name}={text!r} is out of range; using {listed!r}" if changed else None
     if not setting.is_number:
         by_text = {str(option): option for option in setting.options}
         if text in by_text:
@@ -366,6 +368,7 @@ def read_link_value(setting: Setting, text: str) -> tuple[Any, str | None]:
             raise ValueError(text)
     except ValueError:
         return default, f"{name}={text!r} is not a number; using {setting.label_of(default)}"
+    assert setting.low is not None and setting.high is not None, f"{name} has no range"  # is_number
     low = 0 if setting.zero_is_none else setting.low
     value = min(max(number, low), setting.high)
     if setting.options:  # a select slider: the nearest of its stops

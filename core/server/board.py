@@ -18,7 +18,7 @@ from core.training.memory import return_freed_memory
 _BOARDS_LOCK = threading.RLock()  # one for every board: a claim checks a lab's training and sweep together
 REAP_SECONDS = 1.0  # a board looks for jobs to let go at most this often (from get and claim)
 # Also run then: the sink retries the final saves that failed (a busy or full database).
-REAP_HOOKS: list[Callable[[], None]] = [retry_pending_saves]
+REAP_HOOKS: list[Callable[[], object]] = [retry_pending_saves]  # what they return is not read
 
 
 class Board:

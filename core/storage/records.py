@@ -19,7 +19,7 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
@@ -179,17 +179,24 @@ def store_blob_data(conn: Connection, sha256: str, data: bytes) -> None:
     """Keep `data` under its checksum unless it is there already."""
     values = {"sha256": sha256, "size": len(data), "data": data}
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
+        from sqlalchemy.dialects.postgresql import insert as postgresql_upsert
 
         # DO UPDATE locks the row until commit, so a concurrent free_blob_data cannot delete it
         # between here and our `blobs` row (the bytes themselves are not rewritten: TOAST).
-        statement = upsert(blob_data_table).values(values)
+        statement = postgresql_upsert(blob_data_table).values(values)
         conn.execute(statement.on_conflict_do_update(index_elements=["sha256"],
                                                      set_={"size": statement.excluded.size}))
     else:  # SQLite's writers take turns: nothing can come between
-        from sqlalchemy.dialects.sqlite import insert as upsert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_upsert
 
-        conn.execute(upsert(blob_data_table).values(values).on_conflict_do_nothing(index_elements=["sha256"]))
+        conn.execute(sqlite_upsert(blob_data_table).values(values).on_conflict_do_nothing(index_elements=["sha256"]))
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The id of the one row an INSERT made."""
+    key = result.inserted_primary_key
+    assert key is not None, "an INSERT of one row has its key"
+    return key[0]
 
 
 def insert_blobs(conn: Connection, run_id: int, files: Mapping[str, bytes], digests: Mapping[str, str]) -> None:
@@ -240,14 +247,14 @@ def lab_usage(conn: Connection, lab_id: int) -> tuple[int, int]:
         select(func.count(), func.coalesce(func.sum(runs_table.c.blob_bytes + runs_table.c.record_bytes), 0))
         .where(runs_table.c.lab_id == lab_id)
     ).one()
-    digits = conn.scalar(select(func.count()).where(digits_table.c.lab_id == lab_id))
+    digits = conn.execute(select(func.count()).where(digits_table.c.lab_id == lab_id)).scalar_one()
     pixels = 0
     if digits:  # a lab's digits have one shape (add_digits): no need to read each row
         pixels = conn.scalar(select(digits_table.c.height * digits_table.c.width)
                              .where(digits_table.c.lab_id == lab_id).limit(1)) or 0
-    shares = conn.scalar(select(func.count()).select_from(shares_table)
-                         .join(runs_table, runs_table.c.id == shares_table.c.run_id)
-                         .where(runs_table.c.lab_id == lab_id))
+    shares = conn.execute(select(func.count()).select_from(shares_table)
+                          .join(runs_table, runs_table.c.id == shares_table.c.run_id)
+                          .where(runs_table.c.lab_id == lab_id)).scalar_one()
     # int(): PostgreSQL sums bigints as numeric (a Decimal)
     total = (LAB_ROW_BYTES + int(run_bytes) + runs * RUN_ROW_BYTES + digits * (pixels + DIGIT_ROW_BYTES)
              + shares * SHARE_ROW_BYTES)
@@ -263,8 +270,8 @@ def database_bytes(conn: Connection) -> int:
     """
     if conn.dialect.name == "sqlite":
         pragma = conn.exec_driver_sql
-        pages = pragma("PRAGMA page_count").scalar() - pragma("PRAGMA freelist_count").scalar()
-        return int(pages * pragma("PRAGMA page_size").scalar())
+        pages = pragma("PRAGMA page_count").scalar_one() - pragma("PRAGMA freelist_count").scalar_one()
+        return int(pages * pragma("PRAGMA page_size").scalar_one())
     parts = (
         select(func.coalesce(func.sum(blob_data_table.c.size), 0)),
         select(func.coalesce(func.sum(runs_table.c.record_bytes + RUN_ROW_BYTES), 0)),
@@ -272,7 +279,7 @@ def database_bytes(conn: Connection) -> int:
         select(func.count() * SHARE_ROW_BYTES).select_from(shares_table),
         select(func.count() * LAB_ROW_BYTES).select_from(labs_table),
     )
-    return sum(int(conn.scalar(part)) for part in parts)
+    return sum(int(conn.execute(part).scalar_one()) for part in parts)
 
 
 def check_database_room(conn: Connection, new_bytes: int) -> None:

@@ -78,6 +78,7 @@ def run_of_record(record: RunRecord) -> Run:
         spec = None  # a record from an older app: the run still shows, without its recipe
     # A run cut off by a crash has its epochs' history but no final metrics: its last epoch's are its model's.
     metrics = record.metrics or {k: v[-1] for k, v in record.history.items() if v}
+    assert record.run_id is not None, "a record read from the store has its id"
     return Run(run_id=record.run_id, name=record.name, dataset=record.dataset, model=None, spec=spec,
                history=record.history, metrics=metrics, status=record.status, seconds=record.seconds,
                source=record.source, state=record.state, sweep=record.sweep)
@@ -244,6 +245,7 @@ class StoreSink:
         """
         reason = describe_save_failure(error)
         epochs = self.checkpoint_epochs
+        fields: dict[str, Any]
         if epochs:
             history = first_epochs(run.history, epochs)
             fields = {"state": "interrupted", "status": f"{interrupted_status(epochs)}: {reason}",

@@ -81,6 +81,7 @@ from core.storage.records import (
     encode_run_fields,
     free_blob_data,
     insert_blobs,
+    inserted_id,
     interrupted_status,
     lab_usage,
     lock_lab,
@@ -192,7 +193,7 @@ class Store:
         """The id of the lab with this key, marked as opened now; None for any other input."""
         if not is_well_formed(key):
             return None
-        key_hash = hash_secret(key)  # type: ignore[arg-type]  (checked above)
+        key_hash = hash_secret(key)
         with self.reading() as conn:  # unknown keys cost no write
             lab_id = conn.scalar(select(labs_table.c.id).where(labs_table.c.key_hash == key_hash))
         if lab_id is not None:
@@ -259,7 +260,7 @@ class Store:
             lock_lab(conn, lab_id)
             check_room(conn, lab_id, new_runs=1, new_bytes=size + row_bytes,
                        stored_bytes=new_data_bytes(conn, files, digests) + row_bytes)
-            run_id = conn.execute(insert(runs_table).values(values)).inserted_primary_key[0]
+            run_id = inserted_id(conn.execute(insert(runs_table).values(values)))
             insert_blobs(conn, run_id, files, digests)
         return run_id
 
@@ -295,7 +296,8 @@ class Store:
             replaced, old, old_checksums = None, 0, []
             if files or drop_blobs:
                 replaced = (blobs_table.c.run_id == run_id) & blobs_table.c.name.in_([*files, *drop_blobs])
-                old = int(conn.scalar(select(func.coalesce(func.sum(blobs_table.c.size), 0)).where(replaced)))
+                old = int(conn.execute(select(func.coalesce(func.sum(blobs_table.c.size), 0)).where(replaced))
+                          .scalar_one())
                 old_checksums = list(conn.scalars(select(blobs_table.c.sha256).where(replaced)))
             delta = sum(len(data) for data in files.values()) - old
             if files or grown > 0:
@@ -413,7 +415,7 @@ class Store:
             lock_lab(conn, lab_id)
             if conn.scalar(select(runs_table.c.id).where(own_run(run_id, lab_id))) is None:
                 raise NotFound(f"Run {run_id} is not in this lab (it may have been deleted).")
-            shares = conn.scalar(select(func.count()).where(shares_table.c.run_id == run_id))
+            shares = conn.execute(select(func.count()).where(shares_table.c.run_id == run_id)).scalar_one()
             if shares >= max_shares_per_run():
                 raise LabFullError(f"This run has {shares} share links, the most it can: stop sharing one "
                                    "of them to make another.")
@@ -460,7 +462,7 @@ class Store:
         with self.reading() as conn:
             row = conn.execute(
                 select(runs_table).join(shares_table, shares_table.c.run_id == runs_table.c.id)
-                .where(shares_table.c.token_hash == hash_secret(token))  # type: ignore[arg-type]
+                .where(shares_table.c.token_hash == hash_secret(token))
             ).first()
             if row is None:
                 return None
@@ -474,7 +476,7 @@ class Store:
         """Blob `name` of the run a share token opens. NotFound, or DamagedBlob on a bad checksum."""
         if not is_well_formed(token):
             raise NotFound("This share link does not work (it is mistyped, or the run was deleted).")
-        token_hash = hash_secret(token)  # type: ignore[arg-type]  (checked above)
+        token_hash = hash_secret(token)
         return self.fetch_blob(select(shares_table.c.run_id).where(shares_table.c.token_hash == token_hash), name)
 
     def copy_shared_run(self, token: object, lab_id: int) -> int:
@@ -491,7 +493,7 @@ class Store:
             lock_lab(conn, lab_id)
             source = conn.execute(
                 select(runs_table).join(shares_table, shares_table.c.run_id == runs_table.c.id)
-                .where(shares_table.c.token_hash == hash_secret(token))  # type: ignore[arg-type]
+                .where(shares_table.c.token_hash == hash_secret(token))
             ).first()
             if source is None:
                 raise NotFound("This share link does not work (it is mistyped, or the run was deleted).")
@@ -504,7 +506,7 @@ class Store:
             values.update(lab_id=lab_id, created_at=now, updated_at=now, owner=None, heartbeat_at=None,
                           blob_bytes=source.blob_bytes)
             values["record_bytes"] = record_size(values)  # the status may have changed
-            new_id = conn.execute(insert(runs_table).values(values)).inserted_primary_key[0]
+            new_id = inserted_id(conn.execute(insert(runs_table).values(values)))
             columns = ("name", "size", "sha256")
             conn.execute(insert(blobs_table).from_select(
                 ["run_id", *columns],
@@ -526,7 +528,7 @@ class Store:
         now = time.time()
         with self.writing() as conn:
             lock_lab(conn, lab_id)
-            count = conn.scalar(select(func.count()).where(digits_table.c.lab_id == lab_id))
+            count = conn.execute(select(func.count()).where(digits_table.c.lab_id == lab_id)).scalar_one()
             if count + len(numbers) > MAX_DIGITS:
                 raise LabFullError(
                     f"This lab holds {count} digits, the most it can is {MAX_DIGITS}: delete some to add more."
@@ -543,7 +545,7 @@ class Store:
                     lab_id=lab_id, label=label, height=picture.shape[0], width=picture.shape[1],
                     image=np.ascontiguousarray(picture).tobytes(), created_at=now,
                 ))
-                ids.append(result.inserted_primary_key[0])
+                ids.append(inserted_id(result))
         return ids
 
     def list_digits(self, lab_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

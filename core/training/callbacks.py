@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -103,7 +104,7 @@ class ValidationRecorder(keras.callbacks.Callback):
         self.batch_size = batch_size  # None: the model's own (core.model.network.inference_batch_size), at train begin
         self._rows: list[np.ndarray] = []  # one (N,) uint8 per epoch
         self._lock = threading.Lock()
-        self._step = None
+        self._step: Callable[[Any, Any], tuple[Any, Any]] | None = None  # made at train begin
         self._step_model = None
         self.chunk = batch_size or 32  # images per validation step (set again at train begin)
 
@@ -116,9 +117,11 @@ class ValidationRecorder(keras.callbacks.Callback):
             self.chunk = self.batch_size or inference_batch_size(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
+        step = self._step
+        assert step is not None, "on_train_begin makes the step"
         predicted, loss_sum = [], 0.0
         for start in range(0, len(self.x_val), self.chunk):
-            classes, losses = self._step(self.x_val[start:start + self.chunk], self.y_val[start:start + self.chunk])
+            classes, losses = step(self.x_val[start:start + self.chunk], self.y_val[start:start + self.chunk])
             predicted.append(classes.numpy())
             loss_sum += float(losses)
         row = np.concatenate(predicted)  # (N,) uint8
@@ -138,7 +141,7 @@ class ValidationRecorder(keras.callbacks.Callback):
         return np.stack(rows)
 
 
-def make_validation_step(model: keras.Model, image_shape: tuple[int, ...]):
+def make_validation_step(model: keras.Model, image_shape: tuple[int, ...]) -> Callable[[Any, Any], tuple[Any, Any]]:
     """A compiled `step(x (B, *image_shape), y (B,)) -> (classes (B,) uint8, summed loss float64)`.
 
     One graph for every chunk size (the batch dimension is None), so the last, shorter chunk

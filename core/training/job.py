@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from core.limits import read_limit
 from core.model.spec import TrainSpec, validate_spec
@@ -71,7 +71,7 @@ class BackgroundJob:
         """The thread's body; sets `state` to an ENDED one and `settled` at the end. Never raises."""
         raise NotImplementedError
 
-    def start(self) -> BackgroundJob:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -201,7 +201,7 @@ class Job(Protocol):
 
     spec: TrainSpec
     name: str
-    state: str
+    state: JobState
     message: str
     run_id: int | None
     collected: bool

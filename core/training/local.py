@@ -172,7 +172,7 @@ class TrainingJob(BackgroundJob):
 
     def epoch_record(self) -> EpochRecord | None:
         """Which class each validation image got after each epoch so far; None before training."""
-        if self.recorder is None:
+        if self.recorder is None or self.y_val is None:  # both set once the data is loaded
             return None
         return EpochRecord(self.recorder.read(), self.y_val)
 

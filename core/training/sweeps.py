@@ -99,7 +99,9 @@ def read_sweep_values(setting_key: str, values: str | Iterable[Any]) -> tuple[li
     """
     setting = sweep_setting(setting_key)
     items = split_sweep_text(setting, values) if isinstance(values, str) else list(values)
-    parsed, notes, seen = [], [], {}
+    parsed: list[Any] = []
+    notes: list[str] = []
+    seen: dict[Any, str] = {}  # value -> the text it came from
     for item in items:
         text = item_text(setting, item)
         check_sweep_item(setting, text)
@@ -174,7 +176,10 @@ def best_val_accuracy(history: dict[str, list[float]]) -> float | None:
 M = TypeVar("M")
 
 
-def rank_members(members: Sequence[M], history_of: Callable[[M], dict] = lambda m: m.history()) -> list[M]:
+def rank_members(
+    members: Sequence[M],
+    history_of: Callable[[M], dict] = lambda m: m.history(),  # type: ignore[attr-defined]  # M is a job by default
+) -> list[M]:
     """Best validation accuracy first; members without one last; ties keep their order (stable)."""
     def key(member: M) -> tuple[bool, float]:
         best = best_val_accuracy(history_of(member))
@@ -242,7 +247,8 @@ class Sweep:
     def settled_at(self) -> float | None:
         """When the last member settled (time.monotonic()), None while one runs."""
         times = [member.job.settled_at for member in self.members]
-        return None if None in times else max(times, default=None)
+        settled = [at for at in times if at is not None]
+        return None if len(settled) < len(times) else max(settled, default=None)
 
     def watched(self) -> bool:
         """True while a tab of its lab may still show it."""

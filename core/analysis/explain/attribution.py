@@ -142,7 +142,7 @@ def build_class_scores(model: Any) -> Callable[[Any], Any]:
     if found is None:
         # No softmax to undo: log-probabilities differ from the logits by one constant per
         # image, so they explain the same way and never saturate like the probabilities do.
-        model_ref = weakref.ref(model)
+        model_ref: Callable[[], Any] = weakref.ref(model)  # never None in a call: the caller holds the model
 
         def scores(batch: Any) -> Any:
             probabilities = model_ref()(batch, training=False)

@@ -39,7 +39,7 @@ def first_layer_weights(
     import keras  # light: the Draw page opens before any prediction
 
     shape = input_shape_of(model)  # (H, W, 1)
-    empty = np.zeros((0, shape[0], shape[1]), dtype=np.float32), []
+    empty: tuple[np.ndarray, list[str]] = np.zeros((0, shape[0], shape[1]), dtype=np.float32), []
     try:
         output_layer = producer_of(model.outputs[0])[0]
     except (AttributeError, IndexError, TypeError, ValueError):

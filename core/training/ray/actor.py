@@ -25,6 +25,7 @@ class WeightKeeper:
         pass
 
     def epoch_ended(self, job: TrainingJob) -> None:
+        assert job.model is not None, "a job's model is built before its first epoch"
         self.latest = (len(job.live.epochs), job.model.get_weights())
 
     def ended(self, job: TrainingJob) -> None:
@@ -61,7 +62,9 @@ class TrainingActor:
         from core.training.local import TrainingJob  # imports TensorFlow: after its threads are set above
 
         self.keeper = WeightKeeper() if keep_weights else None
-        self.job = TrainingJob(spec, slots=TrainingSlots(1), sink=self.keeper, name=name).start()
+        # The keeper reads a TrainingJob's model and live logs; TrainingSink's methods take any BackgroundJob.
+        self.job = TrainingJob(spec, slots=TrainingSlots(1), sink=self.keeper,  # type: ignore[arg-type]  # TrainingJobs only
+                               name=name).start()
 
     def progress(self, last_batch: tuple[int, int] | None, epochs_seen: int) -> dict[str, Any]:
         """The job's snapshot, with only the batch logs after `last_batch` ((epoch, batch) of the app's
@@ -70,6 +73,7 @@ class TrainingActor:
         Batch logs are picked by position, not by index: the worker thins its own (core.training.job.ThinnedLog).
         """
         job = self.job
+        assert job is not None, "start comes before any poll"
         p = job.snapshot()
         after = tuple(last_batch) if last_batch is not None else (-1, -1)
         return {

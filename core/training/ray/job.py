@@ -175,7 +175,7 @@ class RayTrainingJob(BackgroundJob):
                 self.message = message
         return True
 
-    def follow(self, actor: Any) -> tuple[str, str]:
+    def follow(self, actor: Any) -> tuple[JobState, str]:
         """Poll the actor until its training ends, keeping its logs here; its final (state, message)."""
         told_started, told_epochs, stop_sent = False, 0, False
         while True:
