@@ -50,10 +50,9 @@ def test_an_uploaded_model_says_it_has_no_code_and_still_offers_its_formats(digi
 
 
 def test_a_shared_runs_page_shows_its_code_and_card_but_no_model_formats(digits_run):
-    from test_app_lab import open_with
-
-    from core import persistence
+    from core.storage import sink as persistence
     from core.storage.store import open_store
+    from tests.test_app_lab import open_with
 
     store = open_store()
     lab_id = store.open_lab(store.create_lab())
