@@ -5,7 +5,8 @@ to date (`sync_runs`), so a reload, another tab or a restarted server shows the 
 are loaded from the store only when a page needs one, then kept on the tab's Run objects. The
 training job lives on the server's board (core.server.board.JOBS) under its lab, so a reloaded tab
 finds it again (until it has ended and no tab watches it). Without a store the runs stay in this
-tab, as plain session state.
+tab, as plain session state (its keys are ui.session's). Every job of a lab (a training, a sweep, a
+fine-tuning) starts through `start_lab_job`: sink, open-tab check and the board's claim in one place.
 TensorFlow is not imported here, so the home page stays fast.
 """
 
