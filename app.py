@@ -24,6 +24,7 @@ from ui import state
 from ui.drawing_box import drawing_box
 from ui.layout import PAGES, start_page
 from ui.model_picker import choose
+from ui.session import HOME_EVALUATE
 from ui.text import plain
 
 MODEL_WAIT_SECONDS = 180.0  # a first reading waits this long for the warm-up before saying so
@@ -50,7 +51,7 @@ def accuracy_of(run) -> str:
 def evaluate_run(run_id: int) -> None:
     """An "Evaluate" button's click: that run becomes the model Evaluate and Draw show."""
     choose(run_id)
-    st.session_state["home_evaluate"] = True
+    HOME_EVALUATE.set(True)
 
 
 def show_continue() -> None:
@@ -74,7 +75,7 @@ def show_continue() -> None:
         name_column.markdown(f"**{plain(run.name)}**  \n{accuracy_of(run)}")
         button_column.button("Evaluate", key=f"home_evaluate_{run.run_id}", icon=":material/grid_on:",
                              on_click=evaluate_run, args=(run.run_id,), help=f"Evaluate {plain(run.name)}")
-    if st.session_state.pop("home_evaluate", False):
+    if HOME_EVALUATE.pop(False):
         st.switch_page(EVALUATE, query_params=labs.lab_params())
     st.page_link("pages/train.py", label="All your runs, and a new training: Train", icon=":material/model_training:",
                  query_params=labs.lab_params())

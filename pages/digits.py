@@ -15,20 +15,22 @@ from core.data.handwriting import (
 from core.figures.handwriting import plot_digit_counts
 from core.figures.images import to_thumbnails
 from ui import lab as labs
+from ui import session
 from ui.layout import start_page
 from ui.my_digits import MyDigits, count_words, delete_digits, keep_digits, read_digits
+from ui.session import DIGIT_PICK as PICK
+from ui.session import DIGITS_GALLERY_PAGE
+from ui.session import DIGITS_NOTE as NOTE
+from ui.session import DIGITS_SHOWN as SHOWN
+from ui.session import DIGITS_UPLOAD_NOTE as UPLOAD_NOTE
+from ui.session import DIGITS_UPLOADS_DONE as UPLOADS_DONE
 from ui.text import plain
 
 PER_PAGE = 40
 COLUMNS = 10
 THUMBNAIL = 112  # px: 56x56 kept ink at 2x, a 28x28 model view at 4x
-SHOWN = "digits_shown"  # the digit whose images are shown
 MODEL_VIEW = "digits_model_view"
-PICK = "digit_pick_"  # + a digit's id: its "Delete" tick
 UPLOAD = "digits_upload"
-UPLOADS_DONE = "digits_uploads_done"  # file ids already added: a rerun must not add them again
-UPLOAD_NOTE = "digits_upload_note"  # (file id, error?, text) of the last upload
-NOTE = "digits_note"  # what the last delete did, said once
 DOWNLOAD_NAME = "my-digits.npz"
 
 
@@ -52,8 +54,8 @@ def show_grid(digits: MyDigits) -> None:
     """One digit's images, newest first, a page at a time, each with a Delete tick."""
     counts = count_per_digit(digits.labels)
     present = [d for d in range(10) if counts[d]]
-    if st.session_state.get(SHOWN) not in present:
-        st.session_state[SHOWN] = present[0]
+    if SHOWN.get() not in present:
+        SHOWN.set(present[0])
     shown = st.segmented_control("Digit", present, key=SHOWN, format_func=lambda d: f"{d} · {counts[d]}")
     model_view = st.toggle(f"As a model sees them ({EXPORT_SHAPE[0]}x{EXPORT_SHAPE[1]})", key=MODEL_VIEW,
                            help="Off: the ink as kept (56x56). On: the image an MNIST model reads, "
@@ -63,9 +65,9 @@ def show_grid(digits: MyDigits) -> None:
         return
     where = np.flatnonzero(digits.labels == shown)[::-1]  # newest first
     n_pages = -(-len(where) // PER_PAGE)
-    page_key = f"digits_page_{shown}"
-    if st.session_state.get(page_key, 1) > n_pages:
-        st.session_state[page_key] = n_pages
+    page_key = DIGITS_GALLERY_PAGE.of(shown)
+    if page_key.get() > n_pages:
+        page_key.set(n_pages)
     page = st.number_input(f"Page (of {n_pages})", 1, n_pages, key=page_key) if n_pages > 1 else 1
     picks = where[(page - 1) * PER_PAGE: page * PER_PAGE]
     images = to_model_images(digits.kept[picks], EXPORT_SHAPE) if model_view else digits.kept[picks]
@@ -75,8 +77,8 @@ def show_grid(digits: MyDigits) -> None:
         for column, digit_id, thumbnail in zip(st.columns(COLUMNS), ids[start:start + COLUMNS],
                                                thumbnails[start:start + COLUMNS]):
             column.image(thumbnail, width=84)
-            column.checkbox("Delete", key=f"{PICK}{digit_id}")
-    ticked = [i for i in ids if st.session_state.get(f"{PICK}{i}")]
+            column.checkbox("Delete", key=PICK.of(digit_id))
+    ticked = [i for i in ids if PICK.of(i).get()]
     if st.button(f"Delete the {count_words(len(ticked))} ticked" if ticked else "Delete the ticked digits",
                  icon=":material/delete:", disabled=not ticked, key="delete_ticked"):
         delete_and_rerun(ticked)
@@ -87,9 +89,8 @@ def delete_and_rerun(ids: list[int] | None) -> None:
     if error:
         st.error(error)
         return
-    for key in [k for k in st.session_state if str(k).startswith(PICK)]:
-        del st.session_state[key]
-    st.session_state[NOTE] = "All your digits were deleted." if ids is None else f"Deleted {count_words(len(ids))}."
+    session.forget(*PICK.present_keys())
+    NOTE.set("All your digits were deleted." if ids is None else f"Deleted {count_words(len(ids))}.")
     st.rerun()
 
 
@@ -108,7 +109,7 @@ def show_tools(digits: MyDigits) -> None:
 
 def add_upload(upload) -> None:
     """Add an uploaded .npz's digits (once per file), all or nothing; the outcome goes to UPLOAD_NOTE."""
-    done = st.session_state.setdefault(UPLOADS_DONE, set())
+    done = UPLOADS_DONE.ensure()
     if upload.file_id in done:
         return
     done.add(upload.file_id)
@@ -116,15 +117,15 @@ def add_upload(upload) -> None:
     try:
         labels, kept = import_npz(upload.getvalue())
     except DigitsFileError as error:
-        st.session_state[UPLOAD_NOTE] = (upload.file_id, True, f"Nothing was added from {name}: {plain(error)}")
+        UPLOAD_NOTE.set((upload.file_id, True, f"Nothing was added from {name}: {plain(error)}"))
         return
     with st.spinner(f"Adding {count_words(len(labels))}…"):
         count, error = keep_digits(labels, kept)
     if error:
-        st.session_state[UPLOAD_NOTE] = (upload.file_id, True, f"{name}: {plain(error)}")
+        UPLOAD_NOTE.set((upload.file_id, True, f"{name}: {plain(error)}"))
         return
-    st.session_state[UPLOAD_NOTE] = (upload.file_id, False,
-                                     f"Added {count_words(len(labels))} from {name} · you have {count_words(count)}")
+    UPLOAD_NOTE.set((upload.file_id, False,
+                     f"Added {count_words(len(labels))} from {name} · you have {count_words(count)}"))
     st.rerun()  # the counts and the grid above show them
 
 
@@ -135,7 +136,7 @@ def show_upload() -> None:
         "labels 0..9 (Keras' mnist.npz works too)", type=["npz"], key=UPLOAD)
     if upload is not None:
         add_upload(upload)
-    note = st.session_state.get(UPLOAD_NOTE)
+    note = UPLOAD_NOTE.get()
     if note is not None and upload is not None and note[0] == upload.file_id:
         if note[1]:
             st.error(note[2])
@@ -151,7 +152,7 @@ digits, problem = read_digits()
 if problem:
     st.warning(problem)
     st.stop()
-if note := st.session_state.pop(NOTE, None):
+if note := NOTE.pop():
     st.success(note)
 if len(digits):
     show_counts(digits)

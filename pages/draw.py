@@ -5,9 +5,9 @@ import streamlit as st
 from core.data.datasets import get_info
 from core.model.files import ModelFileError, check_model_fits
 from ui.drawing_box import drawing_box
-from ui.explanations import DRAW_IMAGE
 from ui.layout import start_page
 from ui.model_picker import pick_model
+from ui.session import DRAW_IMAGE
 from ui.text import plain
 
 start_page("Draw")
@@ -25,7 +25,7 @@ if not info.is_digits:
 
 image = drawing_box(info, lambda: run.model, key="draw", explain=True, collect=True)
 if image is None:
-    st.session_state.pop(DRAW_IMAGE, None)
+    DRAW_IMAGE.pop()
 else:
-    st.session_state[DRAW_IMAGE] = image  # for Evaluate's "Inside the network"
+    DRAW_IMAGE.set(image)  # for Evaluate's "Inside the network"
 st.caption(f"Model: **{plain(run.name)}**")

@@ -37,11 +37,11 @@ from ui.layout import start_page
 from ui.lazy import lazy_tabs
 from ui.model_picker import pick_model
 from ui.my_digits import on_my_digits, pick_evaluation_data
+from ui.session import CELL_PRED, CELL_TRUTH, CONFUSION_MATRIX, EVALUATION_CACHE, LAST_CLICKED_CELL
 from ui.text import plain
 
 PER_PAGE = 24
 THUMBNAIL = 100  # px: wide enough for a two-line caption
-CACHE = "evaluation_cache"  # {(model id, dataset): EvaluationResult}, this session's only
 CACHE_SIZE = 4
 
 
@@ -65,7 +65,7 @@ def evaluate_once(run, x_test, y_test):
     if run.source == "default" and not on_my_digits():  # the server-wide cache holds the test set's only
         with st.spinner(f"Classifying {len(y_test):,} test images…"):
             return evaluate_default_model(run.dataset, run.model, x_test, y_test)
-    cache = st.session_state.setdefault(CACHE, {})  # user models: this session's only
+    cache = EVALUATION_CACHE.ensure()  # user models: this session's only
     key = (id(run.model), run.dataset)
     if key not in cache:
         probs = predict_with_progress(run.model, x_test, get_info(run.dataset))
@@ -118,14 +118,15 @@ def read_cell_choice(num_classes: int, default: tuple[int, int]) -> tuple[int, i
     Read before the chart is drawn: a chart whose figure changes (the outline of the chosen
     cell, the rates toggle) starts with an empty selection.
     """
-    cell = read_selected_cell(st.session_state.get("confusion_matrix"))
-    if cell is not None and cell != st.session_state.get("last_clicked_cell"):
-        st.session_state["cell_truth"], st.session_state["cell_pred"] = cell
-    st.session_state["last_clicked_cell"] = cell
-    for name, value in zip(("cell_truth", "cell_pred"), default):
-        if st.session_state.get(name, num_classes) >= num_classes:  # first visit, or fewer classes
-            st.session_state[name] = value
-    return st.session_state["cell_truth"], st.session_state["cell_pred"]
+    cell = read_selected_cell(CONFUSION_MATRIX.get())
+    if cell is not None and cell != LAST_CLICKED_CELL.get():
+        CELL_TRUTH.set(cell[0])
+        CELL_PRED.set(cell[1])
+    LAST_CLICKED_CELL.set(cell)
+    for key, value in zip((CELL_TRUTH, CELL_PRED), default):
+        if key.get(num_classes) >= num_classes:  # first visit, or fewer classes
+            key.set(value)
+    return CELL_TRUTH.get(), CELL_PRED.get()
 
 
 def show_confusion(result, x_test, info, model) -> None:
@@ -134,12 +135,12 @@ def show_confusion(result, x_test, info, model) -> None:
     chosen = read_cell_choice(n, (worst[0][0], worst[0][1]) if worst else (0, 0))
     normalize = st.toggle("Show rates (each row adds up to 100%)", key="normalize")
     st.plotly_chart(plot_confusion_matrix(result.cm, class_names, normalize, selected=chosen),
-                    on_select="rerun", selection_mode="points", key="confusion_matrix")
+                    on_select="rerun", selection_mode="points", key=CONFUSION_MATRIX)
     st.caption("The diagonal (correct answers) is grey, so the mistakes stand out. "
                "Click a cell to see its images, or choose it here:")
     c1, c2 = st.columns(2)
-    truth = c1.selectbox("Truth", range(n), format_func=class_names.__getitem__, key="cell_truth")
-    pred = c2.selectbox("Predicted", range(n), format_func=class_names.__getitem__, key="cell_pred")
+    truth = c1.selectbox("Truth", range(n), format_func=class_names.__getitem__, key=CELL_TRUTH)
+    pred = c2.selectbox("Predicted", range(n), format_func=class_names.__getitem__, key=CELL_PRED)
     show_gallery(f"Truth {class_names[truth]}, predicted {class_names[pred]}",
                  select_cell(result, truth, pred), result, x_test, info, model, key="cell")
 
@@ -165,8 +166,8 @@ def choose_inside_image(result, x_test, info) -> tuple[np.ndarray, str, str]:
     """
     drawing = drawing_for(info.image_shape)
     sources = [TEST_IMAGE] + ([YOUR_DRAWING] if drawing is not None else [])
-    if st.session_state.get(INSIDE_SOURCE) not in sources:
-        st.session_state[INSIDE_SOURCE] = TEST_IMAGE
+    if INSIDE_SOURCE.get() not in sources:
+        INSIDE_SOURCE.set(TEST_IMAGE)
     source = st.radio("Image", sources, key=INSIDE_SOURCE, horizontal=True) if len(sources) > 1 else TEST_IMAGE
     if source == YOUR_DRAWING:
         return drawing, YOUR_DRAWING, "The drawing on the Draw page."

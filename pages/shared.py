@@ -9,6 +9,7 @@ from ui import code_view, state
 from ui import lab as labs
 from ui.layout import start_page
 from ui.model_picker import choose
+from ui.session import LAB_DONE, NEW_LAB_REFUSED, STORE_PROBLEM
 from ui.text import plain
 
 NOT_SHARED = "This share link does not open any run: it may be mistyped, or the run was deleted by its owner."
@@ -33,9 +34,9 @@ def evaluate_it(token: str, record) -> None:
 
 def copy_into_lab(token: str, name: str) -> None:
     """Copy the shared run into this tab's lab, then open the lab's Train page (its address holds only the lab)."""
-    lab, store = labs.ensure_lab(), labs.get_store()
+    lab, store = state.ensure_lab(), labs.get_store()
     if lab is None or store is None:
-        why = st.session_state.get(labs.NEW_LAB_REFUSED) or st.session_state.get(labs.STORE_PROBLEM) or ""
+        why = NEW_LAB_REFUSED.get() or STORE_PROBLEM.get() or ""
         st.error(f"Nothing can be saved right now, so the run cannot be copied. {why}".strip())
         return
     try:
@@ -43,7 +44,7 @@ def copy_into_lab(token: str, name: str) -> None:
     except StoreError as error:
         st.error(f"The run could not be copied: {plain(error)}")
         return
-    st.session_state[labs.LAB_DONE] = f"Copied {plain(name)} into your lab: it is among your runs on this page."
+    LAB_DONE.set(f"Copied {plain(name)} into your lab: it is among your runs on this page.")
     # Not /shared?run=...&lab=KEY: an address easy to forward by mistake with the lab's key in it.
     st.switch_page("pages/train.py", query_params=labs.lab_params())
 

@@ -8,10 +8,8 @@ import streamlit as st
 
 from core.data.datasets import DatasetUnavailable, get_info, load_dataset, local_source
 from core.figures import curves, images
-from core.figures.style import assign_colors
-from core.model.files import write_model_file
 from core.model.network import build_model, summarize_model
-from core.model.run import file_name, run_name
+from core.model.run import run_name
 from core.model.settings import SETTINGS_BY_KEY
 from core.model.spec import (
     PRESETS,
@@ -25,32 +23,26 @@ from core.model.spec import (
     values_from_link,
     values_from_spec,
 )
-from core.storage.engine import StoreError
-from core.storage.sink import StoreSink
 from core.training.launch import make_job
-from ui import code_view, state, sweep_view
 from ui import lab as labs
+from ui import session, state, sweep_view
 from ui.epochs_view import show_learning_history
 from ui.layout import load_with_spinner, start_page
-from ui.lazy import lazy_expander, lazy_tabs
+from ui.lazy import lazy_expander
 from ui.my_digits import show_fine_tune
+from ui.runs_view import show_runs
+from ui.session import DATASET_OK, LINK_NOTES, POLLED_QUEUE, PRESET, START_ERROR, WATCHED_JOB
 from ui.settings_form import read_values, set_values, show_section
 from ui.text import plain
 
 POLL_SECONDS = 0.5  # curves redraw twice a second while training
 QUEUE_POLL_SECONDS = 2.0  # a queued training's message changes rarely; thirty queued tabs at 0.5 s swamp a server
 HISTORY_POLL_SECONDS = 2.0  # the learning history changes once an epoch, and weighs more than the curves
-WATCHED_JOB = "watched_job"  # session key: the job this tab saw running
-POLLED_QUEUE = "polled_queue"  # session key: the live fragment polls at the queue's slow rate
-RUNS_TAB = "All runs"
-COMPARE_TAB = "Compare runs"
-HISTORY_TAB = "Learning history of the current model"
-CODE_TAB = "The code"  # ui/code_view.py (issue 25)
 
 
 def apply_preset() -> None:
     """Button callback: set every widget to the chosen classic recipe."""
-    set_values(values_from_spec(PRESETS[st.session_state["preset"]]))
+    set_values(values_from_spec(PRESETS[PRESET.get()]))
 
 
 def read_spec() -> TrainSpec:
@@ -104,11 +96,10 @@ def show_dataset(key: str) -> bool:
 def show_settings() -> None:
     st.subheader("1 · Data")
     show_section("data")
-    dataset_ok = show_dataset(st.session_state["dataset"])
-    st.session_state["dataset_ok"] = dataset_ok
+    DATASET_OK.set(show_dataset(session.widget_value("dataset")))
 
     st.subheader("2 · Network")
-    st.selectbox("Start from a classic recipe", list(PRESETS), key="preset")
+    st.selectbox("Start from a classic recipe", list(PRESETS), key=PRESET)
     st.button("Use this recipe", on_click=apply_preset)
     show_section("network")
 
@@ -130,21 +121,21 @@ def start_training() -> None:
     if job is not None and not job.done:
         return  # a second click while training: nothing to do
     if sweep_view.sweep_running():
-        st.session_state["start_error"] = sweep_view.SWEEP_RUNNING
+        START_ERROR.set(sweep_view.SWEEP_RUNNING)
         return
     try:
         spec = read_spec()
     except SpecError as error:
-        st.session_state["start_error"] = str(error)
+        START_ERROR.set(str(error))
         return
-    state.collect_finished_job()
-    lab, store = labs.ensure_lab(), labs.get_store()
-    sink = StoreSink(store, lab.lab_id) if lab is not None and store is not None else None
-    number = 1 + sum(r.source != "shared" for r in state.get_runs())
-    job = make_job(spec, is_alive=labs.lab_open_check(lab.lab_id if lab else None), sink=sink,
-                   name=run_name(number, spec))
-    if refused := state.start_job(job):  # another tab of the lab started one, or the server's line is full
-        st.session_state["start_error"] = refused
+    if refused := state.start_lab_job(lambda place: make_job(  # another tab of the lab started one, or the
+            spec, is_alive=place.is_alive(), sink=place.sink(), name=run_name(next_run_number(), spec))):
+        START_ERROR.set(refused)  # server's line is full
+
+
+def next_run_number() -> int:
+    """The number in a new training's name: one more than the lab's runs."""
+    return 1 + sum(r.source != "shared" for r in state.get_runs())
 
 
 def apply_settings_link() -> None:
@@ -156,12 +147,12 @@ def apply_settings_link() -> None:
     set_values(values)
     for key in params:
         del st.query_params[key]
-    st.session_state["link_notes"] = problems
+    LINK_NOTES.set(problems)
 
 
 def show_link_notes() -> None:
     """What a settings link filled in, and each value it could not use."""
-    problems = st.session_state.pop("link_notes", None)
+    problems = LINK_NOTES.pop()
     if problems is None:
         return
     st.info("The settings from the link are filled in. Nothing has started: press **Start training** when ready.",
@@ -231,11 +222,11 @@ def show_live() -> None:
     if job is None:
         return
     if not job.settled:
-        st.session_state[WATCHED_JOB] = job
-    elif st.session_state.get(WATCHED_JOB) is not job and job.state != "failed":
+        WATCHED_JOB.set(job)
+    elif WATCHED_JOB.get() is not job and job.state != "failed":
         return
     show_progress(job)
-    if st.session_state.get(POLLED_QUEUE) and job.state != "waiting":
+    if POLLED_QUEUE.get() and job.state != "waiting":
         st.rerun(scope="app")  # it got its slot: a full run sets the curves' faster rate
     if job.settled and not job.collected:
         state.collect_finished_job()
@@ -250,132 +241,6 @@ def show_live_history() -> None:
     job = state.get_job()
     if job is not None and not job.done:
         show_learning_history(job, "live_history", live=True)
-
-
-def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None:
-    """Choose the current model; download, share or delete it."""
-    c1, c2, c3, c4 = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
-    # A new widget whenever the runs or the current model change, so that it shows the current
-    # model (a run that just finished becomes current) and a stale browser value cannot win.
-    chosen = c1.selectbox("Current model (used by Evaluate and Draw)", usable, index=usable.index(shown),
-                          format_func=names.get, key=f"current_pick_{shown}_{len(usable)}")
-    if chosen != shown:
-        state.set_current(chosen)
-        st.rerun()
-    run = state.find_run(chosen)
-    c1.caption(plain(run.status))
-    c2.download_button("Download", icon=":material/download:", data=lambda: model_file(run),
-                       file_name=file_name(run), mime="application/zip", on_click="ignore")
-    if c3.button("Share", icon=":material/share:", disabled=run.run_id <= 0 or run.source == "shared",
-                 help="A read-only link to this run: its curves, metrics and Evaluate views."):
-        st.session_state["share_links"] = {run.run_id: share_run(run)}
-    if link := st.session_state.get("share_links", {}).get(run.run_id):
-        st.caption("Anyone with this link can look at this run (not at your lab) and copy it into theirs:")
-        st.code(link, language=None, wrap_lines=True)
-    labs.show_shares(run.run_id)  # each link made so far, with "Stop sharing"
-    with c4.popover("Delete", icon=":material/delete:"):
-        confirm_delete(run)
-
-
-def confirm_delete(run) -> None:
-    """The inside of a Delete popover: the question and the button."""
-    st.write(f"Delete **{plain(run.name)}** for good?")
-    if run.state == "running":
-        st.caption("It is still training: deleting it stops its training.")
-    if st.button("Delete this run", type="primary", key=f"delete_run_{run.run_id}"):
-        state.delete_run(run)
-        st.rerun()
-
-
-def show_other_deletes(runs: list) -> None:
-    """Delete a run that cannot be the current model (training, failed): every run of the lab can go."""
-    others = [r for r in runs if not r.usable and r.source != "shared"]
-    if not others:
-        return
-    with st.popover(f"Delete a run that is training or failed ({len(others)})", icon=":material/delete:"):
-        names = {r.run_id: r.name for r in others}
-        chosen = st.selectbox("Run", list(names), format_func=lambda i: plain(names[i]), key="delete_other_pick")
-        if chosen is not None:
-            confirm_delete(state.find_run(chosen))
-
-
-def model_file(run) -> bytes:
-    """The .keras download of a run (its model loaded from the lab first if need be)."""
-    state.load_model(run)
-    return write_model_file(run.model, run.metadata())
-
-
-def share_run(run) -> str | None:
-    """A new read-only link to one run of the lab; None (with the reason shown) if it cannot be made."""
-    lab, store = st.session_state.get(labs.LAB), labs.get_store()
-    if lab is None or store is None:
-        return None
-    try:
-        token = store.share_run(lab.lab_id, run.run_id)
-    except StoreError as error:
-        st.error(f"No link could be made: {error}")
-        return None
-    return labs.app_url("shared", {"run": token})
-
-
-def show_runs() -> None:
-    """The lab's runs: the current model's tools, then three views of the runs, one made at a time.
-
-    The views are lazy tabs: a reload draws the table, not the comparison's or the history's plotly
-    charts (in a Chromium profile of a reload those were the largest part of the page's drawing).
-    """
-    runs = state.get_runs()
-    if not runs:
-        return
-    st.subheader("Your runs")
-    current = state.current_run()
-    names = {r.run_id: r.name for r in runs}
-    usable = [r.run_id for r in state.usable_runs()]
-    if usable:
-        show_run_tools(current.run_id if current is not None and current.run_id in usable else usable[-1],
-                       usable, names)
-    show_other_deletes(runs)
-    lazy_tabs({RUNS_TAB: lambda: show_runs_table(runs, current), COMPARE_TAB: lambda: show_comparison(names),
-               HISTORY_TAB: show_current_history, CODE_TAB: lambda: code_view.show_code_tab(runs, current)},
-              key="runs_view")
-
-
-def show_runs_table(runs: list, current) -> None:
-    """One row per run: its results, how it ended, its sweep, and which one is the current model."""
-    st.dataframe(pd.DataFrame([{
-        "run": r.name, "epochs": len(r.history.get("loss", [])),
-        "accuracy": r.metrics.get("accuracy"), "val. accuracy": r.metrics.get("val_accuracy"),
-        "val. loss": r.metrics.get("val_loss"), "seconds": round(r.seconds, 1), "how it ended": r.status,
-        "sweep": r.sweep or "", "current": r is current,
-    } for r in runs]), hide_index=True, width="stretch",
-        column_config={"current": st.column_config.CheckboxColumn(),
-                       "accuracy": st.column_config.NumberColumn(format="%.3f"),
-                       "val. accuracy": st.column_config.NumberColumn(format="%.3f"),
-                       "val. loss": st.column_config.NumberColumn(format="%.3f")})
-
-
-def show_comparison(names: dict[int, str]) -> None:
-    """The chosen runs' curves overlaid (the last five by default)."""
-    # A new widget whenever the runs change: a new run joins the default (the last five runs), and no
-    # choice can name a run that is gone.
-    compare = st.multiselect("Compare runs", list(names), default=list(names)[-5:], format_func=names.get,
-                             key=f"compare_{'_'.join(map(str, names))}")
-    if compare:
-        histories = {names[i]: state.find_run(i).history for i in compare}
-        sweep = sweep_view.get_sweep()  # its members keep their colour of the sweep's charts
-        colors = assign_colors(compare, sweep.member_colors() if sweep is not None else {})
-        c1, c2 = st.columns(2)
-        c1.plotly_chart(curves.plot_run_comparison(histories, "loss", colors), key="compare_loss")
-        c2.plotly_chart(curves.plot_run_comparison(histories, "accuracy", colors), key="compare_accuracy")
-
-
-def show_current_history() -> None:
-    """The current model's learning history: the confusion over epochs, the images that changed their mind."""
-    run = state.current_run()
-    if run is None or not run.usable:
-        st.caption("Choose a current model above to see how it learned.")
-        return
-    show_learning_history(run, f"run_history_{run.run_id}")
 
 
 apply_settings_link()  # before the widgets are drawn
@@ -398,13 +263,13 @@ with live_column:
         show_spec_summary(spec)
     c1, c2 = st.columns(2)
     c1.button("Start training", type="primary", on_click=start_training, width="stretch",
-              disabled=running or spec is None or not st.session_state.get("dataset_ok")
+              disabled=running or spec is None or not DATASET_OK.get()
               or sweep_view.sweep_running(), help=sweep_view.start_training_help())
     c2.button("Stop training", on_click=stop_training, disabled=not running, width="stretch")
-    if error := st.session_state.pop("start_error", None):
+    if error := START_ERROR.pop():
         st.error(error)
     show_share_settings()
-    queued = st.session_state[POLLED_QUEUE] = running and job.state == "waiting"
+    queued = POLLED_QUEUE.set(running and job.state == "waiting")
     st.fragment(show_live, run_every=(QUEUE_POLL_SECONDS if queued else POLL_SECONDS) if running else None)()
     show_fine_tune(state.current_run())
     if running:

@@ -14,9 +14,8 @@ from core.export.card import card_for_run, data_sizes, measure_run
 from core.export.code import no_code_reason, script_file_name, script_for_run
 from core.export.formats import FORMATS, ExportBusy, export_file_name, export_run
 from core.export.notebook import notebook_file_name, notebook_for_run
+from ui.session import EXPORTS
 from ui.text import plain
-
-EXPORTS = "code_view_exports"  # session key: {(run_id, format key): zip bytes} built this session
 
 
 def make_card(run, load_model: Callable[[Any], Any] | None) -> str:
@@ -59,7 +58,7 @@ def show_code(run, key: str, load_model: Callable[[Any], Any] | None = None) -> 
 
 def show_formats(run, key: str, load_model: Callable[[Any], Any]) -> None:
     """A button per model format that builds it (one at a time), then its download button."""
-    built: dict = st.session_state.setdefault(EXPORTS, {})
+    built: dict = EXPORTS.ensure()
     st.markdown("**The model, to use elsewhere** (each zip holds the model, `labels.txt` and `use_it.py`)")
     for fmt in FORMATS.values():
         c1, c2 = st.columns([2, 3], vertical_alignment="center")

@@ -18,6 +18,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from core.data.datasets import DatasetInfo
 from core.data.drawing import CANVAS_SIZE, STROKE_WIDTH, predict_drawing, preprocess_drawing
+from ui.session import CANVAS_CLEARS, EXPLAIN_CLASS
 
 EMPTY_HINT = "Draw a digit in the black box, and the network will tell you what it reads."
 WARMING_UP = "Warming up the network (the server has just started)…"
@@ -26,7 +27,7 @@ PREDICTION = "prediction"  # the "Class to explain" option meaning the predicted
 
 def canvas_key(key: str) -> str:
     """The session key of the box's canvas now: Clear gives it a new one (an empty canvas)."""
-    return f"{key}_canvas_{st.session_state.setdefault(f'{key}_clears', 0)}"
+    return f"{key}_canvas_{CANVAS_CLEARS.of(key).ensure()}"
 
 
 def drawing_box(info: DatasetInfo, model: Callable[[], Any], key: str, *, warming: bool = False,
@@ -38,7 +39,7 @@ def drawing_box(info: DatasetInfo, model: Callable[[], Any], key: str, *, warmin
     "draw" on the Draw page, "home" on the home page. explain=True adds "Why this answer", collect=True
     "Add to my digits".
     """
-    clears = f"{key}_clears"
+    clears = CANVAS_CLEARS.of(key)
     draw_column, result_column = st.columns([1, 1], gap="large")
     with draw_column:
         # The canvas' own toolbar shows only on mouse hover: phones need a Clear button they can
@@ -49,7 +50,7 @@ def drawing_box(info: DatasetInfo, model: Callable[[], Any], key: str, *, warmin
             return_image_data=True, key=canvas_key(key),
         )
         st.button("Clear", icon=":material/delete:", key=f"{key}_clear",
-                  on_click=lambda: st.session_state.update({clears: st.session_state[clears] + 1}))
+                  on_click=lambda: clears.set(clears.get() + 1))
         st.caption("Draw one digit, as large as the box allows; the reading updates after every "
                    "stroke. With a mouse, the toolbar over the box also has undo.")
 
@@ -104,11 +105,11 @@ def show_why_this_answer(model: Any, image: np.ndarray, best: int, info: Dataset
     )
 
     st.subheader("Why this answer")
-    explain_key = f"{key}_explain"
+    explain_key = EXPLAIN_CLASS.of(key)
     # A fixed option for "the prediction" (not its name): the choice survives new strokes.
     options = [PREDICTION, *range(info.num_classes)]
-    if st.session_state.get(explain_key, PREDICTION) not in options:  # a class of another dataset
-        st.session_state[explain_key] = PREDICTION
+    if explain_key.get(PREDICTION) not in options:  # a class of another dataset
+        explain_key.set(PREDICTION)
     choice = st.selectbox("Class to explain", options, key=explain_key,
                           format_func=lambda c: "The prediction" if c == PREDICTION else info.class_names[c],
                           help="Choose another class to see what counts for and against it: "

@@ -41,12 +41,12 @@ from core.figures.epochs import (
 from core.figures.images import add_strip, caption_prediction, to_thumbnails
 from core.model.run import Run
 from ui import state
+from ui.session import HISTORY_CELL, LEARNING_FIGURES
 
 PER_PAGE = 24
 THUMBNAIL = 100  # px, as Evaluate's galleries
 NO_HISTORY = "This run has no learning history (uploaded models and the bundled model carry none)."
 TOO_SHORT = "The learning history shows once two epochs are done."
-FIGURES = "learning_history_figures"  # session: {key prefix: ((record, chosen cell), figure)}
 FIGURES_KEPT = 3
 
 
@@ -160,21 +160,22 @@ def read_cell_choice(history: History, cms: np.ndarray, key_prefix: str) -> tupl
     while it is on the last one.
     """
     epochs, num_classes = history.record.epochs, cms.shape[1]
-    truth_key, pred_key, epoch_key = (f"{key_prefix}_{name}" for name in ("truth", "pred", "epoch"))
-    seen_key, clicked_key = f"{key_prefix}_epochs_seen", f"{key_prefix}_last_click"
-    clicked = read_selected_cell_at(st.session_state.get(f"{key_prefix}_matrix"))
-    if clicked is not None and clicked != st.session_state.get(clicked_key):
-        st.session_state[truth_key], st.session_state[pred_key], st.session_state[epoch_key] = clicked
-    st.session_state[clicked_key] = clicked
+    truth_key, pred_key, epoch_key, seen_key, clicked_key, matrix_key = (
+        HISTORY_CELL.of(key_prefix, name) for name in ("truth", "pred", "epoch", "epochs_seen", "last_click", "matrix"))
+    clicked = read_selected_cell_at(matrix_key.get())
+    if clicked is not None and clicked != clicked_key.get():
+        for key, value in zip((truth_key, pred_key, epoch_key), clicked):
+            key.set(value)
+    clicked_key.set(clicked)
     worst = most_confused_pairs(cms[-1], 1)
-    for name, value in zip((truth_key, pred_key), worst[0][:2] if worst else (0, 0)):
-        if st.session_state.get(name, num_classes) >= num_classes:
-            st.session_state[name] = int(value)
-    epoch = st.session_state.get(epoch_key)
-    if epoch is None or epoch == st.session_state.get(seen_key) or not 1 <= epoch <= epochs:
-        st.session_state[epoch_key] = epochs
-    st.session_state[seen_key] = epochs
-    return st.session_state[truth_key], st.session_state[pred_key], st.session_state[epoch_key]
+    for key, value in zip((truth_key, pred_key), worst[0][:2] if worst else (0, 0)):
+        if key.get(num_classes) >= num_classes:
+            key.set(int(value))
+    epoch = epoch_key.get()
+    if epoch is None or epoch == seen_key.get() or not 1 <= epoch <= epochs:
+        epoch_key.set(epochs)
+    seen_key.set(epochs)
+    return truth_key.get(), pred_key.get(), epoch_key.get()
 
 
 def confusion_figure(history: History, cms: np.ndarray, chosen: tuple[int, int, int], key_prefix: str):
@@ -182,7 +183,7 @@ def confusion_figure(history: History, cms: np.ndarray, chosen: tuple[int, int, 
 
     The session keeps the last figure of the last FIGURES_KEPT places that show one.
     """
-    kept = st.session_state.setdefault(FIGURES, {})
+    kept = LEARNING_FIGURES.ensure()
     wanted = (history.source, chosen)
     if key_prefix not in kept or kept[key_prefix][0] != wanted:
         figure = plot_confusion_over_epochs(cms, get_info(history.dataset).class_names, selected=chosen)

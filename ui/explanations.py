@@ -22,15 +22,13 @@ from core.figures.explain import (
     render_filters,
     render_grid,
 )
+from ui.session import DRAW_IMAGE, EVALUATE_TABS, INSIDE_SOURCE
 from ui.text import plain
 
 MAP_SIZE = 168  # px: a whole multiple of 28 and of 8, so every pixel is the same square (+ a 1 px frame)
 MAX_UNITS = 64  # first-layer units shown, strongest first
 
-DRAW_IMAGE = "draw_image"  # the Draw page's current drawing, preprocessed: (H, W) float32 0..1
-EVALUATE_TABS = "evaluate_tab"  # key of the Evaluate page's tabs: the open tab's label
 INSIDE_TAB = "Inside the network"
-INSIDE_SOURCE = "inside_source"  # key of the Inside tab's image choice
 TEST_IMAGE = "A test image"
 YOUR_DRAWING = "Your drawing"
 
@@ -62,15 +60,15 @@ def show_legend(class_name: str | None = None) -> None:
 
 def open_inside_with_drawing(image: np.ndarray) -> None:
     """Go to Evaluate's "Inside the network" tab with this drawing chosen (query parameters kept)."""
-    st.session_state[DRAW_IMAGE] = image
-    st.session_state[EVALUATE_TABS] = INSIDE_TAB
-    st.session_state[INSIDE_SOURCE] = YOUR_DRAWING
+    DRAW_IMAGE.set(image)
+    EVALUATE_TABS.set(INSIDE_TAB)
+    INSIDE_SOURCE.set(YOUR_DRAWING)
     st.switch_page("pages/evaluate.py", query_params=dict(st.query_params))
 
 
 def drawing_for(image_shape: tuple[int, int]) -> np.ndarray | None:
     """The Draw page's current drawing when it fits a model reading image_shape images, else None."""
-    image = st.session_state.get(DRAW_IMAGE)
+    image = DRAW_IMAGE.get()
     if image is None or tuple(np.shape(image)) != tuple(image_shape):
         return None
     return image

@@ -1,6 +1,6 @@
 """The visitor's lab: opened by the private key in the URL (`?lab=...`), kept on every page.
 
-A visitor without a key gets a new lab the moment they first create something (`ensure_lab`),
+A visitor without a key gets a new lab the moment they first create something (`ui.state.ensure_lab`),
 not on a mere page view, and only so many an hour (core.server.new_labs). The store is one object per
 server (a connection pool, no visitor's data) with its housekeeping thread; when it cannot be
 opened the app keeps working for this browser tab without saving.
@@ -19,15 +19,12 @@ from core.server.housekeeper import start_housekeeper
 from core.server.new_labs import NewLabCounter, claim_new_lab, new_lab_refusal
 from core.storage.engine import StoreError, database_url
 from core.storage.store import Store, open_store
+from ui import session
 from ui.lazy import lazy_expander
+from ui.session import LAB, LAB_DONE, LAB_NOTICE, NEW_LAB_REFUSED, NEW_LAB_REFUSED_NOW, SHARE_LINKS, STORE_PROBLEM
 from ui.text import plain
 
 LAB_PARAM = "lab"
-LAB = "lab"  # session key: the Lab this tab has open, or None
-STORE_PROBLEM = "store_problem"  # session key: why nothing is saved, once said
-NEW_LAB_REFUSED = "new_lab_refused"  # session key: why this tab may not start a new lab now
-LAB_DONE = "lab_done"  # session key: what was just done to the lab (a copy, a new link), said once
-NEW_LAB_REFUSED_NOW = "new_lab_refused_now"  # session key: "Start a new lab" was refused, said once
 OPEN_GRACE_SECONDS = 60.0  # a lab's training stops when no tab of it has been open this long
 UNKNOWN_LAB = ("This link does not open any lab: it may be mistyped, or the lab was deleted (labs not opened "
                "for a while are removed). You are in a new, empty lab; your work is saved as soon as you make some.")
@@ -58,15 +55,15 @@ def get_store() -> Store | None:
     try:
         return shared_store()  # a failure is not cached: the next page run tries again
     except StoreError as error:
-        if st.session_state.get(STORE_PROBLEM) != str(error):
-            st.session_state[STORE_PROBLEM] = str(error)
+        if STORE_PROBLEM.get() != str(error):
+            STORE_PROBLEM.set(str(error))
         return None
 
 
 def current_lab() -> Lab | None:
     """The lab this tab has open: the one its URL names (opened once per tab), else None."""
     key = st.query_params.get(LAB_PARAM)
-    lab = st.session_state.get(LAB)
+    lab = LAB.get()
     if lab is not None and key in (None, lab.key):
         if key is None:
             st.query_params[LAB_PARAM] = lab.key  # a page reached without the parameter keeps the lab
@@ -77,7 +74,7 @@ def current_lab() -> Lab | None:
     lab_id = store.open_lab(key) if store is not None else None
     if lab_id is None:
         if store is not None:
-            st.session_state["lab_notice"] = UNKNOWN_LAB
+            LAB_NOTICE.set(UNKNOWN_LAB)
             del st.query_params[LAB_PARAM]
         return None
     store.recover_interrupted(lab_id)  # trainings cut off by a server that died
@@ -86,12 +83,10 @@ def current_lab() -> Lab | None:
 
 def switch_lab(lab: Lab | None) -> Lab | None:
     """Make `lab` this tab's lab: the tab's runs and choices start afresh from it."""
-    from ui import state  # circular: ui.state imports ui.lab
-
-    st.session_state[LAB] = lab
+    LAB.set(lab)
     if lab is not None:
-        st.session_state.pop(NEW_LAB_REFUSED, None)  # saving again: the refusal no longer applies
-    state.forget_lab_state()
+        NEW_LAB_REFUSED.pop()  # saving again: the refusal no longer applies
+    session.forget_lab_state()
     if lab is None:
         st.query_params.pop(LAB_PARAM, None)
     else:
@@ -99,29 +94,19 @@ def switch_lab(lab: Lab | None) -> Lab | None:
     return lab
 
 
-def ensure_lab() -> Lab | None:
-    """This tab's lab, made now if it has none; None when nothing can be saved (no store)."""
-    lab = current_lab()
-    store = get_store()
-    if lab is not None or store is None:
-        return lab
-    from ui import state  # circular: ui.state imports ui.lab
-
-    kept = [r for r in state.get_runs() if r.source != "shared"]  # made while nothing could be saved
+def open_new_lab(store: Store) -> Lab | None:
+    """A new lab for this tab (its runs start afresh: ui.state.ensure_lab moves them in); None when refused."""
     session_id, address = client_of_tab()
     if refused := claim_new_lab(NEW_LABS, session_id, address):
-        st.session_state[NEW_LAB_REFUSED] = refused
+        NEW_LAB_REFUSED.set(refused)
         return None
-    st.session_state.pop(NEW_LAB_REFUSED, None)
+    NEW_LAB_REFUSED.pop()
     try:
         key = store.create_lab()
     except StoreError as error:
-        st.session_state[STORE_PROBLEM] = str(error)
+        STORE_PROBLEM.set(str(error))
         return None
-    lab = switch_lab(Lab(key, store.open_lab(key)))
-    for run in kept:  # nothing is lost: they move into the new lab
-        state.add_run(run, make_current=False)
-    return lab
+    return switch_lab(Lab(key, store.open_lab(key)))
 
 
 def client_of_tab() -> tuple[str, str | None]:
@@ -138,7 +123,7 @@ def client_of_tab() -> tuple[str, str | None]:
 
 def lab_params() -> dict[str, str]:
     """The query parameters that keep this tab's lab on the next page."""
-    lab = st.session_state.get(LAB)
+    lab = LAB.get()
     return {LAB_PARAM: lab.key} if lab is not None else {}
 
 
@@ -190,15 +175,15 @@ def lab_open_check(lab_id: int | None, grace: float = OPEN_GRACE_SECONDS):
 
 def show_lab_box() -> None:
     """The sidebar's "Your lab": the link to bookmark, a new link, a new lab, deleting this one."""
-    if notice := st.session_state.pop("lab_notice", None):
+    if notice := LAB_NOTICE.pop():
         st.warning(notice)
-    if done := st.session_state.pop(LAB_DONE, None):
+    if done := LAB_DONE.pop():
         st.success(done)
-    if problem := st.session_state.get(STORE_PROBLEM):
+    if problem := STORE_PROBLEM.get():
         st.warning(f"Your work is not being saved: {problem} It stays in this tab until you close it.")
-    elif refused := st.session_state.get(NEW_LAB_REFUSED):
+    elif refused := NEW_LAB_REFUSED.get():
         st.warning(f"Your work is not being saved: {refused} It stays in this tab until you close it.")
-    lab = st.session_state.get(LAB)
+    lab = LAB.get()
     if lab is None:
         st.caption("Your work is kept in a lab of your own as soon as you train or upload a model.")
         return
@@ -213,7 +198,7 @@ def show_lab_box() -> None:
             rekey_lab(lab)
         if st.button("Start a new lab", icon=":material/add:", key="new_lab"):
             start_new_lab(lab)
-        if refused := st.session_state.pop(NEW_LAB_REFUSED_NOW, None):
+        if refused := NEW_LAB_REFUSED_NOW.pop():
             st.warning(refused)
         if st.toggle("Delete this lab…", key="delete_lab_armed"):
             st.error("This deletes every run of this lab for good, for everyone who has its link.")
@@ -241,7 +226,7 @@ def leave_lab(lab: Lab, delete: bool) -> None:
 def start_new_lab(lab: Lab) -> None:
     """Leave `lab` for a new, empty one (made when the visitor first saves something), unless this tab may not."""
     if refused := new_lab_refusal(NEW_LABS, *client_of_tab()):
-        st.session_state[NEW_LAB_REFUSED_NOW] = refused
+        NEW_LAB_REFUSED_NOW.set(refused)
         st.rerun()
     leave_lab(lab, delete=False)
     switch_lab(None)
@@ -258,9 +243,9 @@ def rekey_lab(lab: Lab) -> None:
     except StoreError as error:
         st.error(f"The lab's link could not be changed: {error}")
         return
-    st.session_state[LAB] = Lab(key, lab.lab_id)
+    LAB.set(Lab(key, lab.lab_id))
     st.query_params[LAB_PARAM] = key
-    st.session_state[LAB_DONE] = "This lab has a new link: bookmark it. The old link opens nothing now."
+    LAB_DONE.set("This lab has a new link: bookmark it. The old link opens nothing now.")
     st.rerun()
 
 
@@ -275,13 +260,13 @@ def delete_lab(lab: Lab) -> None:
         st.error(f"The lab could not be deleted: {error}")
         return
     switch_lab(None)
-    st.session_state["lab_notice"] = "The lab was deleted."
+    LAB_NOTICE.set("The lab was deleted.")
     st.rerun()
 
 
 def show_shares(run_id: int) -> None:
     """The run's share links (when made, "Stop sharing" each); nothing when it has none."""
-    lab, store = st.session_state.get(LAB), get_store()
+    lab, store = LAB.get(), get_store()
     if lab is None or store is None or run_id <= 0:
         return
     try:
@@ -298,6 +283,6 @@ def show_shares(run_id: int) -> None:
             except StoreError as error:
                 st.error(f"The link could not be stopped: {error}")
                 return
-            st.session_state.pop("share_links", None)  # the link shown may be the one just stopped
-            st.session_state[LAB_DONE] = f"That link to {plain(share.run_name)} opens nothing now."
+            SHARE_LINKS.pop()  # the link shown may be the one just stopped
+            LAB_DONE.set(f"That link to {plain(share.run_name)} opens nothing now.")
             st.rerun()

@@ -1,7 +1,8 @@
 """What every page does first: page config, collecting a finished training, the navigation.
 
-Importing it also sets up the process once: no Keras reset after each run (keep_keras_state), and
-the collecting thread that replaces Streamlit's full collection after each run (core.server.collector).
+The first page run of a process also sets the process up (`set_up_process`, called by `start_page`,
+never on import): no Keras reset after each run (keep_keras_state), and the collecting thread that
+replaces Streamlit's full collection after each run (core.server.collector).
 
 Pages are files in `pages/` (Streamlit's file-based multipage app), so a link straight to
 /train works on a fresh server. Streamlit's own sidebar navigation is switched off
@@ -9,6 +10,7 @@ Pages are files in `pages/` (Streamlit's file-based multipage app), so a link st
 name the pages "Home", "Train", "Evaluate", "Draw" and "My digits".
 """
 
+import threading
 import warnings
 from collections.abc import Callable
 from typing import TypeVar
@@ -19,6 +21,7 @@ from core.data.datasets import get_info, is_downloaded
 from core.server.collector import start_collector
 from ui import lab as labs
 from ui import state
+from ui.session import SAVE_ERROR
 from ui.text import plain
 
 T = TypeVar("T")
@@ -43,7 +46,7 @@ def keep_keras_state() -> None:
     the script. Here models train in background threads while the Train page reruns twice a
     second: each reset cleared TensorFlow's caches under the running training (measured 7x
     slower) and Keras' naming state under other threads' feet. Matplotlib, the other module it
-    cleans, is not used by this app. Done once, when this module is imported; a Streamlit without
+    cleans, is not used by this app. Done once per process (set_up_process); a Streamlit without
     that private function gets a warning instead (then check what it does after a run).
     """
     from streamlit.runtime.scriptrunner import script_runner
@@ -56,12 +59,23 @@ def keep_keras_state() -> None:
     script_runner._clean_problem_modules = leave_modules_alone
 
 
-keep_keras_state()
-start_collector()  # .streamlit/config.toml turns runner.postScriptGC off
+_SET_UP: list[bool] = []  # not empty once set_up_process has run in this process
+_SET_UP_LOCK = threading.Lock()  # two first page runs (two tabs) at once set up once
+
+
+def set_up_process() -> None:
+    """What the server process needs before its first page run: once per process, whichever page comes first."""
+    with _SET_UP_LOCK:
+        if _SET_UP:
+            return
+        keep_keras_state()
+        start_collector()  # .streamlit/config.toml turns runner.postScriptGC off
+        _SET_UP.append(True)
 
 
 def start_page(title: str) -> None:
-    """Set up a page: wide layout, the tab's lab and runs brought up to date, the navigation."""
+    """Set up a page: the process once, wide layout, the tab's lab and runs brought up to date, the navigation."""
+    set_up_process()
     st.set_page_config(page_title=f"{title} · Digit Lab", page_icon=":material/draw:", layout="wide")
     lab = labs.current_lab()
     labs.mark_present(lab)
@@ -75,7 +89,7 @@ def start_page(title: str) -> None:
             st.caption("A training is running: see Train.")
         labs.show_lab_box()
         st.divider()
-    if error := st.session_state.pop(state.SAVE_ERROR, None):
+    if error := SAVE_ERROR.pop():
         st.error(plain(error))  # it may hold a run's name
 
 

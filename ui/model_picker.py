@@ -14,11 +14,9 @@ from core.model.files import ModelFileError, vet_upload
 from core.model.run import Run
 from core.server import warmup
 from ui import state
+from ui.session import CURRENT, PICKED, PICKED_WITH, PICKER, SAVE_ERROR, UPLOAD_ERROR, UPLOADS_DONE
 from ui.text import plain
 
-PICKED = "picked_model"  # run id, or DEFAULT
-PICKED_WITH = "picked_with_current"  # the current run id when the choice was made
-UPLOADS_DONE = "uploads_done"  # file ids already loaded: a rerun must not load them again
 DEFAULT = "default"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # as server.maxUploadSize in .streamlit/config.toml
 
@@ -39,28 +37,28 @@ def default_run() -> Run:
 
 def add_upload(upload, page: str) -> None:
     """Load an uploaded file safely; on success it joins the runs and becomes the choice."""
-    done = st.session_state.setdefault(UPLOADS_DONE, set())
+    done = UPLOADS_DONE.ensure()
     if upload.file_id in done:
         return
     done.add(upload.file_id)
     try:
         vetted = vet_upload(upload.getvalue(), upload.name, MAX_UPLOAD_BYTES)
     except ModelFileError as error:
-        st.session_state[f"{page}_upload_error"] = plain(f"Could not use {upload.name}: {error}")
+        UPLOAD_ERROR.of(page).set(plain(f"Could not use {upload.name}: {error}"))
         return
     run = Run(run_id=state.next_run_id(), name=f"Uploaded · {vetted.name}", dataset=vetted.dataset,
               model=vetted.model, metrics=vetted.metrics, history=vetted.history, status="Uploaded",
               source="uploaded")
     if not state.add_run(run, make_current=False, model_file=upload.getvalue()):
-        reason = st.session_state.pop(state.SAVE_ERROR, "")
-        st.session_state[f"{page}_upload_error"] = plain(f"Could not keep {upload.name}: {reason}")
+        reason = SAVE_ERROR.pop("")
+        UPLOAD_ERROR.of(page).set(plain(f"Could not keep {upload.name}: {reason}"))
         return
     choose(run.run_id)
 
 
 def choose(choice: int | str) -> None:
-    st.session_state[PICKED] = choice
-    st.session_state[PICKED_WITH] = st.session_state.get(state.CURRENT)
+    PICKED.set(choice)
+    PICKED_WITH.set(CURRENT.get())
 
 
 def pick_model(page: str) -> Run:
@@ -68,31 +66,31 @@ def pick_model(page: str) -> Run:
     runs = state.usable_runs()
     current = state.current_run()
     # A new current model (a training just ended) becomes the choice; so does a first visit.
-    if st.session_state.get(PICKED_WITH) != st.session_state.get(state.CURRENT) or PICKED not in st.session_state:
+    if PICKED_WITH.get() != CURRENT.get() or not PICKED.present():
         choose(current.run_id if current else DEFAULT)
     options = [r.run_id for r in reversed(runs)] + [DEFAULT]
-    if st.session_state[PICKED] not in options:
+    if PICKED.get() not in options:
         choose(current.run_id if current else DEFAULT)
     names = {r.run_id: r.name + (" (current)" if r is current else "") for r in runs}
     names[DEFAULT] = default_run_name()
 
     with st.sidebar:
         st.subheader("Model")
-        key = f"{page}_model_select"
-        st.session_state[key] = st.session_state[PICKED]  # the shared choice, set before the widget
+        key = PICKER.of(page)
+        key.set(PICKED.get())  # the shared choice, set before the widget
         st.selectbox("Model", options, format_func=names.get, key=key,
-                     on_change=lambda: choose(st.session_state[key]))
+                     on_change=lambda: choose(key.get()))
         upload = st.file_uploader("…or upload a model", type=["keras", "h5"], key=f"{page}_upload",
                                   help="A Keras model saved with model.save('name.keras') or, as the classic "
                                        "tutorials do, model.save('name.h5'); for 8x8 or 28x28 images.")
         if upload is not None:
-            before = st.session_state[PICKED]
+            before = PICKED.get()
             add_upload(upload, page)
-            if st.session_state[PICKED] != before:
+            if PICKED.get() != before:
                 st.rerun()  # show the new choice in the select box
-        if error := st.session_state.pop(f"{page}_upload_error", None):
+        if error := UPLOAD_ERROR.of(page).pop():
             st.error(error)
-        run = default_run() if st.session_state[PICKED] == DEFAULT else state.find_run(st.session_state[PICKED])
+        run = default_run() if PICKED.get() == DEFAULT else state.find_run(PICKED.get())
         try:
             state.load_model(run)
         except ModelFileError as error:

@@ -21,27 +21,17 @@ from core.data.handwriting import KEEP_SIDE, can_evaluate_on_mine, keep_drawing,
 from core.model.files import ModelFileError
 from core.model.run import Run
 from core.storage.engine import StoreError
-from core.storage.sink import StoreSink
 from ui import lab as labs
-from ui import state
+from ui import session, state
 from ui.layout import load_with_spinner
 from ui.model_picker import DEFAULT, default_run, default_run_name
+from ui.session import CONVERTED, DIGIT_PARTS, EVAL_DATA, EVAL_SEEN, EVAL_USED, EVALUATION_CACHE, FINE_TUNE_ERROR
 from ui.text import plain
 
 DIGITS_PAGE = "pages/digits.py"
 DIGITS_ICON = ":material/gesture:"
 TEST_SET, MY_DIGITS = "test", "mine"
-EVAL_DATA = "evaluate_data"  # Evaluate's "Test on" radio: TEST_SET or MY_DIGITS
-EVAL_USED = "evaluate_data_used"  # what Evaluate tested on in its last run (the radio may be hidden)
-EVAL_SEEN = "evaluate_data_seen"  # {(model id, dataset): data token}: what Evaluate's cached results are of
-CONVERTED = "my_digits_converted"  # {(version, image shape, value max): images}: the last conversions
 CONVERTED_SIZE = 2
-# pages/evaluate.py's session keys that depend on the data tested on: its results per (model id,
-# dataset), and the widgets whose ranges are the number of images. Reset when the data changes.
-EVALUATION_CACHE = "evaluation_cache"
-EVALUATE_DATA_KEYS = ("inside_index", "cell_page", "mistakes_page", "correct_page", "cell_pick", "mistakes_pick",
-                      "correct_pick")
-FINE_TUNE_ERROR = "fine_tune_error"
 _FINE_TUNED_SUFFIX = re.compile(r" fine-tuned on my \d+ digits$")
 
 
@@ -77,7 +67,7 @@ def count_words(n: int) -> str:
 
 def store_problem() -> str:
     """Why nothing can be kept (the store's reason, said once in the sidebar too)."""
-    return st.session_state.get(labs.STORE_PROBLEM) or "the database cannot be opened."
+    return session.STORE_PROBLEM.get() or "the database cannot be opened."
 
 
 def read_digits() -> tuple[MyDigits, str | None]:
@@ -85,7 +75,7 @@ def read_digits() -> tuple[MyDigits, str | None]:
     store = labs.get_store()
     if store is None:
         return NO_DIGITS, f"Your digits cannot be kept right now: {store_problem()}"
-    lab = st.session_state.get(labs.LAB)
+    lab = session.LAB.get()
     if lab is None:
         return NO_DIGITS, None
     try:
@@ -100,7 +90,7 @@ def keep_digits(labels: np.ndarray, kept: np.ndarray) -> tuple[int, str | None]:
     store = labs.get_store()
     if store is None:
         return 0, f"Your digits cannot be kept right now: {store_problem()}"
-    lab = labs.ensure_lab()
+    lab = state.ensure_lab()
     if lab is None:
         return 0, f"Your digits cannot be kept right now: {store_problem()}"
     try:
@@ -113,7 +103,7 @@ def keep_digits(labels: np.ndarray, kept: np.ndarray) -> tuple[int, str | None]:
 
 def delete_digits(ids: list[int] | None) -> str | None:
     """Delete these digits of the lab (None: all of them); why not, or None."""
-    store, lab = labs.get_store(), st.session_state.get(labs.LAB)
+    store, lab = labs.get_store(), session.LAB.get()
     if store is None or lab is None:
         return f"Your digits cannot be changed right now: {store_problem()}"
     try:
@@ -137,21 +127,21 @@ def show_add_to_my_digits(rgba: np.ndarray | None, predicted: int | None, key: s
         st.caption(f"Your digits cannot be kept right now: {store_problem()}")
         return
     kept = None if rgba is None else keep_drawing(rgba)
-    label_key, reading_key, added_key = f"{key}_label", f"{key}_reading", f"{key}_added"
-    if predicted is not None and st.session_state.get(reading_key) != predicted:
-        st.session_state[reading_key] = predicted
-        st.session_state[label_key] = predicted  # a new reading: the picker follows it
+    label_key, reading_key, added_key = (DIGIT_PARTS.of(key, part) for part in ("label", "reading", "added"))
+    if predicted is not None and reading_key.get() != predicted:
+        reading_key.set(predicted)
+        label_key.set(predicted)  # a new reading: the picker follows it
     digest = None if kept is None else hashlib.sha1(kept.tobytes()).hexdigest()
     if predicted is not None:
         st.caption(f"The network read {a_digit(predicted)}. Right? Then add it; if not, pick the digit you drew.")
     label = st.segmented_control("The digit you drew", list(range(10)), key=label_key,
                                  help="Your digits are kept in your lab: test a model on them on Evaluate, "
                                       "or teach it your handwriting on Train.")
-    added = st.session_state.get(added_key)
+    added = added_key.get()
     just_added = added is not None and added["digest"] == digest
     st.button("Add to my digits", icon=":material/add:", key=f"{key}_button", on_click=add_drawing,
               args=(key, label, kept, digest), disabled=kept is None or label is None or just_added)
-    if error := st.session_state.pop(f"{key}_error", None):
+    if error := DIGIT_PARTS.of(key, "error").pop():
         st.error(error)
     if kept is None:
         st.caption("Draw a digit first: an empty box cannot be added.")
@@ -167,9 +157,9 @@ def add_drawing(key: str, label: int, kept: np.ndarray, digest: str) -> None:
     """Button callback: keep the drawing (as it was when clicked) with its label; the outcome for the page."""
     count, error = keep_digits(np.array([label]), kept[np.newaxis])
     if error:
-        st.session_state[f"{key}_error"] = error
+        DIGIT_PARTS.of(key, "error").set(error)
     else:
-        st.session_state[f"{key}_added"] = {"digest": digest, "label": int(label), "count": count}
+        DIGIT_PARTS.of(key, "added").set({"digest": digest, "label": int(label), "count": count})
 
 
 # -- Evaluate ----------------------------------------------------------------------------------
@@ -189,12 +179,12 @@ def pick_evaluation_data(run: Run, info: DatasetInfo) -> tuple[np.ndarray, np.nd
     with st.sidebar:
         if reason is None:
             names = {TEST_SET: f"The {info.name} test set", MY_DIGITS: f"My digits ({len(digits):,})"}
-            if st.session_state.get(EVAL_DATA) not in names:
-                st.session_state[EVAL_DATA] = TEST_SET
+            if EVAL_DATA.get() not in names:
+                EVAL_DATA.set(TEST_SET)
             choice = st.radio("Test on", list(names), format_func=names.get, key=EVAL_DATA)
         elif len(digits):
             st.caption(reason)
-    st.session_state[EVAL_USED] = choice
+    EVAL_USED.set(choice)
     token = f"{MY_DIGITS}:{digits.version}:{len(digits)}" if choice == MY_DIGITS else TEST_SET
     forget_results_of_other_data(run, token)
     if choice == MY_DIGITS:
@@ -208,24 +198,23 @@ def pick_evaluation_data(run: Run, info: DatasetInfo) -> tuple[np.ndarray, np.nd
 
 def on_my_digits() -> bool:
     """True when Evaluate's last data was my digits (so the bundled model's server-wide cache must not be used)."""
-    return st.session_state.get(EVAL_USED) == MY_DIGITS
+    return EVAL_USED.get() == MY_DIGITS
 
 
 def forget_results_of_other_data(run: Run, token: str) -> None:
     """Drop Evaluate's cached results of this model and its image-range widgets when the data tested on changes."""
-    seen = st.session_state.setdefault(EVAL_SEEN, {})
+    seen = EVAL_SEEN.ensure()
     key = (id(run.model), run.dataset)
     previous, seen[key] = seen.get(key), token
     if previous == token or (previous is None and token == TEST_SET):
         return  # the same data (a first visit's results, if any, are of the test set)
-    st.session_state.get(EVALUATION_CACHE, {}).pop(key, None)
-    for name in EVALUATE_DATA_KEYS:
-        st.session_state.pop(name, None)
+    EVALUATION_CACHE.get().pop(key, None)
+    session.forget(*session.EVALUATE_DATA_WIDGETS)
 
 
 def dataset_images(digits: MyDigits, info: DatasetInfo) -> np.ndarray:
     """My digits as raw images of `info`'s test set (N, H, W) uint8, made once per (digits, shape)."""
-    cache = st.session_state.setdefault(CONVERTED, {})
+    cache = CONVERTED.ensure()
     key = (digits.version, len(digits), info.image_shape, info.value_max)
     if key not in cache:
         with st.spinner(f"Preparing your {count_words(len(digits))}…"):
@@ -247,7 +236,7 @@ def show_fine_tune(run: Run | None) -> None:
     """Train page: fine-tune a model on my digits (the current one, `run`, when it can be); before and after.
 
     The model is chosen among the lab's MNIST-sized digit runs and the bundled model, starting at
-    `run` (else the bundled model). The job is a FineTuneJob on the lab's board (state.set_job),
+    `run` (else the bundled model). The job is a FineTuneJob on the lab's board (state.start_lab_job),
     so the page's live curves show it like any training; when it ends its run (source
     "fine-tuned") becomes the current model, and its before-and-after figures, kept in its
     metrics, show here for it, after a reload too.
@@ -278,7 +267,7 @@ def show_fine_tune(run: Run | None) -> None:
               args=(run,), disabled=reason is not None, help=reason)
     if reason:
         st.caption(reason)
-    if error := st.session_state.pop(FINE_TUNE_ERROR, None):
+    if error := FINE_TUNE_ERROR.pop():
         st.error(error)
     st.page_link(DIGITS_PAGE, label=f"My digits ({len(digits):,})", icon=DIGITS_ICON, query_params=labs.lab_params())
 
@@ -297,22 +286,19 @@ def start_fine_tune(run: Run) -> None:
     job = state.get_job()
     if job is not None and not job.done:
         return  # a second click while it runs
-    state.collect_finished_job()
     digits, problem = read_digits()
     if problem:
-        st.session_state[FINE_TUNE_ERROR] = problem
+        FINE_TUNE_ERROR.set(problem)
         return
-    lab, store = labs.ensure_lab(), labs.get_store()
-    sink = StoreSink(store, lab.lab_id, source="fine-tuned") if lab is not None and store is not None else None
     try:
-        job = FineTuneJob(state.load_model(run), source_name(run), run.dataset, digits.labels, digits.kept,
-                          source_spec=run.spec, is_alive=labs.lab_open_check(lab.lab_id if lab else None),
-                          sink=sink)
+        refused = state.start_lab_job(lambda place: FineTuneJob(
+            state.load_model(run), source_name(run), run.dataset, digits.labels, digits.kept, source_spec=run.spec,
+            is_alive=place.is_alive(), sink=place.sink(source="fine-tuned")))
     except (ModelFileError, ValueError) as error:  # ModelFileError is a ValueError too
-        st.session_state[FINE_TUNE_ERROR] = f"Fine-tuning could not start: {error}"
+        FINE_TUNE_ERROR.set(f"Fine-tuning could not start: {error}")
         return
-    if refused := state.start_job(job):  # another tab of the lab started one, or the server's line is full
-        st.session_state[FINE_TUNE_ERROR] = f"Fine-tuning could not start: {refused}"
+    if refused:  # another tab of the lab started one, or the server's line is full
+        FINE_TUNE_ERROR.set(f"Fine-tuning could not start: {refused}")
 
 
 def show_before_after(run: Run) -> None:

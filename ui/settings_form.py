@@ -1,7 +1,7 @@
 """The Train page's settings form, drawn from the table in core.model.settings: one widget per entry.
 
 Widget values survive a visit to another page: Streamlit deletes a widget's state when its page
-is left, so each value is also kept under a plain session key (`state.SETTINGS`).
+is left, so each value is also kept under a plain session key (`ui.session.SETTINGS`).
 """
 
 from __future__ import annotations
@@ -11,28 +11,29 @@ from typing import Any
 import streamlit as st
 
 from core.model.settings import DEFAULT_VALUES, SETTINGS, Setting
-from ui import state
+from ui import session
+from ui.session import SETTINGS as SAVED
 
 
 def remember(key: str) -> str:
     """A widget key whose value survives a visit to another page."""
-    saved = st.session_state.setdefault(state.SETTINGS, {})
-    if key not in st.session_state:
-        st.session_state[key] = saved.get(key, DEFAULT_VALUES[key])
-    saved[key] = st.session_state[key]
+    saved = SAVED.ensure()
+    if not session.has_widget(key):
+        session.set_widgets({key: saved.get(key, DEFAULT_VALUES[key])})
+    saved[key] = session.widget_value(key)
     return key
 
 
 def set_values(values: dict[str, Any]) -> None:
     """Put every widget (and its kept copy) to `values`, e.g. a recipe's."""
-    st.session_state.update(values)
-    st.session_state.setdefault(state.SETTINGS, {}).update(values)
+    session.set_widgets(values)
+    SAVED.ensure().update(values)
 
 
 def read_values() -> dict[str, Any]:
     """The form's values; a widget not on screen (the CNN's with a dense network) keeps its last value."""
-    saved = st.session_state.get(state.SETTINGS, {})
-    return {key: st.session_state.get(key, saved.get(key, default)) for key, default in DEFAULT_VALUES.items()}
+    saved = SAVED.get()
+    return {key: session.widget_value(key, saved.get(key, default)) for key, default in DEFAULT_VALUES.items()}
 
 
 def show_setting(container: Any, setting: Setting) -> None:

@@ -18,23 +18,20 @@ from core.figures.style import color_of
 from core.figures.sweeps import MemberCurve, plot_sweep_curves
 from core.model.settings import SETTINGS_BY_KEY
 from core.model.spec import SpecError
-from core.server.board import JOBS, SWEEPS
-from core.storage.sink import StoreSink
+from core.server.board import SWEEPS
 from core.training.launch import make_job
-from core.training.queue import QueueFull
 from core.training.sweeps import MAX_VALUES, SWEEPABLE, Sweep, make_sweep, new_sweep_tag, read_sweep_values
-from ui import lab as labs
 from ui import state
+from ui.session import DATASET_OK, SWEEP_VALUES
+from ui.session import SWEEP_ERROR as ERROR_KEY
+from ui.session import SWEEP_NOTES as NOTES_KEY
+from ui.session import SWEEP_SEEN as SEEN_KEY
+from ui.session import SWEEP_SETTING as SETTING_KEY
 from ui.settings_form import read_values
+from ui.state import LAB_BUSY_SWEEP, SWEEP_ALREADY, TRAINING_RUNNING
 
 POLL_SECONDS = 0.5
-SETTING_KEY = "sweep_setting"
-ERROR_KEY = "sweep_error"
-NOTES_KEY = "sweep_notes"
-SEEN_KEY = "sweep_seen"  # (tag, members ended) as of the last full page run
-SWEEP_RUNNING = "A sweep is running in this lab: stop it, or let it end, before starting a single training."
-TRAINING_RUNNING = "A training is running in this lab: stop it, or let it end, before starting a sweep."
-SWEEP_ALREADY = "This lab's sweep is running (started in another tab?): it is shown below."
+SWEEP_RUNNING = LAB_BUSY_SWEEP
 DATASET_MISSING = "The dataset cannot be loaded (see 1 · Data)."
 LIST_WIDGETS = ("selectbox", "select_slider")  # settings whose values are picked from a list
 
@@ -60,7 +57,7 @@ def start_training_help() -> str | None:
 
 
 def values_key(setting_key: str) -> str:
-    return f"sweep_values_{setting_key}"
+    return SWEEP_VALUES.of(setting_key)
 
 
 def default_text(setting_key: str) -> str:
@@ -71,27 +68,21 @@ def default_text(setting_key: str) -> str:
 
 def chosen_values() -> list | str:
     """The values the Compare form holds for its chosen setting (a list, or text to parse)."""
-    key = st.session_state.get(SETTING_KEY, next(iter(SWEEPABLE)))
+    key = SETTING_KEY.get(next(iter(SWEEPABLE)))
     setting = SETTINGS_BY_KEY[key]
     default = list(SWEEPABLE[key]) if setting.widget in LIST_WIDGETS else default_text(key)
-    return st.session_state.get(values_key(key), default)
+    return SWEEP_VALUES.of(key).get(default)
 
 
-def member_job_maker(tag: str):
+def member_job_maker(place: state.LabPlace, tag: str):
     """make_job(spec, name) for make_sweep: an ordinary job of the lab, saved with the sweep's tag.
 
     The lab is made (if the tab has none yet) at the first member, once every member has been checked.
     """
 
-    where: list = []
-
     def make(spec, name):
-        if not where:
-            lab, store = labs.ensure_lab(), labs.get_store()
-            where.append((lab.lab_id, store) if lab is not None and store is not None else (None, None))
-        lab_id, store = where[0]
-        sink = StoreSink(store, lab_id, sweep=tag) if lab_id is not None else None
-        return make_job(spec, is_alive=labs.lab_open_check(lab_id), sink=sink, name=name)
+        sink = place.sink(sweep=tag)
+        return make_job(spec, is_alive=place.is_alive(), sink=sink, name=name)
 
     return make
 
@@ -103,29 +94,21 @@ def start_sweep() -> None:
     once one wins and the other is told. A server line too full for every member starts none.
     """
     if training_running() or sweep_running():
-        st.session_state[ERROR_KEY] = TRAINING_RUNNING if training_running() else SWEEP_ALREADY
+        ERROR_KEY.set(TRAINING_RUNNING if training_running() else SWEEP_ALREADY)
         return
-    setting_key = st.session_state.get(SETTING_KEY, next(iter(SWEEPABLE)))
+    setting_key = SETTING_KEY.get(next(iter(SWEEPABLE)))
     tag = new_sweep_tag()
     try:
         values, notes = read_sweep_values(setting_key, chosen_values())
-        sweep = make_sweep(read_values(), setting_key, values, make_job=member_job_maker(tag), tag=tag)
+        refused = state.start_lab_job(lambda place: make_sweep(
+            read_values(), setting_key, values, make_job=member_job_maker(place, tag), tag=tag), sweep=True)
     except SpecError as error:
-        st.session_state[ERROR_KEY] = str(error)
+        ERROR_KEY.set(str(error))
         return
-    state.collect_finished_job()
-    owner = state.job_owner()
-    placed = SWEEPS.claim(owner, sweep, others=(JOBS,))
-    if placed is not sweep:
-        st.session_state[ERROR_KEY] = SWEEP_ALREADY if SWEEPS.get(owner) is placed else TRAINING_RUNNING
+    if refused:
+        ERROR_KEY.set(refused)
         return
-    try:
-        sweep.start_all()
-    except QueueFull as error:
-        SWEEPS.drop(owner, sweep)
-        st.session_state[ERROR_KEY] = str(error)
-        return
-    st.session_state[NOTES_KEY] = notes
+    NOTES_KEY.set(notes)
 
 
 def stop_sweep() -> None:
@@ -160,9 +143,9 @@ def show_form(blocked: str | None) -> None:
     else:
         c3.caption("Every other setting as in the form above; one training per value, "
                    "each an ordinary run of your lab. They queue like any training.")
-    if error := st.session_state.pop(ERROR_KEY, None):
+    if error := ERROR_KEY.pop():
         st.error(f"The sweep could not start: {error}")
-    for note in st.session_state.pop(NOTES_KEY, None) or []:
+    for note in NOTES_KEY.pop() or []:
         st.warning(f"The sweep's {note}.")
 
 
@@ -211,8 +194,8 @@ def show_sweep_live() -> None:
     if sweep is None:
         return
     ended = sum(m.job.done for m in sweep.members)
-    if st.session_state.get(SEEN_KEY) != (sweep.tag, ended):
-        st.session_state[SEEN_KEY] = (sweep.tag, ended)
+    if SEEN_KEY.get() != (sweep.tag, ended):
+        SEEN_KEY.set((sweep.tag, ended))
         st.rerun(scope="app")  # its run joins "Your runs", and the buttons follow
     snapshots = [member.job.snapshot() for member in sweep.members]  # once per redraw: they copy the logs
     fraction = sum(1.0 if m.job.done else p.fraction for m, p in zip(sweep.members, snapshots)) / len(snapshots)
@@ -241,13 +224,13 @@ def show_compare() -> None:
     blocked = None
     if training_running():
         blocked = TRAINING_RUNNING
-    elif not st.session_state.get("dataset_ok"):
+    elif not DATASET_OK.get():
         blocked = DATASET_MISSING
     show_form(blocked)
     sweep = get_sweep()
     if sweep is None:
         return
-    st.session_state[SEEN_KEY] = (sweep.tag, sum(m.job.done for m in sweep.members))
+    SEEN_KEY.set((sweep.tag, sum(m.job.done for m in sweep.members)))
     collect_unsaved(sweep)
     st.fragment(show_sweep_live, run_every=POLL_SECONDS if not sweep.done else None)()
 

@@ -1,0 +1,150 @@
+"""The Train page's runs: "Your runs", the current model's tools (download, share, delete), the runs' tabs.
+
+The tabs are lazy (ui.lazy): a reload draws the table, not the comparison's or the history's plotly charts.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from core.figures import curves
+from core.figures.style import assign_colors
+from core.model.files import write_model_file
+from core.model.run import file_name
+from core.storage.engine import StoreError
+from ui import code_view, state, sweep_view
+from ui import lab as labs
+from ui.epochs_view import show_learning_history
+from ui.lazy import lazy_tabs
+from ui.session import LAB, SHARE_LINKS
+from ui.text import plain
+
+RUNS_TAB = "All runs"
+COMPARE_TAB = "Compare runs"
+HISTORY_TAB = "Learning history of the current model"
+CODE_TAB = "The code"  # ui/code_view.py (issue 25)
+
+
+def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None:
+    """Choose the current model; download, share or delete it."""
+    c1, c2, c3, c4 = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
+    # A new widget whenever the runs or the current model change, so that it shows the current
+    # model (a run that just finished becomes current) and a stale browser value cannot win.
+    chosen = c1.selectbox("Current model (used by Evaluate and Draw)", usable, index=usable.index(shown),
+                          format_func=names.get, key=f"current_pick_{shown}_{len(usable)}")
+    if chosen != shown:
+        state.set_current(chosen)
+        st.rerun()
+    run = state.find_run(chosen)
+    c1.caption(plain(run.status))
+    c2.download_button("Download", icon=":material/download:", data=lambda: model_file(run),
+                       file_name=file_name(run), mime="application/zip", on_click="ignore")
+    if c3.button("Share", icon=":material/share:", disabled=run.run_id <= 0 or run.source == "shared",
+                 help="A read-only link to this run: its curves, metrics and Evaluate views."):
+        SHARE_LINKS.set({run.run_id: share_run(run)})
+    if link := SHARE_LINKS.get().get(run.run_id):
+        st.caption("Anyone with this link can look at this run (not at your lab) and copy it into theirs:")
+        st.code(link, language=None, wrap_lines=True)
+    labs.show_shares(run.run_id)  # each link made so far, with "Stop sharing"
+    with c4.popover("Delete", icon=":material/delete:"):
+        confirm_delete(run)
+
+
+def confirm_delete(run) -> None:
+    """The inside of a Delete popover: the question and the button."""
+    st.write(f"Delete **{plain(run.name)}** for good?")
+    if run.state == "running":
+        st.caption("It is still training: deleting it stops its training.")
+    if st.button("Delete this run", type="primary", key=f"delete_run_{run.run_id}"):
+        state.delete_run(run)
+        st.rerun()
+
+
+def show_other_deletes(runs: list) -> None:
+    """Delete a run that cannot be the current model (training, failed): every run of the lab can go."""
+    others = [r for r in runs if not r.usable and r.source != "shared"]
+    if not others:
+        return
+    with st.popover(f"Delete a run that is training or failed ({len(others)})", icon=":material/delete:"):
+        names = {r.run_id: r.name for r in others}
+        chosen = st.selectbox("Run", list(names), format_func=lambda i: plain(names[i]), key="delete_other_pick")
+        if chosen is not None:
+            confirm_delete(state.find_run(chosen))
+
+
+def model_file(run) -> bytes:
+    """The .keras download of a run (its model loaded from the lab first if need be)."""
+    state.load_model(run)
+    return write_model_file(run.model, run.metadata())
+
+
+def share_run(run) -> str | None:
+    """A new read-only link to one run of the lab; None (with the reason shown) if it cannot be made."""
+    lab, store = LAB.get(), labs.get_store()
+    if lab is None or store is None:
+        return None
+    try:
+        token = store.share_run(lab.lab_id, run.run_id)
+    except StoreError as error:
+        st.error(f"No link could be made: {error}")
+        return None
+    return labs.app_url("shared", {"run": token})
+
+
+def show_runs() -> None:
+    """The lab's runs: the current model's tools, then three views of the runs, one made at a time.
+
+    The views are lazy tabs: a reload draws the table, not the comparison's or the history's plotly
+    charts (in a Chromium profile of a reload those were the largest part of the page's drawing).
+    """
+    runs = state.get_runs()
+    if not runs:
+        return
+    st.subheader("Your runs")
+    current = state.current_run()
+    names = {r.run_id: r.name for r in runs}
+    usable = [r.run_id for r in state.usable_runs()]
+    if usable:
+        show_run_tools(current.run_id if current is not None and current.run_id in usable else usable[-1],
+                       usable, names)
+    show_other_deletes(runs)
+    lazy_tabs({RUNS_TAB: lambda: show_runs_table(runs, current), COMPARE_TAB: lambda: show_comparison(names),
+               HISTORY_TAB: show_current_history, CODE_TAB: lambda: code_view.show_code_tab(runs, current)},
+              key="runs_view")
+
+
+def show_runs_table(runs: list, current) -> None:
+    """One row per run: its results, how it ended, its sweep, and which one is the current model."""
+    st.dataframe(pd.DataFrame([{
+        "run": r.name, "epochs": len(r.history.get("loss", [])),
+        "accuracy": r.metrics.get("accuracy"), "val. accuracy": r.metrics.get("val_accuracy"),
+        "val. loss": r.metrics.get("val_loss"), "seconds": round(r.seconds, 1), "how it ended": r.status,
+        "sweep": r.sweep or "", "current": r is current,
+    } for r in runs]), hide_index=True, width="stretch",
+        column_config={"current": st.column_config.CheckboxColumn(),
+                       "accuracy": st.column_config.NumberColumn(format="%.3f"),
+                       "val. accuracy": st.column_config.NumberColumn(format="%.3f"),
+                       "val. loss": st.column_config.NumberColumn(format="%.3f")})
+
+
+def show_comparison(names: dict[int, str]) -> None:
+    """The chosen runs' curves overlaid (the last five by default)."""
+    # A new widget whenever the runs change: a new run joins the default (the last five runs), and no
+    # choice can name a run that is gone.
+    compare = st.multiselect("Compare runs", list(names), default=list(names)[-5:], format_func=names.get,
+                             key=f"compare_{'_'.join(map(str, names))}")
+    if compare:
+        histories = {names[i]: state.find_run(i).history for i in compare}
+        sweep = sweep_view.get_sweep()  # its members keep their colour of the sweep's charts
+        colors = assign_colors(compare, sweep.member_colors() if sweep is not None else {})
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(curves.plot_run_comparison(histories, "loss", colors), key="compare_loss")
+        c2.plotly_chart(curves.plot_run_comparison(histories, "accuracy", colors), key="compare_accuracy")
+
+
+def show_current_history() -> None:
+    """The current model's learning history: the confusion over epochs, the images that changed their mind."""
+    run = state.current_run()
+    if run is None or not run.usable:
+        st.caption("Choose a current model above to see how it learned.")
+        return
+    show_learning_history(run, f"run_history_{run.run_id}")
