@@ -23,7 +23,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from core import datasets
+from core.data import datasets
 from core.data.datasets import DatasetInfo, get_info, split_off
 from core.model.optimizers import OPTIMIZERS
 from core.model.run import Run
