@@ -2,9 +2,9 @@
 
     python -m bench.abuse [--blob-mb 20] [--labs 5] [--copies 9]
 
-Starts `streamlit run app.py` on a free loopback port with a database of its own (tests/e2e/server.py), then:
+Starts `streamlit run app.py` on a free loopback port with a database of its own (tests/harness/server.py), then:
 
-(a) Hostile uploads: each file of tests/hostile_models.ATTACKS (a few kB asking Keras for Dense(700000) after a
+(a) Hostile uploads: each file of tests/harness/hostile_models.ATTACKS (a few kB asking Keras for Dense(700000) after a
     Flatten or UpSampling2D(64) before a convolution; HDF5 whose weights are read from other files of the server)
     is uploaded in headless Chromium on the Draw page's model picker, the one Evaluate shows too
     (ui/model_picker.add_upload -> core.model.files.vet_upload). What the page says and the server's memory (its
@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.memory import read_memory
-from tests import hostile_models
-from tests.e2e import helpers
-from tests.e2e.server import Server, browser_problem, launch_browser, start_server
+from tests.harness import browser as helpers
+from tests.harness import hostile_models
+from tests.harness.server import Server, browser_problem, launch_browser, start_server
 
 MAX_GROWTH_MB = 500
 MAX_ANSWER_S = 2.0

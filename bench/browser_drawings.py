@@ -4,7 +4,7 @@ Run from the repo root: python -m bench.browser_drawings [--seed 0] [--limit N]
 
 Starts `streamlit run app.py` on a free port (as the browser tests do), opens /draw in Debian's
 Chromium (headless; never `playwright install`), and for each drawing of
-tests/drawings.make_drawings(): draws its strokes one by one (each stroke is followed by the app's
+tests/harness/drawings.make_drawings(): draws its strokes one by one (each stroke is followed by the app's
 rerun, as for a person), reads the "Prediction" metric, and clears the canvas with its toolbar's
 "Reset canvas & history" button. Prints one line per drawing, then
 
@@ -25,9 +25,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-from tests.drawings import make_drawings
-from tests.e2e.helpers import AppError, clear_canvas, draw_digit, metric_value, open_page, save_screenshot
-from tests.e2e.server import browser_problem, launch_browser, start_server
+from tests.harness.browser import AppError, clear_canvas, draw_digit, metric_value, open_page, save_screenshot
+from tests.harness.drawings import make_drawings
+from tests.harness.server import browser_problem, launch_browser, start_server
 
 
 def main() -> int:

@@ -29,7 +29,7 @@ from core.export.code import script_for_run
 from core.export.formats import FORMATS, export_run
 from core.export.notebook import notebook_for_run
 from core.model.spec import PRESETS
-from tests.core.export.runs import SMALL_CNN, app_run, quick, script_run
+from tests.harness.runs import SMALL_CNN, app_run, quick, script_run
 
 REPRODUCED_POINTS = 1.5  # a script whose accuracy is this close to the app's (and same layers) reproduces it
 

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 from bench.memory import read_memory
-from tests.e2e import helpers
-from tests.e2e.server import browser_problem, launch_browser, start_server
+from tests.harness import browser as helpers
+from tests.harness.server import browser_problem, launch_browser, start_server
 
 
 def set_number(page, label: str, value: int) -> None:

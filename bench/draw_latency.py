@@ -19,7 +19,7 @@ import numpy as np
 
 from core.data.drawing import predict_drawing, preprocess_drawing
 from core.model.default_model import load_default_model
-from tests.drawings import make_drawings, render_drawing
+from tests.harness.drawings import make_drawings, render_drawing
 
 
 def median_ms(samples: list[float]) -> float:

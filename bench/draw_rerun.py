@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.drawings import make_drawings, render_drawing
+from tests.harness.drawings import make_drawings, render_drawing
 
 ROOT = Path(__file__).resolve().parents[1]
 WARM_UP = 3

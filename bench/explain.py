@@ -1,7 +1,7 @@
 """Server time of one explanation: integrated gradients plus its sentence (core.analysis.explain.attribution.explain).
 
 Run from the repo root: python -m bench.explain [--n 30]
-Times the bundled CNN and the untrained 512-512 ReLU dense preset on drawn digits (tests/drawings.py
+Times the bundled CNN and the untrained 512-512 ReLU dense preset on drawn digits (tests/harness/drawings.py
 through the Draw page's preprocessing), after a warm-up that traces the compiled functions.
 Goals: CNN <= 100 ms, dense <= 20 ms. The last line is `explanation ms: X`, the CNN's median.
 """
@@ -21,7 +21,7 @@ from core.data.drawing import preprocess_drawing
 from core.model.default_model import load_default_model
 from core.model.network import build_model
 from core.model.spec import PRESETS
-from tests.drawings import make_drawings, render_drawing
+from tests.harness.drawings import make_drawings, render_drawing
 
 DENSE_PRESET = "MNIST · 512-512 ReLU, dropout 0.2 · Adam"
 WARM_UP = 3

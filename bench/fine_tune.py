@@ -4,7 +4,7 @@ Run from the repo root:  python -m bench.fine_tune [--per-style 50] [--digits 10
 Needs the real MNIST subset at ../shared/data/mnist/mnist-22k.npz (replay and test images), read
 through DIGITLAB_DATA_DIR like the app; skips with a message when it is absent.
 
-1. The bundled model on VARIED_STYLES (tests/drawings.py: flagged 1s, crossed 7s, open 4s,
+1. The bundled model on VARIED_STYLES (tests/harness/drawings.py: flagged 1s, crossed 7s, open 4s,
    two-circle 8s, small in a corner, rotated 20-35 degrees, a shaky hand), each drawing
    rendered and kept as the Draw page keeps it, then rebuilt through its preprocessing.
 2. A FineTuneJob, exactly as the app runs it (default settings), on `--digits` drawings in the
@@ -36,7 +36,7 @@ from core.model.default_model import DEFAULT_MODEL_INFO, load_default_model
 from core.training.fine_tune import DEFAULTS, FineTuneJob
 from core.training.local import collect_run
 from core.training.queue import TrainingSlots
-from tests.drawings import VARIED_STYLES, make_styled_drawings, make_varied_drawings, render_drawing
+from tests.harness.drawings import VARIED_STYLES, make_styled_drawings, make_varied_drawings, render_drawing
 
 
 def keep_all(drawings: list[tuple[int, list]]) -> tuple[np.ndarray, np.ndarray]:

@@ -35,11 +35,11 @@ import time
 from pathlib import Path
 
 from core.data.drawing import CANVAS_SIZE, STROKE_WIDTH
-from tests.drawings import make_drawings
-from tests.e2e.helpers import canvas_box, metric_value, mouse_stroke, wait_until
-from tests.e2e.server import ROOT, browser_problem, launch_browser, start_server
+from tests.harness.browser import canvas_box, metric_value, mouse_stroke, wait_until
+from tests.harness.drawings import make_drawings
+from tests.harness.server import ROOT, browser_problem, launch_browser, start_server
 
-DIGIT = 3  # a one-stroke 3 of tests/drawings.py
+DIGIT = 3  # a one-stroke 3 of tests/harness/drawings.py
 TIMEOUT = 300.0
 PLACEHOLDER = "Drawing this picture"
 BARE_APP = f"""

@@ -20,8 +20,8 @@ import time
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
-from tests.e2e import helpers
-from tests.e2e.server import browser_problem, launch_browser, start_server
+from tests.harness import browser as helpers
+from tests.harness.server import browser_problem, launch_browser, start_server
 
 
 def runs_listed(page, count: int, timeout: float = 60) -> float:

@@ -7,7 +7,6 @@ The tiny pages are written to a temporary folder as its `app.py`, beside a link 
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 
 import numpy as np
@@ -20,7 +19,8 @@ from core.model.run import Run
 from core.storage.engine import database_url
 from core.storage.store import open_store
 from tests.conftest import ROOT, open_page
-from tests.drawings import make_drawings, render_drawing
+from tests.harness.drawings import make_drawings, render_drawing
+from tests.harness.polling import poll_until
 
 TIMEOUT = 60  # TensorFlow makes first runs slow; AppTest's default 3 s is far too short
 
@@ -63,7 +63,7 @@ def store():
 
 @pytest.fixture(scope="module")
 def kept_digits():
-    """Ten drawings of each digit (tests/drawings.py), kept as the Draw page keeps them: (labels, kept)."""
+    """Ten drawings of each digit (tests/harness/drawings.py), kept as the Draw page keeps them: (labels, kept)."""
     drawings = make_drawings(seed=0)
     labels = np.array([label for label, _ in drawings], np.uint8)
     kept = np.stack([keep_drawing(render_drawing(strokes)) for _, strokes in drawings])
@@ -324,9 +324,7 @@ def test_fine_tune_the_bundled_model_and_see_before_and_after_after_a_reload(tmp
     job = JOBS.get(f"lab:{lab_id}")
     assert job is not None and job.name == "Default MNIST CNN (bundled) fine-tuned on my 50 digits"
     assert at.button(key="fine_tune").disabled and "A training is running" in texts(at.caption)
-    deadline = time.monotonic() + 240
-    while not job.done and time.monotonic() < deadline:
-        time.sleep(1)
+    poll_until(lambda: job.done, 240, "the fine-tuning to end", 1.0)
     assert job.state == "finished", job.message
     at.run()  # the page collects the run: it is the lab's current model, from the store
     assert not at.exception

@@ -6,7 +6,7 @@ import io
 from PIL import Image
 
 from tests.conftest import open_page
-from tests.drawings import make_drawings, render_drawing
+from tests.harness.drawings import make_drawings, render_drawing
 
 
 def as_data_url(rgba) -> str:

@@ -6,7 +6,7 @@ from core.analysis.evaluation import rank_mistakes
 from core.model.run import make_run
 from core.model.spec import NetworkSpec, TrainSpec
 from tests.conftest import open_page, open_tab
-from tests.drawings import make_drawings, render_drawing
+from tests.harness.drawings import make_drawings, render_drawing
 from tests.test_app_draw import draw
 from ui.explanations import EVALUATE_TABS, INSIDE_SOURCE, INSIDE_TAB, YOUR_DRAWING
 from ui.text import plain

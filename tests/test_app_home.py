@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.server import warmup
 from tests.conftest import ROOT
-from tests.drawings import make_drawings, render_drawing
+from tests.harness.drawings import make_drawings, render_drawing
 from tests.test_app_draw import as_data_url
 
 TIMEOUT = 60  # TensorFlow makes first runs slow; AppTest's default 3 s is far too short

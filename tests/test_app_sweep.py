@@ -1,13 +1,13 @@
 """AppTest of the Train page's Compare mode: a sweep of three optimizers on Digits, ranked, one made current."""
 
 import json
-import time
 
 from streamlit.testing.v1 import AppTest
 
 from core.figures.style import color_of
 from core.server.board import SWEEPS
 from tests.conftest import open_page, open_tab
+from tests.harness.polling import poll_until
 
 TIMEOUT = 60
 
@@ -101,9 +101,7 @@ def test_stop_sweep_stops_every_member():
     assert at.multiselect(key="sweep_values_batch").value == [16, 32, 128]
     button(at, "Start sweep").click().run()
     sweep = the_sweep(at)
-    deadline = time.monotonic() + 60
-    while not any(m.job.snapshot().batch_logs for m in sweep.members) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    poll_until(lambda: any(m.job.snapshot().batch_logs for m in sweep.members), 60, "a member's first batch", 0.1)
     at.run()
     assert "waiting" in sweep.counts()  # the server's cap (2) holds the third back, like any training
     button(at, "Stop sweep").click().run()

@@ -1,7 +1,6 @@
 """AppTest of the Train page: a short training on Digits, from the button to the run."""
 
 import json
-import time
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
@@ -11,6 +10,7 @@ from core.analysis.history import confusion_per_epoch, rank_changed_mind, select
 from core.data.datasets import load_dataset
 from core.figures.epochs import caption_changes
 from tests.conftest import open_page, open_tab
+from tests.harness.polling import poll_until
 
 TIMEOUT = 60
 HISTORY_TAB = "Learning history of the current model"
@@ -97,9 +97,7 @@ def test_stop_keeps_the_model_trained_so_far():
     at.select_slider(key="batch").set_value(8)
     next(b for b in at.button if b.label == "Start training").click().run()
     job = at.session_state["training_job"]
-    deadline = time.monotonic() + 60
-    while len(job.snapshot().epoch_logs) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    poll_until(lambda: len(job.snapshot().epoch_logs) >= 2, 60, "two epochs", 0.1)
     at.run()
     # Live: the confusion over the epochs done so far, while it trains.
     live = figure_of(at, "live_history_matrix")
@@ -245,9 +243,7 @@ def test_a_queued_training_polls_slowly_until_it_gets_its_slot(monkeypatch):
     assert at.session_state["polled_queue"]  # the queue's slow rate
     assert any("this one is next" in w.value or "1st in line" in w.value for w in at.warning)
     training.SLOTS.release()  # a slot frees up
-    deadline = time.monotonic() + 60
-    while job.state == "waiting" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    poll_until(lambda: job.state != "waiting", 60, "the job to take the freed slot", 0.05)
     at.run()
     assert not at.session_state["polled_queue"] and not at.exception  # the curves' rate again
     wait_for_job(at)
@@ -282,9 +278,7 @@ def test_a_run_that_is_still_training_can_be_deleted_and_its_job_stops():
     spec = TrainSpec(dataset="digits", network=NetworkSpec(hidden_layers=(8,)), batch_size=8, epochs=200)
     job = TrainingJob(spec, sink=StoreSink(store, lab_id), name="still training").start()
     JOBS.put(lab_owner(lab_id), job)
-    deadline = time.monotonic() + 60
-    while job.run_id is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    poll_until(lambda: job.run_id is not None, 60, "the run to be saved", 0.05)
     store.save_run(lab_id, RunRecord(name="failed one", dataset="digits", state="failed", status="It failed."))
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
     at.query_params["lab"] = key

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import save_screenshot
-from tests.e2e.server import browser_problem, launch_browser, start_server
+from tests.harness.browser import save_screenshot
+from tests.harness.server import browser_problem, launch_browser, start_server
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True,
          "device_scale_factor": 2}

@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from tests.drawings import make_drawings
-from tests.e2e.helpers import (
+from tests.harness.browser import (
     CURRENT_MODEL,
     assert_no_exception,
     canvas_box,
@@ -35,6 +34,7 @@ from tests.e2e.helpers import (
     wait_for_idle,
     wait_until,
 )
+from tests.harness.drawings import make_drawings
 
 PAGES = ["Train", "Evaluate", "Draw"]
 PER_BATCH = "training (epoch so far)"  # the live charts' traces: this one, "training", "validation"
@@ -48,7 +48,7 @@ pytestmark = pytest.mark.e2e  # a real browser against a real server
 
 
 def drawing_of(digit: int, variant: int = 0):
-    """The strokes of the `variant`-th drawing of `digit` in tests/drawings.py."""
+    """The strokes of the `variant`-th drawing of `digit` in tests/harness/drawings.py."""
     return [strokes for label, strokes in make_drawings(seed=0) if label == digit][variant]
 
 

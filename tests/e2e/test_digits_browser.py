@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from core.data.handwriting import export_npz, keep_drawing
-from tests.drawings import make_drawings, render_drawing
-from tests.e2e.helpers import metric_value, open_page, save_screenshot, wait_for_idle, wait_until
+from tests.harness.browser import metric_value, open_page, save_screenshot, wait_for_idle, wait_until
+from tests.harness.drawings import make_drawings, render_drawing
 
 pytestmark = pytest.mark.e2e
 

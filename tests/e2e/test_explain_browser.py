@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.drawings import make_drawings
-from tests.e2e.helpers import (
+from tests.harness.browser import (
     choose_option,
     draw_digit,
     open_page,
@@ -18,6 +17,7 @@ from tests.e2e.helpers import (
     wait_for_idle,
     wait_until,
 )
+from tests.harness.drawings import make_drawings
 
 pytestmark = pytest.mark.e2e  # a real browser against a real server
 

@@ -1,4 +1,4 @@
-"""The browser tests' waits (tests/e2e/helpers.py) end at once when the page shows an error box.
+"""The browser tests' waits (tests/harness/browser.py) end at once when the page shows an error box.
 
 A server whose DIGITLAB_DATA_DIR names a missing folder: Evaluate says so in an st.error and
 never shows a test accuracy. Waiting for one must fail with that error's text, not after its
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import APP, AppError, open_page, wait_for_idle, wait_until
-from tests.e2e.server import start_server
+from tests.harness.browser import APP, AppError, open_page, wait_for_idle, wait_until
+from tests.harness.server import start_server
 
 pytestmark = pytest.mark.e2e  # a real browser against a real server
 

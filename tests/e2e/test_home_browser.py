@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from tests.drawings import make_drawings
-from tests.e2e.helpers import (
+from tests.harness.browser import (
     assert_no_exception,
     canvas_box,
     link_labels,
@@ -23,6 +22,7 @@ from tests.e2e.helpers import (
     wait_for_idle,
     wait_until,
 )
+from tests.harness.drawings import make_drawings
 
 pytestmark = pytest.mark.e2e  # a real browser against a real server
 

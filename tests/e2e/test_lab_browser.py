@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.e2e.helpers import (
+from tests.harness.browser import (
     CURRENT_MODEL,
     assert_no_exception,
     choose_option,
@@ -23,7 +23,7 @@ from tests.e2e.helpers import (
     wait_for_idle,
     wait_until,
 )
-from tests.e2e.server import start_server
+from tests.harness.server import start_server
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.helpers import (
+from tests.harness.browser import (
     assert_no_exception,
     nav_link,
     open_page,

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from core.data.handwriting import export_npz, keep_drawing
-from tests.drawings import make_drawings, render_drawing
-from tests.e2e.helpers import draw_digit, metric_value, open_page, save_screenshot, wait_for_idle, wait_until
-from tests.e2e.server import ROOT
+from tests.harness.browser import draw_digit, metric_value, open_page, save_screenshot, wait_for_idle, wait_until
+from tests.harness.drawings import make_drawings, render_drawing
+from tests.harness.server import ROOT
 
 WIRED = all(call in (ROOT / page).read_text() for page, call in (
     ("ui/drawing_box.py", "show_add_to_my_digits("), ("pages/train.py", "show_fine_tune("),

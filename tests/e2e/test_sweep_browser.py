@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from core.figures.style import color_of
-from tests.e2e.helpers import assert_no_exception, open_page, save_screenshot, set_number, wait_for_idle, wait_until
+from tests.harness.browser import assert_no_exception, open_page, save_screenshot, set_number, wait_for_idle, wait_until
 
 pytestmark = pytest.mark.e2e  # a real browser against a real server
 

@@ -27,7 +27,7 @@ from core.figures.explain import (
 from core.model.default_model import load_default_model
 from core.model.network import build_model
 from core.model.spec import NetworkSpec, TrainSpec
-from tests.drawings import make_drawings, render_drawing
+from tests.harness.drawings import make_drawings, render_drawing
 
 DIGIT_NAMES = get_info("digits").class_names
 TOLERANCE = 0.05  # completeness: |sum(attr) - score change| <= 5% of the score change

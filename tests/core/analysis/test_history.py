@@ -2,7 +2,6 @@
 
 import json
 import threading
-import time
 
 import keras
 import numpy as np
@@ -251,10 +250,9 @@ def test_read_is_a_copy_safe_from_another_thread(digits):
     assert recorder.read().shape == (0, len(y_val))
     seen, done = [], threading.Event()
 
-    def poll():
-        while not done.is_set():
+    def poll():  # a reader racing the training; it ends when the fit does (the finally below sets `done`)
+        while not done.wait(0.001):
             seen.append(recorder.read().shape[0])
-            time.sleep(0.001)
 
     poller = threading.Thread(target=poll)
     poller.start()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from core.data.drawing import center_of_mass, predict_drawing, preprocess_drawing
-from tests.drawings import (
+from tests.harness.drawings import (
     CANVAS_SIZE,
     STROKE_WIDTH,
     make_drawings,

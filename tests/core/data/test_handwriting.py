@@ -20,7 +20,7 @@ from core.data.handwriting import (
     to_dataset_images,
     to_model_images,
 )
-from tests.drawings import VARIED_STYLES, make_drawings, make_styled_drawings, render_drawing
+from tests.harness.drawings import VARIED_STYLES, make_drawings, make_styled_drawings, render_drawing
 
 
 @pytest.fixture(scope="module")

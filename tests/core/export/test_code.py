@@ -11,7 +11,7 @@ from core.model.settings import DEFAULT_VALUES, SETTINGS
 from core.model.spec import PRESETS, NetworkSpec, SpecError, TrainSpec, spec_from_values
 from core.training.fine_tune import DEFAULTS, fine_tune_spec
 from tests.conftest import ROOT
-from tests.core.export.runs import SMALL_CNN, app_run, make_run_of, recipes, script_run
+from tests.harness.runs import SMALL_CNN, app_run, make_run_of, recipes, script_run
 
 MAX_GAP_POINTS = 1.5  # the bound; on one machine the script reproduces the app's run exactly
 

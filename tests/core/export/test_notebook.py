@@ -9,7 +9,7 @@ import pytest
 from core.export.code import run_blocks
 from core.export.notebook import notebook_for_run
 from tests.conftest import ROOT
-from tests.core.export.runs import SMALL_CNN, app_run, make_run_of
+from tests.harness.runs import SMALL_CNN, app_run, make_run_of
 
 MAX_GAP_POINTS = 1.5
 

@@ -18,7 +18,7 @@ from core.model.config_size import (  # noqa: E402  (after importorskip)
 )
 from core.model.network import build_model  # noqa: E402
 from core.model.spec import MAX_PARAMS, PRESETS, NetworkSpec, TrainSpec, count_weights  # noqa: E402
-from tests import hostile_models  # noqa: E402
+from tests.harness import hostile_models  # noqa: E402
 
 
 def functional(inputs, outputs):

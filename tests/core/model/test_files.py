@@ -19,7 +19,7 @@ from core.model.files import (  # noqa: E402  (after importorskip)
     read_model_metadata,
     write_model_file,
 )
-from tests import hostile_models  # noqa: E402
+from tests.harness import hostile_models  # noqa: E402
 
 MAX_BYTES = 5_000_000
 MARKER_ENV = "DIGITLAB_TEST_MARKER"
@@ -343,7 +343,7 @@ def test_outputs_must_be_probabilities():
         check_outputs_are_probabilities(build_tiny_model(activation=None), (8, 8))
 
 
-# --- hostile configs and HDF5 that reads other files (tests/hostile_models.py) ----------------------
+# --- hostile configs and HDF5 that reads other files (tests/harness/hostile_models.py) ----------------------
 
 
 @pytest.mark.parametrize("attack, says", [

@@ -7,25 +7,17 @@ import weakref
 
 import pytest
 
-from core.model.spec import NetworkSpec, TrainSpec
 from core.server import board as jobs
 from core.server.board import Board, stop_lab_jobs, stop_run_job
 from core.training.job import ThinnedLog
 from core.training.local import TrainingJob
 from core.training.queue import QueueFull, TrainingSlots
 from core.training.sweeps import make_sweep
+from tests.harness.polling import poll_until as poll
+from tests.harness.specs import tiny_spec
 
-TINY = TrainSpec(dataset="digits", network=NetworkSpec(hidden_layers=(8,)), optimizer="adam",
-                 learning_rate=0.01, batch_size=64, epochs=2, seed=0, train_limit=256)
-LONG = TrainSpec(**{**TINY.__dict__, "batch_size": 8, "epochs": 200})
-
-
-def poll(condition, timeout=30.0, what="the condition"):
-    """Wait until condition() is true; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
+TINY = tiny_spec(epochs=2)
+LONG = tiny_spec(batch_size=8, epochs=200)
 
 
 def settle(job, timeout=60):

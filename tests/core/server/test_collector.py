@@ -4,13 +4,13 @@ import gc
 import subprocess
 import sys
 import threading
-import time
 import weakref
 from pathlib import Path
 
 from streamlit import config
 
 from core.server import collector
+from tests.harness.polling import poll_until
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -38,10 +38,7 @@ def test_the_thread_frees_cycles_without_help(monkeypatch):
         del node
         assert freed() is not None  # a cycle: reference counting alone does not free it
         thread.start()
-        deadline = time.monotonic() + 10
-        while freed() is not None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert freed() is None
+        poll_until(lambda: freed() is None, 10, "the collector to free the cycle", 0.05)
     finally:
         stop.set()
         thread.join(5)

@@ -9,6 +9,7 @@ from core.server import housekeeper
 from core.storage.records import RunRecord
 from core.storage.schema import labs_table
 from core.storage.store import open_store
+from tests.harness.polling import poll_until
 
 
 def test_the_thread_removes_stale_labs_only(tmp_path):
@@ -22,10 +23,7 @@ def test_the_thread_removes_stale_labs_only(tmp_path):
     thread = threading.Thread(target=housekeeper.housekeep_periodically, args=(store, 0.05, stop), daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + 10
-        while store.list_runs(stale) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert store.list_runs(stale) == []
+        poll_until(lambda: store.list_runs(stale) == [], 10, "the stale lab's runs to go", 0.05)
         assert store.load_blob(fresh_run, fresh, "model") == b"new"  # the pass left the fresh lab alone
     finally:
         stop.set()

@@ -18,7 +18,7 @@ def test_a_task_runs_once_and_every_thread_gets_its_result():
 
     def work():
         calls.append(threading.current_thread().name)
-        time.sleep(0.2)
+        time.sleep(0.2)  # a real wait is the point: slow work, so that the four threads overlap in it
         return 42
 
     task = warmup.Task("answer", work)

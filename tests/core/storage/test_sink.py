@@ -7,16 +7,13 @@ import pytest
 
 from core.data.datasets import load_dataset
 from core.model.files import ModelFileError
-from core.model.spec import NetworkSpec, TrainSpec
 from core.storage import sink as persistence
 from core.storage.engine import LabFullError, StoreBusy, StoreFull
 from core.storage.records import RunRecord
 from core.storage.store import open_store
 from core.training.local import TrainingJob
 from core.training.queue import TrainingSlots
-
-TINY = TrainSpec(dataset="digits", network=NetworkSpec(hidden_layers=(8,)), optimizer="adam",
-                 learning_rate=0.01, batch_size=64, epochs=3, seed=0, train_limit=256)
+from tests.harness.specs import TINY
 
 
 @pytest.fixture

@@ -4,17 +4,13 @@ Most tests run twice: on SQLite in a temp folder, and on a throwaway PostgreSQL 
 `postgres`; skipped with the reason when PostgreSQL's binaries are missing or it cannot start).
 """
 
-import glob
 import math
 import os
 import random
-import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, event, func, inspect, select, text, update
+from sqlalchemy import event, func, inspect, select, update
 
 from core.storage import engine, owners, records, schema
 from core.storage.engine import (
@@ -52,79 +48,14 @@ from core.storage.schema import (
 )
 from core.storage.secrets import checksum, hash_secret
 from core.storage.store import Store, open_store
+from tests.harness.postgres import postgres_server, postgres_url  # noqa: F401 -- pytest fixtures
+from tests.harness.server import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 RAW_ERROR_WORDS = ("sqlalchemy", "sqlite3.", "psycopg.", "Traceback", "[SQL:")
 
 
 # -- fixtures ------------------------------------------------------------------------------------
-
-def postgres_bin_dir() -> str | None:
-    """The folder of PostgreSQL's server programs (Debian's layout first), or None."""
-    folders = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda f: int(f.split("/")[-2]))
-    if folders and os.path.exists(f"{folders[-1]}/initdb"):
-        return folders[-1]
-    initdb = shutil.which("initdb")
-    return os.path.dirname(initdb) if initdb else None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def postgres_server():
-    """The URL of a throwaway PostgreSQL server's `postgres` database; stopped at the end."""
-    bin_dir = postgres_bin_dir()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL's server programs (initdb) are not installed: apt-get install postgresql")
-    folder = tempfile.mkdtemp(prefix="digitlab-pg-")
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root: run it as the postgres user
-        import pwd
-
-        try:
-            user = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no postgres user to run PostgreSQL as")
-        os.chown(folder, user.pw_uid, user.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*as_user, f"{bin_dir}/{args[0]}", *args[1:]], capture_output=True, text=True,
-                              timeout=120, check=False)
-
-    data, port = f"{folder}/data", free_port()
-    init = run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "--no-locale", "-E", "UTF8")
-    if init.returncode != 0:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(f"initdb failed: {init.stderr.strip()[-300:]}")
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-    start = run("pg_ctl", "-D", data, "-l", f"{folder}/server.log", "-w", "-t", "60", "-o", options, "start")
-    if start.returncode != 0:
-        log = Path(folder, "server.log").read_text() if Path(folder, "server.log").exists() else ""
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(f"PostgreSQL did not start: {(start.stderr + log).strip()[-300:]}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        run("pg_ctl", "-D", data, "stop", "-m", "immediate")
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def postgres_url(postgres_server):
-    """A new, empty database on the throwaway server (one per test)."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))  # a name we made: CREATE DATABASE takes no parameter
-    admin.dispose()
-    return postgres_server.rsplit("/", 1)[0] + "/" + name
-
 
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
@@ -932,7 +863,7 @@ def test_killed_writers_never_leave_half_a_run(sqlite_url, tmp_path):
         child = subprocess.Popen([sys.executable, "-c", CHILD, sqlite_url, str(lab_id), str(kill)], cwd=ROOT,
                                  env=env, stdout=subprocess.PIPE, text=True)
         assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, 0.4))
+        time.sleep(rng.uniform(0.0, 0.4))  # a real wait is the point: the kill lands at a random moment
         child.send_signal(signal.SIGKILL)
         out, _ = child.communicate(timeout=30)  # also reaps the child: its pid is dead, not a zombie
         printed = [line.split() for line in out.split("\n")[:-1]]  # whole lines only

@@ -1,5 +1,3 @@
-import time
-
 import numpy as np
 import pytest
 
@@ -20,7 +18,8 @@ from core.training.fine_tune import (
 )
 from core.training.local import collect_run
 from core.training.queue import TrainingSlots
-from tests.drawings import make_drawings, make_styled_drawings, render_drawing
+from tests.harness.drawings import make_drawings, make_styled_drawings, render_drawing
+from tests.harness.polling import poll_until, wait_for_job
 
 TINY = TrainSpec(dataset="mnist", network=NetworkSpec(hidden_layers=(32,)), optimizer="adam",
                  learning_rate=3e-3, batch_size=32, epochs=10, seed=0)
@@ -175,9 +174,7 @@ def square_hand():
 
 
 def wait(job, timeout=120):
-    job.join(timeout)
-    assert job.done, job.snapshot()
-    return job.snapshot()
+    return wait_for_job(job, timeout)
 
 
 def test_fine_tune_job_learns_a_new_hand_without_forgetting(plain_mnist, tiny_source, square_hand, monkeypatch):
@@ -216,9 +213,7 @@ def test_a_fine_tune_can_be_stopped_and_a_model_without_spec_keeps_none(plain_mn
     labels, kept = square_hand
     job = FineTuneJob(tiny_source, "Bundled", "mnist", labels, kept, FineTuneSettings(epochs=200, batch_size=8),
                       slots=TrainingSlots(1)).start()
-    deadline = time.monotonic() + 60
-    while len(job.snapshot().batch_logs) < 3 and not job.done and time.monotonic() < deadline:
-        time.sleep(0.01)
+    poll_until(lambda: len(job.snapshot().batch_logs) >= 3 or job.done, timeout=60, what="3 batches")
     job.stop()
     progress = wait(job)
     assert job.state == "stopped" and progress.message == "Stopped by you." and len(progress.epoch_logs) < 200

@@ -1,4 +1,3 @@
-import time
 
 import numpy as np
 
@@ -8,15 +7,9 @@ from core.training.callbacks import LiveHistory
 from core.training.job import NOBODY_LOOKING
 from core.training.local import TrainingJob, run_of_job
 from core.training.queue import TrainingSlots
-
-TINY = TrainSpec(dataset="digits", network=NetworkSpec(hidden_layers=(8,)), optimizer="adam",
-                 learning_rate=0.01, batch_size=64, epochs=3, seed=0, train_limit=256)
-
-
-def wait(job, timeout=60):
-    job.join(timeout)
-    assert job.done, job.snapshot()
-    return job.snapshot()
+from tests.harness.polling import poll_until
+from tests.harness.polling import wait_for_job as wait
+from tests.harness.specs import TINY, tiny_spec
 
 
 def test_live_history_collects_every_batch_and_epoch():
@@ -79,10 +72,8 @@ def test_the_job_records_each_epochs_validation_classes_in_one_pass():
 
 
 def test_stop_ends_mid_epoch_and_keeps_the_model():
-    spec = TrainSpec(**{**TINY.__dict__, "batch_size": 8, "epochs": 50})
-    job = TrainingJob(spec, slots=TrainingSlots(1)).start()
-    while len(job.snapshot().batch_logs) < 5:
-        time.sleep(0.01)
+    job = TrainingJob(tiny_spec(batch_size=8, epochs=50), slots=TrainingSlots(1)).start()
+    poll_until(lambda: len(job.snapshot().batch_logs) >= 5 or job.done, what="5 batches")
     job.stop()
     job.stop()  # pressing Stop twice is harmless
     p = wait(job)
@@ -94,16 +85,14 @@ def test_stop_ends_mid_epoch_and_keeps_the_model():
 
 def test_closed_tab_stops_the_job(monkeypatch):
     monkeypatch.setattr("core.training.job.ALIVE_CHECK_SECONDS", 0.0)
-    spec = TrainSpec(**{**TINY.__dict__, "batch_size": 8, "epochs": 50})
-    job = TrainingJob(spec, is_alive=lambda: False, slots=TrainingSlots(1)).start()
+    job = TrainingJob(tiny_spec(batch_size=8, epochs=50), is_alive=lambda: False, slots=TrainingSlots(1)).start()
     wait(job)
     assert job.state == "stopped" and job.message == NOBODY_LOOKING
 
 
 def test_early_stopping_ends_before_the_last_epoch():
     # A wide net with a high learning rate on 256 images overfits within a few epochs.
-    spec = TrainSpec(**{**TINY.__dict__, "epochs": 60, "patience": 1, "learning_rate": 0.1,
-                        "network": NetworkSpec(hidden_layers=(64,))})
+    spec = tiny_spec(epochs=60, patience=1, learning_rate=0.1, network=NetworkSpec(hidden_layers=(64,)))
     job = TrainingJob(spec, slots=TrainingSlots(1)).start()
     p = wait(job)
     assert job.state == "finished" and len(p.epoch_logs) < 60
@@ -112,12 +101,10 @@ def test_early_stopping_ends_before_the_last_epoch():
 
 def test_slots_cap_simultaneous_trainings():
     slots = TrainingSlots(1)
-    first = TrainingJob(TrainSpec(**{**TINY.__dict__, "epochs": 30, "batch_size": 8}), slots=slots).start()
-    while first.state == "waiting":
-        time.sleep(0.01)
+    first = TrainingJob(tiny_spec(epochs=30, batch_size=8), slots=slots).start()
+    poll_until(lambda: first.state != "waiting", what="the first training to take the slot")
     second = TrainingJob(TINY, slots=slots).start()
-    time.sleep(0.3)
-    p = second.snapshot()
+    p = poll_until(lambda: (s := second.snapshot()).message and s, what="the second training's message")
     assert p.state == "waiting" and "Waiting for a free slot: 1 of 1" in p.message
     first.stop()
     wait(first)
@@ -129,7 +116,7 @@ def test_stop_while_waiting_frees_nothing_it_did_not_take():
     slots = TrainingSlots(1)
     assert slots.acquire(lambda: False)
     job = TrainingJob(TINY, slots=slots).start()
-    time.sleep(0.2)
+    poll_until(lambda: "Waiting for a free slot" in job.snapshot().message, what="the job to wait for a slot")
     job.stop()
     wait(job, timeout=5)
     assert job.state == "stopped" and slots.running == 1 and job.model is None

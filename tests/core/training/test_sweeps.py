@@ -1,5 +1,3 @@
-import time
-
 import pytest
 
 from core.model.settings import DEFAULT_VALUES
@@ -18,6 +16,7 @@ from core.training.sweeps import (
     sweep_specs,
     tag_of_name,
 )
+from tests.harness.polling import poll_until
 
 # A few seconds of Digits per member.
 TINY = {**DEFAULT_VALUES, "dataset": "digits", "hidden": "8", "optimizer": "adam", "lr": 0.01,
@@ -100,7 +99,8 @@ def test_a_sweep_of_three_trains_each_member_as_an_ordinary_run():
         "Sweep ab12 · optimizer=SGD", "Sweep ab12 · optimizer=Adam", "Sweep ab12 · optimizer=Nadam"]
     assert all(m.job.sweep == "ab12" for m in sweep.members) and [m.index for m in sweep.members] == [0, 1, 2]
     sweep.start_all()
-    time.sleep(0.2)
+    poll_until(lambda: sweep.done or any("Waiting for a free slot" in m.job.snapshot().message
+                                          for m in sweep.members), what="a member waiting for a slot")
     assert slots.running <= 2  # the third waits for a slot like any training
     for member in sweep.members:
         member.job.join(60)
@@ -117,9 +117,8 @@ def test_stop_all_stops_running_and_waiting_members():
     long = {**TINY, "batch": 8, "epochs": 200}
     sweep = make_sweep(long, "lr", [0.001, 0.01, 0.1],
                        make_job=lambda spec, name: TrainingJob(spec, name=name, slots=slots)).start_all()
-    deadline = time.monotonic() + 60
-    while not any(m.job.snapshot().batch_logs for m in sweep.members) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    poll_until(lambda: any(m.job.snapshot().batch_logs for m in sweep.members), timeout=60,
+               what="a member's first batch", interval=0.05)
     assert sweep.counts().get("waiting") == 2
     sweep.stop_all()
     for member in sweep.members:

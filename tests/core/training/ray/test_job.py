@@ -6,7 +6,6 @@ Every actor is a fresh worker process that imports TensorFlow (seconds): the tes
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,6 @@ pytestmark = pytest.mark.ray
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-ray.txt)")
 
 from core.model.settings import DEFAULT_VALUES  # noqa: E402
-from core.model.spec import NetworkSpec, TrainSpec  # noqa: E402
 from core.storage.sink import StoreSink  # noqa: E402
 from core.storage.store import open_store  # noqa: E402
 from core.training.launch import make_job  # noqa: E402
@@ -24,9 +22,10 @@ from core.training.local import Progress  # noqa: E402, F401  # TensorFlow loade
 from core.training.ray.capacity import IDLE_ACTORS  # noqa: E402
 from core.training.ray.job import RayTrainingJob  # noqa: E402
 from core.training.sweeps import make_sweep  # noqa: E402
+from tests.harness.polling import poll_until, wait_for_job  # noqa: E402
+from tests.harness.specs import tiny_spec  # noqa: E402
 
-TINY = TrainSpec(dataset="digits", network=NetworkSpec(hidden_layers=(8,)), optimizer="adam",
-                 learning_rate=0.01, batch_size=8, epochs=20, seed=0, train_limit=256)
+TINY = tiny_spec(batch_size=8, epochs=20)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -58,9 +57,7 @@ class Recorder:
 
 
 def wait(job, timeout=90):
-    job.join(timeout)
-    assert job.done, job.snapshot()
-    return job.snapshot()
+    return wait_for_job(job, timeout)
 
 
 def test_a_training_on_ray_shows_live_progress_and_brings_the_model_back(monkeypatch):
@@ -71,11 +68,14 @@ def test_a_training_on_ray_shows_live_progress_and_brings_the_model_back(monkeyp
     assert job.snapshot().state == "waiting" and "Ray cluster" in job.snapshot().message
     job.start()
     seen = []
-    while not job.done:
+
+    def note_batches() -> bool:
         p = job.snapshot()
         if p.state == "training" and p.batch_logs:
             seen.append(len(p.batch_logs))
-        time.sleep(0.1)
+        return job.done
+
+    poll_until(note_batches, timeout=90, what="the training on Ray to end", interval=0.1)
     p = wait(job)
     assert job.state == "finished" and p.message == "Finished 20 epochs.", p.message
     assert job.settled  # the Train page polls until then, as for a local training
@@ -87,9 +87,8 @@ def test_a_training_on_ray_shows_live_progress_and_brings_the_model_back(monkeyp
 
 
 def test_stop_on_ray_keeps_the_weights_so_far():
-    job = RayTrainingJob(TrainSpec(**{**TINY.__dict__, "epochs": 200})).start()
-    while len(job.snapshot().epoch_logs) < 1 and not job.done:
-        time.sleep(0.1)
+    job = RayTrainingJob(tiny_spec(batch_size=8, epochs=200)).start()
+    poll_until(lambda: job.snapshot().epoch_logs or job.done, timeout=90, what="one epoch on Ray", interval=0.1)
     job.stop()
     p = wait(job)
     assert job.state == "stopped" and p.message == "Stopped by you."
@@ -98,7 +97,7 @@ def test_stop_on_ray_keeps_the_weights_so_far():
 
 
 def test_a_failing_training_on_ray_says_why():
-    job = RayTrainingJob(TrainSpec(**{**TINY.__dict__, "dataset": "mnist"})).start()
+    job = RayTrainingJob(tiny_spec(batch_size=8, epochs=20, dataset="mnist")).start()
     p = wait(job)
     assert job.state == "failed" and job.model is None
     assert "DIGITLAB_DATA_DIR" in p.message and "missing" in p.message, p.message
@@ -112,9 +111,12 @@ def test_a_sweep_of_three_on_ray_completes_and_saves_its_runs(tmp_path):
     sweep = make_sweep(base, "optimizer", "sgd, adam, nadam", tag="ab12", make_job=lambda spec, name: RayTrainingJob(
         spec, name=name, sink=StoreSink(store, lab_id, sweep="ab12"))).start_all()
     queued = set()  # 3 trainings, 2 CPUs: one waits in line
-    while not sweep.done:
-        queued |= {m.job.message for m in sweep.members if m.job.state == "waiting"}
-        time.sleep(0.1)
+
+    def note_waiting() -> bool:
+        queued.update(m.job.message for m in sweep.members if m.job.state == "waiting")
+        return sweep.done
+
+    poll_until(note_waiting, timeout=180, what="the sweep on Ray to end", interval=0.1)
     assert any(m.startswith("Waiting for a free CPU on the Ray cluster: all 2 CPUs are busy") for m in queued), queued
     for member in sweep.members:
         wait(member.job)

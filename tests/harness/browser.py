@@ -1,7 +1,8 @@
 """Playwright helpers for driving Digit Lab in Chromium: waiting, screenshots, drawing, reading.
 
-Shared by the browser tests and bench/browser_drawings.py; no pytest here. Waits are generous:
-on a slow 2-core machine the first page that imports TensorFlow takes several seconds, and a
+Shared by the browser tests and the benchmarks; no pytest here. The pure parts (selectors, the idle
+rule `next_idle_since`, `metric_locator`, stroke geometry) also serve tests/harness/browser_async.py.
+Waits are generous: on a slow 2-core machine the first page that imports TensorFlow takes several seconds, and a
 training running in the same server competes for the CPU. So every wait fails at once, with the
 text, when the page shows an exception or an error box (st.error) instead of what was awaited:
 a page that says "Could not download MNIST" will not say anything else within the deadline. A
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tests.e2e.server import ROOT
+from tests.harness.server import ROOT
 
 if TYPE_CHECKING:  # playwright is imported by the caller; the conftest skips when it is missing
     from playwright.sync_api import Page
@@ -110,6 +111,13 @@ def script_state(page: Page) -> tuple[str | None, str | None]:
     return page.evaluate(SCRIPT_STATE_JS, APP)
 
 
+def next_idle_since(state: str | None, connection: str | None, now: float, idle_since: float | None) -> float | None:
+    """Since when the app has been idle (connected, its script not running), given one look at it; None: busy."""
+    if state == "notRunning" and connection == "CONNECTED":
+        return idle_since or now
+    return None
+
+
 def wait_for_idle(page: Page, timeout: float = PAGE_TIMEOUT, quiet: float = 0.4, errors_ok: bool = False) -> None:
     """Wait until the app is connected and its script has not been running for `quiet` seconds.
 
@@ -124,13 +132,10 @@ def wait_for_idle(page: Page, timeout: float = PAGE_TIMEOUT, quiet: float = 0.4,
         assert_no_error(page, errors_ok)
         state, connection = script_state(page)
         now = time.monotonic()
-        if state == "notRunning" and connection == "CONNECTED":
-            idle_since = idle_since or now
-            if now - idle_since >= quiet:
-                assert_no_error(page, errors_ok)
-                return
-        else:
-            idle_since = None
+        idle_since = next_idle_since(state, connection, now, idle_since)
+        if idle_since is not None and now - idle_since >= quiet:
+            assert_no_error(page, errors_ok)
+            return
         if now > deadline:
             raise AppError(f"app not idle after {timeout:.0f} s on {page.url} "
                            f"(script {state}, connection {connection})")
@@ -186,13 +191,21 @@ def nav_link(page: Page, title: str):
         has=page.locator('[data-testid="stMarkdownContainer"]').get_by_text(title, exact=True))
 
 
+def metric_locator(page, label: str):
+    """The st.metric(label) boxes (a locator: building one is the same in the sync and async APIs)."""
+    return page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=label))
+
+
+METRIC_VALUE = '[data-testid="stMetricValue"]'
+
+
 def metric_value(page: Page, label: str) -> str | None:
     """The value shown by st.metric(label), or None when there is no such metric."""
-    metric = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=label))
+    metric = metric_locator(page, label)
     if not metric.count():
         return None
-    return metric.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    return metric.first.locator(METRIC_VALUE).inner_text().strip()
 
 
 def combobox(page: Page, label: str):
@@ -275,9 +288,14 @@ def densify(stroke, spacing: float = 8.0) -> list[tuple[float, float]]:
     return points
 
 
+def stroke_points(box: dict, stroke) -> list[tuple[float, float]]:
+    """A stroke in canvas pixels as the viewport points a mouse or finger passes through."""
+    return [to_screen(box, p) for p in densify(stroke)]
+
+
 def mouse_stroke(page: Page, box: dict, stroke) -> None:
     """Draw one stroke with the mouse: press at its first point, move through all, release."""
-    points = [to_screen(box, p) for p in densify(stroke)]
+    points = stroke_points(box, stroke)
     page.mouse.move(*points[0])
     page.mouse.down()
     for x, y in points[1:]:
@@ -287,7 +305,7 @@ def mouse_stroke(page: Page, box: dict, stroke) -> None:
 
 def touch_stroke(cdp, box: dict, stroke) -> None:
     """Draw one stroke with a finger through CDP Input.dispatchTouchEvent (real touch input)."""
-    points = [to_screen(box, p) for p in densify(stroke)]
+    points = stroke_points(box, stroke)
 
     def touch(kind: str, x: float, y: float) -> None:
         cdp.send("Input.dispatchTouchEvent", {

@@ -25,7 +25,7 @@ from core.model.spec import PRESETS, NetworkSpec, TrainSpec
 from core.training.local import TrainingJob, run_of_job
 from core.training.queue import TrainingSlots
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT_SECONDS = 300  # a script of a few epochs takes seconds; a hung one fails the test after this
 SMALL_CNN = TrainSpec(dataset="digits", network=NetworkSpec(kind="cnn", conv_filters=(8,), kernel_size=3,
                                                              hidden_layers=(16,), dropout=0.1),

@@ -203,10 +203,10 @@ def vet_here(attack: str, cap_mb: int) -> dict:
 
 def vet_in_subprocess(attack: str, cap_mb: int = 1500, timeout: float = 300) -> dict:
     """`vet_here` in a fresh Python (so a blow-up harms only it); its report, or outcome 'crashed'."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([sys.executable, "-m", "tests.hostile_models", attack, str(cap_mb)], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run([sys.executable, "-m", "tests.harness.hostile_models", attack, str(cap_mb)], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=timeout)
     lines = done.stdout.strip().splitlines()
     if done.returncode or not lines:
         return {"attack": attack, "outcome": "crashed", "message": done.stderr[-500:], "returncode": done.returncode}
