@@ -3,7 +3,7 @@
     python -m bench.soak [--trainings 200] [--labs 50]
 
 In one process, through what the pages call: labs in the store (core.storage.store), a StoreSink per
-training, core.training.launch.make_job, the board's atomic claim (ui.state.start_job's), the tab
+training, core.training.launch.make_job, the board's atomic claim (ui.state.start_lab_job's), the tab
 leaving when the training ended (its liveness check turns False) and the boards letting go of it,
 "Start a new lab" / "Delete this lab" through core.server.board.stop_lab_jobs. Trainings are tiny: Digits,
 and every third one a small MNIST run when ../shared/data/mnist is there (else Digits only).
