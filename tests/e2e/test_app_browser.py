@@ -114,8 +114,28 @@ def wait_for_curves(page, what: str, min_epochs: int = 1, timeout: float = 30) -
     return wait_until(page, ready, timeout, what)
 
 
-def test_train_then_evaluate(page, app_url):
-    problems: list[str] = []  # wrong but not blocking: reported at the end, after the other checks
+@pytest.fixture(scope="module")
+def trainer_page(browser):
+    """One visitor's page for the Train -> Evaluate journey: its steps are the tests below, in order,
+    each a test of its own, so one failed check does not hide the later ones."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(60_000)
+    yield context.new_page(), {}
+    context.close()
+
+
+@pytest.fixture
+def journey(trainer_page, request):
+    """(page, what the earlier steps noted) for one step; a failed step leaves its screenshot."""
+    page, notes = trainer_page
+    yield page, notes
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        save_screenshot(page, f"FAILED-{request.node.name}")
+
+
+def test_journey_1_a_training_shows_its_progress_and_growing_curves(journey, app_url):
+    page, notes = journey
     # Home -> Train by the page link.
     open_page(page, app_url, "Digit Lab")
     page.locator('[data-testid="stMain"] [data-testid="stPageLink-NavLink"]').filter(has_text="Train").click()
@@ -127,7 +147,7 @@ def test_train_then_evaluate(page, app_url):
     assert page.get_by_role("button", name="Use this recipe").is_enabled()
 
     # Start: the progress and the curves grow.
-    started = time.monotonic()
+    notes["started"] = time.monotonic()
     page.get_by_role("button", name="Start training").click()
     first = wait_until(page, lambda: (p := progress(page)) and p[0] >= 2 and p, 90, "epoch 2 to start")
     assert first[1] == TRAIN_EPOCHS and first[3] > 100, first
@@ -150,12 +170,14 @@ def test_train_then_evaluate(page, app_url):
     assert_no_exception(page)
     save_screenshot(page, "train_running")
 
-    # Leave for Evaluate, come back: the training went on, and the curves caught up.
+
+def test_journey_2_the_training_goes_on_while_away_and_its_curves_catch_up(journey):
+    page, _ = journey
     left_at = wait_until(page, lambda: progress(page), 10, "the progress bar")
     nav_link(page, "Evaluate").click()
     page.get_by_role("heading", name="Evaluate").wait_for(timeout=60_000)
     wait_for_idle(page, quiet=1.0)
-    page.wait_for_timeout(2000)
+    page.wait_for_timeout(2000)  # the point: time away from the page while the training goes on
     nav_link(page, "Train").click()
     back = wait_until(page, lambda: (p := progress(page)) and p[0] > left_at[0] and p, 60,
                       f"an epoch after {left_at[0]} on return")
@@ -166,9 +188,12 @@ def test_train_then_evaluate(page, app_url):
     # Read after the progress bar, so training may have gone on meanwhile: no upper bound.
     assert len(epochs_drawn) >= back[0] - 1
 
-    # The end: "Run 1" in the runs, the current model.
+
+def test_journey_3_at_the_end_run_1_is_in_the_runs_and_the_current_model(journey):
+    page, notes = journey
+    started = notes.get("started", time.monotonic())
     wait_until(page, lambda: short(selectbox_value(page, CURRENT_MODEL)) == "Run 1",
-               TRAIN_TIMEOUT - (time.monotonic() - started),
+               max(TRAIN_TIMEOUT - (time.monotonic() - started), 30),
                lambda: f"Run 1 in the runs (the end of {TRAIN_EPOCHS} epochs; the bar says {progress(page)})",
                interval=0.5)
     wait_for_idle(page)
@@ -180,9 +205,10 @@ def test_train_then_evaluate(page, app_url):
     page.mouse.move(0, 0)
     save_screenshot(page, "train_done")
 
-    # A second training, started with a double click (two real clicks: the second arrives before
-    # the page has redrawn the button as disabled) and stopped early: "Stopped by you.", and one
-    # Run 2 beside Run 1, not two new runs.
+
+def test_journey_4_a_double_clicked_training_stopped_early_is_one_run(journey):
+    # Two real clicks: the second arrives before the page has redrawn the button as disabled.
+    page, notes = journey
     page.get_by_role("button", name="Start training").dblclick()
     wait_until(page, lambda: (p := progress(page)) and p[2] > 0, 60, "the second training's first batches")
     page.get_by_role("button", name="Stop training").click()
@@ -192,15 +218,15 @@ def test_train_then_evaluate(page, app_url):
     names = wait_until(page, lambda: (n := [short(x) for x in run_options(page)]) and "Run 2" in n and n,
                        30, "Run 2 in the runs", interval=1.0)
     assert names == ["Run 1", "Run 2"], names
-    current = selectbox_value(page, CURRENT_MODEL)
-    if short(current) != "Run 2":
-        problems.append(f"after Run 2 ended, the current model is still {current!r} (expected Run 2: "
-                        "a finished run becomes the current model)")
+    notes["current"] = current = selectbox_value(page, CURRENT_MODEL)
     assert_no_exception(page)
     page.mouse.move(0, 0)
     save_screenshot(page, "train_stopped")
+    assert short(current) == "Run 2", f"after Run 2 ended, the current model is still {current!r}"
 
-    # Evaluate the current model (a Digits run).
+
+def test_journey_5_evaluate_shows_the_current_model_and_a_cell_opens_its_images(journey):
+    page, notes = journey
     nav_link(page, "Evaluate").click()
     page.get_by_text("Test accuracy").wait_for(timeout=60_000)
     wait_for_idle(page)
@@ -208,8 +234,8 @@ def test_train_then_evaluate(page, app_url):
     assert re.fullmatch(r"\d{1,3}\.\d\d%", accuracy), accuracy
     evaluated = selectbox_value(page, "Model")  # the sidebar's model picker
     assert evaluated.startswith("Run ") and "Digits (8x8)" in evaluated, evaluated
-    if evaluated != f"{current} (current)":
-        problems.append(f"Train showed {current!r} as the current model, Evaluate picked {evaluated!r}")
+    current = notes.get("current")
+    same_model = current is None or evaluated == f"{current} (current)"
     # Switch to Run 1 (40 epochs; Run 2 was stopped after a few batches) in the sidebar's picker.
     if short(evaluated) != "Run 1":
         picked = choose_option(page, "Model", "Run 1 · ")
@@ -240,7 +266,7 @@ def test_train_then_evaluate(page, app_url):
     matrix.scroll_into_view_if_needed()
     page.mouse.move(0, 0)
     save_screenshot(page, "evaluate")
-    assert not problems, "the app misbehaved:\n- " + "\n- ".join(problems)
+    assert same_model, f"Train showed {current!r} as the current model, Evaluate picked {evaluated!r}"
 
 
 def pick_mistake_cell(page) -> tuple[int, int, int, float, float]:
