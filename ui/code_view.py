@@ -18,11 +18,11 @@ from ui.session import EXPORTS
 from ui.text import plain
 
 
-def make_card(run, load_model: Callable[[Any], Any] | None) -> str:
-    """The run's model card: measured on the test set when its model can be loaded, else without figures."""
+def make_card(run, load: Callable[[], Any] | None) -> str:
+    """The run's model card: measured on the test set when `load()` can load its model, else without figures."""
     result = None
-    if load_model is not None and run.usable:
-        load_model(run)
+    if load is not None and run.usable:
+        load()
         result = measure_run(run)
     sizes = data_sizes(run.spec) if run.spec is not None else None
     return card_for_run(run, result, sizes)
@@ -32,8 +32,12 @@ def card_file_name(run) -> str:
     return f"digitlab-run-{run.run_id}-{run.dataset}-model-card.md"
 
 
-def show_code(run, key: str, load_model: Callable[[Any], Any] | None = None) -> None:
-    """The code and downloads of `run`; `load_model(run)` loads its model (None: no model formats here)."""
+def show_code(run, key: str, load: Callable[[], Any] | None = None) -> None:
+    """The code and downloads of `run`; `load()` loads its model (None: no model formats here).
+
+    `load` is made in the page's run (ui.state.model_loader): the downloads' data is made on click in
+    another thread, where this tab's session state cannot be read.
+    """
     reason = no_code_reason(run)
     c1, c2, c3 = st.columns(3)
     if reason:
@@ -42,21 +46,21 @@ def show_code(run, key: str, load_model: Callable[[Any], Any] | None = None) -> 
         script = script_for_run(run)
         c1.download_button("Script (.py)", data=script, file_name=script_file_name(run), mime="text/x-python",
                            icon=":material/code:", on_click="ignore", key=f"{key}_py_{run.run_id}")
-        c2.download_button("Notebook (.ipynb)", data=lambda: notebook_for_run(run, make_card(run, load_model)),
+        c2.download_button("Notebook (.ipynb)", data=lambda: notebook_for_run(run, make_card(run, load)),
                            file_name=notebook_file_name(run), mime="application/x-ipynb+json",
                            icon=":material/description:", on_click="ignore", key=f"{key}_ipynb_{run.run_id}")
-    c3.download_button("Model card (.md)", data=lambda: make_card(run, load_model), file_name=card_file_name(run),
+    c3.download_button("Model card (.md)", data=lambda: make_card(run, load), file_name=card_file_name(run),
                        mime="text/markdown", icon=":material/badge:", on_click="ignore",
                        key=f"{key}_card_{run.run_id}")
     if not reason:
         st.code(script, language="python", line_numbers=True, height=420)
-    if load_model is None:
+    if load is None:
         st.caption("Copy the run into your lab to download its model in other formats.")
     else:
-        show_formats(run, key, load_model)
+        show_formats(run, key, load)
 
 
-def show_formats(run, key: str, load_model: Callable[[Any], Any]) -> None:
+def show_formats(run, key: str, load: Callable[[], Any]) -> None:
     """A button per model format that builds it (one at a time), then its download button."""
     built: dict = EXPORTS.ensure()
     st.markdown("**The model, to use elsewhere** (each zip holds the model, `labels.txt` and `use_it.py`)")
@@ -67,7 +71,7 @@ def show_formats(run, key: str, load_model: Callable[[Any], Any]) -> None:
             if c1.button(f"Make {fmt.name}", key=f"{key}_make_{fmt.key}_{run.run_id}", disabled=not run.usable):
                 try:
                     with st.spinner(f"Exporting {fmt.name}..."):
-                        load_model(run)
+                        load()
                         built.clear()  # one built file per tab: the newest
                         built[(run.run_id, fmt.key)] = export_run(run, fmt.key)
                     st.rerun()
@@ -92,6 +96,7 @@ def show_code_tab(runs: list, current) -> None:
         return
     first = current.run_id if current is not None and current.run_id in choices else choices[-1]
     names = {r.run_id: r.name for r in runs}
-    chosen = st.selectbox("Run", choices, index=choices.index(first), format_func=lambda i: plain(names[i]),
+    chosen = st.selectbox("Run", choices, index=choices.index(first), format_func=names.get,
                           key="code_view_run")
-    show_code(state.find_run(chosen), "code_view", state.load_model)
+    run = state.find_run(chosen)
+    show_code(run, "code_view", state.model_loader(run))

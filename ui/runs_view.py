@@ -36,7 +36,8 @@ def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None
         st.rerun()
     run = state.find_run(chosen)
     c1.caption(plain(run.status))
-    c2.download_button("Download", icon=":material/download:", data=lambda: model_file(run),
+    load = state.model_loader(run)
+    c2.download_button("Download", icon=":material/download:", data=lambda: model_file(run, load),
                        file_name=file_name(run), mime="application/zip", on_click="ignore")
     if c3.button("Share", icon=":material/share:", disabled=run.run_id <= 0 or run.source == "shared",
                  help="A read-only link to this run: its curves, metrics and Evaluate views."):
@@ -66,15 +67,18 @@ def show_other_deletes(runs: list) -> None:
         return
     with st.popover(f"Delete a run that is training or failed ({len(others)})", icon=":material/delete:"):
         names = {r.run_id: r.name for r in others}
-        chosen = st.selectbox("Run", list(names), format_func=lambda i: plain(names[i]), key="delete_other_pick")
+        chosen = st.selectbox("Run", list(names), format_func=names.get, key="delete_other_pick")  # not markdown
         if chosen is not None:
             confirm_delete(state.find_run(chosen))
 
 
-def model_file(run) -> bytes:
-    """The .keras download of a run (its model loaded from the lab first if need be)."""
-    state.load_model(run)
-    return write_model_file(run.model, run.metadata())
+def model_file(run, load) -> bytes:
+    """The .keras download of a run (`load()`: its model, loaded from the lab first if need be).
+
+    Made on click in another thread (a deferred download), where session state cannot be read: `load` is
+    ui.state.model_loader's, made in the page's run.
+    """
+    return write_model_file(load(), run.metadata())
 
 
 def share_run(run) -> str | None:

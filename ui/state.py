@@ -111,12 +111,25 @@ def sync_runs() -> None:
 
 def load_model(run: Run) -> Any:
     """The run's model, loaded from the store the first time; ModelFileError when it cannot be."""
-    if run.model is None:
-        blob_names, fetch = SOURCES.get({}).get(run.run_id, ((), None))
-        if fetch is None:
-            raise ModelFileError(f"{run.name} has no model to load.")
-        run.model = persistence.load_model(run, blob_names, fetch)
-    return run.model
+    return model_loader(run)()
+
+
+def model_loader(run: Run) -> Callable[[], Any]:
+    """What loads the run's model later (as load_model), its source read now, in the page's run.
+
+    A download button's deferred data runs in another thread, without this tab's session state:
+    read there, the run's source is missing and the model "has no model to load".
+    """
+    blob_names, fetch = SOURCES.get({}).get(run.run_id, ((), None))
+
+    def load() -> Any:
+        if run.model is None:
+            if fetch is None:
+                raise ModelFileError(f"{run.name} has no model to load.")
+            run.model = persistence.load_model(run, blob_names, fetch)
+        return run.model
+
+    return load
 
 
 def load_epoch_record(run: Run) -> Any:
