@@ -21,7 +21,7 @@ from tests.harness.browser import (
 
 pytestmark = pytest.mark.e2e
 
-EPOCHS = 30  # 0.3 to 1 s each (quiet or loaded machine): the live matrix (from epoch 2, redrawn every 2 s) shows for a while
+EPOCHS = 30  # 0.3 to 1 s each (quiet or loaded machine): the live matrix (from epoch 2, redrawn every 2 s) shows
 MATRIX = '[class*="st-key-run_history_"][class*="_matrix"] .js-plotly-plot'  # the Train page's matrix
 HISTORY_TAB = "Learning history of the current model"
 
