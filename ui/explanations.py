@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
-from core.analysis.explain.attribution import Explanation, explain_cached
+from core.analysis.explain.attribution import Explanation, explain
 from core.analysis.explain.inside import feature_maps, first_conv_filters, first_layer_weights
 from core.figures.explain import (
     framed,
@@ -44,7 +44,7 @@ def show_why(model, image: np.ndarray, target: int, class_names: Sequence[str], 
 
     with_sentence=False leaves the sentence (explanation.sentence) to the caller, to place it wider.
     """
-    explanation = explain_cached(model, image, target, class_names)
+    explanation = explain(model, image, target, class_names, remember=True)
     with st.container(key=key):
         st.image(framed(render_attribution(image, explanation.attributions, MAP_SIZE)),
                  caption=why_title(explanation.class_name, predicted))

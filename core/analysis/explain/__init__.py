@@ -3,9 +3,9 @@
 Keras / TensorFlow are imported inside the functions that need them.
 """
 
-from core.analysis.explain.attribution import Explanation, class_scores, explain, explain_cached, integrated_gradients
+from core.analysis.explain.attribution import Explanation, class_scores, explain, integrated_gradients
 from core.analysis.explain.inside import feature_maps, first_conv_filters, first_layer_weights
 from core.analysis.explain.sentence import describe_attributions
 
-__all__ = ["Explanation", "class_scores", "explain", "explain_cached", "integrated_gradients", "describe_attributions",
+__all__ = ["Explanation", "class_scores", "explain", "integrated_gradients", "describe_attributions",
            "feature_maps", "first_conv_filters", "first_layer_weights"]

@@ -34,7 +34,7 @@ from core.analysis.explain.sentence import describe_attributions
 DEFAULT_STEPS = 48
 
 
-# Explanations remembered per model (explain_cached): enough for every class of a few images.
+# Explanations remembered per model (explain(..., remember=True)): enough for every class of a few images.
 REMEMBERED = 64
 
 # model -> {"scores": ..., "ig": ..., "features": ..., "remembered": ...}; weak keys so a dropped
@@ -256,12 +256,15 @@ def explain(
     target: int,
     class_names: Sequence[str] | None = None,
     steps: int = DEFAULT_STEPS,
+    remember: bool = False,
 ) -> Explanation:
     """Integrated gradients of class `target` for one image (H, W, 1) in 0..1, and a sentence.
 
     class_names maps class indices to the words the sentence uses ("7", "Ankle boot");
-    without it the index is used.
+    without it the index is used. remember=True: see remembered_explanation.
     """
+    if remember:
+        return remembered_explanation(model, image, target, class_names, steps)
     attributions, score, baseline = run_integrated_gradients(model, image, target, steps)
     name = str(class_names[target]) if class_names is not None else str(target)
     return Explanation(
@@ -279,13 +282,8 @@ def training_steps(model: Any) -> int:
         return 0
 
 
-def explain_cached(
-    model: Any,
-    image: np.ndarray,
-    target: int,
-    class_names: Sequence[str] | None = None,
-    steps: int = DEFAULT_STEPS,
-) -> Explanation:
+def remembered_explanation(model: Any, image: np.ndarray, target: int, class_names: Sequence[str] | None,
+                           steps: int) -> Explanation:
     """explain(...), remembered per model for the last REMEMBERED (image, class) pairs.
 
     For pages that rerun often with the same image (the Draw page after every widget change,

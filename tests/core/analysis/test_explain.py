@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from core.analysis.explain.attribution import class_scores, explain, explain_cached, integrated_gradients
+from core.analysis.explain.attribution import class_scores, explain, integrated_gradients
 from core.analysis.explain.inside import feature_maps, first_conv_filters, first_layer_weights
 from core.analysis.explain.sentence import describe_attributions
 from core.data.datasets import get_info, load_dataset, load_test_set, to_model_input
@@ -159,19 +159,19 @@ def test_new_weights_change_the_map_of_the_same_model(digits_model, digits_test)
     assert correlation < 0.5, correlation
 
 
-def test_explain_cached_remembers_per_image_and_class_and_follows_training(digits_model, digits_test):
+def test_a_remembered_explanation_remembers_per_image_and_class_and_follows_training(digits_model, digits_test):
     (first, second), label = digits_test[0][:2], int(digits_test[1][0])
     model = keras.models.clone_model(digits_model)
     model.set_weights(digits_model.get_weights())
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     names = [str(d) for d in range(10)]
-    found = explain_cached(model, first, label, names)
-    assert explain_cached(model, first.copy(), label, names) is found  # same pixels: remembered
+    found = explain(model, first, label, names, remember=True)
+    assert explain(model, first.copy(), label, names, remember=True) is found  # same pixels: remembered
     np.testing.assert_allclose(found.attributions, explain(model, first, label, names).attributions, rtol=1e-5)
-    assert explain_cached(model, first, (label + 1) % 10, names) is not found
-    assert explain_cached(model, second, label, names) is not found
+    assert explain(model, first, (label + 1) % 10, names, remember=True) is not found
+    assert explain(model, second, label, names, remember=True) is not found
     model.fit(first[None], np.array([label]), epochs=1, verbose=0)  # a training step: new weights
-    assert explain_cached(model, first, label, names) is not found
+    assert explain(model, first, label, names, remember=True) is not found
 
 
 # ---------------------------------------------------------------------------------------------
