@@ -2,7 +2,8 @@
 
 The app's own helpers (the stratified held-out split, the balanced replay, the mix) are copied in from their
 source, so the script makes the same mix from the same files. What the app does not hand out as a file,
-the script names at its top: the base model (download it from Digit Lab) and your digits.
+the script names at its top: the base model (Train's download) and your digits (My digits' download,
+core.data.handwriting.export_npz: x (N, 28, 28) uint8, y (N,)).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def settings_block(run: Run) -> Block:
     lines += [f"VALIDATION_FRACTION = {spec.validation_fraction!r}  # the base model's own split",
               "SPLIT_SEED = 0  # the seed of the base model's run (its validation split): replay comes from the rest",
               'BASE_MODEL_FILE = "base.keras"  # the model you fine-tuned: its Download button on Train',
-              'MY_DIGITS_FILE = "my-digits.npz"  # your digits: images (N, 28, 28) floats 0..1 and labels (N,)',
+              'MY_DIGITS_FILE = "my-digits.npz"  # your digits: the file My digits\' Download gives (x, y)',
               f'MODEL_FILE = "{model_file_name(run)}"']
     return Block("Settings", "The fine-tuning's settings, as the app used them, and the files it starts from.",
                  "\n".join(lines) + "\n")
@@ -35,8 +36,9 @@ def fine_tune_blocks(run: Run) -> list[Block]:
     """Load the base model, your digits and the replay images; hold out, mix, fine-tune, measure."""
     info = get_info(run.dataset)
     helpers = "\n\n".join(source_of(f) for f in (fine_tune.split_held_out, fine_tune.pick_replay,
-                                                 fine_tune.replay_mix))
+                                                 fine_tune.replay_mix, fine_tune.set_batch_norm_trainable))
     helpers = helpers.replace("DEFAULTS.replay_per_mine", "REPLAY_PER_MINE")
+    helpers = helpers.replace("keras.layers.", "layers.")  # the preamble's `from keras import layers`
     split = source_of(split_off)
     return [
         settings_block(run),
@@ -47,7 +49,7 @@ def fine_tune_blocks(run: Run) -> list[Block]:
               "the rest are mixed with replayed training images of every class, so the model keeps its practice.",
               "x_train, y_train, _, _ = split_off(x_train, y_train, VALIDATION_FRACTION, SPLIT_SEED)\n"
               "with np.load(MY_DIGITS_FILE) as f:\n"
-              '    x_mine, y_mine = f["images"].astype("float32"), f["labels"].astype("uint8")\n'
+              '    x_mine, y_mine = f["x"].astype("float32") / 255, f["y"].astype("uint8")\n'
               "teach, held = split_held_out(y_mine, HELD_OUT_FRACTION, SEED)\n"
               f"x_mix, y_mix = replay_mix(x_mine[teach], y_mine[teach], x_train, y_train, {info.value_max}, "
               "REPLAY_PER_MINE, SEED)\n"
@@ -55,13 +57,12 @@ def fine_tune_blocks(run: Run) -> list[Block]:
               f'x_test = (x_test.astype("float32") / {info.value_max})[..., np.newaxis]\n'),
         Block("A copy of the base model", "The base model is copied with its weights and compiled with Adam at a "
               "low learning rate; batch-normalisation layers (if any) keep their statistics.",
-              "keras.utils.set_random_seed(SEED)\n"
               "base = keras.models.load_model(BASE_MODEL_FILE)\n"
+              "keras.utils.set_random_seed(SEED)  # after loading, before copying: where the app seeds\n"
               "model = keras.models.clone_model(base)\n"
               "model.set_weights(base.get_weights())\n"
-              "for layer in model.layers:\n"
-              "    if isinstance(layer, layers.BatchNormalization):\n"
-              "        layer.trainable = not FREEZE_BATCH_NORM\n"
+              "if FREEZE_BATCH_NORM:\n"
+              "    set_batch_norm_trainable(model, False)\n"
               "model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),\n"
               '              loss="sparse_categorical_crossentropy", metrics=["accuracy"])\n'
               "print(\"Before: held-out\", model.evaluate(x_held, y_held, verbose=0)[1],\n"

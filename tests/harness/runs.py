@@ -83,18 +83,24 @@ def app_run(spec: TrainSpec, timeout: float = 600) -> tuple[Run, Trained]:
     return run, Trained(measure_accuracy(model, spec.dataset), model.count_params(), names, time.monotonic() - started)
 
 
+def run_script(run: Run, folder: Path, env: dict | None = None) -> str:
+    """Write the run's script into `folder` and run it there in a fresh Python process; what it printed."""
+    script = folder / script_file_name(run)
+    script.write_text(script_for_run(run))
+    done = subprocess.run([sys.executable, script.name], cwd=folder, capture_output=True, text=True,
+                          timeout=SCRIPT_SECONDS, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
 def script_run(run: Run, folder: Path, env: dict | None = None) -> Trained:
     """Write the run's script into `folder`, run it there in a fresh process, read back the model it saved."""
     import keras
 
-    script = folder / script_file_name(run)
-    script.write_text(script_for_run(run))
     started = time.monotonic()
-    done = subprocess.run([sys.executable, script.name], cwd=folder, capture_output=True, text=True,
-                          timeout=SCRIPT_SECONDS, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})})
-    assert done.returncode == 0, done.stderr[-3000:]
+    stdout = run_script(run, folder, env)
     seconds = time.monotonic() - started
-    printed = float(re.search(r"Test accuracy: ([0-9.]+)", done.stdout).group(1))
+    printed = float(re.search(r"Test accuracy: ([0-9.]+)", stdout).group(1))
     model = keras.models.load_model(folder / model_file_name(run))
     accuracy = measure_accuracy(model, run.dataset)
     assert abs(accuracy - printed) < 1e-3, (accuracy, printed)  # the script's evaluate and the app's agree
