@@ -34,6 +34,7 @@ from core.data.readers import (
     read_npz_arrays,
     split_off,
 )
+from core.limits import SettingError, env_number
 
 DATA_DIR_ENV = "DIGITLAB_DATA_DIR"
 DOWNLOAD_SECONDS_ENV = "DIGITLAB_DOWNLOAD_SECONDS"
@@ -177,17 +178,10 @@ def read_local_copy(info: DatasetInfo, folder: Path) -> Arrays:
 
 def download_seconds() -> float:
     """How long a download may take before the sample is used: DIGITLAB_DOWNLOAD_SECONDS, default 60."""
-    value = os.environ.get(DOWNLOAD_SECONDS_ENV, "").strip()
-    if not value:
-        return DOWNLOAD_SECONDS
     try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0:
-        raise DatasetUnavailable(f"{DOWNLOAD_SECONDS_ENV} must be a number of seconds above 0, not {value!r}; "
-                                 "fix it and restart the app.")
-    return seconds
+        return env_number(DOWNLOAD_SECONDS_ENV, DOWNLOAD_SECONDS)
+    except SettingError as error:
+        raise DatasetUnavailable(str(error)) from error
 
 
 _DOWNLOADS: dict[str, Future] = {}  # dataset key -> its download in progress (one at a time per dataset)
