@@ -1,0 +1,82 @@
+"""The app's words for people: every setting, metric and term in everyday words, the technical name after.
+
+One table for the whole app: the Train page's labels and help (`core.model.settings` reads them by
+the setting's key), the metrics on Evaluate and in the runs table, and the glossary that the
+lessons link to. Translations read the same entries. A widget's label is `words_for(key).label`;
+a test walks the pages' widgets and fails on one whose words are not here.
+
+Writing them: say what it does in words a 14-year-old uses, then the technical name in brackets;
+the help says why one would change it, in one or two short sentences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Words:
+    """What people read for one thing: its label on screen, and one or two sentences of help."""
+
+    label: str  # plain words first, the technical name after: "Passes through the data (epochs)"
+    help: str  # what it means, and why one would change it
+    term: str = ""  # the glossary term it explains ("epoch"), when there is one
+
+
+# Numbers the app measures, by Keras' metric names (and the test set's, which Keras does not name).
+METRIC_WORDS: dict[str, Words] = {
+    "accuracy": Words("Right on its training images (accuracy)",
+                      "The share of the images it learns from that it reads right.", "accuracy"),
+    "val_accuracy": Words("Right on images it did not learn from (validation accuracy)",
+                          "Checked after every pass on images kept aside, to see how well it does on new ones.",
+                          "validation"),
+    "test_accuracy": Words("Right on new images (test accuracy)",
+                           "The share of the test images, never used in training, that it reads right. "
+                           "This is the fairest score.", "test set"),
+    "loss": Words("How wrong it is on its training images (loss)",
+                  "Lower is better. Training changes the network to make this number smaller.", "loss"),
+    "val_loss": Words("How wrong it is on images it did not learn from (validation loss)",
+                      "Lower is better. When it starts to rise while the training loss falls, "
+                      "the network is learning its images by heart.", "overfitting"),
+    "test_loss": Words("How wrong it is on new images (test loss)",
+                       "Lower is better. It also counts how sure the network was when it was wrong.", "loss"),
+    "precision": Words("When it says this digit, how often it is right (precision)",
+                       "Out of all the images it read as this digit, the share that really were.", "precision"),
+    "recall": Words("Of this digit's images, how many it finds (recall)",
+                    "Out of all the images of this digit, the share it read right.", "recall"),
+    "f1": Words("Both together (F1 score)",
+                "One number that is high only when precision and recall are both high.", "F1 score"),
+    "support": Words("Images of this digit (support)", "How many test images show this digit.", "test set"),
+}
+
+# The terms the labels, the help and the lessons use, each in a sentence or two.
+GLOSSARY: dict[str, str] = {
+    "accuracy": "The share of images the network reads right: 0.9 or 90% means 9 in 10.",
+    "batch": "A small group of images the network looks at before it changes itself a little. "
+             "A training pass goes through all the images, one batch after another.",
+    "convolution": "A small window that slides over the picture and looks for one pattern, such as an edge "
+                   "or a curve, everywhere in it. A CNN is built from such windows.",
+    "dropout": "While training, some neurons are switched off at random, so the network cannot rely on "
+               "any single one. It often helps it do better on new images.",
+    "epoch": "One pass through all the training images. Training usually takes several passes.",
+    "learning rate": "How big a step the network takes each time it changes itself. Too big and it jumps "
+                     "around, too small and it learns slowly.",
+    "loss": "A number that says how wrong the network is. Training tries to make it smaller.",
+    "neuron": "A tiny unit that adds up what comes in, each part with its own weight, and passes on a number.",
+    "optimizer": "The rule that decides how the network changes itself after each batch. "
+                 "SGD, Adam and RMSprop are optimizers.",
+    "overfitting": "When the network learns its training images by heart instead of what digits look like: "
+                   "it gets better on them and worse on new ones.",
+    "softmax": "The last step of the network: it turns its scores into chances for each answer that add up to 100%.",
+    "test set": "Images kept apart until the end, never used in training. The score on them is the fairest one.",
+    "validation": "Images kept aside during training to check, after each pass, how well the network does "
+                  "on images it did not learn from.",
+}
+
+
+def metric_words(metric: str) -> Words:
+    """The words for one of Keras' metric names ("val_accuracy") or "test_accuracy"; KeyError names it."""
+    try:
+        return METRIC_WORDS[metric]
+    except KeyError:
+        raise KeyError(f"no words for the metric {metric!r}: add them to core.words.METRIC_WORDS") from None
