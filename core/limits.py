@@ -37,6 +37,9 @@ LIMITS: dict[str, Limit] = {
                           "activation memory of one validation or evaluation batch, in MB"),
     # core/export/formats.py: a SavedModel or LiteRT export traces the model; a class exporting at once must queue.
     "exports": Limit("DIGITLAB_MAX_EXPORTS", 1, "model exports (SavedModel, LiteRT) built at once on this server"),
+    # core/storage/progress.py: what the lessons' checks need that runs do not hold; the oldest go first.
+    "lab_events": Limit("DIGITLAB_MAX_LAB_EVENTS", 50,
+                        "lesson events (a confusion cell opened, a drawing read) kept per lab, the newest"),
 }
 
 

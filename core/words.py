@@ -80,3 +80,28 @@ def metric_words(metric: str) -> Words:
         return METRIC_WORDS[metric]
     except KeyError:
         raise KeyError(f"no words for the metric {metric!r}: add them to core.words.METRIC_WORDS") from None
+
+
+# The lessons' terms (lessons/*.toml name them; the Learn page's glossary lists them all). Added to
+# GLOSSARY below; a term already defined above keeps its words.
+LESSON_TERMS: dict[str, str] = {
+    "CNN": "A network made of convolutions: small windows that look for the same pattern everywhere in a picture "
+           "(convolutional neural network).",
+    "confusion matrix": "A square of numbers: each row is the true digit, each column what the network read. "
+                        "The numbers off the diagonal are its mistakes.",
+    "early stopping": "Training stops by itself when the score on the validation images has not improved "
+                      "for a few passes, and keeps the best network it saw.",
+    "feature map": "What one filter of a CNN finds in a picture: a small image that is bright where "
+                   "its pattern is.",
+    "filter": "One small window of a CNN, with its own weights: it lights up where its pattern, "
+              "such as an edge, is in the picture.",
+    "fine-tuning": "Training a network that has already learned a bit more, on new pictures (yours), "
+                   "so that it gets better at them.",
+    "hidden layer": "A row of neurons between the picture and the answer. Each can learn a part of a digit, "
+                    "like a loop or a line.",
+    "sweep": "A comparison: the same network trained a few times, with only one setting changed, "
+             "so you can see what that setting does.",
+    "weight": "A number inside the network that says how much one input counts. Training changes the weights.",
+}
+for _term, _meaning in LESSON_TERMS.items():
+    GLOSSARY.setdefault(_term, _meaning)

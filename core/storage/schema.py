@@ -251,4 +251,36 @@ def rebuild_sqlite_tables(conn: Connection) -> None:
                              f"FROM {name}")
 
 
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (create_tables, add_lookup_indexes, share_blobs_and_keep_ids)
+# The lessons (core/lessons): where each lab is in each lesson, and the small events its checks need.
+lesson_progress_table = Table(
+    "lesson_progress", metadata,
+    Column("lab_id", Integer, ForeignKey("labs.id", ondelete="CASCADE"), primary_key=True),
+    Column("lesson", String(80), primary_key=True),  # the lesson file's name without .toml
+    Column("step", Integer, nullable=False),  # 0-based: the step the learner is on
+    Column("finished", Integer, nullable=False),  # 1 once its last step was done
+    Column("active", Integer, nullable=False),  # 1 for the lab's lesson in progress (at most one)
+    Column("answers", Text, nullable=False),  # JSON {step index: the learner's answer}
+    Column("updated_at", Float, nullable=False),
+)
+lab_events_table = Table(
+    "lab_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("lab_id", Integer, ForeignKey("labs.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(40), nullable=False),  # core.lessons.state.EVENT_KINDS
+    Column("value", String(80), nullable=False),
+    Column("created_at", Float, nullable=False),
+    sqlite_autoincrement=True,
+)
+LESSON_INDEXES = (Index("ix_lab_events_lab_id", lab_events_table.c.lab_id),)
+
+
+def add_lesson_tables(conn: Connection) -> None:
+    """Migration step 4: the lessons' progress and events (tables new in this step: today's definitions)."""
+    conn.execute(CreateTable(lesson_progress_table))
+    conn.execute(CreateTable(lab_events_table))
+    for index in LESSON_INDEXES:
+        index.create(conn)
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (create_tables, add_lookup_indexes, share_blobs_and_keep_ids,
+                                                        add_lesson_tables)

@@ -1,0 +1,65 @@
+"""A question's answer judged (against the learner's own figures where it depends on them), and a step's
+status: its check, and its question when it has one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.lessons.checks import FIGURES, Verdict, judge
+from core.lessons.content import Question, Step
+from core.lessons.state import LabState
+
+
+@dataclass(frozen=True)
+class StepStatus:
+    check: Verdict
+    answered: Verdict | None  # None: no question, or not answered yet
+
+    @property
+    def done(self) -> bool:
+        return self.check.passed and (self.answered is None or self.answered.passed)
+
+
+def expected_answer(question: Question, state: LabState) -> tuple[object, str | None]:
+    """The right answer: the file's, or the learner's own figure; (None, why) when that is not there yet."""
+    if question.answer_from is None:
+        return question.answer, None
+    value, missing = FIGURES[question.answer_from](state)
+    if value is None:
+        return None, missing
+    if question.keys:  # the figure names a key; the learner reads the choice that goes with it
+        by_key = {k.lower(): c for k, c in zip(question.keys, question.choices)}
+        return by_key.get(str(value).lower(), str(value)), None
+    return value, None
+
+
+def judge_answer(question: Question, given: object, state: LabState) -> Verdict:
+    """Right or not, with the explanation; a number within the question's tolerance is right."""
+    expected, missing = expected_answer(question, state)
+    if missing is not None:
+        return Verdict(False, f"Not yet: {missing}")
+    if expected is None:  # any answer is fine: the question asks what the learner thinks
+        return Verdict(True, question.explain)
+    if question.is_number:
+        try:
+            number = float(str(given))
+        except ValueError:
+            return Verdict(False, "Please write a number.")
+        if abs(number - float(str(expected))) <= question.tolerance:
+            return Verdict(True, f"Right: {expected:g}. {question.explain}" if isinstance(expected, float | int)
+                           else f"Right. {question.explain}")
+        return Verdict(False, f"Not quite: look again (the answer is {expected:g}). {question.explain}"
+                       if isinstance(expected, float | int) else f"Not quite. {question.explain}")
+    if str(given).lower() == str(expected).lower():
+        return Verdict(True, f"Right. {question.explain}")
+    return Verdict(False, f"Not quite: on your runs the answer is {expected}. {question.explain}")
+
+
+def step_status(step: Step, state: LabState, given: object | None = None) -> StepStatus:
+    """The step's check on the lab, and its question judged when the learner has answered."""
+    check = judge(state, step.check, step.check_params)
+    if step.question is None:
+        return StepStatus(check, None)
+    answered = judge_answer(step.question, given, state) if given is not None else Verdict(False, "")
+    return StepStatus(check, answered)
