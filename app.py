@@ -20,7 +20,7 @@ from core.model.default_model import DEFAULT_MODEL_INFO
 from core.model.spec import describe_spec
 from core.server import warmup
 from ui import lab as labs
-from ui import state
+from ui import lessons, state
 from ui.drawing_box import drawing_box
 from ui.layout import PAGES, start_page
 from ui.model_picker import choose
@@ -179,6 +179,7 @@ start_page("Home")
 st.title("Digit Lab")
 st.markdown("Teach a computer to read handwriting, and see for yourself what it learned. "
             "No programming needed.")
+lessons.show_continue_lesson()
 show_continue()
 show_drawing_box()
 show_cards()

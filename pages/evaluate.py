@@ -19,6 +19,7 @@ from core.figures.confusion import plot_class_metrics, plot_confusion_matrix, re
 from core.figures.images import caption_prediction, to_thumbnails
 from core.figures.probabilities import plot_probabilities
 from core.model.files import ModelFileError, check_model_fits
+from ui import lessons
 from ui.epochs_view import show_learning_history
 from ui.explanations import (
     EVALUATE_TABS,
@@ -122,6 +123,7 @@ def read_cell_choice(num_classes: int, default: tuple[int, int]) -> tuple[int, i
     if cell is not None and cell != LAST_CLICKED_CELL.get():
         CELL_TRUTH.set(cell[0])
         CELL_PRED.set(cell[1])
+        lessons.record_event("cell_opened", f"{cell[0]}>{cell[1]}")
     LAST_CLICKED_CELL.set(cell)
     for key, value in zip((CELL_TRUTH, CELL_PRED), default):
         if key.get(num_classes) >= num_classes:  # first visit, or fewer classes

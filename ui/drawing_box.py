@@ -18,6 +18,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from core.data.datasets import DatasetInfo
 from core.data.drawing import CANVAS_SIZE, STROKE_WIDTH, predict_drawing, preprocess_drawing
+from ui import lessons
 from ui.session import CANVAS_CLEARS, EXPLAIN_CLASS
 
 EMPTY_HINT = "Draw a digit in the black box, and the network will tell you what it reads."
@@ -73,6 +74,7 @@ def drawing_box(info: DatasetInfo, model: Callable[[], Any], key: str, *, warmin
             st.error(f"The network could not be loaded: {error}")
             return image
         best = show_reading(network, image, info, key)
+        lessons.record_event("drawing_read", info.class_names[best])
         if explain:
             show_why_this_answer(network, image, best, info, key)
         if collect:

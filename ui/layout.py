@@ -20,7 +20,7 @@ import streamlit as st
 from core.data.datasets import get_info, is_downloaded
 from core.server.collector import start_collector
 from ui import lab as labs
-from ui import state
+from ui import lessons, state
 from ui.session import SAVE_ERROR
 from ui.text import plain
 
@@ -28,6 +28,7 @@ T = TypeVar("T")
 
 PAGES = (
     ("app.py", "Home", ":material/home:"),
+    ("pages/learn.py", "Learn", ":material/school:"),
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/evaluate.py", "Evaluate", ":material/grid_on:"),
     ("pages/draw.py", "Draw", ":material/edit:"),
@@ -87,6 +88,7 @@ def start_page(title: str) -> None:
         job = state.get_job()
         if job is not None and not job.done:
             st.caption("A training is running: see Train.")
+        lessons.show_step_panel()
         labs.show_lab_box()
         st.divider()
     if error := SAVE_ERROR.pop():

@@ -168,3 +168,14 @@ def forget_lab_state() -> None:
     """A new lab (or none) for this tab: the runs, the current model and the model choice start afresh."""
     forget(CURRENT, SOURCES, PICKED, PICKED_WITH, EVALUATION_CACHE)
     RUNS.set([r for r in RUNS.ensure() if r.source == "shared"])
+
+# -- Lessons (ui/lessons.py, pages/learn.py) ------------------------------------------------------
+LESSONS_LOCAL: Key[dict] = Key("lessons_local", "{lesson key: LessonProgress} of a tab whose lab cannot be saved",
+                               factory=dict)
+LESSON_EVENTS_LOCAL: Key[list] = Key("lesson_events_local", "[(kind, value)] of a tab whose lab cannot be saved",
+                                     factory=list)
+LESSON_ACTIVE: Key[str | None] = Key("lesson_active", "the lab's lesson in progress, as the last page run read it")
+LESSON_LAST_EVENT: Key[tuple | None] = Key("lesson_last_event", "the last event recorded by this tab (no repeats)")
+LESSON_GO: Key[str | None] = Key("lesson_go", "the page a lesson button asked to open after its click")
+LESSON_NOTE: Key[str | None] = Key("lesson_note", "a lesson finished, or its progress not saved, said once")
+LESSON_ANSWER = KeyFamily("lesson_answer_{}", "widget: the answer typed or chosen for one step's question")

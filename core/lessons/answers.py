@@ -25,7 +25,7 @@ def expected_answer(question: Question, state: LabState) -> tuple[object, str | 
     """The right answer: the file's, or the learner's own figure; (None, why) when that is not there yet."""
     if question.answer_from is None:
         return question.answer, None
-    value, missing = FIGURES[question.answer_from](state)
+    value, missing = FIGURES[question.answer_from](state, question.keys)
     if value is None:
         return None, missing
     if question.keys:  # the figure names a key; the learner reads the choice that goes with it

@@ -205,9 +205,10 @@ def judge(state: LabState, kind: str, params: Mapping[str, Any]) -> Verdict:
 # -- figures: what a question's answer is judged against, from the learner's own runs ------------------
 
 Figure = tuple[Any, str | None]  # (value, None), or (None, why it is not there yet)
+# A figure is figure(state, among): `among` are the keys of the question's choices, for the figures that pick one.
 
 
-def newest_accuracy(state: LabState) -> Figure:
+def newest_accuracy(state: LabState, among: tuple[str, ...] = ()) -> Figure:
     """The validation accuracy of the newest finished run, in percent."""
     runs = [r for r in finished_runs(state) if r.val_accuracy is not None]
     if not runs:
@@ -215,7 +216,7 @@ def newest_accuracy(state: LabState) -> Figure:
     return round(100 * runs[-1].val_accuracy, 1), None  # type: ignore[operator]
 
 
-def lowest_loss_epoch(state: LabState) -> Figure:
+def lowest_loss_epoch(state: LabState, among: tuple[str, ...] = ()) -> Figure:
     """The pass (epoch, from 1) at which the newest finished run's validation loss was lowest."""
     runs = [r for r in finished_runs(state) if r.history.get("val_loss")]
     if not runs:
@@ -242,17 +243,19 @@ def optimizer_sweep_pick(state: LabState, metric_epoch: int | None) -> Figure:
     return OPTIMIZERS[best.values["optimizer"]].name, None
 
 
-def fastest_optimizer(state: LabState) -> Figure:
+def fastest_optimizer(state: LabState, among: tuple[str, ...] = ()) -> Figure:
     return optimizer_sweep_pick(state, 0)
 
 
-def best_optimizer(state: LabState) -> Figure:
+def best_optimizer(state: LabState, among: tuple[str, ...] = ()) -> Figure:
     return optimizer_sweep_pick(state, None)
 
 
-def best_network(state: LabState) -> Figure:
-    """Which kind of network did best among the newest dataset's finished runs (NETWORK_WORDS' key)."""
-    runs = [r for r in finished_runs(state) if r.val_accuracy is not None and r.network in NETWORK_WORDS]
+def best_network(state: LabState, among: tuple[str, ...] = ()) -> Figure:
+    """Which kind of network did best among the newest dataset's finished runs (NETWORK_WORDS' key), of the
+    kinds `among` (the question's choices; all when empty)."""
+    kinds = among or tuple(NETWORK_WORDS)
+    runs = [r for r in finished_runs(state) if r.val_accuracy is not None and r.network in kinds]
     if not runs:
         return None, "Train a run first: this question is about your own runs."
     dataset = runs[-1].dataset
@@ -260,7 +263,7 @@ def best_network(state: LabState) -> Figure:
     return best.network, None
 
 
-FIGURES: dict[str, Callable[[LabState], Figure]] = {
+FIGURES: dict[str, Callable[[LabState, tuple[str, ...]], Figure]] = {
     "newest_accuracy": newest_accuracy,
     "lowest_loss_epoch": lowest_loss_epoch,
     "fastest_optimizer": fastest_optimizer,

@@ -18,6 +18,7 @@ Shape of a step (TOML):
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ from core.lessons.checks import CHECKS, FIGURES
 from core.words import GLOSSARY
 
 LESSONS_DIR = Path(__file__).resolve().parents[2] / "lessons"
+LESSONS_DIR_ENV = "DIGITLAB_LESSONS_DIR"  # a teacher's own folder of lesson files instead of lessons/
 MIN_STEPS, MAX_STEPS = 4, 8
 MAX_FILE_BYTES = 64_000  # a lesson is a few kB of text; a bigger file is a mistake
 
@@ -250,8 +252,17 @@ def parse_lesson(name: str, text: str) -> Lesson:
     return Lesson(key=Path(name).stem, number=data["number"], title=title, summary=summary, steps=tuple(read))
 
 
-def load_lessons(folder: Path = LESSONS_DIR) -> LessonBook:
-    """Every lesson file of `folder` (*.toml), by number; each file that cannot be used is a problem instead."""
+def lessons_dir() -> Path:
+    """Where the lesson files are: DIGITLAB_LESSONS_DIR when set, else the app's lessons/."""
+    return Path(os.environ.get(LESSONS_DIR_ENV, "").strip() or LESSONS_DIR)
+
+
+def load_lessons(folder: Path | None = None) -> LessonBook:
+    """Every lesson file of `folder` (*.toml; default lessons_dir()), by number; a file that cannot be used is
+    a problem instead (a folder that does not exist too)."""
+    folder = lessons_dir() if folder is None else folder
+    if not folder.is_dir():
+        return LessonBook((), (f"{folder}: there is no such folder of lesson files ({LESSONS_DIR_ENV})",))
     lessons: list[Lesson] = []
     problems: list[str] = []
     for path in sorted(folder.glob("*.toml")):

@@ -22,7 +22,7 @@ from core.storage.store import Store
 
 MAX_LESSON_KEY = 80  # characters of a lesson's key (its file name)
 MAX_EVENT_TEXT = 80  # characters of an event's kind or value
-MAX_ANSWER_TEXT = 40  # characters of one answer kept
+MAX_ANSWER_TEXT = 200  # characters of one answer kept (a choice written in the lesson file, or a number)
 MAX_STEPS = 50  # a lesson has 4-8 steps; any step index past this is a caller's bug
 
 

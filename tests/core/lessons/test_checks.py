@@ -102,9 +102,12 @@ def test_figures_come_from_the_learners_own_runs():
     cnn, dense = run_facts(dataset="mnist", kind="cnn", accuracy=0.97), run_facts(dataset="mnist", accuracy=0.95)
     assert FIGURES["best_network"](lab(cnn, dense)) == ("cnn", None)
     assert FIGURES["best_network"](lab(run_facts(dataset="mnist", kind="cnn", accuracy=0.9), dense))[0] == "hidden"
+    line = run_facts(dataset="mnist", hidden="", accuracy=0.99)
+    assert FIGURES["best_network"](lab(cnn, dense, line))[0] == "softmax"
+    assert FIGURES["best_network"](lab(cnn, dense, line), ("cnn", "hidden"))[0] == "cnn"  # the question's choices
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_a_figure_without_runs_says_what_to_do_first(name):
-    value, why = FIGURES[name](EMPTY)
+    value, why = FIGURES[name](EMPTY, ())
     assert value is None and why
