@@ -14,19 +14,21 @@ import sys
 from tests.conftest import ROOT
 
 LIGHT = (
-    "core.limits",
+    "core.limits", "core.words",
     "core.data", "core.data.datasets", "core.data.drawing", "core.data.handwriting", "core.data.readers",
     "core.model", "core.model.config_size", "core.model.default_model", "core.model.files", "core.model.optimizers",
     "core.model.run", "core.model.settings", "core.model.spec",
+    "core.lessons", "core.lessons.actions", "core.lessons.answers", "core.lessons.checks", "core.lessons.content",
+    "core.lessons.state",
     "core.analysis", "core.analysis.evaluation", "core.analysis.history",
     "core.training", "core.training.job", "core.training.launch", "core.training.memory", "core.training.queue",
     "core.training.ray", "core.training.ray.actor", "core.training.ray.capacity", "core.training.ray.connection",
     "core.training.ray.job",
     "core.storage", "core.storage.engine", "core.storage.owners", "core.storage.records", "core.storage.schema",
-    "core.storage.secrets", "core.storage.sink", "core.storage.store",
+    "core.storage.progress", "core.storage.secrets", "core.storage.sink", "core.storage.store",
     "core.server", "core.server.board", "core.server.collector", "core.server.housekeeper", "core.server.new_labs",
     "core.server.warmup",
-    "ui.drawing_box", "ui.lab", "ui.layout", "ui.lazy", "ui.model_picker", "ui.session", "ui.state", "ui.text",
+    "ui.drawing_box", "ui.lab", "ui.layout", "ui.lazy", "ui.lessons", "ui.model_picker", "ui.session", "ui.state", "ui.text",
 )
 # One script run (AppTest) imports them all, as the pages do: a Streamlit component (ui.drawing_box's
 # canvas) can only be declared in one. It runs in this interpreter, so sys.modules tells afterwards.
