@@ -28,7 +28,8 @@ LIGHT = (
     "core.storage.progress", "core.storage.secrets", "core.storage.sink", "core.storage.store",
     "core.server", "core.server.board", "core.server.collector", "core.server.housekeeper", "core.server.new_labs",
     "core.server.warmup",
-    "ui.drawing_box", "ui.lab", "ui.layout", "ui.lazy", "ui.lessons", "ui.model_picker", "ui.session", "ui.state", "ui.text",
+    "ui.drawing_box", "ui.lab", "ui.layout", "ui.lazy", "ui.lessons", "ui.model_picker", "ui.session", "ui.state",
+    "ui.text",
 )
 # One script run (AppTest) imports them all, as the pages do: a Streamlit component (ui.drawing_box's
 # canvas) can only be declared in one. It runs in this interpreter, so sys.modules tells afterwards.

@@ -24,6 +24,7 @@ from ui import state
 from ui.session import (
     LESSON_ACTIVE,
     LESSON_ANSWER,
+    LESSON_AWAITS,
     LESSON_EVENTS_LOCAL,
     LESSON_GO,
     LESSON_LAST_EVENT,
@@ -149,7 +150,11 @@ def keep_answer(lesson: Lesson, place: LessonProgress, index: int) -> None:
 
 
 def record_event(kind: str, value: object = "") -> None:
-    """Keep a lesson event of this tab's lab (only while a lesson is active; one write per new event)."""
+    """Keep a lesson event of this tab's lab (only while a lesson is active; one write per new event).
+
+    The panel is drawn before the page's content: when the current step waits for this kind of event,
+    the page runs again at once so that its check shows what was just done.
+    """
     if LESSON_ACTIVE.get() is None or kind not in EVENT_KINDS:
         return
     event = (kind, str(value))
@@ -160,10 +165,12 @@ def record_event(kind: str, value: object = "") -> None:
     if store is not None and lab_id is not None:
         try:
             progress.record_event(store, lab_id, *event)
-            return
         except StoreError:
-            pass
-    LESSON_EVENTS_LOCAL.ensure().append(event)
+            LESSON_EVENTS_LOCAL.ensure().append(event)
+    else:
+        LESSON_EVENTS_LOCAL.ensure().append(event)
+    if LESSON_AWAITS.get() == kind:
+        st.rerun()
 
 
 def lab_state() -> LabState:
@@ -208,15 +215,18 @@ def show_question(lesson: Lesson, place: LessonProgress, index: int, verdict) ->
 
 def show_step_panel() -> None:
     """The active lesson's current step: what to do and why, its action, its check, Back / Next / Leave."""
+    switch_if_asked()  # a lesson button of the last run asked for another page: go there first
     if note := LESSON_NOTE.pop():
         st.info(note, icon=":material/school:")
     found = active_lesson()
     if found is None:
+        LESSON_AWAITS.set(None)
         return
     lesson, place = found
     index = min(place.step, len(lesson.steps) - 1)
     step = lesson.steps[index]
     status = step_status(step, lab_state(), place.answers.get(str(index)))
+    LESSON_AWAITS.set(step.check_params.get("event") if step.check == "event" and not status.check.passed else None)
     with st.container(border=True, key="lesson_panel"):
         st.caption(f"Lesson {lesson.number} · {plain(lesson.title)} · step {index + 1} of {len(lesson.steps)}")
         st.markdown(f"**{step.title}**")
@@ -239,11 +249,10 @@ def show_step_panel() -> None:
         forward.button("Finish" if last else "Next", key="lesson_next", type="primary", disabled=not status.done,
                        on_click=move_to, args=(lesson, index + 1), width="stretch",
                        help=None if status.done else "Do this step first (or skip it).")
-        skip, leave = st.columns(2)
+        skip, leave = st.columns([1, 2])
         if not status.done:
             skip.button("Skip", key="lesson_skip", type="tertiary", on_click=move_to, args=(lesson, index + 1))
         leave.button("Leave the lesson", key="lesson_leave", type="tertiary", on_click=leave_lesson)
-    switch_if_asked()
 
 
 def continue_label() -> tuple[str, str] | None:

@@ -175,6 +175,7 @@ LESSONS_LOCAL: Key[dict] = Key("lessons_local", "{lesson key: LessonProgress} of
 LESSON_EVENTS_LOCAL: Key[list] = Key("lesson_events_local", "[(kind, value)] of a tab whose lab cannot be saved",
                                      factory=list)
 LESSON_ACTIVE: Key[str | None] = Key("lesson_active", "the lab's lesson in progress, as the last page run read it")
+LESSON_AWAITS: Key[str | None] = Key("lesson_awaits", "the event kind the current step's check waits for, if any")
 LESSON_LAST_EVENT: Key[tuple | None] = Key("lesson_last_event", "the last event recorded by this tab (no repeats)")
 LESSON_GO: Key[str | None] = Key("lesson_go", "the page a lesson button asked to open after its click")
 LESSON_NOTE: Key[str | None] = Key("lesson_note", "a lesson finished, or its progress not saved, said once")
