@@ -137,6 +137,7 @@ def draw_card(showcase) -> None:
 
 # page -> (one sentence, its picture); a page without one gets a card with its link only
 CARDS: dict[str, tuple[str, Callable | None]] = {
+    "pages/learn.py": ("Follow a lesson: it says what to try, step by step, and checks what you did.", None),
     "pages/train.py": ("Pick a dataset and a network, press Train, and watch it learn, epoch by epoch.", train_card),
     "pages/evaluate.py": ("Test it on images it has never seen: which digits it confuses, and which images "
                           "fooled it.", evaluate_card),

@@ -16,8 +16,9 @@ from tests.test_app_draw import as_data_url
 
 TIMEOUT = 60  # TensorFlow makes first runs slow; AppTest's default 3 s is far too short
 WARM_TIMEOUT = 600  # the warm-up's training on a busy 2-core machine
-HOME_LINKS = ["More on the Draw page", "Train", "Evaluate", "Draw", "My digits"]
-SIDEBAR = ["Home", "Train", "Evaluate", "Draw", "My digits"]
+LESSONS_LINK = "New here? Follow a lesson: it shows you what to try, step by step"
+HOME_LINKS = [LESSONS_LINK, "More on the Draw page", "Learn", "Train", "Evaluate", "Draw", "My digits"]
+SIDEBAR = ["Home", "Learn", "Train", "Evaluate", "Draw", "My digits"]
 
 
 def open_home(runs=()) -> AppTest:

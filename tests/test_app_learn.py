@@ -227,3 +227,26 @@ def test_a_scripted_learner_completes_the_lesson_each_check_failing_before_and_p
     at.switch_page("pages/learn.py")
     at.run()
     assert any(s.value == "Finished" for s in at.success)
+
+
+SET_UPS = {f"{lesson.key} step {i + 1}": step for lesson in BOOK.lessons for i, step in enumerate(lesson.steps)
+           if step.action == "set_up" and step.action_params.get("mode", "train") == "train"
+           and step.action_params.get("settings", {}).get("hidden") == ""}  # softmax, CNN: an empty box in the link
+
+
+@pytest.mark.parametrize("name", sorted(SET_UPS))
+def test_a_set_up_link_fills_the_train_form_and_starts_nothing(name):
+    """What "Set up this network" opens: Train with the lab's and the step's query parameters (mode=... is the
+    Train page's, in modes; today's page ignores it), the form filled through the settings-link path."""
+    link = action_link("set_up", SET_UPS[name].action_params)
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params.update(link.params)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    values = values_from_link(link.params)[0]
+    assert at.text_input(key="hidden").value == values["hidden"]
+    assert at.selectbox(key="dataset").value == values["dataset"]
+    assert at.radio(key="kind").value == values["kind"]
+    assert at.number_input(key="epochs").value == values["epochs"]
+    assert not at.warning and at.session_state["training_job"] is None

@@ -7,7 +7,7 @@ replaces Streamlit's full collection after each run (core.server.collector).
 Pages are files in `pages/` (Streamlit's file-based multipage app), so a link straight to
 /train works on a fresh server. Streamlit's own sidebar navigation is switched off
 (`client.showSidebarNavigation = false`) because it would name the home page "app"; these links
-name the pages "Home", "Train", "Evaluate", "Draw" and "My digits".
+name the pages "Home", "Learn", "Train", "Evaluate", "Draw" and "My digits".
 """
 
 import threading

@@ -303,7 +303,7 @@ def pick_mistake_cell(page) -> tuple[int, int, int, float, float]:
 def test_deep_link_on_a_fresh_server_shows_the_apps_navigation(page, fresh_app_url):
     """/draw as the very first request of a new server: the app's own page, layout and navigation."""
     open_page(page, f"{fresh_app_url}/draw", "Draw a digit in the black box")
-    assert link_labels(sidebar_links(page)) == ["Home"] + PAGES + ["My digits"]
+    assert link_labels(sidebar_links(page)) == ["Home", "Learn"] + PAGES + ["My digits"]
     assert page.locator('[data-testid="stSidebarNav"]').count() == 0  # Streamlit's own ("app", ...) is off
     assert page.title() == "Draw · Digit Lab"
     assert page.locator(".streamlit-wide").count() == 1, "the page should use the wide layout"

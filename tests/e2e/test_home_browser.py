@@ -81,8 +81,9 @@ def test_a_first_visitor_draws_on_the_home_page_of_a_fresh_server(page, fresh_ap
     drawn = time.monotonic() - start
     assert "Digit Lab" in page.locator("h1").first.inner_text()
     main_links = link_labels(page.locator('[data-testid="stMain"] [data-testid="stPageLink-NavLink"]'))
-    assert main_links == ["More on the Draw page"] + PAGES + ["My digits"]
-    assert link_labels(sidebar_links(page)) == ["Home"] + PAGES + ["My digits"]
+    lessons = "New here? Follow a lesson: it shows you what to try, step by step"
+    assert main_links == [lessons, "More on the Draw page", "Learn"] + PAGES + ["My digits"]
+    assert link_labels(sidebar_links(page)) == ["Home", "Learn"] + PAGES + ["My digits"]
     assert page.get_by_text("You have not trained a model yet").count() == 1
     assert drawn < 60, f"the home page took {drawn:.0f} s to be drawn"
 
