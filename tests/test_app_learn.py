@@ -250,3 +250,23 @@ def test_a_set_up_link_fills_the_train_form_and_starts_nothing(name):
     assert at.radio(key="kind").value == values["kind"]
     assert at.number_input(key="epochs").value == values["epochs"]
     assert not at.warning and at.session_state["training_job"] is None
+
+
+def test_without_a_database_a_lesson_is_kept_in_the_tab(tmp_path, monkeypatch):
+    from ui import lab as labs
+
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"this is not a database" * 100)
+    monkeypatch.setenv("DIGITLAB_DATABASE_URL", f"sqlite:///{broken}")
+    labs.shared_store.clear()
+    try:
+        at = open_learn()
+        at.button(key="start_lesson_4").click().run()
+        assert not at.exception
+        at.switch_page("pages/learn.py").run()
+        assert "Compare five optimizers" in panel_text(at) and "not run a comparison yet" in panel_text(at)
+        at.button(key="lesson_skip").click().run()
+        assert "step 2 of 4" in panel_text(at)
+        assert at.session_state["lessons_local"]["04-which-optimizer"].step == 1
+    finally:
+        labs.shared_store.clear()
