@@ -53,7 +53,8 @@ class Message(str):
     values: dict[str, Any]
 
     def __new__(cls, template: str, **values: Any) -> Message:
-        text = super().__new__(cls, template.format(**{k: format_value(v, DEFAULT_LANGUAGE) for k, v in values.items()}))
+        english = {k: format_value(v, DEFAULT_LANGUAGE) for k, v in values.items()}
+        text = super().__new__(cls, template.format(**english))
         text.template, text.values = template, values
         return text
 

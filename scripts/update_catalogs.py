@@ -20,7 +20,6 @@ from babel.messages.pofile import write_po  # noqa: E402
 
 from tests.harness.translations import TRANSLATED, all_messages, catalog_path, read_catalog  # noqa: E402
 
-
 FIXED_DATE = datetime(2026, 12, 6)  # not today: a rewrite that changes no text leaves the file as it was
 
 
@@ -48,10 +47,10 @@ def update(language: str) -> list[str]:
         with path.open("wb") as file:
             write_po(file, catalog, width=120, omit_header=False, no_location=True, sort_output=False)
         changed.append(path.name)
-    for path in path.parent.glob("*.po") if wanted else ():
-        if path.stem not in wanted:
-            path.unlink()
-            changed.append(f"{path.name} (removed)")
+    for old in catalog_path(language, "x").parent.glob("*.po"):
+        if old.stem not in wanted:
+            old.unlink()
+            changed.append(f"{old.name} (removed)")
     return changed
 
 

@@ -88,12 +88,13 @@ def test_a_message_is_english_text_that_translates_its_template_then_its_values(
     text = message("Language: {share}", share=Percent(0.9612))
     assert isinstance(text, Message) and text == "Language: 96.1%"
     assert translate("de", "Language") == "Sprache" and translate("xx", "Language") == "Language"
-    assert translate("es", message("{share}", share=Percent(0.5))) == "50\xa0%"  # a no-break space, as Spanish writes it
+    assert translate("es", message("{share}", share=Percent(0.5))) == "50\xa0%"  # Spanish: a no-break space
     assert translations("es") is translations("es")  # compiled once, shared read-only
 
 
 @pytest.mark.parametrize(("asked", "browser", "expected"), [
-    ("de", "es-ES", "de"), (None, "es-ES", "es"), ("<script>", "fr", "en"), ("ES", None, "es"), ("x" * 10_000, None, "en"),
+    ("de", "es-ES", "de"), (None, "es-ES", "es"), ("<script>", "fr", "en"), ("ES", None, "es"),
+    ("x" * 10_000, None, "en"),
 ])
 def test_the_language_comes_from_the_link_else_the_browser_else_english(asked, browser, expected):
     assert pick_language(asked, browser) == expected
