@@ -73,6 +73,9 @@ class KeyFamily:
                 yield Key(str(name), self.meaning, self.default)
 
 
+# -- Language (ui/i18n.py) ---------------------------------------------------------------------
+LANGUAGE: Key[str | None] = Key("language", "this session's language code (core.i18n.LANGUAGES), None until chosen")
+
 # -- The lab and its runs (ui/lab.py, ui/state.py) ---------------------------------------------
 LAB: Key[Any] = Key("lab", "the ui.lab.Lab this tab has open, or None")
 STORE_PROBLEM: Key[str | None] = Key("store_problem", "why nothing is saved, once said")
