@@ -255,8 +255,8 @@ def stroke_width(mask: np.ndarray) -> float:
     area = float(np.count_nonzero(mask))
     if area == 0:
         return 0.0
-    edges = np.count_nonzero(np.diff(mask, axis=0)) + np.count_nonzero(np.diff(mask, axis=1))
-    edges += np.count_nonzero(mask[[0, -1], :]) + np.count_nonzero(mask[:, [0, -1]])
+    edges = int(np.count_nonzero(np.diff(mask, axis=0))) + int(np.count_nonzero(np.diff(mask, axis=1)))
+    edges += int(np.count_nonzero(mask[[0, -1], :])) + int(np.count_nonzero(mask[:, [0, -1]]))
     return 2.0 * area / max(edges, 1)
 
 
