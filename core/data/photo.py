@@ -63,7 +63,7 @@ class PhotoReading:
     """What a photo became: the model's image, and the ink found, for showing."""
 
     image: np.ndarray  # (h, w) float32 0..1, as preprocess_drawing makes it
-    ink: np.ndarray  # (H, W) uint8 0..255: the digit kept, white on black, at the working size
+    ink: np.ndarray  # (H, W) uint8 0..255: the digit kept, white on black, as if drawn in the Draw box
 
 
 def read_photo(data: bytes) -> np.ndarray:
@@ -300,4 +300,4 @@ def preprocess_photo(data: bytes, input_shape: tuple[int, int]) -> PhotoReading:
     image = preprocess_drawing(ink, input_shape)
     if image is None:  # never after keep_digit's minimum, but a model must not get an empty frame
         raise PhotoError("No digit was found in this photo.")
-    return PhotoReading(image=image, ink=(digit.astype(np.uint8) * 255))
+    return PhotoReading(image=image, ink=ink)
