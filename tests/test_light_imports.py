@@ -26,6 +26,7 @@ LIGHT = (
     "core.storage.secrets", "core.storage.sink", "core.storage.store",
     "core.server", "core.server.board", "core.server.collector", "core.server.housekeeper", "core.server.new_labs",
     "core.server.warmup",
+    "core.words",  # ui.drawing_box reads DRAW_WORDS: the table of words, no imports
     "ui.drawing_box", "ui.lab", "ui.layout", "ui.lazy", "ui.model_picker", "ui.session", "ui.state", "ui.text",
 )
 # One script run (AppTest) imports them all, as the pages do: a Streamlit component (ui.drawing_box's
