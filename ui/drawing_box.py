@@ -212,7 +212,7 @@ def test_image_box(info: DatasetInfo, model: Callable[[], Any], images: Callable
         from core.figures.images import to_thumbnails  # light path: the home page imports this module
 
         st.image(to_thumbnails(image[np.newaxis], size=168)[0],
-                 caption=f"Test image {turn + 1} of {len(choices):,} of {info.class_names[int(label)]}")
+                 caption=f"{info.class_names[int(label)]}: test image {turn + 1} of {len(choices):,}")
     with result_column:
         network = model()
         best = show_reading(network, image, info, key)
