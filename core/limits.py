@@ -40,6 +40,9 @@ LIMITS: dict[str, Limit] = {
     # core/storage/progress.py: what the lessons' checks need that runs do not hold; the oldest go first.
     "lab_events": Limit("DIGITLAB_MAX_LAB_EVENTS", 50,
                         "lesson events (a confusion cell opened, a drawing read) kept per lab, the newest"),
+    # core/data/photo.py: a photo of a digit sent from Draw or My digits (a phone's is 2-6 MB, 12 million pixels).
+    "photo_mb": Limit("DIGITLAB_MAX_PHOTO_MB", 15, "megabytes of one photo of a digit"),
+    "photo_megapixels": Limit("DIGITLAB_MAX_PHOTO_MEGAPIXELS", 50, "million pixels of one photo of a digit"),
 }
 
 
@@ -51,6 +54,16 @@ def read_limit(key: str) -> float:
     except ValueError:
         return limit.default
     return value if value > 0 else limit.default
+
+
+def max_photo_bytes() -> int:
+    """Bytes one photo of a digit may have: DIGITLAB_MAX_PHOTO_MB (megabytes), default 15."""
+    return int(read_limit("photo_mb") * 1_000_000)
+
+
+def max_photo_pixels() -> int:
+    """Pixels one photo of a digit may have: DIGITLAB_MAX_PHOTO_MEGAPIXELS (millions), default 50."""
+    return int(read_limit("photo_megapixels") * 1_000_000)
 
 
 class SettingError(ValueError):

@@ -105,3 +105,27 @@ LESSON_TERMS: dict[str, str] = {
 }
 for _term, _meaning in LESSON_TERMS.items():
     GLOSSARY.setdefault(_term, _meaning)
+# The Draw page's widgets (pages/draw.py, ui/drawing_box.py, ui/my_digits.py's "Add to my digits"), by their role.
+DRAW_WORDS: dict[str, Words] = {
+    "source": Words("How to give the network a digit",
+                    "Draw one with the mouse or a finger, send a photo of one written on paper, or pick one "
+                    "from the test images if drawing is hard for you."),
+    "clear": Words("Clear", "Empty the box to draw another digit."),
+    "explain_class": Words("Class to explain",
+                           "Choose another digit to see what counts for it and against it: what would make it a 7?"),
+    "inside": Words("See inside the network",
+                    "See what the first layer looks for, and what each part of the network makes of your digit."),
+    "photo_upload": Words("A photo of one digit on paper",
+                          "Write one digit large and dark on plain paper and take a photo from above. "
+                          "PNG or JPEG pictures are read."),
+    "camera": Words("Use the camera", "Take the photo here with your device's camera. Your browser asks first."),
+    "camera_input": Words("Take a photo of one digit on paper",
+                          "Hold the paper flat, fill much of the picture with the digit, and avoid strong shadows."),
+    "test_digit": Words("The digit to show",
+                        "The network reads one of its test images of this digit: images it never learned from."),
+    "another": Words("Another one", "Show another test image of the same digit."),
+    "add_label": Words("The digit you drew",
+                       "Your digits are kept in your lab: test a model on them on Evaluate, "
+                       "or teach it your handwriting on Train."),
+    "add": Words("Add to my digits", "Keep this digit, with its label, among your own digits."),
+}

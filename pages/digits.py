@@ -99,8 +99,9 @@ def show_tools(digits: MyDigits) -> None:
     c1, c2, _ = st.columns([1, 1, 2])
     c1.download_button("Download as .npz", data=lambda: export_npz(digits.labels, digits.kept),
                        file_name=DOWNLOAD_NAME, mime="application/octet-stream", icon=":material/download:",
-                       on_click="ignore", help="x: (N, 28, 28) uint8 images as MNIST's, y: (N,) labels; "
-                                               "numpy.load reads it, and this page takes it back.")
+                       on_click="ignore",
+                       help="Your digits as 28 by 28 pixel pictures, like MNIST's, with the digit each one shows. "
+                            "This page takes the file back; Python's numpy reads it (x: the pictures, y: the digits).")
     with c2.popover("Delete all…", icon=":material/delete_forever:"):
         st.write(f"Delete all your {count_words(len(digits))} for good?")
         if st.button("Delete all my digits", type="primary", key="delete_all_digits"):
@@ -132,8 +133,9 @@ def add_upload(upload) -> None:
 def show_upload() -> None:
     st.subheader("Add digits from a file")
     upload = st.file_uploader(
-        "An .npz file downloaded here, or one of your own: x (N, 28, 28) uint8 images, white on black, and y (N,) "
-        "labels 0..9 (Keras' mnist.npz works too)", type=["npz"], key=UPLOAD)
+        "A file of digits downloaded from this page", type=["npz"], key=UPLOAD,
+        help="The .npz file that \"Download as .npz\" gives. Your own works too: pictures of 28 by 28 pixels, "
+             "white digits on black, each with the digit it shows (numpy's x and y, or Keras' mnist.npz).")
     if upload is not None:
         add_upload(upload)
     note = UPLOAD_NOTE.get()

@@ -1,14 +1,19 @@
-"""Draw: draw a digit with mouse or finger, see what the network reads, and why."""
+"""Draw: draw a digit with mouse or finger (or send a photo of one, or pick a test image), see what the network
+reads, and why."""
 
+import numpy as np
 import streamlit as st
 
-from core.data.datasets import get_info
+from core.data.datasets import get_info, load_test_set, to_model_input
 from core.model.files import ModelFileError, check_model_fits
-from ui.drawing_box import drawing_box
-from ui.layout import start_page
+from core.words import DRAW_WORDS
+from ui.drawing_box import drawing_box, photo_box, test_image_box
+from ui.layout import load_with_spinner, start_page
 from ui.model_picker import pick_model
-from ui.session import DRAW_IMAGE
+from ui.session import DIGIT_SOURCE, DRAW_IMAGE
 from ui.text import plain
+
+SOURCES = {"draw": "Draw it", "photo": "A photo", "test": "A test image"}
 
 start_page("Draw")
 st.title("Draw")
@@ -23,7 +28,24 @@ if not info.is_digits:
     st.warning(f"This model was trained on {info.name}, not on digits: it will read your drawing as one of its "
                f"classes ({', '.join(info.class_names[:3])}, …). Pick a digits model in the sidebar to read digits.")
 
-image = drawing_box(info, lambda: run.model, key="draw", explain=True, collect=True)
+if DIGIT_SOURCE.get() not in SOURCES:
+    DIGIT_SOURCE.set("draw")
+source = st.radio(DRAW_WORDS["source"].label, list(SOURCES), format_func=SOURCES.get, key=DIGIT_SOURCE,
+                  horizontal=True, help=DRAW_WORDS["source"].help)
+
+
+def test_images(label: int) -> np.ndarray:
+    """The test set's images of one class, as the model reads them: (N, h, w) float32 0..1."""
+    x_test, y_test = load_with_spinner(run.dataset, lambda: load_test_set(run.dataset))
+    return to_model_input(x_test[y_test == label], info)[..., 0]
+
+
+if source == "photo":
+    image = photo_box(info, lambda: run.model, collect=info.is_digits)
+elif source == "test":
+    image = test_image_box(info, lambda: run.model, test_images)
+else:
+    image = drawing_box(info, lambda: run.model, key="draw", explain=True, collect=True)
 if image is None:
     DRAW_IMAGE.pop()
 else:

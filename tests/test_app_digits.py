@@ -133,7 +133,7 @@ def test_upload_shows_counts_delete_one_delete_all_and_download_round_trips(stor
     at.run()  # a rerun does not add the same file again
     assert len(store.list_digits(lab_of(at))[0]) == 30
 
-    shown = at.button_group[0].value  # the first digit's grid, newest first
+    shown = at.radio(key="t_label").value  # the first digit's grid, newest first
     assert shown == 0
     boxes = [box for box in at.checkbox if box.key.startswith("digit_pick_")]
     assert len(boxes) == 3
@@ -198,7 +198,7 @@ def test_add_a_drawing_with_the_reading_then_a_corrected_one(tmp_path, store):
     seven = next(strokes for label, strokes in drawings if label == 7)
     at.session_state["rgba"], at.session_state["predicted"] = render_drawing(seven), 7
     at.run()
-    assert at.button_group[0].value == 7  # preset to the reading
+    assert at.radio(key="t_label").value == 7  # preset to the reading
     assert "The network read a 7" in texts(at.caption)
     at.button(key="t_button").click().run()
     assert not at.exception
@@ -210,8 +210,8 @@ def test_add_a_drawing_with_the_reading_then_a_corrected_one(tmp_path, store):
     one = next(strokes for label, strokes in drawings if label == 1)
     at.session_state["rgba"], at.session_state["predicted"] = render_drawing(one), 8  # read wrong
     at.run()
-    assert at.button_group[0].value == 8 and not at.success
-    at.button_group[0].set_value(1).run()
+    assert at.radio(key="t_label").value == 8 and not at.success
+    at.radio(key="t_label").set_value(1).run()
     at.button(key="t_button").click().run()
     assert "Added a 1 · you have 2 digits" in texts(at.success)
     assert store.list_digits(lab_of(at))[1].tolist() == [7, 1]

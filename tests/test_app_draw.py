@@ -69,3 +69,51 @@ def test_clear_empties_the_canvas():
     next(b for b in at.button if b.label == "Clear").click().run()
     assert not at.exception and not at.metric
     assert any("Draw a digit" in i.value for i in at.info)
+
+
+def photo_of(index: int) -> bytes:
+    """A synthetic phone photo (JPEG bytes) of one held-out drawing."""
+    import numpy as np
+
+    from tests.harness.photos import make_photo
+
+    return make_photo(make_drawings()[index][1], np.random.default_rng(index))
+
+
+def test_a_photo_of_a_digit_is_read_and_explained():
+    at = open_page("draw")
+    at.radio(key="draw_source").set_value("photo").run()
+    assert any("Send a photo" in i.value for i in at.info)
+    at.file_uploader(key="photo_upload").upload("seven.jpg", photo_of(75), "image/jpeg").run()
+    assert not at.exception and not at.error
+    assert next(m for m in at.metric if m.label == "Prediction").value == "7"
+    assert any("What the model sees" in c for grid in at.image for c in grid.captions)
+    assert at.session_state["draw_image"].shape == (28, 28)
+
+
+def test_a_bad_photo_file_gets_a_message_not_a_traceback():
+    at = open_page("draw")
+    at.radio(key="draw_source").set_value("photo").run()
+    at.file_uploader(key="photo_upload").upload("notes.png", b"not a picture at all", "image/png").run()
+    assert not at.exception
+    assert any("not a picture the app can read" in e.value for e in at.error)
+    assert not at.metric
+
+
+def test_a_test_image_chosen_by_its_label_is_read():
+    at = open_page("draw")
+    at.radio(key="draw_source").set_value("test").run()
+    at.radio(key="draw_test_digit").set_value(3).run()
+    assert not at.exception
+    first = at.session_state["draw_image"].copy()
+    assert next(m for m in at.metric if m.label == "Prediction").value == "3"
+    at.button(key="test_another").click().run()
+    assert not at.exception and (at.session_state["draw_image"] != first).any()
+
+
+def test_the_add_picker_keeps_its_digit_on_a_second_click():
+    at = open_page("draw")
+    label, strokes = make_drawings()[95]
+    draw(at, render_drawing(strokes))
+    picker = at.radio(key="draw_add_label")  # a radio: a click on the chosen digit cannot unselect it
+    assert picker.value == 9 and picker.options[-1] == "9"

@@ -18,8 +18,9 @@ from streamlit_drawable_canvas import st_canvas
 
 from core.data.datasets import DatasetInfo
 from core.data.drawing import CANVAS_SIZE, STROKE_WIDTH, predict_drawing, preprocess_drawing
+from core.words import DRAW_WORDS
 from ui import lessons
-from ui.session import CANVAS_CLEARS, EXPLAIN_CLASS
+from ui.session import CANVAS_CLEARS, EXPLAIN_CLASS, SAVED_CANVAS
 
 EMPTY_HINT = "Draw a digit in the black box, and the network will tell you what it reads."
 WARMING_UP = "Warming up the network (the server has just started)…"
@@ -41,22 +42,26 @@ def drawing_box(info: DatasetInfo, model: Callable[[], Any], key: str, *, warmin
     "Add to my digits".
     """
     clears = CANVAS_CLEARS.of(key)
+    saved = SAVED_CANVAS.of(key)  # (strokes json, rgba) kept while the visitor looked inside the network
     draw_column, result_column = st.columns([1, 1], gap="large")
     with draw_column:
         # The canvas' own toolbar shows only on mouse hover: phones need a Clear button they can
         # see. Clearing gives the canvas a new key, which mounts an empty one.
+        kept = saved.get()
         canvas = st_canvas(
             stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
             width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
+            initial_drawing=None if kept is None else kept[0],
             return_image_data=True, key=canvas_key(key),
         )
-        st.button("Clear", icon=":material/delete:", key=f"{key}_clear",
-                  on_click=lambda: clears.set(clears.get() + 1))
-        st.caption("Draw one digit, as large as the box allows; the reading updates after every "
-                   "stroke. With a mouse, the toolbar over the box also has undo.")
+        st.button(DRAW_WORDS["clear"].label, icon=":material/delete:", key=f"{key}_clear",
+                  help=DRAW_WORDS["clear"].help, on_click=lambda: (clears.set(clears.get() + 1), saved.pop()))
+        st.caption("Draw one digit, as large as the box allows; the reading updates after every stroke.")
 
     with result_column:
         rgba = canvas.image_data  # (280, 280, 4) uint8, or None before the first stroke
+        if kept is not None and (rgba is None or not np.asarray(rgba)[..., 3].any()):
+            rgba = kept[1]  # back from "See inside": the canvas has not sent its restored drawing yet
         image = None if rgba is None else preprocess_drawing(rgba, info.image_shape)
         if image is None:
             st.info(EMPTY_HINT, icon=":material/edit:")
@@ -76,7 +81,8 @@ def drawing_box(info: DatasetInfo, model: Callable[[], Any], key: str, *, warmin
         best = show_reading(network, image, info, key)
         lessons.record_event("drawing_read", info.class_names[best])
         if explain:
-            show_why_this_answer(network, image, best, info, key)
+            show_why_this_answer(network, image, best, info, key,
+                                 keep=lambda: saved.set((canvas.json_data, np.asarray(rgba))))
         if collect:
             from ui.my_digits import show_add_to_my_digits  # fine-tuning's module imports TensorFlow
 
@@ -97,8 +103,12 @@ def show_reading(model: Any, image: np.ndarray, info: DatasetInfo, key: str) -> 
     return best
 
 
-def show_why_this_answer(model: Any, image: np.ndarray, best: int, info: DatasetInfo, key: str) -> None:
-    """The Draw page's "Why this answer": a class to explain, what the model sees, its map and sentence."""
+def show_why_this_answer(model: Any, image: np.ndarray, best: int, info: DatasetInfo, key: str,
+                         keep: Callable[[], None] | None = None) -> None:
+    """The Draw page's "Why this answer": a class to explain, what the model sees, its map and sentence.
+
+    keep() is called before "See inside the network" leaves the page, to keep what the visitor gave.
+    """
     from core.figures.images import to_thumbnails  # light path: the home page imports this module
     from ui.explanations import (  # light path: it imports the explanations
         open_inside_with_drawing,
@@ -112,10 +122,9 @@ def show_why_this_answer(model: Any, image: np.ndarray, best: int, info: Dataset
     options = [PREDICTION, *range(info.num_classes)]
     if explain_key.get(PREDICTION) not in options:  # a class of another dataset
         explain_key.set(PREDICTION)
-    choice = st.selectbox("Class to explain", options, key=explain_key,
+    choice = st.selectbox(DRAW_WORDS["explain_class"].label, options, key=explain_key,
                           format_func=lambda c: "The prediction" if c == PREDICTION else info.class_names[c],
-                          help="Choose another class to see what counts for and against it: "
-                               "what would make it a 7?")
+                          help=DRAW_WORDS["explain_class"].help)
     target = best if choice == PREDICTION else int(choice)
     with st.container(key=f"{key}_why"):
         seen_column, why_column = st.columns(2)
@@ -127,6 +136,87 @@ def show_why_this_answer(model: Any, image: np.ndarray, best: int, info: Dataset
                                    with_sentence=False)
         st.markdown(explanation.sentence)
     show_legend()
-    if st.button("See inside the network", icon=":material/account_tree:", key=f"{key}_inside",
-                 help="The first layer's weights or filters, and what each block makes of your drawing"):
+    if st.button(DRAW_WORDS["inside"].label, icon=":material/account_tree:", key=f"{key}_inside",
+                 help=DRAW_WORDS["inside"].help):
+        if keep is not None:
+            keep()
         open_inside_with_drawing(image)
+
+
+def show_result(network: Any, image: np.ndarray, info: DatasetInfo, key: str) -> int:
+    """The reading of an image given another way (a photo, a test image), and "Why this answer"."""
+    best = show_reading(network, image, info, key)
+    show_why_this_answer(network, image, best, info, key)
+    return best
+
+
+def photo_box(info: DatasetInfo, model: Callable[[], Any], key: str = "photo", *, collect: bool = True) \
+        -> np.ndarray | None:
+    """A photo of a digit on paper (a file, or the camera), read as a drawing; returns the model's image or None.
+
+    A file that is not a usable photo, or a blank page, is said in words under the uploader.
+    """
+    from core.data.photo import FILE_TYPES, PhotoError, preprocess_photo
+    from ui.session import PHOTO_CAMERA
+
+    send_column, result_column = st.columns([1, 1], gap="large")
+    with send_column:
+        words = DRAW_WORDS["photo_upload"]
+        upload = st.file_uploader(words.label, type=list(FILE_TYPES), key=f"{key}_upload", help=words.help)
+        if st.toggle(DRAW_WORDS["camera"].label, key=PHOTO_CAMERA, help=DRAW_WORDS["camera"].help):
+            shot = st.camera_input(DRAW_WORDS["camera_input"].label, key=f"{key}_camera",
+                                   help=DRAW_WORDS["camera_input"].help)
+            upload = shot or upload
+        st.caption("Write one digit large and dark on plain paper (or in chalk on a board), and take the "
+                   "photo from above.")
+    with result_column:
+        if upload is None:
+            st.info("Send a photo of one digit, and the network will tell you what it reads.",
+                    icon=":material/photo_camera:")
+            return None
+        try:
+            reading = preprocess_photo(upload.getvalue(), info.image_shape)
+        except PhotoError as error:
+            st.error(str(error), icon=":material/error:")
+            return None
+        network = model()
+        best = show_reading(network, reading.image, info, key)
+        if collect:
+            from ui.my_digits import show_add_to_my_digits  # fine-tuning's module imports TensorFlow
+
+            show_add_to_my_digits(reading.ink, best if info.is_digits else None, key=f"{key}_add")
+    show_why_this_answer(network, reading.image, best, info, key)
+    return reading.image
+
+
+def test_image_box(info: DatasetInfo, model: Callable[[], Any], images: Callable[[int], np.ndarray],
+                   key: str = "test") -> np.ndarray | None:
+    """A test image chosen by its label (for those who cannot draw with a pointer); returns it, (h, w) 0..1.
+
+    images(label) gives that class's test images (N, h, w) float32 0..1; "Another one" steps through them.
+    """
+    from ui.session import TEST_DIGIT, TEST_TURN
+
+    pick_column, result_column = st.columns([1, 1], gap="large")
+    with pick_column:
+        words = DRAW_WORDS["test_digit"]
+        label = st.radio(words.label, list(range(info.num_classes)), key=TEST_DIGIT, horizontal=True,
+                         format_func=lambda c: info.class_names[c], help=words.help,
+                         on_change=lambda: TEST_TURN.set(0))
+        choices = images(int(label))
+        if len(choices) == 0:
+            st.info("There is no test image of this class.")
+            return None
+        turn = TEST_TURN.get() % len(choices)
+        st.button(DRAW_WORDS["another"].label, icon=":material/refresh:", key=f"{key}_another",
+                  help=DRAW_WORDS["another"].help, on_click=lambda: TEST_TURN.set(turn + 1))
+        image = np.asarray(choices[turn], dtype=np.float32)
+        from core.figures.images import to_thumbnails  # light path: the home page imports this module
+
+        st.image(to_thumbnails(image[np.newaxis], size=168)[0],
+                 caption=f"{info.class_names[int(label)]}: test image {turn + 1} of {len(choices):,}")
+    with result_column:
+        network = model()
+        best = show_reading(network, image, info, key)
+    show_why_this_answer(network, image, best, info, key)
+    return image

@@ -21,6 +21,7 @@ from core.data.handwriting import KEEP_SIDE, can_evaluate_on_mine, keep_drawing,
 from core.model.files import ModelFileError
 from core.model.run import Run
 from core.storage.engine import StoreError
+from core.words import DRAW_WORDS
 from ui import lab as labs
 from ui import session, state
 from ui.layout import load_with_spinner
@@ -134,12 +135,14 @@ def show_add_to_my_digits(rgba: np.ndarray | None, predicted: int | None, key: s
     digest = None if kept is None else hashlib.sha1(kept.tobytes()).hexdigest()
     if predicted is not None:
         st.caption(f"The network read {a_digit(predicted)}. Right? Then add it; if not, pick the digit you drew.")
-    label = st.segmented_control("The digit you drew", list(range(10)), key=label_key,
-                                 help="Your digits are kept in your lab: test a model on them on Evaluate, "
-                                      "or teach it your handwriting on Train.")
+    # A radio, not a segmented control: all ten fit on a phone (no clipped "9"), and a second
+    # click on the chosen digit keeps it chosen instead of clearing it.
+    label = st.radio(DRAW_WORDS["add_label"].label, list(range(10)), key=label_key, horizontal=True,
+                     help=DRAW_WORDS["add_label"].help)
     added = added_key.get()
     just_added = added is not None and added["digest"] == digest
-    st.button("Add to my digits", icon=":material/add:", key=f"{key}_button", on_click=add_drawing,
+    st.button(DRAW_WORDS["add"].label, icon=":material/add:", key=f"{key}_button", help=DRAW_WORDS["add"].help,
+              on_click=add_drawing,
               args=(key, label, kept, digest), disabled=kept is None or label is None or just_added)
     if error := DIGIT_PARTS.of(key, "error").pop():
         st.error(error)

@@ -136,6 +136,11 @@ LEARNING_FIGURES: Key[dict] = Key("learning_history_figures", "{key prefix: ((re
 HISTORY_CELL = KeyFamily("{}_{}", "widget or state of one learning history (prefix, part)")
 CANVAS_CLEARS = KeyFamily("{}_clears", "how often a drawing box was cleared (its canvas' generation)", 0)
 EXPLAIN_CLASS = KeyFamily("{}_explain", "widget: a drawing box's class to explain")
+DIGIT_SOURCE: Key[str] = Key("draw_source", "widget: how the Draw page is given a digit (draw, photo, test image)")
+PHOTO_CAMERA: Key[bool] = Key("draw_photo_camera", "widget: the Draw page's camera is on", False)
+TEST_DIGIT: Key[int] = Key("draw_test_digit", "widget: the label of the test image chosen on Draw", 7)
+TEST_TURN: Key[int] = Key("draw_test_turn", "which test image of the chosen label Draw shows (Another one)", 0)
+SAVED_CANVAS = KeyFamily("{}_saved_canvas", "a drawing box's strokes and image kept while the visitor is away")
 DIGIT_PARTS = KeyFamily("{}_{}", "an Add-to-my-digits box's label, reading, added or error")
 
 # -- My digits (pages/digits.py) ---------------------------------------------------------------
