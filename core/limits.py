@@ -37,6 +37,15 @@ LIMITS: dict[str, Limit] = {
                           "activation memory of one validation or evaluation batch, in MB"),
     # core/export/formats.py: a SavedModel or LiteRT export traces the model; a class exporting at once must queue.
     "exports": Limit("DIGITLAB_MAX_EXPORTS", 1, "model exports (SavedModel, LiteRT) built at once on this server"),
+    # Classes (issue 24; core/storage/classes.py, core/server/guesses.py). A code is 6 characters of 28
+    # (about 29 bits): a few wrong ones a minute per tab and per address make guessing one hopeless.
+    "class_days": Limit("DIGITLAB_CLASS_DAYS", 60, "days a class is kept after its teacher last opened its board"),
+    "code_guesses": Limit("DIGITLAB_MAX_CODE_GUESSES_PER_MINUTE", 5,
+                          "wrong class codes or teacher links one browser tab may try in a minute"),
+    "code_guesses_address": Limit("DIGITLAB_MAX_CODE_GUESSES_PER_MINUTE_PER_ADDRESS", 20,
+                                  "wrong class codes or teacher links one network address may try in a minute"),
+    "class_students": Limit("DIGITLAB_MAX_CLASS_STUDENTS", 100, "students one class may have"),
+    "new_classes": Limit("DIGITLAB_MAX_NEW_CLASSES_PER_HOUR", 5, "classes one browser tab may start in an hour"),
 }
 
 
