@@ -19,8 +19,8 @@ from core.data.datasets import get_info
 from core.model.default_model import DEFAULT_MODEL_INFO
 from core.model.spec import describe_spec
 from core.server import warmup
+from ui import classes, state
 from ui import lab as labs
-from ui import state
 from ui.drawing_box import drawing_box
 from ui.layout import PAGES, start_page
 from ui.model_picker import choose
@@ -176,6 +176,7 @@ def show_cards() -> None:
 
 
 start_page("Home")
+classes.show_join_from_link()  # ?join=CODE: join a class (ui/classes.py)
 st.title("Digit Lab")
 st.markdown("Teach a computer to read handwriting, and see for yourself what it learned. "
             "No programming needed.")

@@ -80,3 +80,24 @@ def metric_words(metric: str) -> Words:
         return METRIC_WORDS[metric]
     except KeyError:
         raise KeyError(f"no words for the metric {metric!r}: add them to core.words.METRIC_WORDS") from None
+
+
+# Classes (issue 24): the widgets of Start a class, Join, the board and the challenge.
+CLASS_WORDS: dict[str, Words] = {
+    "class_name": Words("Name of the class", "What your students see when they join, e.g. “Year 9 maths”."),
+    "class_code": Words("Class code", "The 6 letters and digits your teacher shows. Capitals or not, "
+                                      "with or without a dash."),
+    "display_name": Words("Your name in the class",
+                          "What your teacher and the leaderboard show: 1 to 30 characters, not used by anyone "
+                          "else in the class. A first name or a nickname is enough."),
+    "challenge_dataset": Words("The challenge's images (dataset)",
+                               "Runs trained on these images count in the challenge; the others do not."),
+    "challenge_max_params": Words("Largest network allowed (parameters, 0 = any size)",
+                                  "A run whose network has more numbers to learn (parameters) than this does "
+                                  "not count. 50,000 makes students think about small networks.", "neuron"),
+    "board_students": Words("Students to compare", "Their best runs' curves, drawn together, one colour each."),
+    "board_student": Words("Student", "Their runs, read-only: you can look at them, not change them."),
+    "leaderboard": Words("Leaderboard", "Each student's best run that keeps to the rule, ranked by its test "
+                                        "accuracy, which the app measures itself on images no one trained on. "
+                                        "Equal scores: whoever got there first.", "test set"),
+}

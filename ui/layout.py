@@ -19,8 +19,8 @@ import streamlit as st
 
 from core.data.datasets import get_info, is_downloaded
 from core.server.collector import start_collector
+from ui import classes, state
 from ui import lab as labs
-from ui import state
 from ui.session import SAVE_ERROR
 from ui.text import plain
 
@@ -88,6 +88,7 @@ def start_page(title: str) -> None:
         if job is not None and not job.done:
             st.caption("A training is running: see Train.")
         labs.show_lab_box()
+        classes.show_class_box()
         st.divider()
     if error := SAVE_ERROR.pop():
         st.error(plain(error))  # it may hold a run's name

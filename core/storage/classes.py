@@ -12,6 +12,8 @@ Used through `Store.classes` (one `ClassStore` per store); each method is one tr
 
 from __future__ import annotations
 
+import csv
+import io
 import secrets as random_source
 import time
 import unicodedata
@@ -22,11 +24,12 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.limits import read_limit
-from core.model.spec import SpecError, count_weights, spec_from_dict
+from core.model.spec import SpecError, count_weights, describe_spec, spec_from_dict
 from core.storage.engine import NotFound, StoreError
 from core.storage.records import RunRecord, record_from_row, to_json
 from core.storage.schema import blobs_table, challenges_table, classes_table, labs_table, memberships_table, runs_table
 from core.storage.secrets import SECRET_BYTES, hash_secret, is_well_formed
+from core.words import metric_words
 
 if TYPE_CHECKING:
     from core.storage.store import Store
@@ -195,6 +198,56 @@ def rank_students(students: list[Student], challenge: Challenge) -> list[Standin
     ranked.sort(key=lambda s: (-(s.test_accuracy or 0.0), s.finished_at or 0.0, name_key(s.name)))
     numbered = [Standing(s.name, s.test_accuracy, s.finished_at, s.run_id, "", i + 1) for i, s in enumerate(ranked)]
     return numbered + sorted(others, key=lambda s: name_key(s.name))
+
+
+def recipe_words(record: RunRecord) -> str:
+    """A run's recipe in words ('Digits · 8 relu · Adam 0.01'), or what it is when it has none."""
+    if not record.spec:
+        return f"{record.source} model"
+    try:
+        return describe_spec(spec_from_dict(record.spec))
+    except (SpecError, KeyError, TypeError, ValueError):
+        return "recipe unreadable"
+
+
+def board_rows(students: list[Student], now_doing: dict[int, str]) -> list[dict[str, Any]]:
+    """One row per student for the board and its CSV: name, joined, runs, best run's scores and recipe, now.
+
+    `now_doing`: {lab id: "training now" | "waiting in the queue"} from the server's boards.
+    """
+    val, test = metric_words("val_accuracy").label, metric_words("test_accuracy").label
+    rows = []
+    for student in students:
+        best = student.best()
+        doing = now_doing.get(student.lab_id) or ("training now" if student.training() else "")
+        rows.append({
+            "Student": student.name,
+            "Joined": time.strftime("%Y-%m-%d %H:%M", time.localtime(student.joined_at)),
+            "Runs": len(student.runs),
+            f"Best run: {val}": None if best is None else best.metrics.get("val_accuracy"),
+            f"Best run: {test}": None if best is None else best.metrics.get("test_accuracy"),
+            "Best run's recipe": "" if best is None else recipe_words(best),
+            "Now": doing,
+        })
+    return rows
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet will not run as a formula (=, +, -, @ first get a quote)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def board_csv(rows: list[dict[str, Any]]) -> str:
+    """The board as CSV text, names kept as typed but never as spreadsheet formulas."""
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
+    return buffer.getvalue()
 
 
 # -- the store's part ----------------------------------------------------------------------------
@@ -404,7 +457,7 @@ class ClassStore:
     def record_test_accuracy(self, run_id: int, accuracy: float) -> bool:
         """Keep the test accuracy the app computed for a run (metrics['test_accuracy']); False when it is gone.
 
-        Written by the app itself (core.server.test_scores), never from a number a visitor sent.
+        Written by the app itself (core.server.scoring), never from a number a visitor sent.
         """
         import json
 
