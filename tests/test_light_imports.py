@@ -23,10 +23,10 @@ LIGHT = (
     "core.training.ray", "core.training.ray.actor", "core.training.ray.capacity", "core.training.ray.connection",
     "core.training.ray.job",
     "core.storage", "core.storage.engine", "core.storage.owners", "core.storage.records", "core.storage.schema",
-    "core.storage.secrets", "core.storage.sink", "core.storage.store",
+    "core.storage.secrets", "core.storage.sink", "core.storage.store", "core.storage.classes", "core.words",
     "core.server", "core.server.board", "core.server.collector", "core.server.housekeeper", "core.server.new_labs",
-    "core.server.warmup",
-    "ui.drawing_box", "ui.lab", "ui.layout", "ui.lazy", "ui.model_picker", "ui.session", "ui.state", "ui.text",
+    "core.server.warmup", "core.server.guesses",
+    "ui.classes", "ui.drawing_box", "ui.lab", "ui.layout", "ui.lazy", "ui.model_picker", "ui.session", "ui.state", "ui.text",
 )
 # One script run (AppTest) imports them all, as the pages do: a Streamlit component (ui.drawing_box's
 # canvas) can only be declared in one. It runs in this interpreter, so sys.modules tells afterwards.
