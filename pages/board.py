@@ -28,6 +28,7 @@ from ui import lab as labs
 from ui import state
 from ui.classes import JOIN_PARAM, TEACHER_PARAM, challenge_words, show_standings
 from ui.layout import start_page
+from ui.lazy import lazy_tabs
 from ui.model_picker import choose
 from ui.session import BOARD, BOARD_NOTICE
 from ui.text import plain
@@ -225,12 +226,9 @@ if notice := BOARD_NOTICE.pop():
 show_links(info)
 st.fragment(show_board, run_every=REFRESH_SECONDS)(store, info.class_id)
 students = store.classes.students(info.class_id)
-compare, one, challenge, manage = st.tabs(["Compare best runs", "A student's runs", "Challenge", "Manage the class"])
-with compare:
-    show_overlay(store, info.class_id, students)
-with one:
-    show_student(store, info.class_id, students)
-with challenge:
-    show_challenge(store, info)
-with manage:
-    show_manage(store, info, students)
+lazy_tabs({  # only the open tab is made; its choice survives the reruns of a click
+    "Compare best runs": lambda: show_overlay(store, info.class_id, students),
+    "A student's runs": lambda: show_student(store, info.class_id, students),
+    "Challenge": lambda: show_challenge(store, info),
+    "Manage the class": lambda: show_manage(store, info, students),
+}, key="board_tabs")

@@ -11,6 +11,7 @@ from core.server.new_labs import NewLabCounter
 from core.storage import sink as persistence
 from core.storage.classes import CODE_ALPHABET, UNKNOWN_CODE, UNKNOWN_TEACHER_LINK
 from core.storage.store import open_store
+from tests.conftest import open_tab
 from ui import lab as labs
 
 TIMEOUT = 60
@@ -94,6 +95,7 @@ def test_the_board_shows_students_best_runs_leaderboard_and_csv(store, digits_ru
 def test_a_student_run_is_read_only_on_the_board(store, digits_run):
     key, _, students = class_with_students(store, digits_run)
     at = open_at("board", teacher=key)
+    open_tab(at, "board_tabs", "A student's runs")
     at.selectbox(key="board_student").select("Ada").run()
     assert not at.exception
     assert [m.label for m in at.metric][:2] == ["Right on images it did not learn from (validation accuracy)",
@@ -108,6 +110,7 @@ def test_a_student_run_is_read_only_on_the_board(store, digits_run):
 def test_remove_close_and_delete_from_the_board(store, digits_run):
     key, code, students = class_with_students(store, digits_run)
     at = open_at("board", teacher=key)
+    open_tab(at, "board_tabs", "Manage the class")
     at.selectbox(key="board_remove_who").select("Bob").run()
     at.button(key="board_remove").click().run()
     assert store.classes.membership(students["Bob"][1]) is None

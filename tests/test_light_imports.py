@@ -26,7 +26,8 @@ LIGHT = (
     "core.storage.secrets", "core.storage.sink", "core.storage.store", "core.storage.classes", "core.words",
     "core.server", "core.server.board", "core.server.collector", "core.server.housekeeper", "core.server.new_labs",
     "core.server.warmup", "core.server.guesses",
-    "ui.classes", "ui.drawing_box", "ui.lab", "ui.layout", "ui.lazy", "ui.model_picker", "ui.session", "ui.state", "ui.text",
+    "ui.classes", "ui.drawing_box", "ui.lab", "ui.layout", "ui.lazy", "ui.model_picker", "ui.session", "ui.state",
+    "ui.text",
 )
 # One script run (AppTest) imports them all, as the pages do: a Streamlit component (ui.drawing_box's
 # canvas) can only be declared in one. It runs in this interpreter, so sys.modules tells afterwards.
