@@ -36,6 +36,17 @@ from ui.text import plain
 REFRESH_SECONDS = 3.0  # the board redraws itself this often (a finished run shows within it)
 
 
+def change_class(action, done: str) -> None:
+    """Run one of the teacher's changes (a store call); say `done` after the rerun, or why it failed now."""
+    try:
+        action()
+    except StoreError as error:
+        st.error(f"That did not work: {plain(error)}")
+        return
+    BOARD_NOTICE.set(done)
+    st.rerun()
+
+
 def open_board(store: Store) -> ClassInfo | None:
     """The class this tab's teacher link opens (checked once per tab; wrong links are counted as guesses)."""
     key = st.query_params.get(TEACHER_PARAM)
@@ -116,7 +127,11 @@ def show_overlay(store: Store, class_id: int, students: list[Student]) -> None:
                             key="board_overlay")
     if not chosen:
         return
-    histories = store.classes.student_histories(class_id, [with_best[name].run_id for name in chosen])
+    try:
+        histories = store.classes.student_histories(class_id, [with_best[name].run_id for name in chosen])
+    except StoreError as error:
+        st.warning(f"The curves cannot be read right now: {plain(error)}")
+        return
     shown = {name: histories[with_best[name].run_id] for name in chosen if with_best[name].run_id in histories}
     c1, c2 = st.columns(2)
     c1.plotly_chart(curves.plot_run_comparison(shown, "accuracy"), key="board_overlay_accuracy")
@@ -148,7 +163,11 @@ def show_student(store: Store, class_id: int, students: list[Student]) -> None:
         return
     labels = {r.run_id: f"{r.name} · {r.state}" for r in reversed(student.runs)}
     run_id = st.radio("Run", list(labels), format_func=lambda i: labels[i], key="board_run", horizontal=True)
-    record = store.classes.student_run(class_id, student.lab_id, run_id)
+    try:
+        record = store.classes.student_run(class_id, student.lab_id, run_id)
+    except StoreError as error:
+        st.warning(f"This run cannot be read right now: {plain(error)}")
+        return
     if record is None:
         st.warning("This run is no longer in the class (deleted, or the student left).")
         return
@@ -179,13 +198,11 @@ def show_challenge(store: Store, info: ClassInfo) -> None:
         limit = st.number_input(words.label, 0, 100_000_000, step=1000, help=words.help, key="challenge_params",
                                 value=(info.challenge.max_params or 0) if info.challenge is not None else 50_000)
         if st.form_submit_button("Set the challenge", icon=":material/emoji_events:"):
-            store.classes.set_challenge(info.class_id, dataset, int(limit) or None)
-            BOARD_NOTICE.set("The challenge is set: students see its leaderboard on Train.")
-            st.rerun()
+            change_class(lambda: store.classes.set_challenge(info.class_id, dataset, int(limit) or None),
+                         "The challenge is set: students see its leaderboard on Train.")
     if info.challenge is not None and st.button("End the challenge", key="challenge_clear"):
-        store.classes.clear_challenge(info.class_id)
-        BOARD_NOTICE.set("The challenge is over: its leaderboard is gone.")
-        st.rerun()
+        change_class(lambda: store.classes.clear_challenge(info.class_id),
+                     "The challenge is over: its leaderboard is gone.")
 
 
 def show_manage(store: Store, info: ClassInfo, students: list[Student]) -> None:
@@ -194,19 +211,21 @@ def show_manage(store: Store, info: ClassInfo, students: list[Student]) -> None:
     name = st.selectbox("Remove from class", list(by_name), index=None, key="board_remove_who",
                         placeholder="Choose a student", help="Their lab and runs stay theirs; you no longer see them.")
     if name is not None and st.button(f"Remove {plain(name)} from the class", key="board_remove"):
-        store.classes.remove_student(info.class_id, by_name[name].lab_id)
-        BOARD_NOTICE.set(f"{name} is no longer in the class.")
-        st.rerun()
+        change_class(lambda: store.classes.remove_student(info.class_id, by_name[name].lab_id),
+                     f"{name} is no longer in the class.")
     label = "Open the class again" if info.closed else "Close the class (no new joins)"
     if st.button(label, icon=":material/lock:", key="board_close"):
-        store.classes.set_closed(info.class_id, not info.closed)
-        BOARD_NOTICE.set("The class is open again." if info.closed else "The class is closed: no one new can join.")
-        st.rerun()
+        change_class(lambda: store.classes.set_closed(info.class_id, not info.closed),
+                     "The class is open again." if info.closed else "The class is closed: no one new can join.")
     if st.toggle("Delete the class…", key="board_delete_armed"):
         st.error("This deletes the class, its list of students and its challenge for good. The students' labs "
                  "and runs stay theirs.")
         if st.button("Delete the class for good", type="primary", key="board_delete"):
-            store.classes.delete_class(info.class_id)
+            try:
+                store.classes.delete_class(info.class_id)
+            except StoreError as error:
+                st.error(f"The class could not be deleted: {plain(error)}")
+                return
             BOARD.pop()
             st.query_params.pop(TEACHER_PARAM, None)
             st.rerun()
@@ -214,7 +233,13 @@ def show_manage(store: Store, info: ClassInfo, students: list[Student]) -> None:
 
 start_page("Class board")
 store = labs.get_store()
-info = open_board(store) if store is not None else None
+try:
+    info = open_board(store) if store is not None else None
+    students = store.classes.students(info.class_id) if store is not None and info is not None else []
+except StoreError as error:
+    st.title("A class board")
+    st.error(f"The board cannot be opened right now: {plain(error)}")
+    st.stop()
 if info is None:
     st.title("A class board")
     st.error(UNKNOWN_TEACHER_LINK)
@@ -225,7 +250,6 @@ if notice := BOARD_NOTICE.pop():
     st.success(plain(notice))
 show_links(info)
 st.fragment(show_board, run_every=REFRESH_SECONDS)(store, info.class_id)
-students = store.classes.students(info.class_id)
 lazy_tabs({  # only the open tab is made; its choice survives the reruns of a click
     "Compare best runs": lambda: show_overlay(store, info.class_id, students),
     "A student's runs": lambda: show_student(store, info.class_id, students),

@@ -20,7 +20,7 @@ from core.words import CLASS_WORDS, metric_words
 from ui import lab as labs
 from ui import state
 from ui.lazy import lazy_expander
-from ui.session import CLASS_NOTICE, NEW_LAB_REFUSED, STORE_PROBLEM
+from ui.session import BOARD, CLASS_NOTICE, NEW_LAB_REFUSED, STORE_PROBLEM
 from ui.text import plain
 
 JOIN_PARAM = "join"
@@ -167,6 +167,9 @@ def show_class_box() -> None:
     """The sidebar's "Your class": the class this lab is in and Leave, or Join and Start a class."""
     if notice := CLASS_NOTICE.pop():
         st.success(plain(notice))
+    if (board := BOARD.get()) is not None:  # a teacher who left the board for Evaluate finds the way back
+        st.page_link(BOARD_PAGE, label="Your class's board", icon=":material/co_present:",
+                     query_params={TEACHER_PARAM: board[0]})
     store = labs.get_store()
     if store is None:
         return
