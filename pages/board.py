@@ -111,7 +111,8 @@ def show_board(store: Store, class_id: int) -> None:
         percent = {column: st.column_config.NumberColumn(column, format="percent")
                    for column in rows[0] if column.startswith("Best run: ")}
         st.dataframe(rows, hide_index=True, key="board_table", column_config=percent)
-        st.download_button("Download the board (CSV)", board_csv(rows), file_name="class-board.csv",
+        words = CLASS_WORDS["board_csv"]
+        st.download_button(words.label, board_csv(rows), file_name="class-board.csv", help=words.help,
                            mime="text/csv", icon=":material/download:", key="board_csv")
     if info.challenge is not None:
         st.subheader(f"Leaderboard: {plain(challenge_words(info.challenge))}")
@@ -162,7 +163,9 @@ def show_student(store: Store, class_id: int, students: list[Student]) -> None:
         st.caption("No runs yet since joining.")
         return
     labels = {r.run_id: f"{r.name} · {r.state}" for r in reversed(student.runs)}
-    run_id = st.radio("Run", list(labels), format_func=lambda i: labels[i], key="board_run", horizontal=True)
+    words = CLASS_WORDS["board_run"]
+    run_id = st.radio(words.label, list(labels), format_func=lambda i: labels[i], key="board_run", horizontal=True,
+                      help=words.help)
     try:
         record = store.classes.student_run(class_id, student.lab_id, run_id)
     except StoreError as error:
@@ -182,7 +185,9 @@ def show_student(store: Store, class_id: int, students: list[Student]) -> None:
         c1, c2 = st.columns(2)
         c1.plotly_chart(curves.plot_run_comparison({run.name: run.history}, "loss"), key="board_run_loss")
         c2.plotly_chart(curves.plot_run_comparison({run.name: run.history}, "accuracy"), key="board_run_accuracy")
-    if st.button("Evaluate it", icon=":material/grid_on:", disabled=not run.usable, key="board_evaluate"):
+    words = CLASS_WORDS["evaluate_run"]
+    if st.button(words.label, help=words.help, icon=":material/grid_on:", disabled=not run.usable,
+                 key="board_evaluate"):
         evaluate_student_run(class_id, student.name, record)
 
 
@@ -197,10 +202,12 @@ def show_challenge(store: Store, info: ClassInfo) -> None:
         words = CLASS_WORDS["challenge_max_params"]
         limit = st.number_input(words.label, 0, 100_000_000, step=1000, help=words.help, key="challenge_params",
                                 value=(info.challenge.max_params or 0) if info.challenge is not None else 50_000)
-        if st.form_submit_button("Set the challenge", icon=":material/emoji_events:"):
+        words = CLASS_WORDS["set_challenge"]
+        if st.form_submit_button(words.label, help=words.help, icon=":material/emoji_events:"):
             change_class(lambda: store.classes.set_challenge(info.class_id, dataset, int(limit) or None),
                          "The challenge is set: students see its leaderboard on Train.")
-    if info.challenge is not None and st.button("End the challenge", key="challenge_clear"):
+    words = CLASS_WORDS["end_challenge"]
+    if info.challenge is not None and st.button(words.label, help=words.help, key="challenge_clear"):
         change_class(lambda: store.classes.clear_challenge(info.class_id),
                      "The challenge is over: its leaderboard is gone.")
 
@@ -208,16 +215,18 @@ def show_challenge(store: Store, info: ClassInfo) -> None:
 def show_manage(store: Store, info: ClassInfo, students: list[Student]) -> None:
     """Remove a student, close (or open) the class, delete it."""
     by_name = {s.name: s for s in students}
-    name = st.selectbox("Remove from class", list(by_name), index=None, key="board_remove_who",
-                        placeholder="Choose a student", help="Their lab and runs stay theirs; you no longer see them.")
+    words = CLASS_WORDS["remove_student"]
+    name = st.selectbox(words.label, list(by_name), index=None, key="board_remove_who",
+                        placeholder="Choose a student", help=words.help)
     if name is not None and st.button(f"Remove {plain(name)} from the class", key="board_remove"):
         change_class(lambda: store.classes.remove_student(info.class_id, by_name[name].lab_id),
                      f"{name} is no longer in the class.")
-    label = "Open the class again" if info.closed else "Close the class (no new joins)"
-    if st.button(label, icon=":material/lock:", key="board_close"):
+    words = CLASS_WORDS["open_class" if info.closed else "close_class"]
+    if st.button(words.label, help=words.help, icon=":material/lock:", key="board_close"):
         change_class(lambda: store.classes.set_closed(info.class_id, not info.closed),
                      "The class is open again." if info.closed else "The class is closed: no one new can join.")
-    if st.toggle("Delete the class…", key="board_delete_armed"):
+    words = CLASS_WORDS["delete_class"]
+    if st.toggle(words.label, help=words.help, key="board_delete_armed"):
         st.error("This deletes the class, its list of students and its challenge for good. The students' labs "
                  "and runs stay theirs.")
         if st.button("Delete the class for good", type="primary", key="board_delete"):

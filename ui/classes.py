@@ -114,7 +114,8 @@ def show_join_form(key: str, code: str | None = None) -> None:
             typed = st.text_input(words.label, help=words.help, max_chars=12, key=f"{key}_code")
         words = CLASS_WORDS["display_name"]
         name = st.text_input(words.label, help=words.help, max_chars=30, key=f"{key}_name")
-        if st.form_submit_button("Join the class", icon=":material/group_add:", type="primary"):
+        words = CLASS_WORDS["join"]
+        if st.form_submit_button(words.label, help=words.help, icon=":material/group_add:", type="primary"):
             join_class(typed or "", name)
 
 
@@ -140,7 +141,8 @@ def show_start_form(key: str) -> None:
     with st.form(f"{key}_start", border=False):
         words = CLASS_WORDS["class_name"]
         name = st.text_input(words.label, help=words.help, max_chars=60, key=f"{key}_class_name")
-        if st.form_submit_button("Start a class", icon=":material/school:"):
+        words = CLASS_WORDS["start_class"]
+        if st.form_submit_button(words.label, help=words.help, icon=":material/school:"):
             start_class(name)
 
 
@@ -151,7 +153,8 @@ def show_membership(store: Store, member: Membership) -> None:
                "names and scores.")
     if member.challenge is not None:
         st.caption(f"Challenge: {plain(challenge_words(member.challenge))}.")
-    if st.button("Leave the class", icon=":material/logout:", key="leave_class"):
+    words = CLASS_WORDS["leave_class"]
+    if st.button(words.label, help=words.help, icon=":material/logout:", key="leave_class"):
         lab = labs.current_lab()
         try:
             if lab is not None:

@@ -288,3 +288,23 @@ def test_main_schema_upgrades_on_both_databases(url):
         assert store.classes.membership(lab).name == "Ada"
     finally:
         store.close()
+
+
+def test_the_boards_csv_keeps_names_as_typed_but_never_as_formulas(store):
+    from core.storage.classes import board_csv, board_rows
+
+    key, code = store.classes.create_class("A")
+    class_id = store.classes.open_board(key).class_id
+    for name in ("=HYPERLINK(\"http://x\")", "Ada, \"the\" 1st"):
+        lab = new_lab(store)
+        store.classes.join(lab, code, name)
+        save(store, lab, val=0.75, test=0.5)
+    students = store.classes.students(class_id)
+    rows = board_rows(students, {students[1].lab_id: "waiting in the queue"})
+    assert [(r["Student"], r["Runs"], r["Now"]) for r in rows] == [
+        ("=HYPERLINK(\"http://x\")", 1, ""), ("Ada, \"the\" 1st", 1, "waiting in the queue")]
+    assert [r["Best run's recipe"] for r in rows] == ["Digits (8x8) · 8 relu · Adam 0.01"] * 2
+    text = board_csv(rows)
+    lines = text.splitlines()
+    assert lines[1].startswith('"\'=HYPERLINK') and not any(line.lstrip('"').startswith("=") for line in lines)
+    assert '"Ada, ""the"" 1st"' in text  # quoted as CSV, not split
