@@ -183,6 +183,7 @@ st.markdown("Teach a computer to read handwriting, and see for yourself what it 
 show_continue()
 show_drawing_box()
 show_cards()
+classes.show_home_entry()  # join with a typed code, or start a class (ui/classes.py)
 st.caption("Your runs are kept in your lab: bookmark its link (in the sidebar, once you have trained or "
            "uploaded a model) to come back to them.")
 warmup.start_after_page()  # the page is drawn: now the server may load TensorFlow

@@ -203,3 +203,16 @@ def test_a_student_cannot_read_another_students_run_by_its_id(store, digits_run)
         store.load_blob(bob_run, ada_lab, persistence.MODEL_BLOB)
     at = open_at("shared", run=str(bob_run))  # a run id is no share link
     assert "does not open any run" in texts(at)
+
+
+def test_join_with_a_code_typed_on_home(store):
+    _, code = store.classes.create_class("Year 9")
+    at = open_at(None)
+    at.session_state["home_class"] = True  # as a click on the home page's class box does
+    at.run()
+    at.text_input(key="home_code").input(f" {code[:3].lower()}-{code[3:]} ")  # as a pupil types it
+    at.text_input(key="home_name").input("Ada")
+    next(b for b in at.main.button if b.label == "Join the class").click().run()
+    assert not at.exception
+    member = store.classes.membership(at.session_state[labs.LAB].lab_id)
+    assert (member.class_name, member.name) == ("Year 9", "Ada")

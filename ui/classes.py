@@ -237,3 +237,22 @@ def show_class_leaderboard() -> None:
         st.subheader(f"Class challenge: {plain(challenge_words(member.challenge))}")
         st.caption(CLASS_WORDS["leaderboard"].help)
         show_standings(standings, with_reasons=False, key="student_leaderboard")
+
+
+def show_home_entry() -> None:
+    """On Home: join a class with a typed code, or start one (the same forms as the sidebar's)."""
+    store = labs.get_store()
+    if store is None or st.query_params.get(JOIN_PARAM) is not None or membership_of_tab(store) is not None:
+        return  # no database, the link's panel is up top, or the lab is in a class already (sidebar)
+    box, is_open = lazy_expander("In a class? Join it with its code, or start one", key="home_class",
+                                 icon=":material/groups:")
+    if not is_open:
+        return
+    with box:
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Join a class** with the code your teacher shows.")
+            show_join_form("home")
+        with right:
+            st.markdown("**Teachers:** start a class to see your students' work on one board.")
+            show_start_form("home")
