@@ -294,12 +294,47 @@ def rebuild_sqlite_tables(conn: Connection) -> None:
                              f"FROM {name}")
 
 
+# Step 4's tables, as it made them (frozen like _version2: a later change to the tables above is a new
+# step, and step 4 must still build exactly this). `labs` is a stub for the foreign key only.
+_version4 = MetaData()
+Table("labs", _version4, Column("id", Integer, primary_key=True))
+Table(
+    "classes", _version4,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("code", String(12), nullable=False, unique=True),
+    Column("teacher_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("opened_at", Float, nullable=False),
+    Column("closed", Boolean, nullable=False, default=False),
+    sqlite_autoincrement=True,
+)
+Table(
+    "memberships", _version4,
+    Column("lab_id", Integer, ForeignKey("labs.id", ondelete="CASCADE"), primary_key=True),
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("name_key", Text, nullable=False),
+    Column("joined_at", Float, nullable=False),
+    UniqueConstraint("class_id", "name_key", name="uq_memberships_class_name"),
+)
+Table(
+    "challenges", _version4,
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+    Column("dataset", String(40), nullable=False),
+    Column("max_params", BigInteger),
+    Column("set_at", Float, nullable=False),
+)
+_VERSION4_INDEXES = (("ix_memberships_class_id", "memberships", "class_id"),
+                     ("ix_classes_opened_at", "classes", "opened_at"))
+
+
 def add_classes(conn: Connection) -> None:
     """Migration step 4: classes, their students (memberships) and challenge (issue 24). Adds tables only."""
-    for table in CLASS_TABLES:
-        conn.execute(CreateTable(table))  # as built today: a later change to them is a new step
-    for index in CLASS_INDEXES:
-        index.create(conn)
+    for name in ("classes", "memberships", "challenges"):
+        conn.execute(CreateTable(_version4.tables[name]))
+    for index_name, table, column in _VERSION4_INDEXES:
+        Index(index_name, _version4.tables[table].c[column]).create(conn)
 
 
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (create_tables, add_lookup_indexes, share_blobs_and_keep_ids,

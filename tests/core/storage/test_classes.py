@@ -308,3 +308,15 @@ def test_the_boards_csv_keeps_names_as_typed_but_never_as_formulas(store):
     lines = text.splitlines()
     assert lines[1].startswith('"\'=HYPERLINK') and not any(line.lstrip('"').startswith("=") for line in lines)
     assert '"Ada, ""the"" 1st"' in text  # quoted as CSV, not split
+
+
+def test_step_4_builds_the_class_tables_the_code_uses(store):
+    from sqlalchemy import inspect
+
+    from core.storage.schema import CLASS_INDEXES, CLASS_TABLES
+
+    inspector = inspect(store.engine)
+    for table in CLASS_TABLES:  # the frozen step and today's Table objects agree, column by column
+        assert [c["name"] for c in inspector.get_columns(table.name)] == [c.name for c in table.columns]
+    indexes = {i["name"] for t in ("classes", "memberships") for i in inspector.get_indexes(t)}
+    assert {index.name for index in CLASS_INDEXES} <= indexes
