@@ -19,8 +19,8 @@ from core.data.datasets import get_info
 from core.model.default_model import DEFAULT_MODEL_INFO
 from core.model.spec import describe_spec
 from core.server import warmup
+from ui import classes, lessons, state
 from ui import lab as labs
-from ui import lessons, state
 from ui.drawing_box import drawing_box
 from ui.layout import PAGES, start_page
 from ui.model_picker import choose
@@ -177,6 +177,7 @@ def show_cards() -> None:
 
 
 start_page("Home")
+classes.show_join_from_link()  # ?join=CODE: join a class (ui/classes.py)
 st.title("Digit Lab")
 st.markdown("Teach a computer to read handwriting, and see for yourself what it learned. "
             "No programming needed.")
@@ -184,6 +185,7 @@ lessons.show_continue_lesson()
 show_continue()
 show_drawing_box()
 show_cards()
+classes.show_home_entry()  # join with a typed code, or start a class (ui/classes.py)
 st.caption("Your runs are kept in your lab: bookmark its link (in the sidebar, once you have trained or "
            "uploaded a model) to come back to them.")
 warmup.start_after_page()  # the page is drawn: now the server may load TensorFlow

@@ -43,6 +43,15 @@ LIMITS: dict[str, Limit] = {
     # core/data/photo.py: a photo of a digit sent from Draw or My digits (a phone's is 2-6 MB, 12 million pixels).
     "photo_mb": Limit("DIGITLAB_MAX_PHOTO_MB", 15, "megabytes of one photo of a digit"),
     "photo_megapixels": Limit("DIGITLAB_MAX_PHOTO_MEGAPIXELS", 50, "million pixels of one photo of a digit"),
+    # Classes (issue 24; core/storage/classes.py, core/server/guesses.py). A code is 6 characters of 28
+    # (about 29 bits): a few wrong ones a minute per tab and per address make guessing one hopeless.
+    "class_days": Limit("DIGITLAB_CLASS_DAYS", 60, "days a class is kept after its teacher last opened its board"),
+    "code_guesses": Limit("DIGITLAB_MAX_CODE_GUESSES_PER_MINUTE", 5,
+                          "wrong class codes or teacher links one browser tab may try in a minute"),
+    "code_guesses_address": Limit("DIGITLAB_MAX_CODE_GUESSES_PER_MINUTE_PER_ADDRESS", 20,
+                                  "wrong class codes or teacher links one network address may try in a minute"),
+    "class_students": Limit("DIGITLAB_MAX_CLASS_STUDENTS", 100, "students one class may have"),
+    "new_classes": Limit("DIGITLAB_MAX_NEW_CLASSES_PER_HOUR", 5, "classes one browser tab may start in an hour"),
 }
 
 

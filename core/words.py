@@ -129,3 +129,37 @@ DRAW_WORDS: dict[str, Words] = {
                        "or teach it your handwriting on Train."),
     "add": Words("Add to my digits", "Keep this digit, with its label, among your own digits."),
 }
+
+# Classes (issue 24): the widgets of Start a class, Join, the board and the challenge.
+CLASS_WORDS: dict[str, Words] = {
+    "class_name": Words("Name of the class", "What your students see when they join, e.g. “Year 9 maths”."),
+    "class_code": Words("Class code", "The 6 letters and digits your teacher shows. Capitals or not, "
+                                      "with or without a dash."),
+    "display_name": Words("Your name in the class",
+                          "What your teacher and the leaderboard show: 1 to 30 characters, not used by anyone "
+                          "else in the class. A first name or a nickname is enough."),
+    "challenge_dataset": Words("The challenge's images (dataset)",
+                               "Runs trained on these images count in the challenge; the others do not."),
+    "challenge_max_params": Words("Largest network allowed (parameters, 0 = any size)",
+                                  "A run whose network has more numbers to learn (parameters) than this does "
+                                  "not count. 50,000 makes students think about small networks.", "neuron"),
+    "board_students": Words("Students to compare", "Their best runs' curves, drawn together, one colour each."),
+    "board_student": Words("Student", "Their runs, read-only: you can look at them, not change them."),
+    "join": Words("Join the class", "Your lab joins the class: your teacher sees the runs you make from now on."),
+    "start_class": Words("Start a class", "Makes a class code for your students and a private link to your "
+                                          "class's board."),
+    "leave_class": Words("Leave the class", "Your teacher no longer sees your runs; they stay in your lab."),
+    "set_challenge": Words("Set the challenge", "Students see its leaderboard on Train while the class is open."),
+    "end_challenge": Words("End the challenge", "The leaderboard goes away; the runs stay."),
+    "remove_student": Words("Remove from class", "Their lab and runs stay theirs; you no longer see them."),
+    "board_run": Words("Run", "One of this student's runs, made since they joined."),
+    "board_csv": Words("Download the board (CSV)", "The table above as a file for a spreadsheet."),
+    "evaluate_run": Words("Evaluate it", "Opens this run on Evaluate in this tab, read-only."),
+    "close_class": Words("Close the class (no new joins)", "Students in the class stay; the code opens nothing new."),
+    "open_class": Words("Open the class again", "The code lets new students join again."),
+    "delete_class": Words("Delete the class…", "Deletes the class, its list of students and its challenge. The "
+                                                "students' labs stay theirs."),
+    "leaderboard": Words("Leaderboard", "Each student's best run that keeps to the rule, ranked by its test "
+                                        "accuracy, which the app measures itself on images no one trained on. "
+                                        "Equal scores: whoever got there first.", "test set"),
+}

@@ -26,6 +26,7 @@ from core.model.spec import (
 from core.training.launch import make_job
 from ui import lab as labs
 from ui import session, state, sweep_view
+from ui.classes import show_class_leaderboard
 from ui.epochs_view import show_learning_history
 from ui.layout import load_with_spinner, start_page
 from ui.lazy import lazy_expander
@@ -276,3 +277,4 @@ with live_column:
         st.fragment(show_live_history, run_every=HISTORY_POLL_SECONDS)()
 sweep_view.show_compare()
 show_runs()
+show_class_leaderboard()  # ui/classes.py: the class challenge's names and scores (issue 24)

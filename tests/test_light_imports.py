@@ -25,10 +25,11 @@ LIGHT = (
     "core.training.ray", "core.training.ray.actor", "core.training.ray.capacity", "core.training.ray.connection",
     "core.training.ray.job",
     "core.storage", "core.storage.engine", "core.storage.owners", "core.storage.records", "core.storage.schema",
-    "core.storage.progress", "core.storage.secrets", "core.storage.sink", "core.storage.store",
+    "core.storage.progress", "core.storage.secrets", "core.storage.sink", "core.storage.store", "core.storage.classes",
     "core.server", "core.server.board", "core.server.collector", "core.server.housekeeper", "core.server.new_labs",
-    "core.server.warmup",
-    "ui.drawing_box", "ui.lab", "ui.layout", "ui.lazy", "ui.lessons", "ui.model_picker", "ui.session", "ui.state",
+    "core.server.warmup", "core.server.guesses",
+    "ui.classes", "ui.drawing_box", "ui.lab", "ui.layout", "ui.lazy", "ui.lessons", "ui.model_picker", "ui.session",
+    "ui.state",
     "ui.text",
 )
 # One script run (AppTest) imports them all, as the pages do: a Streamlit component (ui.drawing_box's

@@ -28,7 +28,7 @@ LAB_PARAM = "lab"
 OPEN_GRACE_SECONDS = 60.0  # a lab's training stops when no tab of it has been open this long
 UNKNOWN_LAB = ("This link does not open any lab: it may be mistyped, or the lab was deleted (labs not opened "
                "for a while are removed). You are in a new, empty lab; your work is saved as soon as you make some.")
-PAGE_PATHS = ("train", "evaluate", "draw", "digits", "shared")  # the last part of a page's address
+PAGE_PATHS = ("train", "evaluate", "draw", "digits", "shared", "board")  # the last part of a page's address
 _PRESENCE: dict[int, dict[str, float]] = {}  # lab id -> {session id: when a page of it last ran}
 NEW_LABS = NewLabCounter()  # new labs per session and address in the last hour, for this server
 

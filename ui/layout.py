@@ -19,8 +19,8 @@ import streamlit as st
 
 from core.data.datasets import get_info, is_downloaded
 from core.server.collector import start_collector
+from ui import classes, lessons, state
 from ui import lab as labs
-from ui import lessons, state
 from ui.session import SAVE_ERROR
 from ui.text import plain
 
@@ -90,6 +90,7 @@ def start_page(title: str) -> None:
             st.caption("A training is running: see Train.")
         lessons.show_step_panel()
         labs.show_lab_box()
+        classes.show_class_box()
         st.divider()
     if error := SAVE_ERROR.pop():
         st.error(plain(error))  # it may hold a run's name

@@ -151,6 +151,11 @@ DIGITS_UPLOADS_DONE: Key[set] = Key("digits_uploads_done", "file ids already add
 DIGITS_UPLOAD_NOTE: Key[tuple | None] = Key("digits_upload_note", "(file id, error?, text) of the last upload")
 DIGITS_NOTE: Key[str | None] = Key("digits_note", "what the last delete did, said once")
 
+# -- Classes (ui/classes.py, pages/board.py) ---------------------------------------------------
+BOARD: Key[tuple | None] = Key("class_board", "(teacher key, class id) this tab's board opened, or None")
+CLASS_NOTICE: Key[str | None] = Key("class_notice", "what was just done with a class (joined, left), said once")
+BOARD_NOTICE: Key[str | None] = Key("board_notice", "what the teacher just did on the board, said once")
+
 
 def forget(*keys: str) -> None:
     """Remove keys (their widgets start afresh)."""

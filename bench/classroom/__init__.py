@@ -7,7 +7,10 @@ bench/concurrency.py's four visitors, grown to a class, in real browser contexts
 session and, since no context has a lab key, one new lab each). Visitor i arrives at i * arrival /
 visitors seconds, opens Home, goes to Train, sets hidden layers to 15 + i units (so its run's name
 is its own) and a few epochs of Digits (seconds of training), starts, waits for its run, opens
-Evaluate, then Draw, and draws one digit with the mouse.
+Evaluate, then Draw, and draws one digit with the mouse. Before they come, a teacher starts a class
+(issue 24) and each visitor first joins it with its code; the teacher's board stays open in a context
+of its own for the whole run (bench/classroom/board.py): how long a student's finished run takes to
+appear on it (median, p95; goal p95 <= 10 s) and its page-ready time (--no-class: no class, no board).
 
 The server runs on one CPU and Chromium (with this script) on another (`taskset`): the browser's
 work does not count as the server's. Printed for each run: visitors completed; median and p95
@@ -29,7 +32,7 @@ With Ray installed the same visitors come again to a fresh server whose training
 Ray instance (DIGITLAB_RAY_ADDRESS=local: started inside the server, on the server's CPU). The last
 line is the in-process run's: `classroom: completed N/30, cross-talk K, peak memory M MB, p95 ready S s`
 (p95 of every page-ready time of every visitor), and in brackets the p95 inside the server and in the
-browser of its own.
+browser of its own, then `board p95 B s` (a finished run's way to the teacher's board).
 
 The package: `visitor` (one visitor's path through the pages, timed; the class in one Chromium),
 `measures` (the server's processes sampled, percentiles, the outcome of a run), `report` (the printed

@@ -23,7 +23,8 @@ SERVER_CLOCK = ROOT / "bench" / "server_clock"  # its sitecustomize times every 
 
 
 def run_classroom(title: str, visitors: int, arrival: float, epochs: int, server_cpu: int,
-                  extra_env: dict | None = None, cold: bool = False, own_browser: bool = True) -> Outcome:
+                  extra_env: dict | None = None, cold: bool = False, own_browser: bool = True,
+                  with_class: bool = True) -> Outcome:
     clock_file = Path(tempfile.mkdtemp(prefix="classroom-clock-")) / "requests.tsv"
     env = {**(extra_env or {}), "PYTHONPATH": str(SERVER_CLOCK), "DIGITLAB_BENCH_CLOCK": str(clock_file)}
     server = start_server(extra_env=env, cpus=str(server_cpu))
@@ -31,9 +32,9 @@ def run_classroom(title: str, visitors: int, arrival: float, epochs: int, server
         pid = server.process.pid
         sampler = TreeSampler(pid).start()
         started = time.monotonic()
-        people, own, class_started = asyncio.run(run_visitors(
+        people, own, class_started, board = asyncio.run(run_visitors(
             server.url, visitors, arrival, epochs, lambda: server.process.poll() is not None, cold,
-            own_browser_cpu=server_cpu if own_browser else None))
+            own_browser_cpu=server_cpu if own_browser else None, with_class=with_class))
         wall = time.monotonic() - started
         sampler.stop()
         if server.process.poll() is None:
@@ -41,7 +42,7 @@ def run_classroom(title: str, visitors: int, arrival: float, epochs: int, server
         else:  # it died: what the sampler saw last
             peak, cpu = float("nan"), sampler.cpu.get(pid, float("nan"))
         outcome = Outcome(title, people, wall, peak, cpu, sum(sampler.cpu.values()), sampler.peak_rss,
-                          server.log_tail(1500), read_server_clock(clock_file, class_started), own)
+                          server.log_tail(1500), read_server_clock(clock_file, class_started), own, board)
     finally:
         server.stop()
     return outcome
@@ -56,6 +57,8 @@ def main() -> None:
     parser.add_argument("--ray-only", action="store_true", help="only the run with trainings on a local Ray")
     parser.add_argument("--no-own-browser", action="store_true",
                         help="no extra visitor in a Chromium of its own (on the server's CPU)")
+    parser.add_argument("--no-class", action="store_true",
+                        help="visitors on their own: no class to join, no teacher's board open")
     parser.add_argument("--cold", action="store_true",
                         help="the visitors meet a server just started (no teacher opened it before class)")
     args = parser.parse_args()
@@ -76,13 +79,13 @@ def main() -> None:
     if not args.ray_only:
         in_process = run_classroom(f"trainings in the server's threads (DIGITLAB_MAX_TRAININGS={max_trainings})",
                                    args.visitors, args.arrival, args.epochs, server_cpu, env, args.cold,
-                                   not args.no_own_browser)
+                                   not args.no_own_browser, not args.no_class)
         report(in_process, args.visitors)
     if not args.no_ray and importlib.util.find_spec("ray") is not None:
         ray_run = run_classroom("trainings on a local Ray instance (DIGITLAB_RAY_ADDRESS=local, on the server's CPU)",
                                 args.visitors, args.arrival, args.epochs, server_cpu,
                                 {"DIGITLAB_RAY_ADDRESS": "local", "RAY_USAGE_STATS_ENABLED": "0"}, args.cold,
-                                not args.no_own_browser)
+                                not args.no_own_browser, not args.no_class)
         report(ray_run, args.visitors)
     elif not args.no_ray:
         print("\n(Ray is not installed: no run on Ray; pip install -r requirements-ray.txt)")
@@ -90,7 +93,8 @@ def main() -> None:
         return
     print(f"\nclassroom: completed {in_process.completed}/{args.visitors}, cross-talk {in_process.cross_talk}, "
           f"peak memory {in_process.peak_mb:.0f} MB, p95 ready {in_process.p95_ready():.1f} s "
-          f"(in the server {in_process.p95_server():.1f} s; in a browser of its own {in_process.p95_own():.1f} s)")
+          f"(in the server {in_process.p95_server():.1f} s; in a browser of its own {in_process.p95_own():.1f} s), "
+          f"board p95 {in_process.p95_board():.1f} s")
 
 
 if __name__ == "__main__":

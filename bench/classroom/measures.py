@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.classroom.board import BoardWatch, board_lags
 from bench.classroom.visitor import PAGES, Visitor
 
 PAGE_OF_PATH = {"": "Home", "train": "Train", "evaluate": "Evaluate", "draw": "Draw"}  # url path -> page
@@ -86,6 +87,14 @@ class Outcome:
     log_tail: str = ""
     server_clock: dict[str, list[float]] = field(default_factory=dict)  # page -> sorted seconds (ServerClock)
     own: Visitor | None = None  # the visitor with a browser of its own (run_visitors' own_browser_cpu)
+    board: BoardWatch | None = None  # the teacher's board watched during the class (bench.classroom.board)
+
+    def board_lags(self) -> list[float]:
+        return board_lags(self.board, self.visitors) if self.board is not None else []
+
+    def p95_board(self) -> float:
+        """p95 seconds from a visitor's finished run on its page to the run on the teacher's board."""
+        return percentile(self.board_lags(), 0.95)
 
     @property
     def completed(self) -> int:

@@ -59,6 +59,15 @@ def report(o: Outcome, visitors: int) -> None:
     redrawn = [v for v in o.visitors if v.redraws]
     print(f"digits drawn again (no reading {REDRAW_AFTER:.0f} s after the stroke): {len(redrawn)} visitors"
           + "".join(f"; visitor {v.index} {v.redraws}x" for v in redrawn))
+    if o.board is not None:
+        lags, ready = o.board_lags(), sorted(o.board.ready)
+        print(f"the teacher's board (open for the whole class{'; ' + o.board.error if o.board.error else ''}): "
+              f"{len(lags)} of {sum(v.run_shown_at is not None for v in o.visitors)} finished runs appeared on it")
+        if lags:
+            print(f"  run on the board after it showed on the student's page: {summarize(lags)} "
+                  f"(goal p95 <= 10 s)")
+        if ready:
+            print(f"  board page ready:  {summarize(ready)} ({len(ready)} openings)")
     print(f"server process: peak memory {o.peak_mb:.0f} MB, CPU time {o.cpu:.0f} s over {o.wall:.0f} s wall "
           f"({o.cpu / o.wall:.0%} of one core)")
     print(f"server and its child processes (a Ray instance's too): peak memory {o.session_peak_mb:.0f} MB, "

@@ -14,6 +14,7 @@ from google.protobuf.message import DecodeError
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from bench.classroom.board import BoardWatch, start_class, watch_board
 from tests.harness.browser import AppError, combobox
 from tests.harness.browser_async import (
     WAIT,
@@ -54,6 +55,7 @@ class Visitor:
     redraws: int = 0  # times the digit was drawn again because no reading came (a lost stroke)
     error: str = ""
     step: str = "arriving"
+    run_shown_at: float | None = None  # time.monotonic() when its page showed its finished run (the board's lag)
 
 
 # --- The server's share of a step, from the WebSocket's frames ------------------------------------
@@ -144,8 +146,22 @@ async def runs_table_units(page) -> list[int]:
 # --- One visitor ------------------------------------------------------------------------------------
 
 
-async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, strokes, then=None) -> None:
-    """One visitor's path; `then(page, v)`, if given, goes on in the same page before it closes."""
+async def join_class(page, url: str, code: str, name: str) -> None:
+    """Open the class's join link, join under `name`, wait until the lab holds the class (the sidebar says so)."""
+    await page.goto(f"{url}/?join={code}", wait_until="domcontentloaded")
+    await wait_for_text(page, "Join the class")
+    await page.get_by_role("textbox", name="Your name in the class").first.fill(name)
+    await page.get_by_role("button", name="Join the class").first.click()
+    await wait_for_text(page, "You joined")
+    await wait_for_idle(page)
+
+
+async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, strokes, then=None,
+                join_code: str | None = None) -> None:
+    """One visitor's path; `then(page, v)`, if given, goes on in the same page before it closes.
+
+    With `join_code`, it joins that class first (as "student i"), then goes on from its Home page.
+    """
     await asyncio.sleep(delay)
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(WAIT * 1000)
@@ -164,7 +180,10 @@ async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, stroke
 
     try:
         async def open_home():
-            await page.goto(url, wait_until="domcontentloaded")
+            if join_code is not None:
+                await join_class(page, url, join_code, f"student {v.index}")
+            else:
+                await page.goto(url, wait_until="domcontentloaded")
             await wait_for_text(page, "Digit Lab")
             await wait_for_idle(page)
 
@@ -185,7 +204,8 @@ async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, stroke
                 break
             await assert_no_exception(page)
             await asyncio.sleep(TRAINING_POLL)
-        v.ready["training"] = time.monotonic() - clicked
+        v.run_shown_at = time.monotonic()
+        v.ready["training"] = v.run_shown_at - clicked
         await wait_for_idle(page)
         shown = await runs_table_units(page)
         if shown != [units]:
@@ -270,14 +290,16 @@ async def open_before_class(browser, url: str) -> float:
 
 
 async def run_visitors(url: str, visitors: int, arrival: float, epochs: int, server_exited,
-                       cold: bool = False, own_browser_cpu: int | None = None,
-                       ) -> tuple[list[Visitor], Visitor | None, float]:
+                       cold: bool = False, own_browser_cpu: int | None = None, with_class: bool = False,
+                       ) -> tuple[list[Visitor], Visitor | None, float, BoardWatch | None]:
     """Every visitor at once in one Chromium; all stop when the server exits (`server_exited()` true).
 
     With `own_browser_cpu`, one more visitor comes halfway through the arrivals in a Chromium of its
     own, pinned to that CPU, and after its visit goes round the pages until the class is done: what a
     visitor whose browser is not one of thirty sees. Returns the visitors, that one (or None), and
-    when the first visitor arrived (time.monotonic(): the teacher's visit is before it).
+    when the first visitor arrived (time.monotonic(): the teacher's visit is before it), and with
+    `with_class` the board's watch (bench.classroom.board): the visitors join a class the teacher
+    started before, whose board stays open in a context of its own until the class is done.
     """
     from playwright.async_api import async_playwright
 
@@ -289,9 +311,15 @@ async def run_visitors(url: str, visitors: int, arrival: float, epochs: int, ser
         if not cold:
             print(f"  the teacher opened the app before class: warm in {await open_before_class(browser, url):.0f} s",
                   flush=True)
+        code, board_task = None, None
+        if with_class:
+            link, code = await start_class(browser, url)
         class_started = time.monotonic()
-        tasks = [asyncio.create_task(visit(browser, url, v, v.index * arrival / visitors, epochs, strokes[v.index]))
+        tasks = [asyncio.create_task(visit(browser, url, v, v.index * arrival / visitors, epochs, strokes[v.index],
+                                           join_code=code))
                  for v in people]
+        if with_class:
+            board_task = asyncio.create_task(watch_board(browser, link, visitors, lambda: all(t.done() for t in tasks)))
         own, own_task, own_browser = None, None, None
         if own_browser_cpu is not None:
             own, own_browser = Visitor(visitors), await launch_browser(playwright, cpus=str(own_browser_cpu))
@@ -320,5 +348,6 @@ async def run_visitors(url: str, visitors: int, arrival: float, epochs: int, ser
             except TimeoutError:
                 own.error = own.error or "its last round did not end"
             await own_browser.close()
+        watch = await board_task if board_task is not None else None
         await browser.close()
-    return people, own, class_started
+    return people, own, class_started, watch

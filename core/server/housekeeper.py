@@ -1,4 +1,5 @@
-"""Housekeeping off the page runs: one daemon thread per database removes stale labs and unreferenced blob bytes.
+"""Housekeeping off the page runs: one daemon thread per database removes stale labs, unreferenced blob bytes,
+and classes whose board was not opened for DIGITLAB_CLASS_DAYS (with their memberships; the labs stay).
 
 Before, a visitor's page run did it (one unbounded DELETE); now the server's thread does, every
 HOUSEKEEP_SECONDS, in batches of HOUSEKEEP_BATCH per transaction (Store.housekeep), so a visitor's
@@ -24,6 +25,7 @@ def housekeep_periodically(store: Store, interval: float, stop: threading.Event)
     while not stop.is_set():
         try:
             store.housekeep()
+            store.classes.remove_stale_classes()
         except StoreError:
             pass  # the database is busy or away: the next pass tries again
         if stop.wait(interval):

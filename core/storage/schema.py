@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.engine import Connection
@@ -105,6 +107,47 @@ digits_table = Table(
     Column("image", LargeBinary, nullable=False),  # height * width uint8 pixels, row by row
     Column("created_at", Float, nullable=False),
     sqlite_autoincrement=True,
+)
+
+# A class (issue 24): a teacher's board over the labs of its students. The teacher key is a
+# secret like a lab key (only its hash kept); the code is what students type, so it is short and
+# public: it opens joining and nothing else.
+classes_table = Table(
+    "classes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),  # the teacher's words, plain text, at most CLASS_NAME_MAX
+    Column("code", String(12), nullable=False, unique=True),  # 6 characters of CODE_ALPHABET
+    Column("teacher_hash", String(64), nullable=False, unique=True),  # sha256 hex; the key never
+    Column("created_at", Float, nullable=False),
+    Column("opened_at", Float, nullable=False),  # the teacher's last visit: DIGITLAB_CLASS_DAYS counts from it
+    Column("closed", Boolean, nullable=False, default=False),  # no new joins
+    sqlite_autoincrement=True,
+)
+
+# A lab is in at most one class: its id is the key. Names are unique in a class, compared
+# without case or surrounding space (name_key).
+memberships_table = Table(
+    "memberships", metadata,
+    Column("lab_id", Integer, ForeignKey("labs.id", ondelete="CASCADE"), primary_key=True),
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),  # as the student typed it (plain text)
+    Column("name_key", Text, nullable=False),  # casefolded, for uniqueness
+    Column("joined_at", Float, nullable=False),  # runs made before it are not the teacher's to see
+    UniqueConstraint("class_id", "name_key", name="uq_memberships_class_name"),
+)
+
+# The class's challenge, at most one: a dataset and a rule (at most max_params parameters).
+challenges_table = Table(
+    "challenges", metadata,
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+    Column("dataset", String(40), nullable=False),
+    Column("max_params", BigInteger),  # NULL: no bound on the parameters
+    Column("set_at", Float, nullable=False),
+)
+CLASS_TABLES = (classes_table, memberships_table, challenges_table)  # parents first
+CLASS_INDEXES = (
+    Index("ix_memberships_class_id", memberships_table.c.class_id),
+    Index("ix_classes_opened_at", classes_table.c.opened_at),
 )
 
 # Every page looks up a lab's runs or digits; deleting a run looks up its shares (PostgreSQL
@@ -282,5 +325,49 @@ def add_lesson_tables(conn: Connection) -> None:
         index.create(conn)
 
 
+
+# Step 5's tables, as it made them (frozen like _version2: a later change to the tables above is a new
+# step, and step 5 must still build exactly this). `labs` is a stub for the foreign key only.
+_version5 = MetaData()
+Table("labs", _version5, Column("id", Integer, primary_key=True))
+Table(
+    "classes", _version5,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("code", String(12), nullable=False, unique=True),
+    Column("teacher_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("opened_at", Float, nullable=False),
+    Column("closed", Boolean, nullable=False, default=False),
+    sqlite_autoincrement=True,
+)
+Table(
+    "memberships", _version5,
+    Column("lab_id", Integer, ForeignKey("labs.id", ondelete="CASCADE"), primary_key=True),
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("name_key", Text, nullable=False),
+    Column("joined_at", Float, nullable=False),
+    UniqueConstraint("class_id", "name_key", name="uq_memberships_class_name"),
+)
+Table(
+    "challenges", _version5,
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+    Column("dataset", String(40), nullable=False),
+    Column("max_params", BigInteger),
+    Column("set_at", Float, nullable=False),
+)
+_VERSION5_INDEXES = (("ix_memberships_class_id", "memberships", "class_id"),
+                     ("ix_classes_opened_at", "classes", "opened_at"))
+
+
+def add_classes(conn: Connection) -> None:
+    """Migration step 5: classes, their students (memberships) and challenge (issue 24). Adds tables only."""
+    for name in ("classes", "memberships", "challenges"):
+        conn.execute(CreateTable(_version5.tables[name]))
+    for index_name, table, column in _VERSION5_INDEXES:
+        Index(index_name, _version5.tables[table].c[column]).create(conn)
+
+
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (create_tables, add_lookup_indexes, share_blobs_and_keep_ids,
-                                                        add_lesson_tables)
+                                                        add_lesson_tables, add_classes)

@@ -49,6 +49,7 @@ from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql import Select
 
 from core.limits import lab_days, max_shares_per_run
+from core.storage.classes import ClassStore
 from core.storage.engine import (
     DamagedBlob,
     LabFullError,
@@ -115,6 +116,11 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({describe_location(self.engine.url)})"
+
+    @property
+    def classes(self) -> ClassStore:
+        """The classes of this database (core.storage.classes): teachers' boards, students, challenges."""
+        return ClassStore(self)
 
     def close(self) -> None:
         """Close the pooled connections."""

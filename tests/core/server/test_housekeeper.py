@@ -43,3 +43,27 @@ def test_one_thread_per_database_and_process(tmp_path, monkeypatch):
     finally:
         stop.set()
         store.close()
+
+
+def test_the_thread_removes_classes_not_opened_for_class_days(tmp_path, monkeypatch):
+    from core.storage.schema import classes_table
+
+    monkeypatch.setenv("DIGITLAB_CLASS_DAYS", "5")
+    store = open_store(f"sqlite:///{tmp_path / 'digitlab.db'}")
+    old_key, old_code = store.classes.create_class("old")
+    new_key, _ = store.classes.create_class("new")
+    lab = store.open_lab(store.create_lab())
+    store.classes.join(lab, old_code, "Ada")
+    with store.engine.begin() as conn:
+        conn.execute(update(classes_table).where(classes_table.c.code == old_code)
+                     .values(opened_at=time.time() - 6 * 86_400))
+    stop = threading.Event()
+    thread = threading.Thread(target=housekeeper.housekeep_periodically, args=(store, 0.05, stop), daemon=True)
+    thread.start()
+    try:
+        poll_until(lambda: store.classes.membership(lab) is None, 10, "the stale class's membership to go", 0.05)
+        assert store.classes.open_board(old_key) is None and store.classes.open_board(new_key) is not None
+    finally:
+        stop.set()
+        thread.join(5)
+        store.close()
