@@ -25,7 +25,7 @@ from core.model.spec import (
 )
 from core.training.launch import make_job
 from ui import lab as labs
-from ui import session, state, sweep_view
+from ui import outcome, session, state, sweep_view
 from ui.epochs_view import show_learning_history
 from ui.layout import load_with_spinner, start_page
 from ui.lazy import lazy_expander
@@ -271,6 +271,8 @@ with live_column:
     show_share_settings()
     queued = POLLED_QUEUE.set(running and job.state == "waiting")
     st.fragment(show_live, run_every=(QUEUE_POLL_SECONDS if queued else POLL_SECONDS) if running else None)()
+    if not running:
+        outcome.show_outcome(job)  # the ended training's result in words, next steps, its history
     show_fine_tune(state.current_run())
     if running:
         st.fragment(show_live_history, run_every=HISTORY_POLL_SECONDS)()

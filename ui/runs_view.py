@@ -15,7 +15,7 @@ from ui import code_view, state, sweep_view
 from ui import lab as labs
 from ui.epochs_view import show_learning_history
 from ui.lazy import lazy_tabs
-from ui.session import LAB, SHARE_LINKS
+from ui.session import LAB, RUNS_VIEW, SHARE_LINKS
 from ui.text import plain
 
 RUNS_TAB = "All runs"
@@ -113,7 +113,7 @@ def show_runs() -> None:
     show_other_deletes(runs)
     lazy_tabs({RUNS_TAB: lambda: show_runs_table(runs, current), COMPARE_TAB: lambda: show_comparison(names),
                HISTORY_TAB: show_current_history, CODE_TAB: lambda: code_view.show_code_tab(runs, current)},
-              key="runs_view")
+              key=RUNS_VIEW)
 
 
 def show_runs_table(runs: list, current) -> None:

@@ -143,6 +143,10 @@ DIGITS_UPLOADS_DONE: Key[set] = Key("digits_uploads_done", "file ids already add
 DIGITS_UPLOAD_NOTE: Key[tuple | None] = Key("digits_upload_note", "(file id, error?, text) of the last upload")
 DIGITS_NOTE: Key[str | None] = Key("digits_note", "what the last delete did, said once")
 
+# -- Results and coming back (ui/outcome.py, ui/runs_view.py, ui/lab.py) ------------------------
+OUTCOME_GO: Key[str | None] = Key("outcome_go", "the page an end-of-training next step opens, once")
+RUNS_VIEW: Key[str] = Key("runs_view", "widget: the open tab of the runs' views on Train")
+
 
 def forget(*keys: str) -> None:
     """Remove keys (their widgets start afresh)."""
