@@ -200,12 +200,13 @@ def test_the_validation_pass_takes_as_many_images_as_the_networks_activations_al
 
 
 def test_a_finished_job_measures_the_test_set_once_and_its_run_keeps_the_figures():
-    from core.analysis.evaluation import predict_probabilities, summarize_predictions, most_confused_pairs
+    from core.analysis.evaluation import most_confused_pairs, predict_probabilities, summarize_predictions
 
     job = TrainingJob(TINY, slots=TrainingSlots(1)).start()
     wait(job)
     data = load_dataset(TINY.dataset, TINY.validation_fraction, TINY.train_limit, TINY.seed)
-    result = summarize_predictions(data.y_test, predict_probabilities(job.model, to_model_input(data.x_test, data.info)))
+    probs = predict_probabilities(job.model, to_model_input(data.x_test, data.info))
+    result = summarize_predictions(data.y_test, probs)
     run = run_of_job(job, 1)
     assert run.metrics["test_accuracy"] == pytest.approx(result.accuracy)
     assert run.metrics["test_images"] == len(data.y_test)
