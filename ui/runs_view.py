@@ -11,6 +11,7 @@ from core.figures.style import assign_colors
 from core.model.files import write_model_file
 from core.model.run import file_name
 from core.storage.engine import StoreError
+from core.words import metric_words
 from ui import code_view, state, sweep_view
 from ui import lab as labs
 from ui.epochs_view import show_learning_history
@@ -116,22 +117,38 @@ def show_runs() -> None:
               key=RUNS_VIEW)
 
 
+def percent(value: float | None) -> float | None:
+    """A 0..1 share as a percentage for the table (97.2), or None."""
+    return None if value is None else round(100 * float(value), 1)
+
+
+def metric_column(key: str, label: str, percentage: bool = True):
+    """A runs-table column with the metric's words (core.words) as its help."""
+    words = metric_words(key)
+    return st.column_config.NumberColumn(label, help=f"{words.label}. {words.help}",
+                                         format="%.1f%%" if percentage else "%.3f")
+
+
 def show_runs_table(runs: list, current) -> None:
-    """One row per run: its results, how it ended, its sweep, and which one is the current model."""
+    """One row per run: its results (as percentages), how it ended, its sweep, and which one is the current model."""
     st.dataframe(pd.DataFrame([{
         "run": r.name, "epochs": len(r.history.get("loss", [])),
-        "accuracy": r.metrics.get("accuracy"), "val. accuracy": r.metrics.get("val_accuracy"),
-        "val. loss": r.metrics.get("val_loss"), "seconds": round(r.seconds, 1), "how it ended": r.status,
-        "sweep": r.sweep or "", "current": r is current,
+        "test": percent(r.metrics.get("test_accuracy")), "validation": percent(r.metrics.get("val_accuracy")),
+        "training": percent(r.metrics.get("accuracy")), "val. loss": r.metrics.get("val_loss"),
+        "seconds": round(r.seconds, 1), "how it ended": r.status, "sweep": r.sweep or "", "current": r is current,
     } for r in runs]), hide_index=True, width="stretch",
         column_config={"current": st.column_config.CheckboxColumn(),
-                       "accuracy": st.column_config.NumberColumn(format="%.3f"),
-                       "val. accuracy": st.column_config.NumberColumn(format="%.3f"),
-                       "val. loss": st.column_config.NumberColumn(format="%.3f")})
+                       "test": metric_column("test_accuracy", "right on new images (test)"),
+                       "validation": metric_column("val_accuracy", "right on images kept aside (validation)"),
+                       "training": metric_column("accuracy", "right on its training images"),
+                       "val. loss": metric_column("val_loss", "how wrong (validation loss)", percentage=False)})
 
 
 def show_comparison(names: dict[int, str]) -> None:
-    """The chosen runs' curves overlaid (the last five by default)."""
+    """The chosen runs' test accuracies side by side, and their curves overlaid (the last five by default).
+
+    Every axis is zoomed to the runs' values, so close runs look apart.
+    """
     # A new widget whenever the runs change: a new run joins the default (the last five runs), and no
     # choice can name a run that is gone.
     compare = st.multiselect("Compare runs", list(names), default=list(names)[-5:], format_func=names.get,
@@ -140,9 +157,22 @@ def show_comparison(names: dict[int, str]) -> None:
         histories = {names[i]: state.find_run(i).history for i in compare}
         sweep = sweep_view.get_sweep()  # its members keep their colour of the sweep's charts
         colors = assign_colors(compare, sweep.member_colors() if sweep is not None else {})
+        show_test_bars(compare, names, colors)
         c1, c2 = st.columns(2)
         c1.plotly_chart(curves.plot_run_comparison(histories, "loss", colors), key="compare_loss")
         c2.plotly_chart(curves.plot_run_comparison(histories, "accuracy", colors), key="compare_accuracy")
+
+
+def show_test_bars(compare: list[int], names: dict[int, str], colors: list[int]) -> None:
+    """The compared runs' test accuracies as bars side by side; the runs without one are named."""
+    scored = [(i, color) for i, color in zip(compare, colors) if "test_accuracy" in state.find_run(i).metrics]
+    if scored:
+        st.plotly_chart(curves.plot_test_accuracies(
+            [names[i] for i, _ in scored], [state.find_run(i).metrics["test_accuracy"] for i, _ in scored],
+            [color for _, color in scored], title=metric_words("test_accuracy").label), key="compare_test")
+    if missing := [names[i] for i in compare if i not in dict(scored)]:
+        st.caption(plain(f"No test score kept for {', '.join(missing)} (uploaded, or trained before the app "
+                         "measured one): Evaluate shows it."))
 
 
 def show_current_history() -> None:
