@@ -80,3 +80,27 @@ def metric_words(metric: str) -> Words:
         return METRIC_WORDS[metric]
     except KeyError:
         raise KeyError(f"no words for the metric {metric!r}: add them to core.words.METRIC_WORDS") from None
+
+
+# Evaluate's widgets and notes (pages/evaluate.py, ui/epochs_view.py): a label with "{...}" is filled in on the page.
+EVALUATE_WORDS: dict[str, Words] = {
+    "normalize": Words("Show shares instead of counts (rates)",
+                       "Each row then adds up to 100%: handy when some digits have more test images than others."),
+    "truth": Words("What the image really shows (truth)",
+                   "The digit the person wrote. Each row of the table is one of them."),
+    "predicted": Words("What the network read (prediction)",
+                       "The network's answer. Each column of the table is one of them."),
+    "page": Words("Page (of {pages})", "The images come 24 at a time. Pick a page to see more."),
+    "look_closer": Words("Look closer at", "Pick an image to see how sure the network was of each answer, and why."),
+    "inside_image": Words("Image", "Look inside the network with a test image, or with your drawing from Draw."),
+    "test_image": Words("Test image number (0 to {last})", "Any of the test images, by its number."),
+    "history_epoch": Words("Images after pass number (epoch)",
+                           "Move it to see which images were in this box after each pass through the data."),
+    "pair": Words("{truth} read as {predicted} ({count}×)",
+                  "Opens this box of the table: the images it read this way, and why."),
+    "matrix_note": Words("Counts of the {images} test images",
+                         "Test images were never used in training, so this is how it does on new digits."),
+    "history_note": Words("Counts of the {images} validation images",
+                          "These are the images checked after every pass while it trained, not the test images, "
+                          "so their numbers differ from Evaluate's table."),
+}
