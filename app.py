@@ -200,6 +200,8 @@ start_page("Home")
 st.title("Digit Lab")
 st.markdown("Teach a computer to read handwriting, and see for yourself what it learned. "
             "No programming needed.")
+labs.offer_remembered_lab()  # a visit without a lab, in a browser that remembers one
+labs.show_lab_link()
 show_continue()
 show_drawing_box()
 show_cards()

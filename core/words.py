@@ -104,3 +104,20 @@ EVALUATE_WORDS: dict[str, Words] = {
                           "These are the images checked after every pass while it trained, not the test images, "
                           "so their numbers differ from Evaluate's table."),
 }
+
+
+# The end of a training, the runs compared, and coming back (ui/outcome.py, ui/runs_view.py, ui/lab.py).
+RESULTS_WORDS: dict[str, Words] = {
+    "see_mistakes": Words("See its mistakes",
+                          "Evaluate opens on the test images it got wrong, the pair it mixes up most first."),
+    "draw_for_it": Words("Draw a digit for it", "Draw your own digit and see what this network reads."),
+    "compare_it": Words("Compare it with your other runs", "Opens the comparison under Your runs, below."),
+    "lab_link": Words("Your lab's link",
+                      "Keep it to come back to your runs, from any computer. Anyone with the link can open your lab."),
+    "email_link": Words("Email it to yourself", "Opens your email program with the link in a new message."),
+    "remember_lab": Words("Remember my lab on this computer",
+                          "Leave this off on a computer that others use too, such as in a classroom: "
+                          "the next person to open the app here would be offered your lab."),
+    "continue_lab": Words("Continue your lab",
+                          "This computer remembers a lab: open it to find your runs again."),
+}

@@ -246,6 +246,7 @@ def show_live_history() -> None:
 apply_settings_link()  # before the widgets are drawn
 start_page("Train")
 st.title("Train")
+labs.show_lab_link()  # after the first run: the lab's link, to come back
 show_link_notes()
 settings_column, live_column = st.columns([2, 3], gap="large")
 with settings_column:

@@ -15,12 +15,12 @@ import streamlit as st
 from core.analysis.outcome import describe_outcome, outcome_of
 from core.data.datasets import get_info
 from core.model.run import Run
+from core.words import RESULTS_WORDS
 from ui import lab as labs
 from ui import state
 from ui.epochs_view import show_learning_history
 from ui.model_picker import choose
 from ui.session import CELL_PRED, CELL_TRUTH, EVALUATE_TABS, OUTCOME_GO, RUNS_VIEW, WATCHED_JOB
-from ui.text import plain
 
 MATRIX_TAB = "Confusion matrix"  # Evaluate's first tab (pages/evaluate.py)
 COMPARE_TAB = "Compare runs"  # the runs' comparison tab (ui/runs_view.py)
@@ -71,13 +71,13 @@ def show_outcome(job: Any) -> None:
         st.success(sentence, icon=":material/emoji_events:")
     st.markdown("**What next?**")
     c1, c2, c3 = st.columns(3)
-    c1.button("See its mistakes", icon=":material/grid_on:", on_click=open_mistakes, args=(run,),
-              key="outcome_mistakes", width="stretch",
-              help="Evaluate opens on the test images it got wrong, the pair it confuses most first.")
+    mistakes, draw, compare = (RESULTS_WORDS[k] for k in ("see_mistakes", "draw_for_it", "compare_it"))
+    c1.button(mistakes.label, icon=":material/grid_on:", on_click=open_mistakes, args=(run,),
+              key="outcome_mistakes", width="stretch", help=mistakes.help)
     if get_info(run.dataset).is_digits:
-        c2.page_link("pages/draw.py", label="Draw a digit for it", icon=":material/edit:",
-                     query_params=labs.lab_params(), help=f"Draw opens with {plain(run.name)} reading.")
-    c3.button("Compare it with your other runs", icon=":material/compare_arrows:", on_click=open_comparison,
-              key="outcome_compare", width="stretch", help="Opens the comparison under Your runs, below.")
+        c2.page_link("pages/draw.py", label=draw.label, icon=":material/edit:", query_params=labs.lab_params(),
+                     help=draw.help)
+    c3.button(compare.label, icon=":material/compare_arrows:", on_click=open_comparison,
+              key="outcome_compare", width="stretch", help=compare.help)
     with st.expander("How it learned: the mistakes, epoch by epoch", expanded=True):
         show_learning_history(run, f"finished_history_{run.run_id}")
