@@ -111,7 +111,7 @@ RESULTS_WORDS: dict[str, Words] = {
     "see_mistakes": Words("See its mistakes",
                           "Evaluate opens on the test images it got wrong, the pair it mixes up most first."),
     "draw_for_it": Words("Draw a digit for it", "Draw your own digit and see what this network reads."),
-    "compare_it": Words("Compare it with your other runs", "Opens the comparison under Your runs, below."),
+    "compare_it": Words("Compare it", "Opens the comparison with your other runs, under Your runs below."),
     "lab_link": Words("Your lab's link",
                       "Keep it to come back to your runs, from any computer. Anyone with the link can open your lab."),
     "email_link": Words("Email it to yourself", "Opens your email program with the link in a new message."),

@@ -4,6 +4,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.analysis.evaluation import most_confused_pairs, predict_probabilities, summarize_predictions
 from core.data.datasets import load_dataset, to_model_input
+from core.words import RESULTS_WORDS
 
 TIMEOUT = 60
 
@@ -35,13 +36,13 @@ def test_the_end_of_a_training_says_its_test_accuracy_and_most_confused_pair_and
                                f"It confuses {truth} and {predicted} most: it read a {truth} as {predicted} ")
     assert f"in {len(data.y_test):,} test images." in sentence
     labels = [b.label for b in at.button]
-    assert "See its mistakes" in labels and "Compare it with your other runs" in labels
+    assert "See its mistakes" in labels and RESULTS_WORDS["compare_it"].label in labels
     # The confusion over epochs stays, as the finished run's history.
     assert any(c.proto.id and f"finished_history_{run.run_id}_matrix" in c.proto.id
                for c in at.get("plotly_chart"))
 
     # "Compare it": the runs' views open on the comparison.
-    next(b for b in at.button if b.label == "Compare it with your other runs").click().run()
+    next(b for b in at.button if b.label == RESULTS_WORDS["compare_it"].label).click().run()
     assert not at.exception and at.session_state["runs_view"] == "Compare runs"
     assert any("compare_accuracy" in c.proto.id for c in at.get("plotly_chart"))
 

@@ -27,7 +27,10 @@ CODE_TAB = "The code"  # ui/code_view.py (issue 25)
 
 def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None:
     """Choose the current model; download, share or delete it."""
-    c1, c2, c3, c4 = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
+    c1, tools = st.columns([4, 3], vertical_alignment="bottom")
+    # The buttons side by side, each as wide as its words (in narrow columns of their own, "Download"
+    # was cut to "Downl..."); they wrap onto a second line when the page is narrow.
+    buttons = tools.container(horizontal=True, key="run_tools")
     # A new widget whenever the runs or the current model change, so that it shows the current
     # model (a run that just finished becomes current) and a stale browser value cannot win.
     chosen = c1.selectbox("Current model (used by Evaluate and Draw)", usable, index=usable.index(shown),
@@ -38,16 +41,16 @@ def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None
     run = state.find_run(chosen)
     c1.caption(plain(run.status))
     load = state.model_loader(run)
-    c2.download_button("Download", icon=":material/download:", data=lambda: model_file(run, load),
+    buttons.download_button("Download", icon=":material/download:", data=lambda: model_file(run, load),
                        file_name=file_name(run), mime="application/zip", on_click="ignore")
-    if c3.button("Share", icon=":material/share:", disabled=run.run_id <= 0 or run.source == "shared",
+    if buttons.button("Share", icon=":material/share:", disabled=run.run_id <= 0 or run.source == "shared",
                  help="A read-only link to this run: its curves, metrics and Evaluate views."):
         SHARE_LINKS.set({run.run_id: share_run(run)})
     if link := SHARE_LINKS.get().get(run.run_id):
         st.caption("Anyone with this link can look at this run (not at your lab) and copy it into theirs:")
         st.code(link, language=None, wrap_lines=True)
     labs.show_shares(run.run_id)  # each link made so far, with "Stop sharing"
-    with c4.popover("Delete", icon=":material/delete:"):
+    with buttons.popover("Delete", icon=":material/delete:"):
         confirm_delete(run)
 
 

@@ -74,6 +74,14 @@ def zoomed_range(values: list[float], low: float | None = 0.0, high: float | Non
     return [max(lo, low) if low is not None else lo, min(hi, high) if high is not None else hi]
 
 
+def bar_range(values: list[float]) -> list[float]:
+    """A zoomed axis for bars: the lowest bar keeps about a third of the height, so a gap of one point
+    shows without a bar shrinking to nothing (the percentages on the bars say the real sizes)."""
+    low, high = zoomed_range(values)
+    spread = high - low
+    return [max(0.0, low - spread), high]
+
+
 def plot_run_comparison(histories: dict[str, dict[str, list[float]]], metric: str,
                         colors: list[int] | None = None) -> go.Figure:
     """The same metric of several runs overlaid: solid validation, dotted training.
@@ -94,10 +102,11 @@ def plot_run_comparison(histories: dict[str, dict[str, list[float]]], metric: st
                                  line=dict(color=color, dash=dash)))
     layout = metric_layout(metric, height=420)
     layout["legend"] = dict(orientation="v", y=-0.25, yanchor="top", x=0, xanchor="left")
-    # Zoomed to the data: close runs must look apart (the axis' numbers say how close they are).
-    plotted = [v for trace in data for v in trace["y"]]
-    layout["yaxis"] = dict(range=zoomed_range(plotted, 0.0, 1.0 if metric == "accuracy" else None))
-    layout["title"] = f"{layout['title']} (axis zoomed to the runs' values)"
+    # Zoomed to where the runs end up (the later half of each curve): close runs must look apart, and
+    # the first epochs' low accuracy would squash them together. A double-click shows every point.
+    later = [v for trace in data for v in trace["y"][len(trace["y"]) // 2:]]
+    layout["yaxis"] = dict(range=zoomed_range(later, 0.0, 1.0 if metric == "accuracy" else None))
+    layout["title"] = f"{layout['title']} · zoomed on the last epochs (double-click: all)"
     return go.Figure(data=data, layout=layout)
 
 
@@ -115,7 +124,7 @@ def plot_test_accuracies(names: list[str], accuracies: list[float], colors: list
         data=[dict(type="bar", x=labels, y=values, text=[f"{v:.1%}" for v in values], textposition="outside",
                    marker=dict(color=[color_of(i) for i in colors]), cliponaxis=False,
                    hovertemplate="%{x}: %{y:.2%}<extra></extra>")],
-        layout=dict(title=f"{title} (axis zoomed)", height=380, margin=dict(l=10, r=10, t=50, b=10),
-                    yaxis=dict(range=zoomed_range(list(values)), tickformat=".1%"), xaxis=dict(type="category"),
-                    showlegend=False),
+        layout=dict(title=f"{title} · axis zoomed", height=340, margin=dict(l=10, r=10, t=50, b=10),
+                    yaxis=dict(range=bar_range(list(values)), tickformat=".1%"), xaxis=dict(type="category"),
+                    showlegend=False, bargap=0.5),
     )

@@ -20,7 +20,7 @@ def test_compared_accuracy_curves_of_close_runs_are_apart_on_the_axis():
                  "Run 2": {"val_accuracy": [0.97, 0.986], "accuracy": [0.975, 0.99]}}
     figure = plot_run_comparison(histories, "accuracy")
     low, high = figure.layout.yaxis.range
-    assert 0.9 < low < 0.95 and 0.99 < high <= 1.0
+    assert 0.95 < low < 0.970 and 0.99 < high <= 1.0
     # The two runs' last validation values are more than a tenth of the axis apart (on 0..1: 1.6%).
     assert (0.986 - 0.970) / (high - low) > 0.1
     loss = plot_run_comparison({"Run 1": {"loss": [0.5, 0.3], "val_loss": [0.6, 0.35]}}, "loss")
@@ -35,3 +35,11 @@ def test_test_accuracies_are_bars_side_by_side_with_their_percentages():
     assert list(bars.marker.color) == ["#D55E00", "#0072B2"]
     low, high = figure.layout.yaxis.range
     assert low < 0.970 and high > 0.986 and high - low < 0.05
+    assert 0.3 < (0.970 - low) / (high - low) < 0.6  # the lower bar keeps a fair part of the height
+
+
+def test_the_curves_zoom_on_the_last_epochs_not_on_the_first_ones():
+    histories = {"Run 1": {"val_accuracy": [0.30, 0.90, 0.96, 0.970]},
+                 "Run 2": {"val_accuracy": [0.40, 0.92, 0.975, 0.986]}}
+    low, high = plot_run_comparison(histories, "accuracy").layout.yaxis.range
+    assert 0.94 < low < 0.96 and 0.986 < high < 0.995  # epoch 1's 30% is off the axis, by design
