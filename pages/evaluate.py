@@ -77,8 +77,12 @@ def evaluate_once(run, x_test, y_test):
     return cache[key]
 
 
-def show_gallery(title: str, indices, result, x_test, info, model, key: str) -> None:
-    """One page of images in a single grid, captioned 'Predicted P (97%) · Truth T', and a closer look."""
+def show_gallery(title: str, indices, result, x_test, info, model, key: str, one_cell: bool = False) -> None:
+    """One page of images in a single grid, captioned 'Predicted P (97%) · Truth T', and a closer look.
+
+    `one_cell`: every image has the same truth and answer, which the title says: each caption says only
+    how sure the network was ('97% sure'), not the same words twelve times.
+    """
     class_names = info.class_names
     st.markdown(f"**{title}** — {len(indices):,} image{'' if len(indices) == 1 else 's'}")
     if len(indices) == 0:
@@ -89,8 +93,9 @@ def show_gallery(title: str, indices, result, x_test, info, model, key: str) -> 
     page = st.number_input(words.label.format(pages=n_pages), 1, n_pages, key=f"{key}_page",
                            help=words.help) if n_pages > 1 else 1
     shown, _ = paginate(indices, page, PER_PAGE)
-    captions = [caption_prediction(class_names[result.y_pred[i]], float(result.confidence[i]),
-                                      class_names[result.y_true[i]]) for i in shown]
+    captions = [f"{float(result.confidence[i]):.0%} sure" if one_cell else
+                caption_prediction(class_names[result.y_pred[i]], float(result.confidence[i]),
+                                   class_names[result.y_true[i]]) for i in shown]
     images = to_model_input(x_test[shown], info)[..., 0]  # (n, H, W) floats in 0..1, any dataset
     thumbnails = to_thumbnails(images, size=THUMBNAIL)
     st.image(thumbnails, caption=captions, width=THUMBNAIL)
@@ -177,7 +182,7 @@ def show_confusion(result, x_test, info, model) -> None:
     pred = c2.selectbox(pred_words.label, range(n), format_func=class_names.__getitem__, key=CELL_PRED,
                         help=pred_words.help)
     show_gallery(f"Truth {class_names[truth]}, predicted {class_names[pred]}",
-                 select_cell(result, truth, pred), result, x_test, info, model, key="cell")
+                 select_cell(result, truth, pred), result, x_test, info, model, key="cell", one_cell=True)
 
 
 def show_per_class(result, class_names) -> None:

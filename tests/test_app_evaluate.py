@@ -225,3 +225,16 @@ def test_evaluate_says_its_metrics_in_words_and_opens_with_the_biggest_mix_ups(d
     assert (at.selectbox(key="cell_truth").value, at.selectbox(key="cell_pred").value) == (t2, p2)
     assert at.selectbox(key="cell_truth").label == EVALUATE_WORDS["truth"].label
     assert any(m.value.startswith(f"**Truth {t2}, predicted {p2}** — {c2} image") for m in at.markdown)
+
+
+def test_a_cells_images_are_captioned_by_how_sure_it_was_not_by_the_same_words_each(digits_run):
+    """Issue 22, item 8: the cell's title says truth and answer once; each image says only its confidence."""
+    from core.analysis.evaluation import select_cell, summarize_predictions
+
+    at = open_page("evaluate", [digits_run])
+    x, y = load_test_set("digits")
+    result = summarize_predictions(y, digits_run.model.predict(to_model_input(x, get_info("digits")), verbose=0))
+    truth, pred = at.selectbox(key="cell_truth").value, at.selectbox(key="cell_pred").value
+    shown = select_cell(result, truth, pred)[:24]
+    tab = next(t for t in at.tabs if t.label == "Confusion matrix")
+    assert tab.image[0].captions == [f"{result.confidence[i]:.0%} sure" for i in shown]
