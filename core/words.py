@@ -120,4 +120,12 @@ RESULTS_WORDS: dict[str, Words] = {
                           "the next person to open the app here would be offered your lab."),
     "continue_lab": Words("Continue your lab",
                           "This computer remembers a lab: open it to find your runs again."),
+    "current_model": Words("Current model (used by Evaluate and Draw)",
+                           "The network that Evaluate tests and Draw reads with. Pick any of your runs."),
+    "download": Words("Download", "Saves this network as a Keras file (.keras) you can open in Python."),
+    "share": Words("Share", "A read-only link to this run: its curves, metrics and Evaluate views."),
+    "delete": Words("Delete", "Removes this run from your lab, after asking once more."),
+    "delete_run": Words("Delete this run", "Removes it for good."),
+    "delete_other": Words("Run", "The run to delete: one that is still training, or that failed."),
+    "compare_pick": Words("Compare runs", "Pick the runs to show side by side: their test scores and their curves."),
 }

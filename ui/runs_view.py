@@ -11,7 +11,7 @@ from core.figures.style import assign_colors
 from core.model.files import write_model_file
 from core.model.run import file_name
 from core.storage.engine import StoreError
-from core.words import metric_words
+from core.words import RESULTS_WORDS, metric_words
 from ui import code_view, state, sweep_view
 from ui import lab as labs
 from ui.epochs_view import show_learning_history
@@ -33,7 +33,8 @@ def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None
     buttons = tools.container(horizontal=True, key="run_tools")
     # A new widget whenever the runs or the current model change, so that it shows the current
     # model (a run that just finished becomes current) and a stale browser value cannot win.
-    chosen = c1.selectbox("Current model (used by Evaluate and Draw)", usable, index=usable.index(shown),
+    words = RESULTS_WORDS["current_model"]
+    chosen = c1.selectbox(words.label, usable, index=usable.index(shown), help=words.help,
                           format_func=names.get, key=f"current_pick_{shown}_{len(usable)}")
     if chosen != shown:
         state.set_current(chosen)
@@ -41,16 +42,17 @@ def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None
     run = state.find_run(chosen)
     c1.caption(plain(run.status))
     load = state.model_loader(run)
-    buttons.download_button("Download", icon=":material/download:", data=lambda: model_file(run, load),
-                       file_name=file_name(run), mime="application/zip", on_click="ignore")
-    if buttons.button("Share", icon=":material/share:", disabled=run.run_id <= 0 or run.source == "shared",
-                 help="A read-only link to this run: its curves, metrics and Evaluate views."):
+    download, share, delete = (RESULTS_WORDS[k] for k in ("download", "share", "delete"))
+    buttons.download_button(download.label, icon=":material/download:", data=lambda: model_file(run, load),
+                            file_name=file_name(run), mime="application/zip", on_click="ignore", help=download.help)
+    if buttons.button(share.label, icon=":material/share:", disabled=run.run_id <= 0 or run.source == "shared",
+                      help=share.help):
         SHARE_LINKS.set({run.run_id: share_run(run)})
     if link := SHARE_LINKS.get().get(run.run_id):
         st.caption("Anyone with this link can look at this run (not at your lab) and copy it into theirs:")
         st.code(link, language=None, wrap_lines=True)
     labs.show_shares(run.run_id)  # each link made so far, with "Stop sharing"
-    with buttons.popover("Delete", icon=":material/delete:"):
+    with buttons.popover(delete.label, icon=":material/delete:", help=delete.help):
         confirm_delete(run)
 
 
@@ -59,7 +61,8 @@ def confirm_delete(run) -> None:
     st.write(f"Delete **{plain(run.name)}** for good?")
     if run.state == "running":
         st.caption("It is still training: deleting it stops its training.")
-    if st.button("Delete this run", type="primary", key=f"delete_run_{run.run_id}"):
+    words = RESULTS_WORDS["delete_run"]
+    if st.button(words.label, type="primary", key=f"delete_run_{run.run_id}", help=words.help):
         state.delete_run(run)
         st.rerun()
 
@@ -71,7 +74,9 @@ def show_other_deletes(runs: list) -> None:
         return
     with st.popover(f"Delete a run that is training or failed ({len(others)})", icon=":material/delete:"):
         names = {r.run_id: r.name for r in others}
-        chosen = st.selectbox("Run", list(names), format_func=names.get, key="delete_other_pick")  # not markdown
+        words = RESULTS_WORDS["delete_other"]
+        chosen = st.selectbox(words.label, list(names), format_func=names.get, key="delete_other_pick",  # not markdown
+                              help=words.help)
         if chosen is not None:
             confirm_delete(state.find_run(chosen))
 
@@ -154,8 +159,9 @@ def show_comparison(names: dict[int, str]) -> None:
     """
     # A new widget whenever the runs change: a new run joins the default (the last five runs), and no
     # choice can name a run that is gone.
-    compare = st.multiselect("Compare runs", list(names), default=list(names)[-5:], format_func=names.get,
-                             key=f"compare_{'_'.join(map(str, names))}")
+    words = RESULTS_WORDS["compare_pick"]
+    compare = st.multiselect(words.label, list(names), default=list(names)[-5:], format_func=names.get,
+                             help=words.help, key=f"compare_{'_'.join(map(str, names))}")
     if compare:
         histories = {names[i]: state.find_run(i).history for i in compare}
         sweep = sweep_view.get_sweep()  # its members keep their colour of the sweep's charts

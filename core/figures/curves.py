@@ -91,11 +91,13 @@ def plot_run_comparison(histories: dict[str, dict[str, list[float]]], metric: st
     The runs' names are visitors' text: shown as typed (text.plain_label).
     """
     data = []
+    later: list[float] = []  # the later half of every curve: what the axis is zoomed to
     colors = colors if colors is not None else list(range(len(histories)))
     for (name, history), index in zip(histories.items(), colors):
         color = color_of(index)
         for key, dash, suffix in ((f"val_{metric}", "solid", "validation"), (metric, "dot", "training")):
             values = history.get(key, [])
+            later += values[len(values) // 2:]
             if values:
                 data.append(dict(type="scatter", mode="lines+markers", name=f"{plain_label(name)} ({suffix})",
                                  x=np.arange(1, len(values) + 1), y=np.array(values),
@@ -104,7 +106,6 @@ def plot_run_comparison(histories: dict[str, dict[str, list[float]]], metric: st
     layout["legend"] = dict(orientation="v", y=-0.25, yanchor="top", x=0, xanchor="left")
     # Zoomed to where the runs end up (the later half of each curve): close runs must look apart, and
     # the first epochs' low accuracy would squash them together. A double-click shows every point.
-    later = [v for trace in data for v in trace["y"][len(trace["y"]) // 2:]]
     layout["yaxis"] = dict(range=zoomed_range(later, 0.0, 1.0 if metric == "accuracy" else None))
     layout["title"] = f"{layout['title']} · zoomed on the last epochs (double-click: all)"
     return go.Figure(data=data, layout=layout)
