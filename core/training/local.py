@@ -151,8 +151,10 @@ class TrainingJob(BackgroundJob):
         self.measure_test_set(data)
 
     def measure_test_set(self, data) -> None:
-        """The kept weights' test accuracy and most confused pair, once (0.2 s for a dense network on
-        MNIST's 10,000 test images, a few seconds for a CNN on 2 cores); none when nothing was trained."""
+        """The kept weights' test accuracy and most confused pair, once; none when nothing was trained.
+
+        bench/outcome_cost.py: 0.24 s for MNIST's dense preset on its 10,000 test images, 1.4 s for a small CNN.
+        """
         batches, _, _, _ = self.live.read()
         if self.model is None or not batches or self.discarded:
             return
