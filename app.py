@@ -205,6 +205,6 @@ labs.show_lab_link()
 show_continue()
 show_drawing_box()
 show_cards()
-st.caption("Your runs are kept in your lab: bookmark its link (in the sidebar, once you have trained or "
-           "uploaded a model) to come back to them.")
+st.caption("Your runs are kept in your lab: once you have trained or uploaded a model, its link shows at the "
+           "top of this page, to bookmark or email to yourself.")
 warmup.start_after_page()  # the page is drawn: now the server may load TensorFlow
