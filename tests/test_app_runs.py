@@ -38,3 +38,8 @@ def test_compare_runs_shows_test_accuracy_as_bars_and_zooms_the_curves():
     assert accuracy[0] > 0.85  # zoomed to the runs' values, not from 0
     [note] = [c.value for c in at.caption if c.value.startswith("No test score kept for")]
     assert "3 · Digits" in note and "1 · Digits" not in note
+
+
+def test_the_current_models_result_in_words_stays_under_it_after_a_reload():
+    at = open_page("train", RUNS[:2])
+    assert any(c.value.endswith("Your network reads 98.6% of digits it has never seen.") for c in at.caption)

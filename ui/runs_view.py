@@ -12,7 +12,7 @@ from core.model.files import write_model_file
 from core.model.run import file_name
 from core.storage.engine import StoreError
 from core.words import RESULTS_WORDS, metric_words
-from ui import code_view, state, sweep_view
+from ui import code_view, outcome, state, sweep_view
 from ui import lab as labs
 from ui.epochs_view import show_learning_history
 from ui.lazy import lazy_tabs
@@ -40,7 +40,8 @@ def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None
         state.set_current(chosen)
         st.rerun()
     run = state.find_run(chosen)
-    c1.caption(plain(run.status))
+    sentence = outcome.result_sentence(run)  # its result in words, after a reload too
+    c1.caption(plain(run.status) + (f" {sentence}" if sentence else ""))
     load = state.model_loader(run)
     download, share, delete = (RESULTS_WORDS[k] for k in ("download", "share", "delete"))
     buttons.download_button(download.label, icon=":material/download:", data=lambda: model_file(run, load),
