@@ -23,8 +23,8 @@ from ui import classes, lessons, state
 from ui import lab as labs
 from ui.drawing_box import drawing_box
 from ui.layout import PAGES, start_page
-from ui.model_picker import choose
-from ui.session import HOME_EVALUATE
+from ui.model_picker import DEFAULT, choose
+from ui.session import CURRENT, HOME_EVALUATE, PICKED, PICKED_WITH
 from ui.text import plain
 
 MODEL_WAIT_SECONDS = 180.0  # a first reading waits this long for the warm-up before saying so
@@ -44,8 +44,23 @@ def bundled_model():
 
 
 def accuracy_of(run) -> str:
+    """Its best-known score in words: on the test images when measured, else on the validation images."""
+    if (test := run.metrics.get("test_accuracy")) is not None:
+        return f"right on {test:.1%} of new images (test accuracy)"
     accuracy = run.metrics.get("val_accuracy", run.metrics.get("accuracy"))
     return f"validation accuracy {accuracy:.1%}" if accuracy is not None else "no accuracy recorded"
+
+
+def drawing_run():
+    """The run Draw reads with (its choice, else the current model), when it reads digits; None: the bundled model.
+
+    The same rule as ui.model_picker.pick_model, without drawing the picker: one truth for "the model".
+    """
+    current = state.current_run()
+    picked = PICKED.get() if PICKED.present() and PICKED_WITH.get() == CURRENT.get() else (
+        current.run_id if current is not None else DEFAULT)
+    run = state.find_run(picked) if picked != DEFAULT else None
+    return run if run is not None and run.usable and get_info(run.dataset).is_digits else None
 
 
 def evaluate_run(run_id: int) -> None:
@@ -103,12 +118,18 @@ def show_training(job) -> None:
 
 
 def show_drawing_box() -> None:
-    """Try it at once: the Draw page's drawing box, read by the bundled model."""
+    """Try it at once: the Draw page's drawing box, read by the model Draw uses (the bundled one until you train)."""
     st.subheader("Draw a digit")
-    info = get_info(DEFAULT_MODEL_INFO["dataset"])
-    drawing_box(info, bundled_model, key="home", warming=not warmup.MODEL.ready)
-    st.caption("Read by the bundled model, a small network trained on MNIST's handwritten digits. The Draw "
-               "page also shows why it reads what it reads, and reads with your own models.")
+    run = drawing_run()
+    if run is None:
+        info = get_info(DEFAULT_MODEL_INFO["dataset"])
+        drawing_box(info, bundled_model, key="home", warming=not warmup.MODEL.ready)
+        st.caption("Read by the bundled model, a small network trained on MNIST's handwritten digits. The Draw "
+                   "page also shows why it reads what it reads, and reads with your own models.")
+    else:  # its model is loaded (TensorFlow) only once there is a drawing
+        drawing_box(get_info(run.dataset), state.model_loader(run), key="home")
+        st.caption(f"Read by **{plain(run.name)}**, the model Draw and Evaluate use now. The Draw page also "
+                   "shows why it reads what it reads.")
     st.page_link("pages/draw.py", label=MORE_ON_DRAW, icon=":material/edit:", query_params=labs.lab_params())
 
 
@@ -182,10 +203,12 @@ st.title("Digit Lab")
 st.markdown("Teach a computer to read handwriting, and see for yourself what it learned. "
             "No programming needed.")
 lessons.show_continue_lesson()
+labs.offer_remembered_lab()  # a visit without a lab, in a browser that remembers one
+labs.show_lab_link()
 show_continue()
 show_drawing_box()
 show_cards()
 classes.show_home_entry()  # join with a typed code, or start a class (ui/classes.py)
-st.caption("Your runs are kept in your lab: bookmark its link (in the sidebar, once you have trained or "
-           "uploaded a model) to come back to them.")
+st.caption("Your runs are kept in your lab: once you have trained or uploaded a model, its link shows at the "
+           "top of this page, to bookmark or email to yourself.")
 warmup.start_after_page()  # the page is drawn: now the server may load TensorFlow

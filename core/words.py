@@ -163,3 +163,51 @@ CLASS_WORDS: dict[str, Words] = {
                                         "accuracy, which the app measures itself on images no one trained on. "
                                         "Equal scores: whoever got there first.", "test set"),
 }
+
+# Evaluate's widgets and notes (pages/evaluate.py, ui/epochs_view.py): a label with "{...}" is filled in on the page.
+EVALUATE_WORDS: dict[str, Words] = {
+    "normalize": Words("Show shares instead of counts (rates)",
+                       "Each row then adds up to 100%: handy when some digits have more test images than others."),
+    "truth": Words("What the image really shows (truth)",
+                   "The digit the person wrote. Each row of the table is one of them."),
+    "predicted": Words("What the network read (prediction)",
+                       "The network's answer. Each column of the table is one of them."),
+    "page": Words("Page (of {pages})", "The images come 24 at a time. Pick a page to see more."),
+    "look_closer": Words("Look closer at", "Pick an image to see how sure the network was of each answer, and why."),
+    "inside_image": Words("Image", "Look inside the network with a test image, or with your drawing from Draw."),
+    "test_image": Words("Test image number (0 to {last})", "Any of the test images, by its number."),
+    "history_epoch": Words("Images after pass number (epoch)",
+                           "Move it to see which images were in this box after each pass through the data."),
+    "pair": Words("{truth} read as {predicted} ({count}×)",
+                  "Opens this box of the table: the images it read this way, and why."),
+    "matrix_note": Words("Counts of the {images} test images",
+                         "Test images were never used in training, so this is how it does on new digits."),
+    "history_note": Words("Counts of the {images} validation images",
+                          "These are the images checked after every pass while it trained, not the test images, "
+                          "so their numbers differ from Evaluate's table."),
+}
+
+
+# The end of a training, the runs compared, and coming back (ui/outcome.py, ui/runs_view.py, ui/lab.py).
+RESULTS_WORDS: dict[str, Words] = {
+    "see_mistakes": Words("See its mistakes",
+                          "Evaluate opens on the test images it got wrong, the pair it mixes up most first."),
+    "draw_for_it": Words("Draw a digit for it", "Draw your own digit and see what this network reads."),
+    "compare_it": Words("Compare it", "Opens the comparison with your other runs, under Your runs below."),
+    "lab_link": Words("Your lab's link",
+                      "Keep it to come back to your runs, from any computer. Anyone with the link can open your lab."),
+    "email_link": Words("Email it to yourself", "Opens your email program with the link in a new message."),
+    "remember_lab": Words("Remember my lab on this computer",
+                          "Leave this off on a computer that others use too, such as in a classroom: "
+                          "the next person to open the app here would be offered your lab."),
+    "continue_lab": Words("Continue your lab",
+                          "This computer remembers a lab: open it to find your runs again."),
+    "current_model": Words("Current model (used by Evaluate and Draw)",
+                           "The network that Evaluate tests and Draw reads with. Pick any of your runs."),
+    "download": Words("Download", "Saves this network as a Keras file (.keras) you can open in Python."),
+    "share": Words("Share", "A read-only link to this run: its curves, metrics and Evaluate views."),
+    "delete": Words("Delete", "Removes this run from your lab, after asking once more."),
+    "delete_run": Words("Delete this run", "Removes it for good."),
+    "delete_other": Words("Run", "The run to delete: one that is still training, or that failed."),
+    "compare_pick": Words("Compare runs", "Pick the runs to show side by side: their test scores and their curves."),
+}

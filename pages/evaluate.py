@@ -19,6 +19,7 @@ from core.figures.confusion import plot_class_metrics, plot_confusion_matrix, re
 from core.figures.images import caption_prediction, to_thumbnails
 from core.figures.probabilities import plot_probabilities
 from core.model.files import ModelFileError, check_model_fits
+from core.words import EVALUATE_WORDS, METRIC_WORDS
 from ui import lessons
 from ui.epochs_view import show_learning_history
 from ui.explanations import (
@@ -38,6 +39,7 @@ from ui.layout import start_page
 from ui.lazy import lazy_tabs
 from ui.model_picker import pick_model
 from ui.my_digits import on_my_digits, pick_evaluation_data
+from ui.outcome import MATRIX_TAB
 from ui.session import CELL_PRED, CELL_TRUTH, CONFUSION_MATRIX, EVALUATION_CACHE, LAST_CLICKED_CELL
 from ui.text import plain
 
@@ -76,23 +78,31 @@ def evaluate_once(run, x_test, y_test):
     return cache[key]
 
 
-def show_gallery(title: str, indices, result, x_test, info, model, key: str) -> None:
-    """One page of images in a single grid, captioned 'Predicted P (97%) · Truth T', and a closer look."""
+def show_gallery(title: str, indices, result, x_test, info, model, key: str, one_cell: bool = False) -> None:
+    """One page of images in a single grid, captioned 'Predicted P (97%) · Truth T', and a closer look.
+
+    `one_cell`: every image has the same truth and answer, which the title says: each caption says only
+    how sure the network was ('97% sure'), not the same words twelve times.
+    """
     class_names = info.class_names
     st.markdown(f"**{title}** — {len(indices):,} image{'' if len(indices) == 1 else 's'}")
     if len(indices) == 0:
         st.caption("None.")
         return
     n_pages = paginate(indices, 1, PER_PAGE)[1]
-    page = st.number_input(f"Page (of {n_pages})", 1, n_pages, key=f"{key}_page") if n_pages > 1 else 1
+    words = EVALUATE_WORDS["page"]
+    page = st.number_input(words.label.format(pages=n_pages), 1, n_pages, key=f"{key}_page",
+                           help=words.help) if n_pages > 1 else 1
     shown, _ = paginate(indices, page, PER_PAGE)
-    captions = [caption_prediction(class_names[result.y_pred[i]], float(result.confidence[i]),
-                                      class_names[result.y_true[i]]) for i in shown]
+    captions = [f"{float(result.confidence[i]):.0%} sure" if one_cell else
+                caption_prediction(class_names[result.y_pred[i]], float(result.confidence[i]),
+                                   class_names[result.y_true[i]]) for i in shown]
     images = to_model_input(x_test[shown], info)[..., 0]  # (n, H, W) floats in 0..1, any dataset
     thumbnails = to_thumbnails(images, size=THUMBNAIL)
     st.image(thumbnails, caption=captions, width=THUMBNAIL)
     labels = {int(i): f"#{i}: {c}" for i, c in zip(shown, captions)}
-    picked = st.selectbox("Look closer at", list(labels), format_func=labels.get, key=f"{key}_pick")
+    words = EVALUATE_WORDS["look_closer"]
+    picked = st.selectbox(words.label, list(labels), format_func=labels.get, key=f"{key}_pick", help=words.help)
     image = to_model_input(x_test[[picked]], info)[0, ..., 0]  # (H, W) floats in 0..1
     image_column, bars_column = st.columns([1, 3], vertical_alignment="center")
     image_column.image(to_thumbnails(image[np.newaxis], size=168)[0], caption=f"Test image #{picked}")
@@ -131,34 +141,64 @@ def read_cell_choice(num_classes: int, default: tuple[int, int]) -> tuple[int, i
     return CELL_TRUTH.get(), CELL_PRED.get()
 
 
+def open_cell(truth: int, predicted: int) -> None:
+    """Button callback: the matrix's chosen cell becomes (truth, predicted)."""
+    CELL_TRUTH.set(truth)
+    CELL_PRED.set(predicted)
+
+
+def show_confused_pairs(result, class_names) -> None:
+    """The task of most visitors first: which digits it mixes up, in a sentence, each pair a button to its images."""
+    pairs = most_confused_pairs(result.cm, 3)
+    if not pairs:
+        st.success("It read every test image right: there is no mix-up to show.")
+        return
+    truth, predicted, count = pairs[0]
+    a, b = class_names[truth], class_names[predicted]
+    times = "once" if count == 1 else f"{count:,} times"
+    st.markdown(f"**It mixes up {plain(a)} and {plain(b)} most:** it read a {plain(a)} as {plain(b)} {times}. "
+                "Its biggest mix-ups (click one to see its images):")
+    words = EVALUATE_WORDS["pair"]
+    for column, (t, p, c) in zip(st.columns(len(pairs)), pairs):
+        column.button(words.label.format(truth=class_names[t], predicted=class_names[p], count=c),
+                      key=f"pair_{t}_{p}", help=words.help, on_click=open_cell, args=(t, p), width="stretch")
+
+
 def show_confusion(result, x_test, info, model) -> None:
     n, class_names = result.num_classes, info.class_names
+    show_confused_pairs(result, class_names)
     worst = most_confused_pairs(result.cm, 1)
     chosen = read_cell_choice(n, (worst[0][0], worst[0][1]) if worst else (0, 0))
-    normalize = st.toggle("Show rates (each row adds up to 100%)", key="normalize")
+    words = EVALUATE_WORDS["normalize"]
+    normalize = st.toggle(words.label, key="normalize", help=words.help)
     st.plotly_chart(plot_confusion_matrix(result.cm, class_names, normalize, selected=chosen),
                     on_select="rerun", selection_mode="points", key=CONFUSION_MATRIX)
-    st.caption("The diagonal (correct answers) is grey, so the mistakes stand out. "
+    note = EVALUATE_WORDS["matrix_note"]
+    st.caption(f"{note.label.format(images=f'{len(result.y_true):,}')}: {note.help} "
+               "The diagonal (correct answers) is grey, so the mistakes stand out. "
                "Click a cell to see its images, or choose it here:")
     c1, c2 = st.columns(2)
-    truth = c1.selectbox("Truth", range(n), format_func=class_names.__getitem__, key=CELL_TRUTH)
-    pred = c2.selectbox("Predicted", range(n), format_func=class_names.__getitem__, key=CELL_PRED)
+    truth_words, pred_words = EVALUATE_WORDS["truth"], EVALUATE_WORDS["predicted"]
+    truth = c1.selectbox(truth_words.label, range(n), format_func=class_names.__getitem__, key=CELL_TRUTH,
+                         help=truth_words.help)
+    pred = c2.selectbox(pred_words.label, range(n), format_func=class_names.__getitem__, key=CELL_PRED,
+                        help=pred_words.help)
     show_gallery(f"Truth {class_names[truth]}, predicted {class_names[pred]}",
-                 select_cell(result, truth, pred), result, x_test, info, model, key="cell")
+                 select_cell(result, truth, pred), result, x_test, info, model, key="cell", one_cell=True)
 
 
 def show_per_class(result, class_names) -> None:
     metrics = compute_class_metrics(result.cm)
+    st.markdown("\n".join(f"- **{METRIC_WORDS[k].label}**: {METRIC_WORDS[k].help}"
+                          for k in ("precision", "recall", "f1", "support")))
     st.plotly_chart(plot_class_metrics(metrics, class_names), key="class_metrics")
     table = pd.DataFrame({"class": class_names, **{k: metrics[k] for k in ("precision", "recall", "f1")},
                           "support": metrics["support"]})
     st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("precision", "recall", "f1")})
-    pairs = most_confused_pairs(result.cm, 5)
-    if pairs:
-        st.markdown("**Most confused pairs**")
-        st.markdown("\n".join(f"- Truth **{class_names[t]}** read as **{class_names[p]}**: {c} times"
-                              for t, p, c in pairs))
+                 column_config={k: st.column_config.NumberColumn(
+                     METRIC_WORDS[k].label, help=METRIC_WORDS[k].help, format="%.3f" if k != "support" else "%d")
+                     for k in ("precision", "recall", "f1", "support")})
+    st.caption("Which digits it mixes up most: the first tab, Confusion matrix.")
 
 
 def choose_inside_image(result, x_test, info) -> tuple[np.ndarray, str, str]:
@@ -170,11 +210,14 @@ def choose_inside_image(result, x_test, info) -> tuple[np.ndarray, str, str]:
     sources = [TEST_IMAGE] + ([YOUR_DRAWING] if drawing is not None else [])
     if INSIDE_SOURCE.get() not in sources:
         INSIDE_SOURCE.set(TEST_IMAGE)
-    source = st.radio("Image", sources, key=INSIDE_SOURCE, horizontal=True) if len(sources) > 1 else TEST_IMAGE
+    words = EVALUATE_WORDS["inside_image"]
+    source = st.radio(words.label, sources, key=INSIDE_SOURCE, horizontal=True,
+                      help=words.help) if len(sources) > 1 else TEST_IMAGE
     if source == YOUR_DRAWING:
         return drawing, YOUR_DRAWING, "The drawing on the Draw page."
     n = len(x_test)
-    index = st.number_input(f"Test image (0 to {n - 1:,})", 0, n - 1, key="inside_index")
+    words = EVALUATE_WORDS["test_image"]
+    index = st.number_input(words.label.format(last=f"{n - 1:,}"), 0, n - 1, key="inside_index", help=words.help)
     reading = caption_prediction(info.class_names[result.y_pred[index]], float(result.confidence[index]),
                                  info.class_names[result.y_true[index]])
     return to_model_input(x_test[[index]], info)[0, ..., 0], f"Test image #{index}", reading + "."
@@ -215,16 +258,17 @@ if not on_my_digits():
 result = evaluate_once(run, x_test, y_test)
 names = list(info.class_names)
 c1, c2, c3 = st.columns(3)
-c1.metric("Test accuracy", f"{result.accuracy:.2%}")
-c2.metric("Test loss", f"{result.loss:.4f}")
-c3.markdown(f"**{result.n_correct:,}** classified correctly, **{result.n_wrong:,}** incorrectly")
+for column, key, value in ((c1, "test_accuracy", f"{result.accuracy:.2%}"), (c2, "test_loss", f"{result.loss:.4f}")):
+    column.metric(METRIC_WORDS[key].label, value, help=METRIC_WORDS[key].help)
+    column.caption(METRIC_WORDS[key].help)  # its meaning in one line, seen without hovering
+c3.markdown(f"**{result.n_correct:,}** read right, **{result.n_wrong:,}** wrong, of {len(result.y_true):,} images")
 
 # Lazy tabs: only the open one is made. The galleries explain their first image (a traced gradient
 # per model) and the history is a large animated figure: made for every visit, they were most of
 # the page's cost (bench.classroom: Evaluate's server time under a class's load). The tabs' state
 # is EVALUATE_TABS: the Draw page can open "Inside the network".
 lazy_tabs({
-    "Confusion matrix": lambda: show_confusion(result, x_test, info, run.model),
+    MATRIX_TAB: lambda: show_confusion(result, x_test, info, run.model),
     "All mistakes": lambda: show_gallery("Misclassified, most confident first", rank_mistakes(result), result,
                                          x_test, info, run.model, key="mistakes"),
     "Correct examples": lambda: show_gallery("Correct, most confident first", rank_correct(result), result,

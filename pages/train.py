@@ -25,7 +25,7 @@ from core.model.spec import (
 )
 from core.training.launch import make_job
 from ui import lab as labs
-from ui import session, state, sweep_view
+from ui import outcome, session, state, sweep_view
 from ui.classes import show_class_leaderboard
 from ui.epochs_view import show_learning_history
 from ui.layout import load_with_spinner, start_page
@@ -247,6 +247,7 @@ def show_live_history() -> None:
 apply_settings_link()  # before the widgets are drawn
 start_page("Train")
 st.title("Train")
+labs.show_lab_link()  # after the first run: the lab's link, to come back
 show_link_notes()
 settings_column, live_column = st.columns([2, 3], gap="large")
 with settings_column:
@@ -272,6 +273,8 @@ with live_column:
     show_share_settings()
     queued = POLLED_QUEUE.set(running and job.state == "waiting")
     st.fragment(show_live, run_every=(QUEUE_POLL_SECONDS if queued else POLL_SECONDS) if running else None)()
+    if not running:
+        outcome.show_outcome(job)  # the ended training's result in words, next steps, its history
     show_fine_tune(state.current_run())
     if running:
         st.fragment(show_live_history, run_every=HISTORY_POLL_SECONDS)()

@@ -16,6 +16,7 @@ from core.data.datasets import get_info, load_dataset, load_test_set, to_model_i
 from core.figures.epochs import caption_changes
 from core.figures.images import caption_prediction
 from core.model.files import write_model_file
+from core.words import METRIC_WORDS
 from tests.conftest import open_page, open_tab
 from ui.explanations import EVALUATE_TABS
 from ui.text import plain
@@ -31,9 +32,9 @@ def test_metrics_and_matrix_of_the_current_model(digits_run):
     x, y = load_test_set("digits")
     probs = digits_run.model.predict(to_model_input(x, get_info("digits")), verbose=0)
     expected = float(np.mean(np.argmax(probs, 1) == y))
-    metric = next(m for m in at.metric if m.label == "Test accuracy")
+    metric = next(m for m in at.metric if m.label == METRIC_WORDS["test_accuracy"].label)
     assert metric.value == f"{expected:.2%}"
-    assert any("classified correctly" in m.value for m in at.markdown)
+    assert any(" read right, " in m.value for m in at.markdown)
     assert len(at.get("plotly_chart")) >= 1
     assert at.selectbox(key="evaluate_model_select").value == digits_run.run_id
 
@@ -98,9 +99,10 @@ def test_the_learning_history_tab(digits_run):
     chart = next(c for c in tab.get("plotly_chart") if f"{prefix}_matrix" in c.proto.id)
     assert [f["name"] for f in json.loads(chart.proto.spec)["frames"]] == ["1", "2", "3", "4"]
     titles = [m.value for m in tab.markdown]
-    assert f"**Most changes first** — {len(rank_changed_mind(record.preds, record.y)):,} images" in titles
+    assert f"**Most changes first** — {len(rank_changed_mind(record.preds, record.y)):,} validation images" in titles
     late = rank_learned_last(record.preds, record.y)
-    assert any(t.startswith("**Learned latest first") and t.endswith(f"— {len(late):,} images") for t in titles)
+    assert any(t.startswith("**Learned latest first") and t.endswith(f"— {len(late):,} validation images")
+               for t in titles)
     assert len(tab.image) >= 3  # the galleries: of the chosen cell, changed most often, learned last
 
     at.session_state[f"{prefix}_matrix"] = {"selection": {"points": [{"customdata": [3, 8, 2]}],
@@ -109,11 +111,11 @@ def test_the_learning_history_tab(digits_run):
     assert not at.exception
     expected = select_cell_at(record.preds, record.y, 2, 3, 8)
     tab = next(t for t in at.tabs if t.label == "Learning history")
-    assert any(m.value == f"**Truth 3, predicted 8 after epoch 2** — {len(expected):,} image"
+    assert any(m.value == f"**Truth 3, predicted 8 after epoch 2** — {len(expected):,} validation image"
                + ("" if len(expected) == 1 else "s") for m in tab.markdown)
-    grid = next(g for g in tab.image if g.captions and g.captions[0].startswith("Predicted "))
-    assert grid.captions == [f"Predicted 8 · Truth 3 · over the epochs: {caption_changes(record.preds[:, i], NAMES)}"
-                             for i in expected[:24]]
+    # The title names the cell: each caption says only what differs, the image's answers over the epochs.
+    grid = next(g for g in tab.image if g.captions and g.captions[0].startswith("Over the epochs: "))
+    assert grid.captions == [f"Over the epochs: {caption_changes(record.preds[:, i], NAMES)}" for i in expected[:24]]
 
 
 def test_a_run_without_history_says_so(digits_run):
@@ -129,7 +131,7 @@ def test_a_bad_upload_is_refused_and_the_model_stays(digits_run):
     assert not at.exception
     assert any(plain("Could not use junk.keras") in e.value for e in at.error)  # shown as plain text
     assert at.selectbox(key="evaluate_model_select").value == digits_run.run_id
-    assert any(m.label == "Test accuracy" for m in at.metric)
+    assert any(m.label == METRIC_WORDS["test_accuracy"].label for m in at.metric)
 
 
 def test_a_downloaded_run_uploads_again_with_its_dataset(digits_run):
@@ -153,10 +155,10 @@ def test_the_bundled_model_offline_is_evaluated_on_the_whole_test_set_of_the_shi
     assert any("the 10,000 images of the MNIST test set" in c for c in captions), captions
     assert any("the sample that ships with the app, 10,000 test images" in c and "could not be downloaded" in c
                for c in captions), captions
-    accuracy = float(next(m for m in at.metric if m.label == "Test accuracy").value.rstrip("%"))
+    accuracy = float(next(m for m in at.metric if m.label == METRIC_WORDS["test_accuracy"].label).value.rstrip("%"))
     assert accuracy >= 99.0
     correct, wrong = (int(n.replace(",", "")) for n in re.findall(r"\*\*([\d,]+)\*\*", next(
-        m.value for m in at.markdown if "classified correctly" in m.value)))
+        m.value for m in at.markdown if " read right, " in m.value)))
     assert correct + wrong == 10_000
 
 
@@ -193,6 +195,46 @@ def test_hostile_uploads_are_refused_and_nothing_is_lost(digits_run, tmp_path, m
         errors = [e.value for e in at.error]
         assert any(e.startswith(plain(f"Could not use {name}: ")) for e in errors), (name, errors)
         assert at.selectbox(key="evaluate_model_select").value == digits_run.run_id, name
-        assert any(m.label == "Test accuracy" for m in at.metric), name
+        assert any(m.label == METRIC_WORDS["test_accuracy"].label for m in at.metric), name
     assert not marker.exists()  # no code from any file ever ran
     assert [r.run_id for r in at.session_state["runs"]] == [digits_run.run_id]
+
+
+def test_evaluate_says_its_metrics_in_words_and_opens_with_the_biggest_mix_ups(digits_run):
+    """Issue 22 item 6: each metric's meaning in a line; the most confused pairs on top, each opening its cell."""
+    from core.analysis.evaluation import most_confused_pairs, summarize_predictions
+    from core.words import EVALUATE_WORDS
+
+    at = open_page("evaluate", [digits_run])
+    assert not at.exception
+    x, y = load_test_set("digits")
+    result = summarize_predictions(y, digits_run.model.predict(to_model_input(x, get_info("digits")), verbose=0))
+    captions = [c.value for c in at.caption]
+    for key in ("test_accuracy", "test_loss"):
+        assert any(m.label == METRIC_WORDS[key].label and m.help == METRIC_WORDS[key].help for m in at.metric)
+        assert METRIC_WORDS[key].help in captions  # seen without hovering
+    pairs = most_confused_pairs(result.cm, 3)
+    (truth, predicted, count), (t2, p2, c2) = pairs[0], pairs[1]
+    times = "once" if count == 1 else f"{count} times"
+    assert any(m.value.startswith(f"**It mixes up {truth} and {predicted} most:** it read a {truth} as {predicted} "
+                                  f"{times}.") for m in at.markdown)
+    assert any(f"Counts of the {len(y):,} test images" in c for c in captions)
+    # The second pair's button opens its cell: the chosen boxes and the gallery follow.
+    next(b for b in at.button if b.label == f"{t2} read as {p2} ({c2}×)").click().run()
+    assert not at.exception
+    assert (at.selectbox(key="cell_truth").value, at.selectbox(key="cell_pred").value) == (t2, p2)
+    assert at.selectbox(key="cell_truth").label == EVALUATE_WORDS["truth"].label
+    assert any(m.value.startswith(f"**Truth {t2}, predicted {p2}** — {c2} image") for m in at.markdown)
+
+
+def test_a_cells_images_are_captioned_by_how_sure_it_was_not_by_the_same_words_each(digits_run):
+    """Issue 22, item 8: the cell's title says truth and answer once; each image says only its confidence."""
+    from core.analysis.evaluation import select_cell, summarize_predictions
+
+    at = open_page("evaluate", [digits_run])
+    x, y = load_test_set("digits")
+    result = summarize_predictions(y, digits_run.model.predict(to_model_input(x, get_info("digits")), verbose=0))
+    truth, pred = at.selectbox(key="cell_truth").value, at.selectbox(key="cell_pred").value
+    shown = select_cell(result, truth, pred)[:24]
+    tab = next(t for t in at.tabs if t.label == "Confusion matrix")
+    assert tab.image[0].captions == [f"{result.confidence[i]:.0%} sure" for i in shown]

@@ -186,3 +186,23 @@ def test_the_warm_up_loads_the_model_after_the_page_is_drawn_in_its_own_thread()
     assert result["model_ready"] is False  # ...so the page was drawn before TensorFlow had even loaded
     assert result["importers"] == [warmup.THREAD_NAME]  # the script run never imported TensorFlow itself
     assert result["error"] == "None" and result["model"] == "Functional"
+
+
+def test_after_training_home_reads_with_the_model_draw_uses_and_says_which(digits_run):
+    """One truth for "the model": the home page's box reads with the current run, as Draw does, and names it."""
+    from core.data.datasets import get_info
+    from core.data.drawing import predict_drawing, preprocess_drawing
+    from ui.text import plain
+
+    at = open_home([digits_run])
+    assert not at.exception
+    assert not any("Read by the bundled model" in c.value for c in at.caption)
+    assert any(c.value.startswith(f"Read by **{plain(digits_run.name)}**") for c in at.caption)
+    rgba = render_drawing(drawing_of(3))
+    draw_home(at, rgba)
+    assert not at.exception
+    expected = int(predict_drawing(digits_run.model, preprocess_drawing(rgba, get_info("digits").image_shape)).argmax())
+    assert next(m for m in at.metric if m.label == "Prediction").value == str(expected)
+    # Draw, a page away, reads with the same model.
+    at.switch_page("pages/draw.py").run()
+    assert at.selectbox(key="draw_model_select").value == digits_run.run_id

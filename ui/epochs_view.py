@@ -38,8 +38,9 @@ from core.figures.epochs import (
     plot_confusion_over_epochs,
     read_selected_cell_at,
 )
-from core.figures.images import add_strip, caption_prediction, to_thumbnails
+from core.figures.images import add_strip, to_thumbnails
 from core.model.run import Run
+from core.words import EVALUATE_WORDS
 from ui import state
 from ui.session import HISTORY_CELL, LEARNING_FIGURES
 
@@ -140,7 +141,9 @@ def show_learning_history(run_or_job: Any, key_prefix: str, live: bool = False) 
         if not live:
             st.caption(f"{history.note} {TOO_SHORT}")
         return
-    st.caption(f"The {len(history.record.y):,} validation images, epoch by epoch. {history.note}")
+    note = EVALUATE_WORDS["history_note"]  # not the test images: Evaluate's table counts those
+    st.caption(f"{note.label.format(images=f'{len(history.record.y):,}')}, pass by pass (epoch by epoch). "
+               f"{note.help} {history.note}")
     x_val, problem = validation_images(history)
     if problem:
         st.warning(problem)
@@ -204,14 +207,15 @@ def show_confusion_over_epochs(history: History, x_val: np.ndarray | None, key_p
     st.caption("Move the slider or press ▶ to watch the mistakes change epoch by epoch. "
                "Click a cell at any epoch to see its images then, or choose here:")
     c1, c2, c3 = st.columns(3)
-    truth = c1.selectbox("Truth", range(info.num_classes), format_func=names.__getitem__, key=f"{key_prefix}_truth")
-    pred = c2.selectbox("Predicted", range(info.num_classes), format_func=names.__getitem__,
-                        key=f"{key_prefix}_pred")
-    epoch = c3.slider("Images after epoch", 1, epochs, key=f"{key_prefix}_epoch")
+    truth_words, pred_words, epoch_words = (EVALUATE_WORDS[k] for k in ("truth", "predicted", "history_epoch"))
+    truth = c1.selectbox(truth_words.label, range(info.num_classes), format_func=names.__getitem__,
+                         key=f"{key_prefix}_truth", help=truth_words.help)
+    pred = c2.selectbox(pred_words.label, range(info.num_classes), format_func=names.__getitem__,
+                        key=f"{key_prefix}_pred", help=pred_words.help)
+    epoch = c3.slider(epoch_words.label, 1, epochs, key=f"{key_prefix}_epoch", help=epoch_words.help)
     indices = select_cell_at(record.preds, record.y, epoch, truth, pred)
     show_gallery(f"Truth {names[truth]}, predicted {names[pred]} after epoch {epoch}", indices,
-                 lambda i: f"{caption_prediction(names[pred], None, names[truth])} · over the epochs: "
-                           f"{caption_changes(record.preds[:, i], names)}",
+                 lambda i: f"Over the epochs: {caption_changes(record.preds[:, i], names)}",  # the title says the rest
                  history, x_val, f"{key_prefix}_cell")
 
 
@@ -239,14 +243,16 @@ def show_changed_mind(history: History, x_val: np.ndarray | None, key_prefix: st
 def show_gallery(title: str, indices: np.ndarray, caption_of: Callable[[int], str], history: History,
                  x_val: np.ndarray | None, key: str) -> None:
     """One page of validation images, each above its answers epoch by epoch (grey right, vermillion wrong)."""
-    st.markdown(f"**{title}** — {len(indices):,} image{'' if len(indices) == 1 else 's'}")
+    st.markdown(f"**{title}** — {len(indices):,} validation image{'' if len(indices) == 1 else 's'}")
     if len(indices) == 0:
         st.caption("None.")
         return
     if x_val is None:
         return
     n_pages = paginate(indices, 1, PER_PAGE)[1]
-    page = st.number_input(f"Page (of {n_pages})", 1, n_pages, key=f"{key}_page") if n_pages > 1 else 1
+    words = EVALUATE_WORDS["page"]
+    page = st.number_input(words.label.format(pages=n_pages), 1, n_pages, key=f"{key}_page",
+                           help=words.help) if n_pages > 1 else 1
     shown, _ = paginate(indices, page, PER_PAGE)
     record = history.record
     thumbnails = to_thumbnails(to_model_input(x_val[shown], get_info(history.dataset))[..., 0], size=THUMBNAIL)

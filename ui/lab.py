@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import streamlit as st
 
@@ -18,10 +18,22 @@ from core.server.board import LAB_DELETED, LAB_LEFT, stop_lab_jobs
 from core.server.housekeeper import start_housekeeper
 from core.server.new_labs import NewLabCounter, claim_new_lab, new_lab_refusal
 from core.storage.engine import StoreError, database_url
+from core.storage.secrets import is_well_formed
 from core.storage.store import Store, open_store
+from core.words import RESULTS_WORDS
 from ui import session
 from ui.lazy import lazy_expander
-from ui.session import LAB, LAB_DONE, LAB_NOTICE, NEW_LAB_REFUSED, NEW_LAB_REFUSED_NOW, SHARE_LINKS, STORE_PROBLEM
+from ui.session import (
+    LAB,
+    LAB_DONE,
+    LAB_NOTICE,
+    NEW_LAB_REFUSED,
+    NEW_LAB_REFUSED_NOW,
+    REMEMBER_LAB,
+    REMEMBER_OFF,
+    SHARE_LINKS,
+    STORE_PROBLEM,
+)
 from ui.text import plain
 
 LAB_PARAM = "lab"
@@ -31,6 +43,9 @@ UNKNOWN_LAB = ("This link does not open any lab: it may be mistyped, or the lab 
 PAGE_PATHS = ("train", "evaluate", "draw", "digits", "shared", "board")  # the last part of a page's address
 _PRESENCE: dict[int, dict[str, float]] = {}  # lab id -> {session id: when a page of it last ran}
 NEW_LABS = NewLabCounter()  # new labs per session and address in the last hour, for this server
+REMEMBER_COOKIE = "digitlab_lab"  # the lab key this browser keeps when "Remember my lab" is ticked
+REMEMBER_SECONDS = 30 * 24 * 3600  # as long as a lab nobody opens is kept (the housekeeper's 30 days)
+EMAIL_SUBJECT = "My Digit Lab"
 
 
 @dataclass(frozen=True)
@@ -286,3 +301,87 @@ def show_shares(run_id: int) -> None:
             SHARE_LINKS.pop()  # the link shown may be the one just stopped
             LAB_DONE.set(f"That link to {plain(share.run_name)} opens nothing now.")
             st.rerun()
+
+
+def remembered_key() -> str | None:
+    """The lab key this browser remembers (its cookie, as sent when the tab connected); None unless well formed.
+
+    Only the one cookie is read, and only a string shaped like a lab key is used (core.storage.secrets).
+    """
+    try:
+        value = st.context.cookies.get(REMEMBER_COOKIE)
+    except Exception:  # outside a real server (AppTest): no connection, no cookies
+        return None
+    return value if is_well_formed(value) else None
+
+
+def cookie_script(key: str | None) -> str:
+    """A script that keeps `key` in this browser's cookie for REMEMBER_SECONDS, or (None) forgets it.
+
+    `key` must be well formed (letters, digits, - and _): nothing else is ever written into the script.
+    """
+    if key is not None and not is_well_formed(key):
+        raise ValueError("not a lab key")
+    value, seconds = (key, REMEMBER_SECONDS) if key is not None else ("", 0)
+    return (f"<script>document.cookie = '{REMEMBER_COOKIE}={value}; path=/; max-age={seconds}; SameSite=Strict'"
+            " + (location.protocol === 'https:' ? '; Secure' : '');</script>")
+
+
+def email_link(url: str) -> str:
+    """A mailto: link whose new message holds the lab's link (subject and body URL-encoded)."""
+    body = f"My Digit Lab, with all my runs:\n{url}\n\nAnyone with this link can open the lab."
+    return f"mailto:?subject={quote(EMAIL_SUBJECT, safe='')}&body={quote(body, safe='')}"
+
+
+def has_own_runs() -> bool:
+    """True once the lab holds a run of its own (trained, uploaded, fine-tuned, copied in)."""
+    return any(r.source != "shared" for r in session.RUNS.get([]))
+
+
+def show_lab_link() -> None:
+    """The lab's link where it is seen (top of Home and Train) once it has a run: copy, email, remember."""
+    lab = LAB.get()
+    if lab is None or not has_own_runs():
+        return
+    url = app_url("", {LAB_PARAM: lab.key})
+    words = RESULTS_WORDS["lab_link"]
+    with st.container(border=True, key="lab_link_box"):
+        st.markdown(f"**{words.label}** · {words.help}")
+        st.code(url, language=None, wrap_lines=True)  # its copy button copies the link
+        email_column, remember_column = st.columns([1, 2], vertical_alignment="center")
+        email = RESULTS_WORDS["email_link"]
+        email_column.link_button(email.label, email_link(url), icon=":material/mail:", help=email.help)
+        with remember_column:
+            show_remember(lab)
+
+
+def show_remember(lab: Lab) -> None:
+    """ "Remember my lab on this computer": off by default; on, the browser keeps the key; off again, it forgets."""
+    remembered = remembered_key()
+    box = REMEMBER_LAB.of(lab.lab_id)
+    if not box.present():
+        box.set(remembered == lab.key)  # ticked only where this browser already remembers this lab
+    words = RESULTS_WORDS["remember_lab"]
+    st.checkbox(words.label, key=box, help=words.help, on_change=lambda: REMEMBER_OFF.set(not box.get()))
+    st.caption(words.help)
+    if box.get():
+        st.html(cookie_script(lab.key), unsafe_allow_javascript=True)
+    elif REMEMBER_OFF.get() or remembered == lab.key:  # turned off: forget it (another lab's key is left alone)
+        st.html(cookie_script(None), unsafe_allow_javascript=True)
+
+
+def offer_remembered_lab() -> None:
+    """On a visit without a lab, when this browser remembers one: "Continue your lab" (a click, never automatic)."""
+    key = remembered_key()
+    if key is None or LAB.get() is not None or LAB_PARAM in st.query_params:
+        return
+    words = RESULTS_WORDS["continue_lab"]
+    with st.container(border=True, key="continue_lab_box"):
+        st.markdown(words.help)
+        st.button(words.label, type="primary", icon=":material/science:", key="continue_lab",
+                  on_click=continue_lab, args=(key,))
+
+
+def continue_lab(key: str) -> None:
+    """Button callback: open the remembered lab (the next page run opens it as a link would)."""
+    st.query_params[LAB_PARAM] = key

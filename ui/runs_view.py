@@ -11,11 +11,12 @@ from core.figures.style import assign_colors
 from core.model.files import write_model_file
 from core.model.run import file_name
 from core.storage.engine import StoreError
-from ui import code_view, state, sweep_view
+from core.words import RESULTS_WORDS, metric_words
+from ui import code_view, outcome, state, sweep_view
 from ui import lab as labs
 from ui.epochs_view import show_learning_history
 from ui.lazy import lazy_tabs
-from ui.session import LAB, SHARE_LINKS
+from ui.session import LAB, RUNS_VIEW, SHARE_LINKS
 from ui.text import plain
 
 RUNS_TAB = "All runs"
@@ -26,27 +27,33 @@ CODE_TAB = "The code"  # ui/code_view.py (issue 25)
 
 def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None:
     """Choose the current model; download, share or delete it."""
-    c1, c2, c3, c4 = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
+    c1, tools = st.columns([4, 3], vertical_alignment="bottom")
+    # The buttons side by side, each as wide as its words (in narrow columns of their own, "Download"
+    # was cut to "Downl..."); they wrap onto a second line when the page is narrow.
+    buttons = tools.container(horizontal=True, key="run_tools")
     # A new widget whenever the runs or the current model change, so that it shows the current
     # model (a run that just finished becomes current) and a stale browser value cannot win.
-    chosen = c1.selectbox("Current model (used by Evaluate and Draw)", usable, index=usable.index(shown),
+    words = RESULTS_WORDS["current_model"]
+    chosen = c1.selectbox(words.label, usable, index=usable.index(shown), help=words.help,
                           format_func=names.get, key=f"current_pick_{shown}_{len(usable)}")
     if chosen != shown:
         state.set_current(chosen)
         st.rerun()
     run = state.find_run(chosen)
-    c1.caption(plain(run.status))
+    sentence = outcome.result_sentence(run)  # its result in words, after a reload too
+    c1.caption(plain(run.status) + (f" {sentence}" if sentence else ""))
     load = state.model_loader(run)
-    c2.download_button("Download", icon=":material/download:", data=lambda: model_file(run, load),
-                       file_name=file_name(run), mime="application/zip", on_click="ignore")
-    if c3.button("Share", icon=":material/share:", disabled=run.run_id <= 0 or run.source == "shared",
-                 help="A read-only link to this run: its curves, metrics and Evaluate views."):
+    download, share, delete = (RESULTS_WORDS[k] for k in ("download", "share", "delete"))
+    buttons.download_button(download.label, icon=":material/download:", data=lambda: model_file(run, load),
+                            file_name=file_name(run), mime="application/zip", on_click="ignore", help=download.help)
+    if buttons.button(share.label, icon=":material/share:", disabled=run.run_id <= 0 or run.source == "shared",
+                      help=share.help):
         SHARE_LINKS.set({run.run_id: share_run(run)})
     if link := SHARE_LINKS.get().get(run.run_id):
         st.caption("Anyone with this link can look at this run (not at your lab) and copy it into theirs:")
         st.code(link, language=None, wrap_lines=True)
     labs.show_shares(run.run_id)  # each link made so far, with "Stop sharing"
-    with c4.popover("Delete", icon=":material/delete:"):
+    with buttons.popover(delete.label, icon=":material/delete:", help=delete.help):
         confirm_delete(run)
 
 
@@ -55,7 +62,8 @@ def confirm_delete(run) -> None:
     st.write(f"Delete **{plain(run.name)}** for good?")
     if run.state == "running":
         st.caption("It is still training: deleting it stops its training.")
-    if st.button("Delete this run", type="primary", key=f"delete_run_{run.run_id}"):
+    words = RESULTS_WORDS["delete_run"]
+    if st.button(words.label, type="primary", key=f"delete_run_{run.run_id}", help=words.help):
         state.delete_run(run)
         st.rerun()
 
@@ -67,7 +75,9 @@ def show_other_deletes(runs: list) -> None:
         return
     with st.popover(f"Delete a run that is training or failed ({len(others)})", icon=":material/delete:"):
         names = {r.run_id: r.name for r in others}
-        chosen = st.selectbox("Run", list(names), format_func=names.get, key="delete_other_pick")  # not markdown
+        words = RESULTS_WORDS["delete_other"]
+        chosen = st.selectbox(words.label, list(names), format_func=names.get, key="delete_other_pick",  # not markdown
+                              help=words.help)
         if chosen is not None:
             confirm_delete(state.find_run(chosen))
 
@@ -113,36 +123,66 @@ def show_runs() -> None:
     show_other_deletes(runs)
     lazy_tabs({RUNS_TAB: lambda: show_runs_table(runs, current), COMPARE_TAB: lambda: show_comparison(names),
                HISTORY_TAB: show_current_history, CODE_TAB: lambda: code_view.show_code_tab(runs, current)},
-              key="runs_view")
+              key=RUNS_VIEW)
+
+
+def percent(value: float | None) -> float | None:
+    """A 0..1 share as a percentage for the table (97.2), or None."""
+    return None if value is None else round(100 * float(value), 1)
+
+
+def metric_column(key: str, label: str, percentage: bool = True):
+    """A runs-table column with the metric's words (core.words) as its help."""
+    words = metric_words(key)
+    return st.column_config.NumberColumn(label, help=f"{words.label}. {words.help}",
+                                         format="%.1f%%" if percentage else "%.3f")
 
 
 def show_runs_table(runs: list, current) -> None:
-    """One row per run: its results, how it ended, its sweep, and which one is the current model."""
+    """One row per run: its results (as percentages), how it ended, its sweep, and which one is the current model."""
     st.dataframe(pd.DataFrame([{
         "run": r.name, "epochs": len(r.history.get("loss", [])),
-        "accuracy": r.metrics.get("accuracy"), "val. accuracy": r.metrics.get("val_accuracy"),
-        "val. loss": r.metrics.get("val_loss"), "seconds": round(r.seconds, 1), "how it ended": r.status,
-        "sweep": r.sweep or "", "current": r is current,
+        "test": percent(r.metrics.get("test_accuracy")), "validation": percent(r.metrics.get("val_accuracy")),
+        "training": percent(r.metrics.get("accuracy")), "val. loss": r.metrics.get("val_loss"),
+        "seconds": round(r.seconds, 1), "how it ended": r.status, "sweep": r.sweep or "", "current": r is current,
     } for r in runs]), hide_index=True, width="stretch",
         column_config={"current": st.column_config.CheckboxColumn(),
-                       "accuracy": st.column_config.NumberColumn(format="%.3f"),
-                       "val. accuracy": st.column_config.NumberColumn(format="%.3f"),
-                       "val. loss": st.column_config.NumberColumn(format="%.3f")})
+                       "test": metric_column("test_accuracy", "right on new images (test)"),
+                       "validation": metric_column("val_accuracy", "right on images kept aside (validation)"),
+                       "training": metric_column("accuracy", "right on its training images"),
+                       "val. loss": metric_column("val_loss", "how wrong (validation loss)", percentage=False)})
 
 
 def show_comparison(names: dict[int, str]) -> None:
-    """The chosen runs' curves overlaid (the last five by default)."""
+    """The chosen runs' test accuracies side by side, and their curves overlaid (the last five by default).
+
+    Every axis is zoomed to the runs' values, so close runs look apart.
+    """
     # A new widget whenever the runs change: a new run joins the default (the last five runs), and no
     # choice can name a run that is gone.
-    compare = st.multiselect("Compare runs", list(names), default=list(names)[-5:], format_func=names.get,
-                             key=f"compare_{'_'.join(map(str, names))}")
+    words = RESULTS_WORDS["compare_pick"]
+    compare = st.multiselect(words.label, list(names), default=list(names)[-5:], format_func=names.get,
+                             help=words.help, key=f"compare_{'_'.join(map(str, names))}")
     if compare:
         histories = {names[i]: state.find_run(i).history for i in compare}
         sweep = sweep_view.get_sweep()  # its members keep their colour of the sweep's charts
         colors = assign_colors(compare, sweep.member_colors() if sweep is not None else {})
+        show_test_bars(compare, names, colors)
         c1, c2 = st.columns(2)
         c1.plotly_chart(curves.plot_run_comparison(histories, "loss", colors), key="compare_loss")
         c2.plotly_chart(curves.plot_run_comparison(histories, "accuracy", colors), key="compare_accuracy")
+
+
+def show_test_bars(compare: list[int], names: dict[int, str], colors: list[int]) -> None:
+    """The compared runs' test accuracies as bars side by side; the runs without one are named."""
+    scored = [(i, color) for i, color in zip(compare, colors) if "test_accuracy" in state.find_run(i).metrics]
+    if scored:
+        st.plotly_chart(curves.plot_test_accuracies(
+            [names[i] for i, _ in scored], [state.find_run(i).metrics["test_accuracy"] for i, _ in scored],
+            [color for _, color in scored], title=metric_words("test_accuracy").label), key="compare_test")
+    if missing := [names[i] for i in compare if i not in dict(scored)]:
+        st.caption(plain(f"No test score kept for {', '.join(missing)} (uploaded, or trained before the app "
+                         "measured one): Evaluate shows it."))
 
 
 def show_current_history() -> None:

@@ -156,6 +156,12 @@ BOARD: Key[tuple | None] = Key("class_board", "(teacher key, class id) this tab'
 CLASS_NOTICE: Key[str | None] = Key("class_notice", "what was just done with a class (joined, left), said once")
 BOARD_NOTICE: Key[str | None] = Key("board_notice", "what the teacher just did on the board, said once")
 
+# -- Results and coming back (ui/outcome.py, ui/runs_view.py, ui/lab.py) ------------------------
+OUTCOME_GO: Key[str | None] = Key("outcome_go", "the page an end-of-training next step opens, once")
+RUNS_VIEW: Key[str] = Key("runs_view", "widget: the open tab of the runs' views on Train")
+REMEMBER_LAB = KeyFamily("remember_lab_{}", 'widget: "Remember my lab on this computer", per lab id', False)
+REMEMBER_OFF: Key[bool] = Key("remember_off", '"Remember my lab" was turned off in this tab: forget the key', False)
+
 
 def forget(*keys: str) -> None:
     """Remove keys (their widgets start afresh)."""

@@ -44,7 +44,10 @@ def test_a_finished_training_is_saved_with_its_model_and_becomes_current(lab):
     run = persistence.run_of_record(record)
     model = persistence.load_model(run, record.blob_names, fetcher(store, lab_id, record.run_id))
     np.testing.assert_allclose(probe(model), probe(job.model), atol=1e-6)
-    assert run.spec == TINY and run.metrics == pytest.approx({k: v[-1] for k, v in record.history.items()})
+    last_epoch = {k: v[-1] for k, v in record.history.items()}
+    assert run.spec == TINY and {k: run.metrics[k] for k in last_epoch} == pytest.approx(last_epoch)
+    # ...and its test figures, measured once at the end (core.analysis.outcome), for its sentence in words.
+    assert run.metrics == pytest.approx(last_epoch | job.test_metrics) and "test_accuracy" in job.test_metrics
     # The learning history is kept with it: every epoch, and the labels of the split the spec rebuilds.
     history = persistence.load_epoch_record(run, record.blob_names, fetcher(store, lab_id, record.run_id))
     assert (history.preds == job.epoch_record().preds).all() and history.epochs == 3

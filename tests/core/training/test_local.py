@@ -1,5 +1,6 @@
 
 import numpy as np
+import pytest
 
 from core.data.datasets import load_dataset, to_model_input
 from core.model.spec import NetworkSpec, TrainSpec
@@ -196,3 +197,19 @@ def test_the_validation_pass_takes_as_many_images_as_the_networks_activations_al
     recorder._step = lambda xb, yb: calls.append(len(xb)) or step(xb, yb)
     recorder.on_epoch_end(0, {})
     assert calls == [32] * 9 + [12]  # never 2048 images of 173,056 floats (1.4 GB) at once
+
+
+def test_a_finished_job_measures_the_test_set_once_and_its_run_keeps_the_figures():
+    from core.analysis.evaluation import most_confused_pairs, predict_probabilities, summarize_predictions
+
+    job = TrainingJob(TINY, slots=TrainingSlots(1)).start()
+    wait(job)
+    data = load_dataset(TINY.dataset, TINY.validation_fraction, TINY.train_limit, TINY.seed)
+    probs = predict_probabilities(job.model, to_model_input(data.x_test, data.info))
+    result = summarize_predictions(data.y_test, probs)
+    run = run_of_job(job, 1)
+    assert run.metrics["test_accuracy"] == pytest.approx(result.accuracy)
+    assert run.metrics["test_images"] == len(data.y_test)
+    truth, predicted, count = most_confused_pairs(result.cm, 1)[0]
+    assert (run.metrics["test_confused_truth"], run.metrics["test_confused_predicted"],
+            run.metrics["test_confused_count"]) == (truth, predicted, count)
