@@ -133,7 +133,7 @@ def test_upload_shows_counts_delete_one_delete_all_and_download_round_trips(stor
     at.run()  # a rerun does not add the same file again
     assert len(store.list_digits(lab_of(at))[0]) == 30
 
-    shown = at.radio(key="t_label").value  # the first digit's grid, newest first
+    shown = at.button_group[0].value  # the first digit's grid, newest first
     assert shown == 0
     boxes = [box for box in at.checkbox if box.key.startswith("digit_pick_")]
     assert len(boxes) == 3
