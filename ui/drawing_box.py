@@ -4,7 +4,8 @@ One piece of code for both pages: the same canvas, preprocessing (core.data.draw
 metric and probabilities. The Draw page adds "Why this answer" (explain=True). The home page's
 model may still be warming up (core.server.warmup) when the first stroke arrives: then the reading
 waits under a visible "warming up" spinner, never a frozen page. Plotly and the explanations
-are imported only once there is a drawing, so an empty box costs no more than the canvas.
+are imported only once there is a drawing, so an empty box costs no more than the canvas. Each stroke
+is sent to the server as soon as it ends (SEND_STROKE_JS), not after the canvas' own 200 ms wait.
 """
 
 from __future__ import annotations
@@ -81,10 +82,10 @@ def drawing_box(info: DatasetInfo, model: Callable[[], Any], key: str, *, warmin
             initial_drawing=None if kept is None else kept[0],
             return_image_data=True, key=canvas_key(key),
         )
-        _send_stroke(key=f"{key}_send_stroke")
         st.button(DRAW_WORDS["clear"].label, icon=":material/delete:", key=f"{key}_clear",
                   help=DRAW_WORDS["clear"].help, on_click=lambda: (clears.set(clears.get() + 1), saved.pop()))
         st.caption("Draw one digit, as large as the box allows; the reading updates after every stroke.")
+        _send_stroke(key=f"{key}_send_stroke")  # last in the column: its empty element adds no gap between others
 
     with result_column:
         rgba = canvas.image_data  # (280, 280, 4) uint8, or None before the first stroke
