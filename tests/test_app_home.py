@@ -174,8 +174,9 @@ from core.server import warmup
 at = AppTest.from_file("app.py", default_timeout=60).run()
 drawn = {"exception": bool(at.exception), "model_ready": warmup.MODEL.ready, "started": warmup.MODEL.started}
 warmup.MODEL.wait(600)
+warmup.EXPLANATIONS.wait(600)  # TensorFlow's next task: an interpreter leaving in the middle of it aborts
 print(json.dumps({**drawn, "importers": importers, "error": repr(warmup.MODEL.error),
-                  "model": type(warmup.MODEL.result).__name__}))
+                  "model": type(warmup.MODEL.result).__name__, "explained": repr(warmup.EXPLANATIONS.error)}))
 """
 
 
@@ -186,6 +187,7 @@ def test_the_warm_up_loads_the_model_after_the_page_is_drawn_in_its_own_thread()
     assert result["model_ready"] is False  # ...so the page was drawn before TensorFlow had even loaded
     assert result["importers"] == [warmup.THREAD_NAME]  # the script run never imported TensorFlow itself
     assert result["error"] == "None" and result["model"] == "Functional"
+    assert result["explained"] == "None"  # then its explanations' gradients, traced
 
 
 def test_after_training_home_reads_with_the_model_draw_uses_and_says_which(digits_run):

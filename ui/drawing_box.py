@@ -4,7 +4,8 @@ One piece of code for both pages: the same canvas, preprocessing (core.data.draw
 metric and probabilities. The Draw page adds "Why this answer" (explain=True). The home page's
 model may still be warming up (core.server.warmup) when the first stroke arrives: then the reading
 waits under a visible "warming up" spinner, never a frozen page. Plotly and the explanations
-are imported only once there is a drawing, so an empty box costs no more than the canvas.
+are imported only once there is a drawing, so an empty box costs no more than the canvas. Each stroke
+is sent to the server as soon as it ends (SEND_STROKE_JS), not after the canvas' own 200 ms wait.
 """
 
 from __future__ import annotations
@@ -25,6 +26,34 @@ from ui.session import CANVAS_CLEARS, EXPLAIN_CLASS, SAVED_CANVAS
 EMPTY_HINT = "Draw a digit in the black box, and the network will tell you what it reads."
 WARMING_UP = "Warming up the network (the server has just started)…"
 PREDICTION = "prediction"  # the "Class to explain" option meaning the predicted class
+
+# The canvas component sends a stroke 200 ms after the mouse or finger lifts (a fixed debounce for shapes being
+# dragged), which was 40% of the time from a stroke to its reading. Its own toolbar button "Update the app with
+# this drawing" sends at once and cancels that wait: this script presses it as soon as a stroke that started on
+# a canvas ends (after the canvas' own handlers, hence the timeout). One listener per browser tab.
+SEND_STROKE_JS = """
+const SEND = 'button[aria-label="Update the app with this drawing"]';
+const onCanvas = (event) => event.composedPath().find(
+    (el) => el instanceof HTMLCanvasElement && el.classList.contains('upper-canvas'));
+export default function () {
+    if (window.__digitlabSendStroke) return;
+    window.__digitlabSendStroke = true;
+    let drawing = null;  // the canvas a stroke started on, until it ends
+    const start = (event) => { drawing = onCanvas(event) || null; };
+    const end = () => {
+        const canvas = drawing;
+        drawing = null;
+        if (!canvas) return;
+        setTimeout(() => {
+            const button = canvas.closest('.dc-root')?.querySelector(SEND);
+            if (button && !button.disabled) button.click();
+        }, 0);
+    };
+    for (const kind of ['mousedown', 'touchstart']) document.addEventListener(kind, start, {capture: true});
+    for (const kind of ['mouseup', 'touchend']) document.addEventListener(kind, end, {capture: true});
+}
+"""
+_send_stroke = st.components.v2.component("digitlab.send_stroke", js=SEND_STROKE_JS)
 
 
 def canvas_key(key: str) -> str:
@@ -57,6 +86,7 @@ def drawing_box(info: DatasetInfo, model: Callable[[], Any], key: str, *, warmin
         st.button(DRAW_WORDS["clear"].label, icon=":material/delete:", key=f"{key}_clear",
                   help=DRAW_WORDS["clear"].help, on_click=lambda: (clears.set(clears.get() + 1), saved.pop()))
         st.caption("Draw one digit, as large as the box allows; the reading updates after every stroke.")
+        _send_stroke(key=f"{key}_send_stroke")  # last in the column: its empty element adds no gap between others
 
     with result_column:
         rgba = canvas.image_data  # (280, 280, 4) uint8, or None before the first stroke

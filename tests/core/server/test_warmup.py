@@ -91,3 +91,20 @@ def test_freezing_after_tensorflow_hides_its_objects_from_the_collector_and_exit
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout.split()[-1]) > 100_000
+
+
+def test_the_warm_up_traces_the_explanations_of_the_model_after_loading_it(monkeypatch):
+    import keras
+
+    from core.analysis.explain import attribution
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    monkeypatch.setattr(warmup, "MODEL", warmup.Task("a tiny model", lambda: model))
+    monkeypatch.setattr(warmup, "start", lambda: None)  # no real warm-up thread in this test
+    warmup.MODEL.run()
+    assert "ig" not in attribution._CACHE.get(model, {})
+    warmup.trace_explanations()
+    assert "ig" in attribution._CACHE[model]  # the gradients' function, traced: a first drawing only runs it
+    order = [task.name for task in warmup.TASKS]
+    assert order.index("the bundled model") < order.index("the bundled model's explanations") \
+        < order.index("the home page's pictures")
