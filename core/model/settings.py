@@ -1,9 +1,10 @@
 """The Train page's settings: one entry each, read by the page's widgets, the spec's validation and share links.
 
 A `Setting` names the spec field it fills, the widget that shows it, its range or options and its
-default; its label and help are `core.words.SETTING_WORDS`' entry of the same key (no second copy). The Train page draws its widgets from `SETTINGS` and reads them back by the
-same keys; `core.model.spec.validate_spec` checks a spec against the same ranges. Adding a setting is
-one entry here plus its field in `core.model.spec.TrainSpec`.
+default; its label and help are `core.words.SETTING_WORDS`' entry of the same key (no second copy).
+The Train page draws its widgets from `SETTINGS` and reads them back by the same keys;
+`core.model.spec.validate_spec` checks a spec against the same ranges. Adding a setting is one
+entry here, its words in `core.words.SETTING_WORDS`, and its field in `core.model.spec.TrainSpec`.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("kind", "network.kind", "radio", "dense", "network", options=("dense", "cnn"),
             labels={"dense": "Dense layers", "cnn": "Small CNN (convolutions)"}),
     Setting("filters", "network.conv_filters", "sizes", "32", "network",  # one block: fits 8x8 Digits too
-           
+
             low=1, high=256, max_items=MAX_CONV_BLOCKS, min_items=1, shown=is_cnn),
     Setting("kernel", "network.kernel_size", "select_slider", 3, "network",
             options=(1, 2, 3, 4, 5), low=1, high=5, shown=is_cnn),

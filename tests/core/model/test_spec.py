@@ -4,8 +4,6 @@ import json
 import numpy as np
 import pytest
 
-from core.words import SETTING_WORDS
-
 from core.model.optimizers import OPTIMIZERS
 from core.model.settings import DEFAULT_VALUES, SETTINGS
 from core.model.spec import (
@@ -24,6 +22,7 @@ from core.model.spec import (
     values_from_link,
     values_from_spec,
 )
+from core.words import SETTING_WORDS
 
 
 def test_presets_are_valid_and_round_trip_through_json():
