@@ -220,7 +220,8 @@ def apply_mode_link(params: dict[str, str]) -> list[str]:
         if mode in MODES:
             TRAIN_MODE.set(mode)
         else:
-            problems.append(f"mode={mode!r} is not one of {', '.join(MODES)}; using {TRAIN_MODE.get()}")
+            using = "compare" if "vary" in params else TRAIN_MODE.get()
+            problems.append(f"mode={mode!r} is not one of {', '.join(MODES)}; using {using}")
     vary = params.get("vary")
     if vary is None:
         if "values" in params:
@@ -231,7 +232,7 @@ def apply_mode_link(params: dict[str, str]) -> list[str]:
     except SpecError:
         return [*problems, f"vary={vary!r} is not one of {', '.join(SWEEPABLE)}; not used"]
     SWEEP_SETTING.set(vary)
-    if "mode" not in params:
+    if mode not in MODES:  # none, or a bad one: what to vary says it is a comparison
         TRAIN_MODE.set("compare")
     if "values" in params:
         try:
