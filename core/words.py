@@ -186,6 +186,20 @@ MY_DIGITS_WORDS: dict[str, Words] = {
     "fine_tune": Words("Fine-tune on my digits",
                        "A copy of the network learns from your digits, with some of its old images mixed in "
                        "so that it does not forget them."),
+    "digits_upload": Words("Add digits from a file (.npz)",
+                           "A file you downloaded from this page, or MNIST's own mnist.npz. "
+                           "Each image is a white digit on black, with its right answer."),
+    "digits_shown": Words("Digit", "Which of your digits to look at."),
+    "digits_model_view": Words("Show them as the network sees them",
+                               "Off: your drawing as kept. On: the small 28x28 picture a network reads, "
+                               "made as on the Draw page."),
+    "digits_page": Words("Page", "Your digits, a page at a time, newest first."),
+    "digits_pick": Words("Delete", "Tick the digits to delete, then press the button below them."),
+    "digits_delete_ticked": Words("Delete the ticked digits", "Deletes the digits you ticked, for good."),
+    "digits_download": Words("Download as .npz",
+                             "A file with all your digits and their answers. You can add it here again, "
+                             "or read it in Python with numpy.load."),
+    "digits_delete_all": Words("Delete all my digits", "Deletes every digit you added, for good."),
 }
 
 # Every entry above, by key: what `words_for` reads and the widget-walking test checks against.
