@@ -139,11 +139,10 @@ def show_settings(problems: dict[str, str], variants: Sequence[dict] = ()) -> No
                  format_func=lambda key: RECIPE_WORDS[key].label, on_change=apply_preset, help=recipe.help)
     if PRESET.get() is not None:
         chosen = RECIPE_WORDS[PRESET.get()]
-        c1, c2 = st.columns([4, 1], vertical_alignment="center")
-        c1.caption(f"{chosen.help} Every setting below is filled in from it.")
+        st.caption(f"{chosen.help} Every setting below is filled in from it.")
         undo = words_for("undo_recipe")
-        c2.button(undo.label, on_click=undo_preset, help=undo.help, disabled=UNDO_RECIPE.get() is None,
-                  icon=":material/undo:", width="stretch")
+        st.button(undo.label, on_click=undo_preset, help=undo.help, disabled=UNDO_RECIPE.get() is None,
+                  icon=":material/undo:")
     show_section("network", problems, variants)
 
     st.subheader("3 · Training")
@@ -206,7 +205,8 @@ def apply_settings_link() -> None:
     problems += apply_mode_link(extra)
     for key in (*params, *extra):
         del st.query_params[key]
-    LINK_NOTES.set(problems)
+    if params or problems:  # a link that only picks the mode fills nothing in: nothing to say
+        LINK_NOTES.set(problems)
 
 
 LINK_EXTRAS = ("mode", "vary", "values")

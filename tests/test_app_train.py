@@ -374,3 +374,26 @@ def test_a_run_that_is_still_training_can_be_deleted_and_its_job_stops():
     job.join(60)
     assert job.state == "stopped" and [r.name for r in store.list_runs(lab_id)] == ["failed one"]
     JOBS.drop(lab_owner(lab_id))
+
+
+def test_reopened_mid_training_the_form_shows_the_running_training_not_the_defaults():
+    at = open_train_page()
+    at.text_input(key="hidden").input("32")
+    at.number_input(key="epochs").set_value(200)
+    at.select_slider(key="batch").set_value(8).run()
+    start_button(at).click().run()
+    job = at.session_state["training_job"]
+    try:
+        again = AppTest.from_file("../app.py", default_timeout=TIMEOUT)  # the lab's link, in a new tab
+        again.query_params["lab"] = at.session_state["lab"].key
+        again.run()
+        again.switch_page("pages/train.py").run()
+        assert not again.exception
+        assert again.radio(key="train_mode").value == "train"
+        assert again.text_input(key="hidden").value == "32" and again.number_input(key="epochs").value == 200
+        assert again.select_slider(key="batch").value == 8
+        again.text_input(key="hidden").input("64").run()  # and then the form is the visitor's again
+        assert again.text_input(key="hidden").value == "64"
+    finally:
+        job.stop()
+        job.join(60)

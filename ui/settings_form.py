@@ -70,17 +70,20 @@ def show_setting(container: Any, setting: Setting, problem: str | None = None) -
     else:
         raise ValueError(f"unknown widget {setting.widget!r} for setting {setting.key!r}")
     if problem:
-        container.error(f"**{label}**: {problem}.", icon=":material/error:")
+        container.error(f"**{label}**: {problem}.")
 
 
 def show_section(section: str, problems: dict[str, str], variants: Iterable[dict[str, Any]] = ()) -> None:
     """The section's settings that apply to the values chosen so far (or to any of `variants`: a sweep's
-    members), each with its problem under it; radios full width, the rest in two columns."""
+    members; the setting they vary is the sweep's own, not shown), each with its problem under it;
+    radios full width, the rest in two columns."""
     columns, placed = None, 0
     values = read_values()
+    variants = list(variants)
     cases = [values, *({**values, **v} for v in variants)]
+    varied = {key for variant in variants for key in variant}
     for setting in SETTINGS:
-        if setting.section != section or not any(setting.shown(case) for case in cases):
+        if setting.section != section or setting.key in varied or not any(setting.shown(case) for case in cases):
             continue
         if setting.widget == "radio":
             show_setting(st, setting, problems.get(setting.key))

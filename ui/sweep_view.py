@@ -176,7 +176,7 @@ def show_form(blocked: str | None, problems: dict[str, str]) -> None:
     if SETTING_KEY.get() not in keys:
         SETTING_KEY.set(keys[0])
     vary, values_words = words_for("sweep_setting"), words_for("sweep_values")
-    c1, c2 = st.columns([1, 2])
+    c1 = c2 = st.container()  # one under the other: the settings' labels are long
     setting_key = c1.selectbox(vary.label, keys, key=SETTING_KEY, help=vary.help,
                                format_func=lambda k: SETTINGS_BY_KEY[k].label)
     setting = SETTINGS_BY_KEY[setting_key]
