@@ -68,12 +68,12 @@ def test_a_sweep_of_three_optimizers_overlays_their_curves_and_ranks_them(page, 
     ranked = sorted(MEMBERS, key=lambda m: text.index(m))
     assert [best[m] for m in ranked] == sorted(best.values(), reverse=True), (ranked, best)
     assert not page.get_by_role("button", name="Stop sweep").is_enabled()
-    assert page.get_by_role("button", name="Start training").is_enabled()
+    assert page.get_by_role("button", name="Start sweep").is_enabled()  # ended: another can start
     # Each member is a run of the lab, and can become the current model.
     assert page.get_by_role("heading", name="Your runs").count() == 1
     # The chosen member's button: "Make it current", or "Current model" (disabled) when the newest finished
     # run, which becomes current on its own, is the one chosen.
-    make, current = (page.get_by_role("button", name=n) for n in ("Make it current", "Current model"))
+    make, current = (page.get_by_role("button", name=n, exact=True) for n in ("Make it current", "Current model"))
     wait_until(page, lambda: make.count() + current.count() == 1, 30, "the member's current-model button")
     assert make.count() == 1 or not current.is_enabled()
     assert_no_exception(page)
