@@ -14,6 +14,8 @@ from core.data.handwriting import keep_drawing
 from core.storage.engine import database_url
 from core.storage.store import open_store
 from core.words import WORDS
+from tests.conftest import open_page as open_train_with_runs_page
+from tests.conftest import open_tab
 from tests.harness.drawings import make_drawings, render_drawing
 
 TIMEOUT = 60
@@ -53,6 +55,11 @@ def missing_words(at: AppTest) -> list[str]:
     return missing
 
 
+def open_train_with_runs(runs: list) -> AppTest:
+    """The Train page of a session that holds `runs` (conftest's open_page)."""
+    return open_train_with_runs_page("train", runs)
+
+
 def open_page(page: str) -> AppTest:
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT).run()
     at.switch_page(f"pages/{page}.py").run()
@@ -77,6 +84,17 @@ def test_every_widget_of_train_in_every_mode_has_its_words():
     at.selectbox(key="preset").select("mnist_cnn").run()  # Undo shows
     missing += [f"train, CNN: {m}" for m in missing_words(at)]
     assert seen > 20  # the walk saw the widgets (not an empty page)
+    assert not missing, "\n".join(missing)
+
+
+@pytest.mark.xfail(strict=True, reason="the runs' widgets (ui/runs_view.py, code_view.py, epochs_view.py) are not "
+                                        "in core.words yet: remove this mark when they are")
+def test_every_widget_of_train_with_a_run_has_its_words(digits_run):
+    at = open_train_with_runs([digits_run])
+    for tab in ("Compare runs", "Learning history of the current model", "The code"):
+        open_tab(at, "runs_view", tab)
+    assert not at.exception
+    missing = missing_words(at)
     assert not missing, "\n".join(missing)
 
 
