@@ -186,7 +186,7 @@ MY_DIGITS_WORDS: dict[str, Words] = {
     "fine_tune": Words("Fine-tune on my digits",
                        "A copy of the network learns from your digits, with some of its old images mixed in "
                        "so that it does not forget them."),
-    "digits_upload": Words("Add digits from a file (.npz)",
+    "digits_upload": Words("Choose a file of digits (.npz)",
                            "A file you downloaded from this page, or MNIST's own mnist.npz. "
                            "Each image is a white digit on black, with its right answer."),
     "digits_shown": Words("Digit", "Which of your digits to look at."),

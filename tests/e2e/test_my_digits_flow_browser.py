@@ -66,6 +66,8 @@ def test_draw_add_fine_tune_and_evaluate_on_my_digits(page, app_url, tmp_path):
     assert metric_value(page, "Your held-out digits") and metric_value(page, "MNIST test set")
     save_screenshot(page, "my_digits_fine_tuned")
     page.reload()  # the figures are the run's, from the lab
+    mode.wait_for()
+    mode.click()  # a reload opens Train in its first mode
     wait_until(page, lambda: page.get_by_text("Before and after").count(), 120, "the before and after, reloaded")
 
     go_to(page, "Evaluate")
