@@ -19,6 +19,7 @@ from core.data.datasets import get_info
 from core.model.default_model import DEFAULT_MODEL_INFO
 from core.model.spec import describe_spec
 from core.server import warmup
+from core.words import RECIPE_WORDS
 from ui import classes, lessons, state
 from ui import lab as labs
 from ui.drawing_box import drawing_box
@@ -135,7 +136,7 @@ def show_drawing_box() -> None:
 
 def train_card(showcase) -> None:
     st.image(showcase.png["curve"], width="stretch",
-             caption=f"Accuracy, epoch by epoch, of the Train page's preset “{showcase.preset}”, "
+             caption=f"Accuracy, epoch by epoch, of the Train page's recipe “{RECIPE_WORDS[showcase.preset].label}”, "
                      f"trained on this server in {showcase.seconds:.0f} s")
 
 

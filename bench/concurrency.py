@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 from bench.memory import read_memory
+from core.words import SETTING_WORDS
 from tests.harness import browser as helpers
 from tests.harness.server import browser_problem, launch_browser, start_server
 
@@ -66,7 +67,7 @@ def run_session(url: str, index: int, epochs: int, results: dict) -> None:
             r = result["responses"]
             timed(r, "open Train", lambda: helpers.open_page(page, f"{url}/train", ready_text="Start training"))
             timed(r, "set hidden layers", lambda: set_text(page, "Hidden layers", str(units)))
-            timed(r, "set epochs", lambda: set_number(page, "Epochs", epochs))
+            timed(r, "set epochs", lambda: set_number(page, SETTING_WORDS["epochs"].label, epochs))
             page.get_by_role("button", name="Start training").click()
             deadline = time.monotonic() + 900
             while not page.get_by_text("Your runs").count():
@@ -106,7 +107,7 @@ def measure_closed_tabs(url: str) -> float:
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             page = context.new_page()
             helpers.open_page(page, f"{url}/train", ready_text="Start training")
-            set_number(page, "Epochs", 200)
+            set_number(page, SETTING_WORDS["epochs"].label, 200)
             page.get_by_role("button", name="Start training").click()
             page.get_by_text("Epoch ").first.wait_for(timeout=120_000)
             long_pages.append(context)

@@ -28,7 +28,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported (in the functions)
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-22k.npz"
-PRESET = "MNIST · 512-512 ReLU, dropout 0.2 · Adam"
+PRESET = "mnist_dense"
 VARIANTS = ("plain", "recorder", "plain+live", "recorder+live")
 BASELINES = {"recorder": "plain", "recorder+live": "plain+live"}
 

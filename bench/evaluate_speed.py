@@ -59,7 +59,7 @@ def build_mlp():
     from core.model.network import build_model
     from core.model.spec import PRESETS
 
-    return build_model(PRESETS["MNIST · 512-512 ReLU, dropout 0.2 · Adam"])
+    return build_model(PRESETS["mnist_dense"])
 
 
 def time_first_view(model, x: np.ndarray, y: np.ndarray):

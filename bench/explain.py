@@ -23,7 +23,7 @@ from core.model.network import build_model
 from core.model.spec import PRESETS
 from tests.harness.drawings import make_drawings, render_drawing
 
-DENSE_PRESET = "MNIST · 512-512 ReLU, dropout 0.2 · Adam"
+DENSE_PRESET = "mnist_dense"
 WARM_UP = 3
 
 

@@ -20,6 +20,7 @@ import time
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
+from core.words import SETTING_WORDS
 from tests.harness import browser as helpers
 from tests.harness.server import browser_problem, launch_browser, start_server
 
@@ -71,7 +72,7 @@ def main() -> None:
             browser = launch_browser(playwright)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             helpers.open_page(page, f"{server.url}/train", ready_text="Start training")
-            helpers.set_number(page, "Epochs", 2)
+            helpers.set_number(page, SETTING_WORDS["epochs"].label, 2)
             start = page.get_by_role("button", name="Start training")
             for n in range(1, args.runs + 1):
                 helpers.wait_until(page, start.is_enabled, 60, "Start training enabled")

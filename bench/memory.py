@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from core.words import RECIPE_WORDS, SETTING_WORDS
 from tests.harness import browser as helpers
 from tests.harness.server import browser_problem, launch_browser, start_server
 
@@ -66,10 +67,9 @@ def main() -> None:
 
             helpers.open_page(page, f"{server.url}/train", ready_text="Start training")
             helpers.combobox(page, "Start from a classic recipe").click()
-            page.get_by_role("option", name="MNIST · 512-512 ReLU, dropout 0.2 · Adam").click()
-            page.get_by_role("button", name="Use this recipe").click()
+            page.get_by_role("option", name=RECIPE_WORDS["mnist_dense"].label).click()  # applies at once
             helpers.wait_for_idle(page)
-            epochs = page.get_by_label("Epochs")
+            epochs = page.get_by_label(SETTING_WORDS["epochs"].label)
             epochs.fill(str(args.epochs))
             epochs.press("Enter")
             helpers.wait_for_idle(page)

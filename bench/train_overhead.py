@@ -76,9 +76,9 @@ def main() -> None:
         if not SHARED_MNIST.is_file():
             sys.exit(f"real MNIST not found at {SHARED_MNIST}")
         os.environ["DIGITLAB_DATA_DIR"] = str(prepare_data_dir())
-        spec = PRESETS["MNIST · 512-512 ReLU, dropout 0.2 · Adam"]
+        spec = PRESETS["mnist_dense"]
     else:
-        spec = PRESETS["Digits · 64-15-10 sigmoid · SGD with momentum"]
+        spec = PRESETS["digits_tutorial"]
     spec = replace(spec, epochs=args.epochs, patience=0)
     print(f"spec: {spec.dataset}, {spec.network.hidden_layers}, {spec.optimizer}, "
           f"batch {spec.batch_size}, {spec.epochs} epochs; {args.repeats} repeats each")

@@ -14,6 +14,7 @@ from core.data.handwriting import (
 )
 from core.figures.handwriting import plot_digit_counts
 from core.figures.images import to_thumbnails
+from core.words import words_for
 from ui import lab as labs
 from ui import session
 from ui.layout import start_page
@@ -56,10 +57,10 @@ def show_grid(digits: MyDigits) -> None:
     present = [d for d in range(10) if counts[d]]
     if SHOWN.get() not in present:
         SHOWN.set(present[0])
-    shown = st.segmented_control("Digit", present, key=SHOWN, format_func=lambda d: f"{d} · {counts[d]}")
-    model_view = st.toggle(f"As a model sees them ({EXPORT_SHAPE[0]}x{EXPORT_SHAPE[1]})", key=MODEL_VIEW,
-                           help="Off: the ink as kept (56x56). On: the image an MNIST model reads, "
-                                "made as on the Draw page.")
+    shown_words, view_words = words_for("digits_shown"), words_for("digits_model_view")
+    shown = st.segmented_control(shown_words.label, present, key=SHOWN, help=shown_words.help,
+                                 format_func=lambda d: f"{d} · {counts[d]}")
+    model_view = st.toggle(view_words.label, key=MODEL_VIEW, help=view_words.help)
     if shown is None:
         st.caption("Choose a digit to see its images.")
         return
@@ -68,7 +69,10 @@ def show_grid(digits: MyDigits) -> None:
     page_key = DIGITS_GALLERY_PAGE.of(shown)
     if page_key.get() > n_pages:
         page_key.set(n_pages)
-    page = st.number_input(f"Page (of {n_pages})", 1, n_pages, key=page_key) if n_pages > 1 else 1
+    page_words = words_for("digits_page")
+    page = st.number_input(page_words.label, 1, n_pages, key=page_key, help=page_words.help) if n_pages > 1 else 1
+    if n_pages > 1:
+        st.caption(f"Page {page} of {n_pages}")
     picks = where[(page - 1) * PER_PAGE: page * PER_PAGE]
     images = to_model_images(digits.kept[picks], EXPORT_SHAPE) if model_view else digits.kept[picks]
     thumbnails = to_thumbnails(images, size=THUMBNAIL)
@@ -77,11 +81,13 @@ def show_grid(digits: MyDigits) -> None:
         for column, digit_id, thumbnail in zip(st.columns(COLUMNS), ids[start:start + COLUMNS],
                                                thumbnails[start:start + COLUMNS]):
             column.image(thumbnail, width=84)
-            column.checkbox("Delete", key=PICK.of(digit_id))
+            column.checkbox(words_for("digits_pick").label, key=PICK.of(digit_id), help=words_for("digits_pick").help)
     ticked = [i for i in ids if PICK.of(i).get()]
-    if st.button(f"Delete the {count_words(len(ticked))} ticked" if ticked else "Delete the ticked digits",
-                 icon=":material/delete:", disabled=not ticked, key="delete_ticked"):
+    delete = words_for("digits_delete_ticked")
+    if st.button(delete.label, help=delete.help, icon=":material/delete:", disabled=not ticked, key="delete_ticked"):
         delete_and_rerun(ticked)
+    if ticked:
+        st.caption(f"{count_words(len(ticked)).capitalize()} ticked.")
 
 
 def delete_and_rerun(ids: list[int] | None) -> None:
@@ -97,14 +103,14 @@ def delete_and_rerun(ids: list[int] | None) -> None:
 def show_tools(digits: MyDigits) -> None:
     """Download them as an .npz; delete them all (confirmed)."""
     c1, c2, _ = st.columns([1, 1, 2])
-    c1.download_button("Download as .npz", data=lambda: export_npz(digits.labels, digits.kept),
+    download = words_for("digits_download")
+    c1.download_button(download.label, data=lambda: export_npz(digits.labels, digits.kept),
                        file_name=DOWNLOAD_NAME, mime="application/octet-stream", icon=":material/download:",
-                       on_click="ignore",
-                       help="Your digits as 28 by 28 pixel pictures, like MNIST's, with the digit each one shows. "
-                            "This page takes the file back; Python's numpy reads it (x: the pictures, y: the digits).")
+                       on_click="ignore", help=download.help)
     with c2.popover("Delete all…", icon=":material/delete_forever:"):
         st.write(f"Delete all your {count_words(len(digits))} for good?")
-        if st.button("Delete all my digits", type="primary", key="delete_all_digits"):
+        delete_all = words_for("digits_delete_all")
+        if st.button(delete_all.label, type="primary", key="delete_all_digits", help=delete_all.help):
             delete_and_rerun(None)
 
 
@@ -132,10 +138,10 @@ def add_upload(upload) -> None:
 
 def show_upload() -> None:
     st.subheader("Add digits from a file")
-    upload = st.file_uploader(
-        "A file of digits downloaded from this page", type=["npz"], key=UPLOAD,
-        help="The .npz file that \"Download as .npz\" gives. Your own works too: pictures of 28 by 28 pixels, "
-             "white digits on black, each with the digit it shows (numpy's x and y, or Keras' mnist.npz).")
+    upload_words = words_for("digits_upload")
+    upload = st.file_uploader(upload_words.label, type=["npz"], key=UPLOAD, help=upload_words.help)
+    st.caption("For programmers: x holds (N, 28, 28) uint8 images, white on black, and y holds (N,) labels 0 to 9, "
+               "as in Keras' mnist.npz.")
     if upload is not None:
         add_upload(upload)
     note = UPLOAD_NOTE.get()

@@ -1,6 +1,11 @@
-"""Train: pick a dataset and a network, start training, watch the curves grow live."""
+"""Train: pick a dataset and a network, start training, watch the curves grow live.
+
+Three modes, picked at the top (or by a link's `mode`): train a network, compare (a sweep), fine-tune on
+my digits; each shows its own settings, Start, Stop and live curves, and the runs below are shared.
+"""
 
 import json
+from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -17,6 +22,7 @@ from core.model.spec import (
     TrainSpec,
     count_weights,
     link_from_values,
+    problems_by_setting,
     spec_from_dict,
     spec_from_values,
     spec_to_dict,
@@ -24,6 +30,8 @@ from core.model.spec import (
     values_from_spec,
 )
 from core.training.launch import make_job
+from core.training.sweeps import SWEEPABLE, read_sweep_values, sweep_setting
+from core.words import RECIPE_WORDS, words_for
 from ui import lab as labs
 from ui import outcome, session, state, sweep_view
 from ui.classes import show_class_leaderboard
@@ -32,8 +40,19 @@ from ui.layout import load_with_spinner, start_page
 from ui.lazy import lazy_expander
 from ui.my_digits import show_fine_tune
 from ui.runs_view import show_runs
-from ui.session import DATASET_OK, LINK_NOTES, POLLED_QUEUE, PRESET, START_ERROR, WATCHED_JOB
-from ui.settings_form import read_values, set_values, show_section
+from ui.session import (
+    DATASET_OK,
+    FORM_OF_JOB,
+    LINK_NOTES,
+    POLLED_QUEUE,
+    PRESET,
+    START_ERROR,
+    SWEEP_SETTING,
+    TRAIN_MODE,
+    UNDO_RECIPE,
+    WATCHED_JOB,
+)
+from ui.settings_form import check_values, read_values, set_values, show_section
 from ui.text import plain
 
 POLL_SECONDS = 0.5  # curves redraw twice a second while training
@@ -41,9 +60,24 @@ QUEUE_POLL_SECONDS = 2.0  # a queued training's message changes rarely; thirty q
 HISTORY_POLL_SECONDS = 2.0  # the learning history changes once an epoch, and weighs more than the curves
 
 
+MODES = ("train", "compare", "fine_tune")  # the mode picker's options, and the `mode` link parameter's values
+
+
 def apply_preset() -> None:
-    """Button callback: set every widget to the chosen classic recipe."""
-    set_values(values_from_spec(PRESETS[PRESET.get()]))
+    """The recipe picker's on_change: set every widget to the chosen classic recipe at once (Undo keeps the old)."""
+    recipe = PRESET.get()
+    if recipe is None:
+        return
+    UNDO_RECIPE.set(read_values())
+    set_values(values_from_spec(PRESETS[recipe]))
+
+
+def undo_preset() -> None:
+    """Undo's callback: the settings from before the recipe was applied."""
+    before = UNDO_RECIPE.pop()
+    if before is not None:
+        set_values(before)
+    PRESET.set(None)
 
 
 def read_spec() -> TrainSpec:
@@ -83,7 +117,7 @@ def show_dataset(key: str) -> bool:
     except DatasetUnavailable as error:
         st.error(str(error))
         return False
-    st.write(f"**{sizes['train']:,}** training · **{sizes['validation']:,}** validation · "
+    st.write(f"Used here: **{sizes['train']:,}** training · **{sizes['validation']:,}** validation · "
              f"**{sizes['test']:,}** test images of {info.image_shape[0]}x{info.image_shape[1]} "
              f"pixels, {info.num_classes} classes.")
     st.caption(source)
@@ -94,18 +128,26 @@ def show_dataset(key: str) -> bool:
     return True
 
 
-def show_settings() -> None:
+def show_settings(problems: dict[str, str], variants: Sequence[dict] = ()) -> None:
+    """The three sections of settings, each field with its problem under it (`variants`: a sweep's members)."""
     st.subheader("1 · Data")
-    show_section("data")
+    show_section("data", problems, variants)
     DATASET_OK.set(show_dataset(session.widget_value("dataset")))
 
     st.subheader("2 · Network")
-    st.selectbox("Start from a classic recipe", list(PRESETS), key=PRESET)
-    st.button("Use this recipe", on_click=apply_preset)
-    show_section("network")
+    recipe = words_for("preset")
+    st.selectbox(recipe.label, list(PRESETS), key=PRESET, index=None, placeholder="Choose a recipe…",
+                 format_func=lambda key: RECIPE_WORDS[key].label, on_change=apply_preset, help=recipe.help)
+    if PRESET.get() is not None:
+        chosen = RECIPE_WORDS[PRESET.get()]
+        st.caption(f"{chosen.help} Every setting below is filled in from it.")
+        undo = words_for("undo_recipe")
+        st.button(undo.label, on_click=undo_preset, help=undo.help, disabled=UNDO_RECIPE.get() is None,
+                  icon=":material/undo:")
+    show_section("network", problems, variants)
 
     st.subheader("3 · Training")
-    show_section("training")
+    show_section("training", problems, variants)
 
 
 def show_spec_summary(spec: TrainSpec) -> None:
@@ -114,6 +156,13 @@ def show_spec_summary(spec: TrainSpec) -> None:
     if is_open:
         box.dataframe(pd.DataFrame(summary_rows(json.dumps(spec_to_dict(spec)))),
                      hide_index=True, width="stretch")
+
+
+def show_other_problems(problems: dict[str, str]) -> None:
+    """Problems of no field on screen (those of a field are said under it), once each."""
+    for key, problem in problems.items():
+        if key not in SETTINGS_BY_KEY:
+            st.error(f"{key}: {problem}.")
 
 
 def start_training() -> None:
@@ -132,6 +181,8 @@ def start_training() -> None:
     if refused := state.start_lab_job(lambda place: make_job(  # another tab of the lab started one, or the
             spec, is_alive=place.is_alive(), sink=place.sink(), name=run_name(next_run_number(), spec))):
         START_ERROR.set(refused)  # server's line is full
+    else:
+        FORM_OF_JOB.set(id(state.get_job()))  # the form shows it already
 
 
 def next_run_number() -> int:
@@ -140,15 +191,92 @@ def next_run_number() -> int:
 
 
 def apply_settings_link() -> None:
-    """Fill the form from a "share these settings" link (once; it never starts a training)."""
+    """Fill the form from a "share these settings" link (once; it never starts a training).
+
+    Besides the settings, `mode` (train, compare, fine_tune) picks the page's mode, and for a
+    sweep `vary` (the setting it changes) and `values` (a comma list) fill the Compare form, checked
+    by the sweep's own validation. The lessons' "Set up this network" links use exactly these names.
+    """
     params = {key: st.query_params[key] for key in st.query_params if key in SETTINGS_BY_KEY}
-    if not params:
+    extra = {key: st.query_params[key] for key in LINK_EXTRAS if key in st.query_params}
+    if not params and not extra:
         return
     values, problems = values_from_link(params)
     set_values(values)
-    for key in params:
+    problems += apply_mode_link(extra)
+    for key in (*params, *extra):
         del st.query_params[key]
-    LINK_NOTES.set(problems)
+    if params or problems:  # a link that only picks the mode fills nothing in: nothing to say
+        LINK_NOTES.set(problems)
+
+
+LINK_EXTRAS = ("mode", "vary", "values")
+
+
+def apply_mode_link(params: dict[str, str]) -> list[str]:
+    """Apply a link's mode, vary and values; a reason (as values_from_link's) for each one not used."""
+    problems = []
+    mode = params.get("mode")
+    if mode is not None:
+        if mode in MODES:
+            TRAIN_MODE.set(mode)
+        else:
+            using = "compare" if "vary" in params else TRAIN_MODE.get()
+            problems.append(f"mode={mode!r} is not one of {', '.join(MODES)}; using {using}")
+    vary = params.get("vary")
+    if vary is None:
+        if "values" in params:
+            problems.append("values=... needs vary=... to say which setting they are for; not used")
+        return problems
+    try:
+        setting = sweep_setting(vary)
+    except SpecError:
+        return [*problems, f"vary={vary!r} is not one of {', '.join(SWEEPABLE)}; not used"]
+    SWEEP_SETTING.set(vary)
+    if mode not in MODES:  # none, or a bad one: what to vary says it is a comparison
+        TRAIN_MODE.set("compare")
+    if "values" in params:
+        try:
+            chosen, notes = read_sweep_values(vary, params["values"])
+        except SpecError as error:
+            return [*problems, f"values={params['values']!r}: {problem_text(error)}; not used"]
+        sweep_view.set_chosen_values(setting.key, chosen)
+        problems += notes
+    return problems
+
+
+def problem_text(error: SpecError) -> str:
+    """A SpecError's problems, without naming their fields (the sentence names them already)."""
+    return "; ".join(problems_by_setting(error).values())
+
+
+def sync_form_with_job() -> None:
+    """Reopened while the lab trains: the mode and form show the running job's settings (once per job)."""
+    job, sweep = state.get_job(), sweep_view.get_sweep()
+    if job is not None and not job.done and FORM_OF_JOB.get() != id(job):
+        FORM_OF_JOB.set(id(job))
+        if is_fine_tune(job):
+            TRAIN_MODE.set("fine_tune")
+        else:
+            TRAIN_MODE.set("train")
+            set_values(values_from_spec(job.spec))
+    elif sweep is not None and not sweep.done and FORM_OF_JOB.get() != id(sweep):
+        FORM_OF_JOB.set(id(sweep))
+        TRAIN_MODE.set("compare")
+        set_values(values_from_spec(sweep.members[0].job.spec))
+        SWEEP_SETTING.set(sweep.setting_key)
+        sweep_view.set_chosen_values(sweep.setting_key, [m.value for m in sweep.members])
+
+
+def is_fine_tune(job) -> bool:
+    """True for a fine-tuning (its mode is "fine_tune"), False for an ordinary training."""
+    from core.training.fine_tune import FineTuneJob  # TensorFlow: the Train page has it already
+
+    return isinstance(job, FineTuneJob)
+
+
+def job_mode(job) -> str:
+    return "fine_tune" if is_fine_tune(job) else "train"
 
 
 def show_link_notes() -> None:
@@ -244,40 +372,72 @@ def show_live_history() -> None:
         show_learning_history(job, "live_history", live=True)
 
 
-apply_settings_link()  # before the widgets are drawn
-start_page("Train")
-st.title("Train")
-labs.show_lab_link()  # after the first run: the lab's link, to come back
-show_link_notes()
-settings_column, live_column = st.columns([2, 3], gap="large")
-with settings_column:
-    show_settings()
-with live_column:
+def show_mode_picker() -> str:
+    """The mode at the top: train a network, compare (a sweep), fine-tune on my digits."""
+    if TRAIN_MODE.get() not in MODES:
+        TRAIN_MODE.set("train")
+    mode = words_for("train_mode")
+    return st.radio(mode.label, MODES, key=TRAIN_MODE, horizontal=True, help=mode.help,
+                    format_func=lambda m: words_for(f"mode_{m}").label)
+
+
+def show_training(problems: dict[str, str]) -> None:
+    """Train mode's right column: the summary, Start and Stop, the live curves and history."""
     st.subheader("4 · Train")
-    try:
-        spec = read_spec()
-    except SpecError as error:
-        spec = None
-        st.error(f"Please fix: {error}")
+    spec = None if problems else read_spec()
+    show_other_problems(problems)
     job = state.get_job()
     running = job is not None and not job.settled  # polls on until the ended run is saved
     if spec is not None:
         show_spec_summary(spec)
+    elif problems:
+        st.caption("Fix the settings marked in red to start.")
+    start, stop = words_for("start_training"), words_for("stop_training")
     c1, c2 = st.columns(2)
-    c1.button("Start training", type="primary", on_click=start_training, width="stretch",
+    c1.button(start.label, type="primary", on_click=start_training, width="stretch",
               disabled=running or spec is None or not DATASET_OK.get()
-              or sweep_view.sweep_running(), help=sweep_view.start_training_help())
-    c2.button("Stop training", on_click=stop_training, disabled=not running, width="stretch")
+              or sweep_view.sweep_running(), help=start.help)
+    c2.button(stop.label, on_click=stop_training, disabled=not running, width="stretch", help=stop.help)
+    if why := sweep_view.start_training_help():
+        st.caption(why)
     if error := START_ERROR.pop():
         st.error(error)
     show_share_settings()
+    show_job_live(job, running)
+
+
+def show_job_live(job, running: bool) -> None:
+    """The live fragments of the lab's job (a training or a fine-tuning)."""
     queued = POLLED_QUEUE.set(running and job.state == "waiting")
     st.fragment(show_live, run_every=(QUEUE_POLL_SECONDS if queued else POLL_SECONDS) if running else None)()
     if not running:
         outcome.show_outcome(job)  # the ended training's result in words, next steps, its history
-    show_fine_tune(state.current_run())
     if running:
         st.fragment(show_live_history, run_every=HISTORY_POLL_SECONDS)()
-sweep_view.show_compare()
+
+
+apply_settings_link()  # before the widgets are drawn
+start_page("Train")
+sync_form_with_job()  # before the widgets are drawn, too
+st.title("Train")
+labs.show_lab_link()  # after the first run: the lab's link, to come back
+show_link_notes()
+chosen_mode = show_mode_picker()
+if chosen_mode == "fine_tune":
+    show_fine_tune(state.current_run())
+    lab_job = state.get_job()
+    if lab_job is None or job_mode(lab_job) == "fine_tune":
+        show_job_live(lab_job, lab_job is not None and not lab_job.settled)
+else:
+    varied = sweep_view.chosen_setting() if chosen_mode == "compare" else None
+    _, form_problems = check_values(read_values(), ignore=[varied] if varied else [])
+    settings_column, live_column = st.columns([2, 3], gap="large")
+    with settings_column:
+        show_settings(form_problems, sweep_view.member_variants() if varied else [])
+    with live_column:
+        if chosen_mode == "train":
+            show_training(form_problems)
+        else:
+            sweep_view.show_compare(form_problems)
 show_runs()
 show_class_leaderboard()  # ui/classes.py: the class challenge's names and scores (issue 24)

@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.figures.style import color_of
 from core.server.board import SWEEPS
+from core.words import SETTING_WORDS
 from tests.conftest import open_page, open_tab
 from tests.harness.polling import poll_until
 
@@ -13,8 +14,10 @@ TIMEOUT = 60
 
 
 def open_train_page() -> AppTest:
+    """The Train page in its Compare mode."""
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT).run()
     at.switch_page("pages/train.py").run()
+    at.radio(key="train_mode").set_value("compare").run()
     assert not at.exception
     return at
 
@@ -43,6 +46,7 @@ def wait_for_sweep(at: AppTest, timeout: float = 180) -> None:
 
 def test_a_sweep_of_three_optimizers_is_ranked_saved_and_any_member_can_become_current(digits_run):
     at = open_page("train", [digits_run])  # a run from before the sweep: "Compare runs" shows it first
+    at.radio(key="train_mode").set_value("compare").run()
     at.number_input(key="epochs").set_value(3)
     assert at.selectbox(key="sweep_setting").value == "optimizer"
     assert at.multiselect(key="sweep_values_optimizer").value == ["sgd", "rmsprop", "adam", "adamax", "nadam"]
@@ -52,9 +56,10 @@ def test_a_sweep_of_three_optimizers_is_ranked_saved_and_any_member_can_become_c
     sweep = the_sweep(at)
     assert [m.label for m in sweep.members] == ["optimizer=SGD", "optimizer=Adam", "optimizer=Nadam"]
     assert all(m.job.spec.epochs == 3 for m in sweep.members)
-    # While it runs, a single training cannot start, and the button says why.
-    start = button(at, "Start training")
-    assert start.disabled and "sweep is running" in start.help
+    # While it runs, a single training cannot start, and the page says why.
+    at.radio(key="train_mode").set_value("train").run()
+    assert button(at, "Start training").disabled and any("sweep is running" in c.value for c in at.caption)
+    at.radio(key="train_mode").set_value("compare").run()
     assert button(at, "Stop sweep").disabled is False
     wait_for_sweep(at)
     assert not at.exception
@@ -83,7 +88,7 @@ def test_a_sweep_of_three_optimizers_is_ranked_saved_and_any_member_can_become_c
         name = runs[member.job.run_id].name
         in_compare = {t["line"]["color"] for t in compare_loss["data"] if t["name"].startswith(name + " (")}
         assert in_sweep == in_compare == {color_of(member.index)}, member.label
-    assert not button(at, "Start training").disabled and button(at, "Stop sweep").disabled
+    assert not button(at, "Start sweep").disabled and button(at, "Stop sweep").disabled
 
     # The worst member becomes the current model.
     worst = sweep.ranked()[-1]
@@ -114,10 +119,31 @@ def test_stop_sweep_stops_every_member():
     assert states == ["stopped"] * 3
 
 
-def test_a_bad_value_is_named_and_nothing_starts():
+def test_a_bad_value_is_named_beside_the_values_and_start_sweep_is_off():
     at = open_train_page()
     at.selectbox(key="sweep_setting").set_value("hidden").run()
     at.text_input(key="sweep_values_hidden").input("64; many").run()
-    button(at, "Start sweep").click().run()
-    assert any("could not start" in e.value and "many" in e.value for e in at.error)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "many" in errors[0] and SETTING_WORDS["hidden"].label in errors[0], errors
+    assert button(at, "Start sweep").disabled
     assert "lab" not in at.session_state or at.session_state["lab"] is None or the_sweep(at) is None
+
+
+def test_a_sweep_over_the_kind_of_network_trains_a_dense_network_and_a_cnn():
+    at = open_train_page()
+    for key, value in (("epochs", 2), ("limit", 256)):
+        at.number_input(key=key).set_value(value)
+    at.text_input(key="hidden").input("8")
+    at.selectbox(key="sweep_setting").set_value("kind").run()
+    assert at.multiselect(key="sweep_values_kind").value == ["dense", "cnn"]
+    assert at.text_input(key="filters").value == "32"  # the CNN's settings show: a member uses them
+    button(at, "Start sweep").click().run()
+    assert not at.exception
+    sweep = the_sweep(at)
+    assert [m.job.spec.network.kind for m in sweep.members] == ["dense", "cnn"]
+    wait_for_sweep(at)
+    assert not at.exception
+    assert list(results_table(at)["state"]) == ["finished"] * 2
+    runs = [r for r in at.session_state["runs"] if r.sweep == sweep.tag]
+    assert sorted(r.spec.network.kind for r in runs) == ["cnn", "dense"]
+    assert all(len(r.history["loss"]) == 2 and r.spec.train_limit == 256 for r in runs)

@@ -9,6 +9,7 @@ from core.analysis.evaluation import most_confused_pairs
 from core.analysis.history import confusion_per_epoch, rank_changed_mind, select_cell_at
 from core.data.datasets import load_dataset
 from core.figures.epochs import caption_changes
+from core.words import MY_DIGITS_WORDS, SETTING_WORDS
 from tests.conftest import open_page, open_tab
 from tests.harness.polling import poll_until
 
@@ -35,7 +36,7 @@ def test_train_page_shows_the_dataset_and_the_settings():
     at = open_train_page()
     assert at.selectbox(key="dataset").value == "digits"
     assert any("1,294" in m.value for m in at.markdown)
-    assert at.button[0].label == "Use this recipe"
+    assert at.selectbox(key="preset").value is None  # a recipe is applied when chosen, no extra button
     labels = [b.label for b in at.button]
     assert "Start training" in labels and "Stop training" in labels
     assert any("Model summary" in e.label for e in at.expander)
@@ -79,17 +80,99 @@ def test_short_training_on_digits_shows_curves_progress_and_the_current_model():
 def test_bad_hidden_layers_are_explained_and_start_is_disabled():
     at = open_train_page()
     at.text_input(key="hidden").input("64, many").run()
-    assert any("hidden layers" in e.value for e in at.error)
+    assert any(SETTING_WORDS["hidden"].label in e.value for e in at.error)
     assert next(b for b in at.button if b.label == "Start training").disabled
 
 
-def test_preset_sets_every_widget():
+def start_button(at: AppTest):
+    return next(b for b in at.button if b.label == "Start training")
+
+
+def test_a_recipe_applies_at_once_and_undo_restores_the_settings_before():
     at = open_train_page()
-    at.selectbox(key="preset").select("MNIST · 512-512 ReLU, dropout 0.2 · Adam")
-    next(b for b in at.button if b.label == "Use this recipe").click().run()
+    at.number_input(key="epochs").set_value(7).run()
+    at.selectbox(key="preset").select("mnist_dense").run()  # no other click: the form is the recipe now
+    assert not at.exception
     assert at.selectbox(key="dataset").value == "mnist"
     assert at.text_input(key="hidden").value == "512, 512"
-    assert at.selectbox(key="optimizer").value == "adam"
+    assert at.selectbox(key="optimizer").value == "adam" and at.number_input(key="epochs").value == 20
+    assert any("669,706 parameters" in e.label for e in at.expander)  # the summary is the recipe's, what Start trains
+    at.session_state["model_summary"] = True
+    at.run()
+    assert "512" in str(at.dataframe[0].value)
+    next(b for b in at.button if b.label == "Undo").click().run()
+    assert at.selectbox(key="dataset").value == "digits" and at.text_input(key="hidden").value == "15"
+    assert at.number_input(key="epochs").value == 7  # what was typed before the recipe, back
+    assert at.selectbox(key="preset").value is None and not any(b.label == "Undo" for b in at.button)
+
+
+def field_errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def assert_plain(message: str) -> None:
+    """A message for people: no spec path, index or Python repr."""
+    assert "network." not in message and "[" not in message and "]" not in message and "got" not in message, message
+
+
+def test_epochs_out_of_range_stays_as_typed_disables_start_and_is_explained_by_the_field():
+    at = open_train_page()
+    at.number_input(key="epochs").set_value(100000).run()
+    assert not at.exception
+    assert at.number_input(key="epochs").value == 100000  # never clamped
+    label = SETTING_WORDS["epochs"].label
+    errors = field_errors(at)
+    assert len(errors) == 1 and errors[0].startswith(f"**{label}**") and "from 1 to 200" in errors[0], errors
+    assert_plain(errors[0])
+    assert start_button(at).disabled
+
+
+def test_hidden_layers_0_disables_start_with_one_message_by_the_field():
+    at = open_train_page()
+    at.text_input(key="hidden").input("0").run()
+    label = SETTING_WORDS["hidden"].label
+    errors = field_errors(at)
+    assert len(errors) == 1 and errors[0].startswith(f"**{label}**") and "1 to 2048" in errors[0], errors
+    assert_plain(errors[0])
+    assert start_button(at).disabled
+    at.radio(key="train_mode").set_value("compare").run()  # Start sweep too, and the problem is said once
+    assert field_errors(at) == errors
+    assert next(b for b in at.button if b.label == "Start sweep").disabled
+    at.text_input(key="hidden").input("15").run()
+    assert not field_errors(at) and not next(b for b in at.button if b.label == "Start sweep").disabled
+
+
+def test_each_mode_shows_only_its_own_controls():
+    at = open_train_page()
+    assert at.radio(key="train_mode").value == "train"
+    buttons = {b.label for b in at.button}
+    assert {"Start training", "Stop training"} <= buttons and "Start sweep" not in buttons
+    at.radio(key="train_mode").set_value("compare").run()
+    buttons = {b.label for b in at.button}
+    assert {"Start sweep", "Stop sweep"} <= buttons and "Start training" not in buttons
+    at.radio(key="train_mode").set_value("fine_tune").run()
+    assert not at.exception
+    buttons = {b.label for b in at.button}
+    assert MY_DIGITS_WORDS["fine_tune"].label in buttons and not buttons & {"Start training", "Start sweep"}
+    assert not any(s.key == "dataset" for s in at.selectbox)  # the fine-tuning has no training settings
+
+
+def test_a_link_sets_the_mode_and_the_sweep_and_says_what_it_could_not_use():
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params.update({"mode": "compare", "vary": "kind", "values": "dense,cnn", "epochs": "3"})
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert at.radio(key="train_mode").value == "compare" and at.selectbox(key="sweep_setting").value == "kind"
+    assert at.multiselect(key="sweep_values_kind").value == ["dense", "cnn"]
+    assert at.number_input(key="epochs").value == 3 and not at.warning
+    bad = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    bad.query_params.update({"mode": "sweep", "vary": "lr", "values": "0.1"})
+    bad.run()
+    bad.switch_page("pages/train.py").run()
+    assert not bad.exception and bad.radio(key="train_mode").value == "compare"  # vary= says compare
+    warnings = [w.value for w in bad.warning]
+    assert any("mode='sweep'" in w for w in warnings) and any("at least 2 values" in w for w in warnings), warnings
 
 
 def test_stop_keeps_the_model_trained_so_far():
@@ -292,3 +375,26 @@ def test_a_run_that_is_still_training_can_be_deleted_and_its_job_stops():
     job.join(60)
     assert job.state == "stopped" and [r.name for r in store.list_runs(lab_id)] == ["failed one"]
     JOBS.drop(lab_owner(lab_id))
+
+
+def test_reopened_mid_training_the_form_shows_the_running_training_not_the_defaults():
+    at = open_train_page()
+    at.text_input(key="hidden").input("32")
+    at.number_input(key="epochs").set_value(200)
+    at.select_slider(key="batch").set_value(8).run()
+    start_button(at).click().run()
+    job = at.session_state["training_job"]
+    try:
+        again = AppTest.from_file("../app.py", default_timeout=TIMEOUT)  # the lab's link, in a new tab
+        again.query_params["lab"] = at.session_state["lab"].key
+        again.run()
+        again.switch_page("pages/train.py").run()
+        assert not again.exception
+        assert again.radio(key="train_mode").value == "train"
+        assert again.text_input(key="hidden").value == "32" and again.number_input(key="epochs").value == 200
+        assert again.select_slider(key="batch").value == 8
+        again.text_input(key="hidden").input("64").run()  # and then the form is the visitor's again
+        assert again.text_input(key="hidden").value == "64"
+    finally:
+        job.stop()
+        job.join(60)

@@ -14,7 +14,7 @@ import sys
 from tests.conftest import ROOT
 
 LIGHT = (
-    "core.limits", "core.words",
+    "core.limits", "core.words",  # core.model.settings reads its labels there
     "core.data", "core.data.datasets", "core.data.drawing", "core.data.handwriting", "core.data.readers",
     "core.model", "core.model.config_size", "core.model.default_model", "core.model.files", "core.model.optimizers",
     "core.model.run", "core.model.settings", "core.model.spec",

@@ -21,7 +21,7 @@ from core.data.handwriting import KEEP_SIDE, can_evaluate_on_mine, keep_drawing,
 from core.model.files import ModelFileError
 from core.model.run import Run
 from core.storage.engine import StoreError
-from core.words import DRAW_WORDS
+from core.words import DRAW_WORDS, words_for
 from ui import lab as labs
 from ui import session, state
 from ui.layout import load_with_spinner
@@ -251,8 +251,9 @@ def show_fine_tune(run: Run | None) -> None:
     names = {run_id: r.name for run_id, r in choices.items()} | {DEFAULT: default_run_name()}
     start = run.run_id if run is not None and run.run_id in choices else DEFAULT
     # A new widget whenever the current model or the runs change, so that it starts at the current model.
-    picked = st.selectbox("Model to fine-tune", list(names), index=list(names).index(start), format_func=names.get,
-                          key=f"fine_tune_model_{start}_{len(choices)}")
+    model_words = words_for("fine_tune_model")
+    picked = st.selectbox(model_words.label, list(names), index=list(names).index(start), format_func=names.get,
+                          key=f"fine_tune_model_{start}_{len(choices)}", help=model_words.help)
     if run is not None and run.usable and run.run_id not in choices:
         st.caption(f"The current model reads {run.dataset_name} images; fine-tuning needs a model of 28x28 digits "
                    "(MNIST).")
@@ -266,8 +267,8 @@ def show_fine_tune(run: Run | None) -> None:
     st.caption(f"A copy of **{plain(run.name)}** learns your handwriting from your digits, with images it was "
                "trained on mixed in so that it does not forget the rest; the model itself stays as it is. "
                "A fifth of your digits are held out to measure the difference.")
-    st.button("Fine-tune on my digits", icon=":material/tune:", key="fine_tune", on_click=start_fine_tune,
-              args=(run,), disabled=reason is not None, help=reason)
+    st.button(words_for("fine_tune").label, icon=":material/tune:", key="fine_tune", on_click=start_fine_tune,
+              args=(run,), disabled=reason is not None, help=words_for("fine_tune").help)
     if reason:
         st.caption(reason)
     if error := FINE_TUNE_ERROR.pop():

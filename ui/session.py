@@ -93,7 +93,10 @@ SHARE_LINKS: Key[dict] = Key("share_links", "{run id: share link} just made on T
 
 # -- Train (pages/train.py, ui/settings_form.py, ui/sweep_view.py, ui/my_digits.py) ------------
 SETTINGS: Key[dict] = Key("train_settings", "the Train page's widget values, kept across pages", factory=dict)
-PRESET: Key[str] = Key("preset", "widget: the classic recipe chosen")
+PRESET: Key[str | None] = Key("preset", "widget: the classic recipe chosen (its id in PRESETS), or None")
+TRAIN_MODE: Key[str] = Key("train_mode", "widget: the Train page's mode: train, compare or fine_tune", "train")
+UNDO_RECIPE: Key[dict | None] = Key("undo_recipe", "the form's values before a recipe was applied, for Undo")
+FORM_OF_JOB: Key[Any] = Key("form_of_job", "the running job or sweep whose settings the form was set to (its id)")
 DATASET_OK: Key[bool] = Key("dataset_ok", "the chosen dataset could be loaded", False)
 START_ERROR: Key[str | None] = Key("start_error", "why Start training did nothing, said once")
 LINK_NOTES: Key[list[str] | None] = Key("link_notes", "what a settings link could not fill in, said once")

@@ -1,16 +1,21 @@
 """The Train page's settings form, drawn from the table in core.model.settings: one widget per entry.
 
+Labels and help are core.words' (through the settings table). Widgets take whatever people type
+(no min or max on number boxes, so 100000 stays 100000); validation (core.model.spec) says what is
+wrong, once, under the field, in the field's own words, and the page disables Start meanwhile.
 Widget values survive a visit to another page: Streamlit deletes a widget's state when its page
 is left, so each value is also kept under a plain session key (`ui.session.SETTINGS`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import streamlit as st
 
 from core.model.settings import DEFAULT_VALUES, SETTINGS, Setting
+from core.model.spec import SpecError, TrainSpec, problems_by_setting, spec_from_values
 from ui import session
 from ui.session import SETTINGS as SAVED
 
@@ -36,8 +41,18 @@ def read_values() -> dict[str, Any]:
     return {key: session.widget_value(key, saved.get(key, default)) for key, default in DEFAULT_VALUES.items()}
 
 
-def show_setting(container: Any, setting: Setting) -> None:
-    """The widget of one setting, in `container` (a column or the page)."""
+def check_values(values: dict[str, Any], ignore: Iterable[str] = ()) -> tuple[TrainSpec | None, dict[str, str]]:
+    """(the spec, {}) when `values` are valid, else (None, {setting key: what is wrong}); `ignore`d keys
+    (the setting a sweep varies) do not count."""
+    try:
+        return spec_from_values(values), {}
+    except SpecError as error:
+        problems = {k: v for k, v in problems_by_setting(error).items() if k not in set(ignore)}
+        return None, problems
+
+
+def show_setting(container: Any, setting: Setting, problem: str | None = None) -> None:
+    """The widget of one setting, in `container` (a column or the page), and what is wrong with it under it."""
     key, label, kwargs = remember(setting.key), setting.label, {"help": setting.help}
     if setting.widget == "selectbox":
         container.selectbox(label, setting.options, key=key, format_func=setting.label_of, **kwargs)
@@ -48,24 +63,32 @@ def show_setting(container: Any, setting: Setting) -> None:
     elif setting.widget == "slider":
         container.slider(label, setting.low, setting.high, step=setting.step, key=key, **kwargs)
     elif setting.widget == "number_input":
-        low = 0 if setting.zero_is_none else setting.low
-        container.number_input(label, low, setting.high, step=setting.step or 1, key=key, **kwargs)
+        # No min or max: a number out of range stays as typed and is explained, never clamped.
+        container.number_input(label, step=setting.step or 1, key=key, **kwargs)
     elif setting.widget == "sizes":
         container.text_input(label, key=key, **kwargs)
     else:
         raise ValueError(f"unknown widget {setting.widget!r} for setting {setting.key!r}")
+    if problem:
+        container.error(f"**{label}**: {problem}.")
 
 
-def show_section(section: str) -> None:
-    """The section's settings that apply to the values chosen so far: radios full width, the rest in two columns."""
+def show_section(section: str, problems: dict[str, str], variants: Iterable[dict[str, Any]] = ()) -> None:
+    """The section's settings that apply to the values chosen so far (or to any of `variants`: a sweep's
+    members; the setting they vary is the sweep's own, not shown), each with its problem under it;
+    radios full width, the rest in two columns."""
     columns, placed = None, 0
+    values = read_values()
+    variants = list(variants)
+    cases = [values, *({**values, **v} for v in variants)]
+    varied = {key for variant in variants for key in variant}
     for setting in SETTINGS:
-        if setting.section != section or not setting.shown(read_values()):
+        if setting.section != section or setting.key in varied or not any(setting.shown(case) for case in cases):
             continue
         if setting.widget == "radio":
-            show_setting(st, setting)
+            show_setting(st, setting, problems.get(setting.key))
             columns, placed = None, 0
             continue
         columns = columns or st.columns(2)
-        show_setting(columns[placed % 2], setting)
+        show_setting(columns[placed % 2], setting, problems.get(setting.key))
         placed += 1

@@ -20,7 +20,16 @@ from core.model.settings import SETTINGS_BY_KEY
 from core.model.spec import SpecError
 from core.server.board import SWEEPS
 from core.training.launch import make_job
-from core.training.sweeps import MAX_VALUES, SWEEPABLE, Sweep, make_sweep, new_sweep_tag, read_sweep_values
+from core.training.sweeps import (
+    MAX_VALUES,
+    SWEEPABLE,
+    Sweep,
+    make_sweep,
+    new_sweep_tag,
+    read_sweep_values,
+    sweep_specs,
+)
+from core.words import words_for
 from ui import state
 from ui.session import DATASET_OK, SWEEP_VALUES
 from ui.session import SWEEP_ERROR as ERROR_KEY
@@ -33,7 +42,7 @@ from ui.state import LAB_BUSY_SWEEP, SWEEP_ALREADY, TRAINING_RUNNING
 POLL_SECONDS = 0.5
 SWEEP_RUNNING = LAB_BUSY_SWEEP
 DATASET_MISSING = "The dataset cannot be loaded (see 1 · Data)."
-LIST_WIDGETS = ("selectbox", "select_slider")  # settings whose values are picked from a list
+LIST_WIDGETS = ("selectbox", "select_slider", "radio")  # settings whose values are picked from a list
 
 
 def get_sweep() -> Sweep | None:
@@ -62,16 +71,60 @@ def values_key(setting_key: str) -> str:
 
 def default_text(setting_key: str) -> str:
     """The first values of a typed-in setting: '0.0, 0.2, 0.5'; hidden layers one list each: '15; 64; 128, 64'."""
+    return values_text(setting_key, SWEEPABLE[setting_key])
+
+
+def values_text(setting_key: str, values) -> str:
+    """Values as the Compare form's text box holds them: '0.0, 0.2', or lists separated by '; '."""
     separator = "; " if SETTINGS_BY_KEY[setting_key].widget == "sizes" else ", "
-    return separator.join(str(v) for v in SWEEPABLE[setting_key])
+    return separator.join(str(v) for v in values)
+
+
+def chosen_setting() -> str:
+    """The setting the Compare form varies."""
+    key = SETTING_KEY.get()
+    return key if key in SWEEPABLE else next(iter(SWEEPABLE))
+
+
+def default_values(setting_key: str) -> list | str:
+    """What the values widget of `setting_key` holds first: the options offered, or their text."""
+    setting = SETTINGS_BY_KEY[setting_key]
+    return list(SWEEPABLE[setting_key]) if setting.widget in LIST_WIDGETS else default_text(setting_key)
+
+
+def set_chosen_values(setting_key: str, values: list) -> None:
+    """Fill the Compare form's values of `setting_key` (from a link, or a running sweep's)."""
+    setting = SETTINGS_BY_KEY[setting_key]
+    SWEEP_VALUES.of(setting_key).set(list(values) if setting.widget in LIST_WIDGETS
+                                     else values_text(setting_key, values))
 
 
 def chosen_values() -> list | str:
     """The values the Compare form holds for its chosen setting (a list, or text to parse)."""
-    key = SETTING_KEY.get(next(iter(SWEEPABLE)))
-    setting = SETTINGS_BY_KEY[key]
-    default = list(SWEEPABLE[key]) if setting.widget in LIST_WIDGETS else default_text(key)
-    return SWEEP_VALUES.of(key).get(default)
+    key = chosen_setting()
+    return SWEEP_VALUES.of(key).get(default_values(key))
+
+
+def member_variants() -> list[dict]:
+    """{setting: value} of each value offered for the chosen setting: the form shows what any member uses."""
+    key = chosen_setting()
+    return [{key: value} for value in SWEEPABLE[key]]
+
+
+def check_sweep(problems: dict[str, str]) -> tuple[list | None, str | None]:
+    """(the sweep's values, None) when it can start, else (None, what is wrong, in words).
+
+    The form's own problems are said under their fields, not here again.
+    """
+    if problems:
+        return None, "Fix the settings marked in red first."
+    key = chosen_setting()
+    try:
+        values, _ = read_sweep_values(key, chosen_values())
+        sweep_specs(read_values(), key, values)
+    except SpecError as error:
+        return None, str(error)
+    return values, None
 
 
 def member_job_maker(place: state.LabPlace, tag: str):
@@ -96,7 +149,7 @@ def start_sweep() -> None:
     if training_running() or sweep_running():
         ERROR_KEY.set(TRAINING_RUNNING if training_running() else SWEEP_ALREADY)
         return
-    setting_key = SETTING_KEY.get(next(iter(SWEEPABLE)))
+    setting_key = chosen_setting()
     tag = new_sweep_tag()
     try:
         values, notes = read_sweep_values(setting_key, chosen_values())
@@ -117,31 +170,39 @@ def stop_sweep() -> None:
         sweep.stop_all()
 
 
-def show_form(blocked: str | None) -> None:
-    """The setting to vary and its values; Start sweep and Stop sweep."""
+def show_form(blocked: str | None, problems: dict[str, str]) -> None:
+    """The setting to vary and its values, what is wrong with them under them; Start sweep and Stop sweep."""
     keys = list(SWEEPABLE)
-    c1, c2 = st.columns([1, 2])
-    setting_key = c1.selectbox("Setting to vary", keys, key=SETTING_KEY,
+    if SETTING_KEY.get() not in keys:
+        SETTING_KEY.set(keys[0])
+    vary, values_words = words_for("sweep_setting"), words_for("sweep_values")
+    c1 = c2 = st.container()  # one under the other: the settings' labels are long
+    setting_key = c1.selectbox(vary.label, keys, key=SETTING_KEY, help=vary.help,
                                format_func=lambda k: SETTINGS_BY_KEY[k].label)
     setting = SETTINGS_BY_KEY[setting_key]
+    key = values_key(setting_key)
+    if not SWEEP_VALUES.of(setting_key).present():
+        SWEEP_VALUES.of(setting_key).set(default_values(setting_key))
     if setting.widget in LIST_WIDGETS:
-        c2.multiselect(f"{setting.label}: values to compare", list(setting.options),
-                       default=list(SWEEPABLE[setting_key]), format_func=setting.label_of,
-                       max_selections=MAX_VALUES, key=values_key(setting_key))
+        c2.multiselect(values_words.label, list(setting.options), format_func=setting.label_of,
+                       max_selections=MAX_VALUES, key=key, help=values_words.help)
     else:
-        how = "one list a line or separated by ';'" if setting.widget == "sizes" else "separated by commas"
-        c2.text_input(f"{setting.label}: values to compare ({how})", value=default_text(setting_key),
-                      key=values_key(setting_key))
+        c2.text_input(values_words.label, key=key, help=values_words.help)
+    values, problem = check_sweep(problems)
+    if problem and not problems:
+        c2.error(problem, icon=":material/error:")
     running = sweep_running()
+    start, stop = words_for("start_sweep"), words_for("stop_sweep")
     c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="center")
-    c1.button("Start sweep", type="primary", on_click=start_sweep, width="stretch",
-              disabled=bool(blocked) or running, help=blocked)
-    c2.button("Stop sweep", on_click=stop_sweep, disabled=not running, width="stretch",
-              help="Stops every member: waiting ones never start, running ones keep the weights trained so far.")
+    c1.button(start.label, type="primary", on_click=start_sweep, width="stretch",
+              disabled=bool(blocked) or running or values is None, help=start.help)
+    c2.button(stop.label, on_click=stop_sweep, disabled=not running, width="stretch", help=stop.help)
     if blocked:
         c3.caption(blocked)
+    elif problems:
+        c3.caption(problem)
     else:
-        c3.caption("Every other setting as in the form above; one training per value, "
+        c3.caption("Every other setting as on the left; one training per value, "
                    "each an ordinary run of your lab. They queue like any training.")
     if error := ERROR_KEY.pop():
         st.error(f"The sweep could not start: {error}")
@@ -179,10 +240,12 @@ def show_make_current(sweep: Sweep) -> None:
     labels = {m.job.run_id: m.label for m in ready}
     current = state.current_run()
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    chosen = c1.selectbox("Member to use as the current model", list(labels), format_func=labels.get,
+    member = words_for("sweep_member")
+    chosen = c1.selectbox(member.label, list(labels), format_func=labels.get, help=member.help,
                           key=f"sweep_pick_{sweep.tag}_{len(ready)}")
     is_current = current is not None and current.run_id == chosen
-    if c2.button("Current model" if is_current else "Make it current", disabled=is_current,
+    button = words_for("is_current" if is_current else "make_current")
+    if c2.button(button.label, disabled=is_current, help=button.help,
                  icon=":material/check:" if is_current else None, width="stretch", key="sweep_make_current"):
         state.set_current(chosen)
         st.rerun(scope="app")
@@ -217,16 +280,16 @@ def show_sweep_live() -> None:
     show_make_current(sweep)
 
 
-def show_compare() -> None:
-    """The Compare section of the Train page (one call from pages/train.py)."""
-    st.subheader("5 · Compare: a sweep")
-    st.caption("Vary one setting over a few values and train one network per value, side by side.")
+def show_compare(problems: dict[str, str]) -> None:
+    """The Compare mode of the Train page (one call from pages/train.py); `problems`: the form's, by setting."""
+    st.subheader("4 · Compare: a sweep")
+    st.caption("Change one setting over a few values and train one network per value, side by side.")
     blocked = None
     if training_running():
         blocked = TRAINING_RUNNING
     elif not DATASET_OK.get():
         blocked = DATASET_MISSING
-    show_form(blocked)
+    show_form(blocked, problems)
     sweep = get_sweep()
     if sweep is None:
         return

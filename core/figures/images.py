@@ -47,11 +47,14 @@ def plot_pixel_histogram(images: np.ndarray, value_max: int) -> go.Figure:
     counts = np.bincount(images.reshape(-1), minlength=value_max + 1)[: value_max + 1]
     fig = go.Figure(go.Bar(x=np.arange(value_max + 1), y=counts, marker_color=TRAINING_COLOR))
     fig.update_layout(
-        title="Pixel values", height=260, margin=dict(l=10, r=10, t=40, b=10),
-        xaxis_title=f"value (0 = background, {value_max} = full ink)", yaxis_title="pixels",
+        title="How dark the pixels are", height=280, margin=dict(l=10, r=10, t=40, b=10),
+        # Short titles: the chart sits in a narrow column, where a long one was cut.
+        xaxis_title=f"0 = background, {value_max} = ink", yaxis_title="pixels (log)",
         bargap=0,
     )
-    fig.update_yaxes(type="log")
+    # Log scale with a label at each power of ten only ("1", "10", "100", "1k"...): plotly's
+    # default labels the steps between them too ("2, 10k, 5, 2"), which reads as nonsense.
+    fig.update_yaxes(type="log", dtick=1, tickformat="~s")
     return fig
 
 

@@ -1,9 +1,10 @@
 """The Train page's settings: one entry each, read by the page's widgets, the spec's validation and share links.
 
-A `Setting` names the spec field it fills, the widget that shows it, its range or options, its
-default and its help. The Train page draws its widgets from `SETTINGS` and reads them back by the
-same keys; `core.model.spec.validate_spec` checks a spec against the same ranges. Adding a setting is
-one entry here plus its field in `core.model.spec.TrainSpec`.
+A `Setting` names the spec field it fills, the widget that shows it, its range or options and its
+default; its label and help are `core.words.SETTING_WORDS`' entry of the same key (no second copy).
+The Train page draws its widgets from `SETTINGS` and reads them back by the same keys;
+`core.model.spec.validate_spec` checks a spec against the same ranges. Adding a setting is one
+entry here, its words in `core.words.SETTING_WORDS`, and its field in `core.model.spec.TrainSpec`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from core.data.datasets import DATASETS
 from core.model.optimizers import OPTIMIZERS
+from core.words import words_for
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 MAX_HIDDEN_LAYERS = 8
@@ -30,7 +32,6 @@ class Setting:
 
     key: str  # the widget's key and the share link's parameter
     field: str  # the TrainSpec field it fills; "network.x" for NetworkSpec fields
-    label: str
     widget: str  # selectbox | radio | select_slider | slider | number_input | sizes (a text input)
     default: Any  # in the widget's terms ("15" for hidden layers, 0 for "all" training images)
     section: str  # data | network | training: where the Train page shows it
@@ -43,8 +44,17 @@ class Setting:
     max_items: int = 0  # sizes: at most this many numbers
     min_items: int = 0
     labels: dict | None = None  # names to show for `options`
-    help: str | None = None
     shown: Callable[[dict], bool] = always  # given the widget values: is it on screen (does it apply)?
+
+    @property
+    def label(self) -> str:
+        """What the page calls it, in plain words (core.words.SETTING_WORDS)."""
+        return words_for(self.key).label
+
+    @property
+    def help(self) -> str:
+        """Why one would change it, in a sentence or two (core.words.SETTING_WORDS)."""
+        return words_for(self.key).help
 
     @property
     def is_number(self) -> bool:
@@ -67,41 +77,38 @@ def takes_momentum(values: dict) -> bool:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("dataset", "dataset", "Dataset", "selectbox", "digits", "data", options=tuple(DATASETS),
+    Setting("dataset", "dataset", "selectbox", "digits", "data", options=tuple(DATASETS),
             labels={k: info.name for k, info in DATASETS.items()}),
-    Setting("kind", "network.kind", "Network", "radio", "dense", "network", options=("dense", "cnn"),
-            labels={"dense": "Dense layers", "cnn": "Small CNN"}),
-    Setting("filters", "network.conv_filters", "Conv filters per block", "sizes", "32, 64", "network",
-            low=1, high=256, max_items=MAX_CONV_BLOCKS, min_items=1, shown=is_cnn,
-            help="One block (convolution, 2x2 max-pooling) per number, e.g. 32, 64."),
-    Setting("kernel", "network.kernel_size", "Kernel size", "select_slider", 3, "network",
+    Setting("kind", "network.kind", "radio", "dense", "network", options=("dense", "cnn"),
+            labels={"dense": "Dense layers", "cnn": "Small CNN (convolutions)"}),
+    Setting("filters", "network.conv_filters", "sizes", "32", "network",  # one block: fits 8x8 Digits too
+
+            low=1, high=256, max_items=MAX_CONV_BLOCKS, min_items=1, shown=is_cnn),
+    Setting("kernel", "network.kernel_size", "select_slider", 3, "network",
             options=(1, 2, 3, 4, 5), low=1, high=5, shown=is_cnn),
-    Setting("hidden", "network.hidden_layers", "Hidden layers", "sizes", "15", "network", low=1, high=2048,
-            max_items=MAX_HIDDEN_LAYERS,
-            help=f"Units of each dense layer, e.g. 512, 512 (at most {MAX_HIDDEN_LAYERS}). "
-                 "Leave empty for softmax regression."),
-    Setting("activation", "network.activation", "Activation", "selectbox", "sigmoid", "network",
-            options=ACTIVATIONS),
-    Setting("dropout", "network.dropout", "Dropout", "slider", 0.0, "network", low=0.0, high=0.9, step=0.05,
+    Setting("hidden", "network.hidden_layers", "sizes", "15", "network", low=1, high=2048,
+            max_items=MAX_HIDDEN_LAYERS),
+    Setting("activation", "network.activation", "selectbox", "sigmoid", "network",
+            options=ACTIVATIONS, labels={"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}),
+    Setting("dropout", "network.dropout", "slider", 0.0, "network", low=0.0, high=0.9, step=0.05,
             integer=False),
-    Setting("l2", "network.l2", "L2 penalty", "select_slider", 1e-4, "network",
+    Setting("l2", "network.l2", "select_slider", 1e-4, "network",
             options=(0.0, 1e-5, 1e-4, 1e-3, 1e-2), low=0.0, high=1.0, integer=False),
-    Setting("optimizer", "optimizer", "Optimizer", "selectbox", "sgd", "training", options=tuple(OPTIMIZERS),
+    Setting("optimizer", "optimizer", "selectbox", "sgd", "training", options=tuple(OPTIMIZERS),
             labels={k: info.name for k, info in OPTIMIZERS.items()}),
-    Setting("lr", "learning_rate", "Learning rate", "select_slider", 0.1, "training",
+    Setting("lr", "learning_rate", "select_slider", 0.1, "training",
             options=(0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0), low=1e-6, high=10.0,
             integer=False),
-    Setting("momentum", "momentum", "Momentum", "slider", 0.9, "training", low=0.0, high=0.99, step=0.01,
+    Setting("momentum", "momentum", "slider", 0.9, "training", low=0.0, high=0.99, step=0.01,
             integer=False, shown=takes_momentum),
-    Setting("batch", "batch_size", "Batch size", "select_slider", 32, "training",
+    Setting("batch", "batch_size", "select_slider", 32, "training",
             options=(8, 16, 32, 64, 100, 128, 256, 512, 1024), low=1, high=4096),
-    Setting("epochs", "epochs", "Epochs", "number_input", 40, "training", low=1, high=200),
-    Setting("patience", "patience", "Early stopping patience (0 = off)", "number_input", 0, "training",
-            low=0, high=50, help="Stop when the validation loss has not improved for this many epochs, "
-                                 "and keep the best weights."),
-    Setting("limit", "train_limit", "Training images (0 = all)", "number_input", 0, "training", low=10,
-            high=1_000_000, step=1000, zero_is_none=True, help="Fewer images train faster on a shared server."),
-    Setting("seed", "seed", "Random seed", "number_input", 0, "training", low=0, high=2**31 - 1),
+    Setting("epochs", "epochs", "number_input", 40, "training", low=1, high=200),
+    Setting("patience", "patience", "number_input", 0, "training",
+            low=0, high=50),
+    Setting("limit", "train_limit", "number_input", 0, "training", low=10,
+            high=1_000_000, step=1000, zero_is_none=True, labels={0: "all"}),
+    Setting("seed", "seed", "number_input", 0, "training", low=0, high=2**31 - 1),
 )
 SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 DEFAULT_VALUES: dict[str, Any] = {s.key: s.default for s in SETTINGS}

@@ -29,11 +29,36 @@ WEIGHT_COPIES = 4
 
 
 class SpecError(ValueError):
-    """A spec with invalid fields; `errors` maps each field name to what is wrong with it."""
+    """A spec with invalid fields; `errors` maps each field name to what is wrong with it.
+
+    Its text names each field in the page's words (a setting's label, core.words), never its path.
+    """
 
     def __init__(self, errors: dict[str, str]):
         self.errors = errors
-        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+        super().__init__("; ".join(f"{field_label(name)}: {message}" for name, message in errors.items()))
+
+
+def setting_key_of(name: str) -> str | None:
+    """The settings-table key an error's field name stands for ('network.hidden_layers', 'hidden'), or None."""
+    if name in SETTINGS_BY_KEY:
+        return name
+    return next((s.key for s in SETTINGS if s.field == name), None)
+
+
+def field_label(name: str) -> str:
+    """An error's field as people read it: a setting's label, else the name itself."""
+    key = setting_key_of(name)
+    return SETTINGS_BY_KEY[key].label if key else name
+
+
+def problems_by_setting(error: SpecError) -> dict[str, str]:
+    """{setting key (or other field name): what is wrong, in plain words}: one message per field, for its widget."""
+    problems: dict[str, str] = {}
+    for name, message in error.errors.items():
+        key = setting_key_of(name) or name
+        problems[key] = f"{problems[key]}; {message}" if key in problems else message
+    return problems
 
 
 @dataclass(frozen=True)
@@ -164,12 +189,17 @@ def check_memory(errors: dict, spec: TrainSpec) -> None:
     bound = read_limit("training_mb") * 1e6
     if activations + weights <= bound:
         return
-    shape_setting = SETTINGS_BY_KEY["filters" if spec.network.kind == "cnn" else "hidden"].label
-    lower = (f"{SETTINGS_BY_KEY['batch'].label} or {shape_setting}" if activations >= weights
-             else SETTINGS_BY_KEY["hidden"].label if spec.network.kind == "dense" else shape_setting)
-    name = "batch_size" if activations >= weights else "network"
-    errors[name] = (f"This network needs about {format_bytes(activations + weights)} while training "
-                    f"(at most {format_bytes(bound)} here, {LIMITS['training_mb'].env}); lower {lower}")
+    shape = SETTINGS_BY_KEY[shape_key(spec)]
+    lower = f"{SETTINGS_BY_KEY['batch'].label} or {shape.label}" if activations >= weights else shape.label
+    name = "batch_size" if activations >= weights else shape.field
+    errors[name] = (f"this network needs about {format_bytes(activations + weights)} of memory while training, "
+                    f"and at most {format_bytes(bound)} is allowed here ({LIMITS['training_mb'].env}): "
+                    f"lower {lower}")
+
+
+def shape_key(spec: TrainSpec) -> str:
+    """The setting that sizes the network most: conv filters for a CNN, hidden layers for a dense one."""
+    return "filters" if spec.network.kind == "cnn" else "hidden"
 
 
 def check_batches(errors: dict, spec: TrainSpec, images: float) -> None:
@@ -177,8 +207,8 @@ def check_batches(errors: dict, spec: TrainSpec, images: float) -> None:
     batches = math.ceil(images / spec.batch_size) * spec.epochs
     bound = int(read_limit("training_batches"))
     if batches > bound:
-        errors["epochs"] = (f"this would run {batches:,} batches (at most {bound:,}): use a larger "
-                            f"{SETTINGS_BY_KEY['batch'].label}, fewer {SETTINGS_BY_KEY['epochs'].label} "
+        errors["epochs"] = (f"this would take {batches:,} steps, and at most {bound:,} are allowed here: "
+                            f"use fewer passes, more {SETTINGS_BY_KEY['batch'].label.lower()} "
                             "or fewer training images")
 
 
@@ -189,7 +219,7 @@ def check_range(errors: dict, name: str, value, low, high, integer: bool = True)
         math.isfinite(value) and low <= value <= high
     ):
         kind = "a whole number" if integer else "a number"
-        errors[name] = f"must be {kind} from {low:g} to {high:g}, got {value!r}"
+        errors[name] = f"use {kind} from {low:g} to {high:g}"
 
 
 def read_field(spec: TrainSpec, path: str) -> Any:
@@ -203,22 +233,25 @@ def check_setting(errors: dict, setting: Setting, value: Any) -> None:
     name = setting.field
     if setting.widget == "sizes":
         if not isinstance(value, tuple) or not setting.min_items <= len(value) <= setting.max_items:
-            errors[name] = f"must be a list of {setting.min_items} to {setting.max_items} numbers"
+            least = "no" if not setting.min_items else f"{setting.min_items}"
+            errors[name] = f"write from {least} to {setting.max_items} numbers"
             return
-        for i, item in enumerate(value):
-            check_range(errors, f"{name}[{i}]", item, setting.low, setting.high)
+        for item in value:
+            check_range(errors, name, item, setting.low, setting.high)
+        if name in errors:
+            errors[name] = errors[name].replace("use a", "each number must be a")
     elif setting.is_number:
         if not (setting.zero_is_none and value is None):
             check_range(errors, name, value, setting.low, setting.high, setting.integer)
     elif value not in setting.options:
-        errors[name] = f"must be one of {', '.join(map(str, setting.options))}, got {value!r}"
+        errors[name] = f"choose one of {', '.join(map(setting.label_of, setting.options))}"
 
 
 def validate_spec(spec: TrainSpec) -> TrainSpec:
     """Return `spec` if every field is sensible; otherwise raise SpecError naming each bad field."""
     errors: dict[str, str] = {}
     if spec.dataset not in DATASETS:
-        errors["dataset"] = f"must be one of {', '.join(DATASETS)}, got {spec.dataset!r}"
+        errors["dataset"] = f"choose one of {', '.join(info.name for info in DATASETS.values())}"
         raise SpecError(errors)  # everything below depends on the dataset
     for setting in SETTINGS:
         check_setting(errors, setting, read_field(spec, setting.field))
@@ -228,12 +261,12 @@ def validate_spec(spec: TrainSpec) -> TrainSpec:
     info = get_info(spec.dataset)
     if min((min(s) for s in output_sizes(info.image_shape, spec.network)), default=1) < 1:
         errors["network.conv_filters"] = (
-            f"{len(spec.network.conv_filters)} conv blocks shrink the {info.name} images to nothing: "
-            "use fewer blocks or a smaller kernel"
+            f"{len(spec.network.conv_filters)} blocks shrink the {info.name} images to nothing: "
+            "use fewer blocks or a smaller window"
         )
     params, macs = count_weights(spec)
     if params > MAX_PARAMS:
-        errors["network"] = (
+        errors[SETTINGS_BY_KEY[shape_key(spec)].field] = (
             f"{params:,} weights is too many for a shared server (at most {MAX_PARAMS:,}): "
             "use fewer or smaller layers"
         )
@@ -241,12 +274,12 @@ def validate_spec(spec: TrainSpec) -> TrainSpec:
     total = 3 * macs * images * spec.epochs  # backward costs about twice the forward pass
     if total > MAX_TRAINING_MACS:
         errors["epochs"] = (
-            f"this would take hours ({total:.1e} multiply-adds; at most {MAX_TRAINING_MACS:.0e}): "
-            "use fewer epochs, fewer training images or a smaller network"
+            "this would take hours on a shared server: use fewer passes, fewer training images "
+            "or a smaller network"
         )
     else:
         check_batches(errors, spec, images)
-    if "network" not in errors and "network.conv_filters" not in errors:
+    if SETTINGS_BY_KEY[shape_key(spec)].field not in errors and "network.conv_filters" not in errors:
         check_memory(errors, spec)
     if errors:
         raise SpecError(errors)
@@ -267,27 +300,48 @@ def values_from_spec(spec: TrainSpec) -> dict[str, Any]:
 
 
 def spec_from_values(values: dict[str, Any]) -> TrainSpec:
-    """The validated spec that widget values describe; SpecError names what is wrong.
+    """The validated spec that widget values describe; SpecError names every field that is wrong.
 
     A setting that does not apply (momentum for Adam, conv filters for a dense network) takes the
-    spec's default, whatever its widget last held.
+    spec's default, whatever its widget last held. Nothing is clamped: a value out of range is an error.
     """
     defaults = {"": TrainSpec(), "network": NetworkSpec()}
     fields: dict[str, dict] = {"": {}, "network": {}}
+    errors: dict[str, str] = {}
     for setting in SETTINGS:
         owner, _, name = setting.field.rpartition(".")
-        if not setting.shown(values):
+        try:
+            value = read_value(setting, values) if setting.shown(values) else getattr(defaults[owner], name)
+        except SpecError as error:
+            errors.update(error.errors)
             value = getattr(defaults[owner], name)
-        elif setting.widget == "sizes":
-            value = parse_sizes(str(values[setting.key]), setting.label.lower())
-        elif setting.zero_is_none and not values[setting.key]:
-            value = None
-        elif setting.is_number:
-            value = int(values[setting.key]) if setting.integer else float(values[setting.key])
-        else:
-            value = values[setting.key]
         fields[owner][name] = value
-    return validate_spec(TrainSpec(**fields[""], network=NetworkSpec(**fields["network"])))
+    spec = TrainSpec(**fields[""], network=NetworkSpec(**fields["network"]))
+    if errors:
+        try:
+            validate_spec(spec)
+        except SpecError as error:  # the other fields' problems too, each said once
+            errors = {**error.errors, **errors}
+        raise SpecError(errors)
+    return validate_spec(spec)
+
+
+def read_value(setting: Setting, values: dict[str, Any]) -> Any:
+    """The spec's value of one widget value: '512, 512' -> (512, 512), 0 -> None ("all"); SpecError if unreadable."""
+    raw = values[setting.key]
+    if setting.widget == "sizes":
+        return parse_sizes(str(raw), setting.field)
+    if setting.zero_is_none and not raw:
+        return None
+    if setting.is_number:
+        try:
+            number = float(raw)
+        except (TypeError, ValueError):
+            raise SpecError({setting.field: "write a number"}) from None
+        if setting.integer and number.is_integer():
+            return int(number)
+        return number  # a whole-number setting given 2.5 stays 2.5: validation says so
+    return raw
 
 
 def describe_network(net: NetworkSpec) -> str:
@@ -307,23 +361,24 @@ def describe_spec(spec: TrainSpec) -> str:
     )
 
 
+# The classic recipes, by a stable id (their names for people: core.words.RECIPE_WORDS).
 PRESETS: dict[str, TrainSpec] = {
-    "Digits · 64-15-10 sigmoid · SGD with momentum": TrainSpec(
+    "digits_tutorial": TrainSpec(
         dataset="digits",
         network=NetworkSpec(hidden_layers=(15,), activation="sigmoid", l2=1e-4),
         optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_size=32, epochs=40,
     ),
-    "MNIST · softmax regression · SGD": TrainSpec(
+    "mnist_softmax": TrainSpec(
         dataset="mnist",
         network=NetworkSpec(hidden_layers=()),
         optimizer="sgd", learning_rate=0.1, batch_size=100, epochs=10,
     ),
-    "MNIST · 512-512 ReLU, dropout 0.2 · Adam": TrainSpec(
+    "mnist_dense": TrainSpec(
         dataset="mnist",
         network=NetworkSpec(hidden_layers=(512, 512), activation="relu", dropout=0.2),
         optimizer="adam", learning_rate=0.001, batch_size=128, epochs=20, patience=4,
     ),
-    "MNIST · small CNN · Adam": TrainSpec(
+    "mnist_cnn": TrainSpec(
         dataset="mnist",
         network=NetworkSpec(kind="cnn", conv_filters=(32, 64), hidden_layers=(), dropout=0.5),
         optimizer="adam", learning_rate=0.001, batch_size=128, epochs=15, patience=3,
@@ -337,7 +392,7 @@ def parse_sizes(text: str, field_name: str) -> tuple[int, ...]:
     try:
         return tuple(int(p) for p in parts)
     except ValueError:
-        message = f"write whole numbers separated by commas, like 512, 256 (got {text!r})"
+        message = f"write whole numbers separated by commas, like 512, 256 (not {text!r})"
         raise SpecError({field_name: message}) from None
 
 

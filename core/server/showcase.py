@@ -23,7 +23,7 @@ from core.figures import cards
 from core.model.network import build_model
 from core.model.spec import PRESETS, TrainSpec
 
-PRESET = "Digits · 64-15-10 sigmoid · SGD with momentum"
+PRESET = "digits_tutorial"
 GALLERY_SIZE = 4  # mistakes shown, most confident first (one row)
 EXPLAINED_CLASS = 3  # the "why" picture explains a test image of this digit that the network read right
 

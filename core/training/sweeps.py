@@ -31,10 +31,12 @@ MAX_VALUES = 8  # the palette's eight colours, and a fair share of a shared serv
 # The optimizers are the seed's grid search; the numbers sit on each widget's stops.
 SWEEPABLE: dict[str, tuple] = {
     "optimizer": ("sgd", "rmsprop", "adam", "adamax", "nadam"),
+    "kind": ("dense", "cnn"),
     "lr": (0.001, 0.01, 0.1),
     "hidden": ("15", "64", "128, 64"),
     "dropout": (0.0, 0.2, 0.5),
     "batch": (16, 32, 128),
+    "limit": (500, 1000, 0),
 }
 
 TAG_PATTERN = re.compile(r"^Sweep ([0-9a-f]{4}) · ")
@@ -46,7 +48,7 @@ def sweep_setting(setting_key: str) -> Setting:
     """The settings-table entry a sweep varies; SpecError when that setting cannot be varied."""
     if setting_key not in SWEEPABLE:
         choices = ", ".join(SWEEPABLE)
-        raise SpecError({"sweep": f"{setting_key!r} cannot be varied in a sweep; choose one of {choices}"})
+        raise SpecError({"sweep": f"{setting_key!r} cannot be changed in a sweep; choose one of {choices}"})
     return SETTINGS_BY_KEY[setting_key]
 
 
@@ -58,7 +60,8 @@ def default_sweep_values(setting_key: str) -> list:
 
 def split_sweep_text(setting: Setting, text: str) -> list[str]:
     """'adam, sgd' -> ['adam', 'sgd']. Hidden layers are lists themselves: '64; 128, 64' (or one a line)."""
-    separators = r"[;\n|]" if setting.widget == "sizes" else r"[,;\s]+"
+    spaced = any(" " in setting.label_of(option) for option in setting.options)  # "Dense layers"
+    separators = r"[;\n|]" if setting.widget == "sizes" else r"[,;\n]+" if spaced else r"[,;\s]+"
     return [part.strip() for part in re.split(separators, text) if part.strip()]
 
 
@@ -85,6 +88,7 @@ def check_sweep_item(setting: Setting, text: str) -> None:
             number = math.nan
         if not math.isfinite(number):
             raise SpecError({setting.key: f"{text!r} is not a number"})
+
     elif text not in {str(option) for option in setting.options}:
         names = ", ".join(setting.label_of(option) for option in setting.options)
         raise SpecError({setting.key: f"{text!r} is not one of {names}"})
@@ -116,9 +120,9 @@ def read_sweep_values(setting_key: str, values: str | Iterable[Any]) -> tuple[li
         seen[value] = text
         parsed.append(value)
     if len(parsed) < MIN_VALUES:
-        raise SpecError({setting_key: f"a sweep compares at least {MIN_VALUES} values, got {len(parsed)}"})
+        raise SpecError({setting_key: f"a sweep compares at least {MIN_VALUES} values (here {len(parsed)})"})
     if len(parsed) > MAX_VALUES:
-        raise SpecError({setting_key: f"a sweep compares at most {MAX_VALUES} values, got {len(parsed)}"})
+        raise SpecError({setting_key: f"a sweep compares at most {MAX_VALUES} values (here {len(parsed)})"})
     return parsed, notes
 
 
@@ -136,16 +140,20 @@ def sweep_specs(base_values: dict[str, Any], setting_key: str, values: Sequence[
     """(label, validated spec) of each member: `base_values` (the form's) with one setting changed.
 
     Every member is checked before any is returned: one SpecError names each bad member and why.
+    A problem every member shares (the form's, not the values') is said once, by its field.
     Keys missing from `base_values` take the settings table's defaults.
     """
     sweep_setting(setting_key)
-    members, errors = [], {}
+    members, errors, problems = [], {}, []
     for value in values:
         label = member_label(setting_key, value)
         try:
             members.append((label, spec_from_values({**DEFAULT_VALUES, **base_values, setting_key: value})))
         except SpecError as error:
             errors[label] = str(error)
+            problems.append(error)
+    if problems and len(problems) == len(values) and all(p.errors == problems[0].errors for p in problems):
+        raise problems[0]
     if errors:
         raise SpecError(errors)
     return members

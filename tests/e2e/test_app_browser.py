@@ -12,13 +12,14 @@ import time
 
 import pytest
 
-from core.words import EVALUATE_WORDS
+from core.words import EVALUATE_WORDS, SETTING_WORDS, words_for
 from tests.harness.browser import (
     CURRENT_MODEL,
     assert_no_exception,
     canvas_box,
     choose_option,
     clear_canvas,
+    combobox,
     draw_digit,
     link_labels,
     metric_value,
@@ -142,10 +143,11 @@ def test_journey_1_a_training_shows_its_progress_and_growing_curves(journey, app
     page.locator('[data-testid="stMain"] [data-testid="stPageLink-NavLink"]').filter(has_text="Train").click()
     page.get_by_role("button", name="Start training").wait_for(timeout=120_000)
     wait_for_idle(page)
-    wait_until(page, lambda: selectbox_value(page, "Dataset") == "Digits (8x8)", 30, "the Dataset select")
-    set_number(page, "Epochs", TRAIN_EPOCHS)
-    assert set_select_slider_to_first(page, "Batch size") == str(TRAIN_BATCH)
-    assert page.get_by_role("button", name="Use this recipe").is_enabled()
+    dataset = SETTING_WORDS["dataset"].label
+    wait_until(page, lambda: selectbox_value(page, dataset) == "Digits (8x8)", 30, "the Dataset select")
+    set_number(page, SETTING_WORDS["epochs"].label, TRAIN_EPOCHS)
+    assert set_select_slider_to_first(page, SETTING_WORDS["batch"].label) == str(TRAIN_BATCH)
+    assert combobox(page, words_for("preset").label).count()  # a recipe applies when chosen
 
     # Start: the progress and the curves grow.
     notes["started"] = time.monotonic()

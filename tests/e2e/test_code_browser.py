@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from core.words import SETTING_WORDS
 from tests.harness.browser import (
     CURRENT_MODEL,
     assert_no_exception,
@@ -51,8 +52,9 @@ def download(page, label: str, timeout: float = 60.0) -> tuple[str, bytes]:
 
 def test_the_code_of_a_finished_run_shows_its_script_and_downloads_its_notebook_and_model(page, app_url):
     open_page(page, f"{app_url}/train", "Start training")
-    wait_until(page, lambda: selectbox_value(page, "Dataset") == "Digits (8x8)", 30, "the Dataset select")
-    set_number(page, "Epochs", EPOCHS)
+    dataset = SETTING_WORDS["dataset"].label
+    wait_until(page, lambda: selectbox_value(page, dataset) == "Digits (8x8)", 30, "the Dataset select")
+    set_number(page, SETTING_WORDS["epochs"].label, EPOCHS)
     page.get_by_role("button", name="Start training").click()
     run = wait_until(page, lambda: short(name := selectbox_value(page, CURRENT_MODEL)) == "Run 1" and name,
                      TRAIN_TIMEOUT, "Run 1 in the runs", interval=0.5)

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from core.words import SETTING_WORDS
 from tests.harness.browser import (
     CURRENT_MODEL,
     assert_no_exception,
@@ -32,7 +33,7 @@ def train(page, epochs: int) -> None:
     """Start a Digits training of `epochs` epochs (batch 32) on the Train page."""
     page.get_by_role("button", name="Start training").wait_for(timeout=120_000)
     wait_for_idle(page)
-    set_number(page, "Epochs", epochs)
+    set_number(page, SETTING_WORDS["epochs"].label, epochs)
     page.get_by_role("button", name="Start training").click()
 
 

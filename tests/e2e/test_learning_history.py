@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from core.words import SETTING_WORDS
 from tests.harness.browser import (
     assert_no_exception,
     nav_link,
@@ -85,8 +86,8 @@ def gallery_title(page) -> str | None:
 
 def test_scrub_the_epochs_and_click_a_cell(page, app_url):
     open_page(page, f"{app_url}/train", "Start training")
-    set_number(page, "Epochs", EPOCHS)
-    set_select_slider_to_first(page, "Batch size")  # 8: epochs slow enough to watch
+    set_number(page, SETTING_WORDS["epochs"].label, EPOCHS)
+    set_select_slider_to_first(page, SETTING_WORDS["batch"].label)  # 8: epochs slow enough to watch
     page.get_by_role("button", name="Start training").click()
     # Live, while it trains: the matrix of the epochs so far, from epoch 2 on.
     live = ".st-key-live_history_matrix .js-plotly-plot"

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from core.data.handwriting import export_npz, keep_drawing
+from core.words import words_for
 from tests.harness.browser import draw_digit, metric_value, open_page, save_screenshot, wait_for_idle, wait_until
 from tests.harness.drawings import make_drawings, render_drawing
 from tests.harness.server import ROOT
@@ -50,6 +51,10 @@ def test_draw_add_fine_tune_and_evaluate_on_my_digits(page, app_url, tmp_path):
     wait_until(page, lambda: metric_value(page, "Your digits") == "51", 60, "51 digits")
 
     go_to(page, "Train")
+    mode = page.locator('[data-testid="stRadio"]').get_by_text(words_for("mode_fine_tune").label)  # the mode
+    mode.wait_for()
+    mode.click()
+    wait_for_idle(page)
     button = page.get_by_role("button", name="Fine-tune on my digits")
     button.wait_for()
     wait_for_idle(page)
@@ -61,6 +66,8 @@ def test_draw_add_fine_tune_and_evaluate_on_my_digits(page, app_url, tmp_path):
     assert metric_value(page, "Your held-out digits") and metric_value(page, "MNIST test set")
     save_screenshot(page, "my_digits_fine_tuned")
     page.reload()  # the figures are the run's, from the lab
+    mode.wait_for()
+    mode.click()  # a reload opens Train in its first mode
     wait_until(page, lambda: page.get_by_text("Before and after").count(), 120, "the before and after, reloaded")
 
     go_to(page, "Evaluate")

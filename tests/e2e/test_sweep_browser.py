@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from core.figures.style import color_of
+from core.words import SETTING_WORDS
 from tests.harness.browser import assert_no_exception, open_page, save_screenshot, set_number, wait_for_idle, wait_until
 
 pytestmark = pytest.mark.e2e  # a real browser against a real server
@@ -35,8 +36,8 @@ def sweep_traces(page, metric: str) -> dict[str, dict]:
 
 
 def test_a_sweep_of_three_optimizers_overlays_their_curves_and_ranks_them(page, app_url):
-    open_page(page, f"{app_url}/train", "Start training")
-    set_number(page, "Epochs", EPOCHS)
+    open_page(page, f"{app_url}/train?mode=compare", "Start sweep")  # the Compare mode, by the link
+    set_number(page, SETTING_WORDS["epochs"].label, EPOCHS)
     for name in ("RMSprop", "Adamax"):  # the default five, less two
         page.get_by_role("button", name=f"Remove {name}").click()
         wait_for_idle(page)
@@ -45,7 +46,6 @@ def test_a_sweep_of_three_optimizers_overlays_their_curves_and_ranks_them(page, 
     # Live: a third member waits for a slot while two train (the server's cap); curves before the end.
     wait_until(page, lambda: page.get_by_role("button", name="Stop sweep").is_enabled(), 60, "Stop sweep enabled")
     wait_until(page, lambda: page.get_by_text("1 waiting").count(), 60, "a member waiting for a slot")
-    assert not page.get_by_role("button", name="Start training").is_enabled()  # one lab, one thing at a time
     wait_until(page, lambda: sweep_traces(page, "accuracy"), 120, "the first member's validation curve")
 
     # The end: three curves overlaid, each member in its own colour (the same in both charts).
@@ -68,12 +68,12 @@ def test_a_sweep_of_three_optimizers_overlays_their_curves_and_ranks_them(page, 
     ranked = sorted(MEMBERS, key=lambda m: text.index(m))
     assert [best[m] for m in ranked] == sorted(best.values(), reverse=True), (ranked, best)
     assert not page.get_by_role("button", name="Stop sweep").is_enabled()
-    assert page.get_by_role("button", name="Start training").is_enabled()
+    assert page.get_by_role("button", name="Start sweep").is_enabled()  # ended: another can start
     # Each member is a run of the lab, and can become the current model.
     assert page.get_by_role("heading", name="Your runs").count() == 1
     # The chosen member's button: "Make it current", or "Current model" (disabled) when the newest finished
     # run, which becomes current on its own, is the one chosen.
-    make, current = (page.get_by_role("button", name=n) for n in ("Make it current", "Current model"))
+    make, current = (page.get_by_role("button", name=n, exact=True) for n in ("Make it current", "Current model"))
     wait_until(page, lambda: make.count() + current.count() == 1, 30, "the member's current-model button")
     assert make.count() == 1 or not current.is_enabled()
     assert_no_exception(page)

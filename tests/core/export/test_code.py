@@ -80,7 +80,7 @@ def test_generated_code_passes_ruff_and_reads_every_constant(tmp_path):
         script = script_for_run(make_run_of(spec, i + 1))
         assert unused_constants(script) == [], name
         (tmp_path / f"run_{i}.py").write_text(script)
-    fine = make_run_of(fine_tune_spec("mnist", DEFAULTS, 200, PRESETS["MNIST · small CNN · Adam"]), 99)
+    fine = make_run_of(fine_tune_spec("mnist", DEFAULTS, 200, PRESETS["mnist_cnn"]), 99)
     fine.source = "fine-tuned"
     (tmp_path / "fine_tuned.py").write_text(script_for_run(fine))
     done = subprocess.run(["ruff", "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(tmp_path)],
@@ -97,7 +97,7 @@ def test_a_model_not_trained_here_has_no_code_but_a_reason():
 
 
 def test_the_code_of_a_fine_tuning_names_its_base_model_replay_and_held_out_split():
-    run = make_run_of(fine_tune_spec("mnist", DEFAULTS, 200, PRESETS["MNIST · small CNN · Adam"]))
+    run = make_run_of(fine_tune_spec("mnist", DEFAULTS, 200, PRESETS["mnist_cnn"]))
     run.source = "fine-tuned"
     script = script_for_run(run)
     assert "BASE_MODEL_FILE" in script and "def replay_mix(" in script and "def split_held_out(" in script

@@ -243,3 +243,14 @@ def test_a_run_name_is_plain_text_in_every_figure_that_shows_it():
         texts = strings_in(json.loads(fig.to_json()))
         assert not [t for t in texts if "<a" in t or "</a>" in t]
         assert any(t.startswith('&lt;a href="https://evil.example"&gt;click&lt;/a&gt; **bold**') for t in texts)
+
+
+def test_the_pixel_histogram_labels_only_powers_of_ten_and_its_titles_fit_a_narrow_column():
+    from core.figures.images import plot_pixel_histogram
+
+    images = np.random.default_rng(0).integers(0, 17, size=(50, 8, 8), dtype=np.uint8)
+    fig = plot_pixel_histogram(images, 16)
+    assert list(fig.data[0].y) == list(np.bincount(images.reshape(-1), minlength=17))
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1  # 1, 10, 100: no "2, 5" between
+    titles = [fig.layout.title.text, fig.layout.xaxis.title.text, fig.layout.yaxis.title.text]
+    assert all(len(title) <= 32 for title in titles), titles  # the chart's column is ~300 px wide

@@ -22,6 +22,7 @@ from core.model.spec import (
     values_from_link,
     values_from_spec,
 )
+from core.words import SETTING_WORDS
 
 
 def test_presets_are_valid_and_round_trip_through_json():
@@ -31,10 +32,10 @@ def test_presets_are_valid_and_round_trip_through_json():
 
 
 def test_weight_counts_match_the_classic_models():
-    assert count_weights(PRESETS["MNIST · small CNN · Adam"])[0] == 34_826  # keras-io mnist_convnet
-    assert count_weights(PRESETS["MNIST · 512-512 ReLU, dropout 0.2 · Adam"])[0] == 669_706
-    assert count_weights(PRESETS["MNIST · softmax regression · SGD"])[0] == 7_850
-    assert count_weights(PRESETS["Digits · 64-15-10 sigmoid · SGD with momentum"])[0] == 64 * 15 + 15 + 160
+    assert count_weights(PRESETS["mnist_cnn"])[0] == 34_826  # keras-io mnist_convnet
+    assert count_weights(PRESETS["mnist_dense"])[0] == 669_706
+    assert count_weights(PRESETS["mnist_softmax"])[0] == 7_850
+    assert count_weights(PRESETS["digits_tutorial"])[0] == 64 * 15 + 15 + 160
 
 
 @pytest.mark.parametrize("changes, field", [
@@ -48,7 +49,7 @@ def test_weight_counts_match_the_classic_models():
     ({"patience": -1}, "patience"),
     ({"train_limit": 3}, "train_limit"),
     ({"momentum": 1.5}, "momentum"),
-    ({"network": NetworkSpec(hidden_layers=(0,))}, "network.hidden_layers[0]"),
+    ({"network": NetworkSpec(hidden_layers=(0,))}, "network.hidden_layers"),
     ({"network": NetworkSpec(hidden_layers=(64,) * 9)}, "network.hidden_layers"),
     ({"network": NetworkSpec(activation="swish")}, "network.activation"),
     ({"network": NetworkSpec(dropout=1.0)}, "network.dropout"),
@@ -85,8 +86,8 @@ def test_a_training_that_needs_too_much_memory_names_the_setting_to_lower(monkey
     with pytest.raises(SpecError) as error:
         validate_spec(wide)
     message = error.value.errors["batch_size"]
-    assert message.startswith("This network needs about 1.") and " GB while training" in message
-    assert message.endswith("lower Batch size or Conv filters per block")
+    assert message.startswith("this network needs about 1.") and " GB of memory while training" in message
+    assert message.endswith(f"lower {SETTING_WORDS['batch'].label} or {SETTING_WORDS['filters'].label}")
     validate_spec(dataclasses.replace(wide, batch_size=64))  # the same network in smaller batches fits
     monkeypatch.setenv("DIGITLAB_MAX_TRAINING_MB", "5000")
     validate_spec(wide)  # a server with more memory allows it
@@ -94,7 +95,7 @@ def test_a_training_that_needs_too_much_memory_names_the_setting_to_lower(monkey
 
 def test_a_million_batches_are_refused_and_the_message_says_what_to_raise():
     tiny_batches = TrainSpec(dataset="mnist", network=NetworkSpec(hidden_layers=(15,)), batch_size=8, epochs=200)
-    with pytest.raises(SpecError, match=r"1,500,000 batches .*larger Batch size"):
+    with pytest.raises(SpecError, match=r"1,500,000 steps.*more images per step \(batch size\)"):
         validate_spec(tiny_batches)
     validate_spec(dataclasses.replace(tiny_batches, epochs=100))
 
@@ -125,12 +126,15 @@ def test_parse_sizes():
 
 
 def test_describe_spec():
-    assert describe_spec(PRESETS["MNIST · 512-512 ReLU, dropout 0.2 · Adam"]) == "MNIST · 512-512 relu · Adam 0.001"
-    assert "softmax regression" in describe_spec(PRESETS["MNIST · softmax regression · SGD"])
+    assert describe_spec(PRESETS["mnist_dense"]) == "MNIST · 512-512 relu · Adam 0.001"
+    assert "softmax regression" in describe_spec(PRESETS["mnist_softmax"])
 
 
 def test_the_form_opens_on_the_first_classic_recipe():
-    assert DEFAULT_VALUES == values_from_spec(next(iter(PRESETS.values())))
+    first = next(iter(PRESETS.values()))
+    assert spec_from_values(DEFAULT_VALUES) == first  # what Start trains
+    shown = {k: v for k, v in DEFAULT_VALUES.items() if k != "filters"}  # a CNN's, not shown for a dense network
+    assert shown == {k: v for k, v in values_from_spec(first).items() if k != "filters"}
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

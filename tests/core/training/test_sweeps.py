@@ -42,14 +42,14 @@ def test_values_are_read_from_text_through_the_settings_table():
 
 
 @pytest.mark.parametrize("key, text, message", [
-    ("optimizer", "adam, adamw", "optimizer: 'adamw' is not one of SGD, RMSprop"),
-    ("lr", "0.1, fast", "lr: 'fast' is not a number"),
-    ("hidden", "64; 12x", "hidden: write whole numbers"),
-    ("optimizer", "adam, Adam", "optimizer: Adam is listed twice"),
-    ("lr", "10, 20", "lr: 1 is listed twice ('10' and '20')"),  # both clamp to the top
-    ("batch", "32", "at least 2 values, got 1"),
-    ("dropout", ", ".join(f"{v / 10:g}" for v in range(9)), "at most 8 values, got 9"),
-    ("epochs", "5, 10", "sweep: 'epochs' cannot be varied"),
+    ("optimizer", "adam, adamw", "(optimizer): 'adamw' is not one of SGD, RMSprop"),
+    ("lr", "0.1, fast", "(learning rate): 'fast' is not a number"),
+    ("hidden", "64; 12x", "(hidden layers): write whole numbers"),
+    ("optimizer", "adam, Adam", "(optimizer): Adam is listed twice"),
+    ("lr", "10, 20", "(learning rate): 1 is listed twice ('10' and '20')"),  # both clamp to the top
+    ("batch", "32", "at least 2 values (here 1)"),
+    ("dropout", ", ".join(f"{v / 10:g}" for v in range(9)), "at most 8 values (here 9)"),
+    ("epochs", "5, 10", "sweep: 'epochs' cannot be changed"),
 ])
 def test_bad_values_are_named(key, text, message):
     with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -63,10 +63,22 @@ def test_members_share_every_setting_but_one_and_are_all_checked_first():
     assert (sgd.optimizer, adam.optimizer) == ("sgd", "adam")
     assert sgd.momentum == 0.9 and adam.momentum == 0.0  # momentum applies to SGD only
     assert sgd.network == adam.network and sgd.epochs == adam.epochs == 3
-    heavy = {**TINY, "dataset": "mnist", "hidden": "2048, 2048", "limit": 0, "epochs": 200}
+    heavy = {**TINY, "dataset": "mnist", "limit": 0, "epochs": 200}
     with pytest.raises(SpecError) as caught:
-        sweep_specs(heavy, "batch", [32, 64])
-    assert set(caught.value.errors) == {"batch=32", "batch=64"}
+        sweep_specs(heavy, "hidden", ["2048, 2048", "4096", "8"])
+    assert set(caught.value.errors) == {"hidden=2048, 2048", "hidden=4096"}  # each member's own problem
+    with pytest.raises(SpecError) as caught:  # the form's problem, the same for every member: said once, by field
+        sweep_specs({**TINY, "hidden": "0"}, "optimizer", ["sgd", "adam", "nadam"])
+    assert caught.value.errors == {"network.hidden_layers": "each number must be a whole number from 1 to 2048"}
+
+
+def test_a_sweep_can_vary_the_kind_of_network_and_the_training_images():
+    (_, dense), (_, cnn) = sweep_specs(TINY, "kind", ["dense", "cnn"])
+    assert (dense.network.kind, cnn.network.kind) == ("dense", "cnn") and cnn.network.conv_filters == (32,)
+    assert dense.network.hidden_layers == cnn.network.hidden_layers == (8,)
+    assert parse_sweep_values("kind", "Dense layers; cnn") == ["dense", "cnn"]
+    limits = [spec.train_limit for _, spec in sweep_specs(TINY, "limit", parse_sweep_values("limit", "100, 500, 0"))]
+    assert limits == [100, 500, None]  # 0 is all of them
 
 
 def test_tags_and_names():
