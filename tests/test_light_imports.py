@@ -14,7 +14,7 @@ import sys
 from tests.conftest import ROOT
 
 LIGHT = (
-    "core.limits", "core.words",  # core.model.settings reads its labels there
+    "core.limits", "core.words", "core.i18n",  # core.model.settings reads its labels there
     "core.data", "core.data.datasets", "core.data.drawing", "core.data.handwriting", "core.data.readers",
     "core.model", "core.model.config_size", "core.model.default_model", "core.model.files", "core.model.optimizers",
     "core.model.run", "core.model.settings", "core.model.spec",
@@ -28,7 +28,8 @@ LIGHT = (
     "core.storage.progress", "core.storage.secrets", "core.storage.sink", "core.storage.store", "core.storage.classes",
     "core.server", "core.server.board", "core.server.collector", "core.server.housekeeper", "core.server.new_labs",
     "core.server.warmup", "core.server.guesses",
-    "ui.classes", "ui.drawing_box", "ui.lab", "ui.layout", "ui.lazy", "ui.lessons", "ui.model_picker", "ui.session",
+    "ui.classes", "ui.drawing_box", "ui.i18n", "ui.lab", "ui.layout", "ui.lazy", "ui.lessons", "ui.model_picker",
+    "ui.session",
     "ui.state",
     "ui.text",
 )

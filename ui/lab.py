@@ -22,6 +22,7 @@ from core.storage.secrets import is_well_formed
 from core.storage.store import Store, open_store
 from core.words import RESULTS_WORDS
 from ui import session
+from ui.i18n import language_params
 from ui.lazy import lazy_expander
 from ui.session import (
     LAB,
@@ -137,9 +138,9 @@ def client_of_tab() -> tuple[str, str | None]:
 
 
 def lab_params() -> dict[str, str]:
-    """The query parameters that keep this tab's lab on the next page."""
+    """The query parameters that keep this tab's lab, and its language, on the next page."""
     lab = LAB.get()
-    return {LAB_PARAM: lab.key} if lab is not None else {}
+    return {**({LAB_PARAM: lab.key} if lab is not None else {}), **language_params()}
 
 
 def app_url(page: str = "", params: dict[str, str] | None = None) -> str:

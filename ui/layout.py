@@ -18,21 +18,23 @@ from typing import TypeVar
 import streamlit as st
 
 from core.data.datasets import get_info, is_downloaded
+from core.i18n import N_
 from core.server.collector import start_collector
 from ui import classes, lessons, state
 from ui import lab as labs
+from ui.i18n import _, choose_language, show_language_picker
 from ui.session import SAVE_ERROR
 from ui.text import plain
 
 T = TypeVar("T")
 
 PAGES = (
-    ("app.py", "Home", ":material/home:"),
-    ("pages/learn.py", "Learn", ":material/school:"),
-    ("pages/train.py", "Train", ":material/model_training:"),
-    ("pages/evaluate.py", "Evaluate", ":material/grid_on:"),
-    ("pages/draw.py", "Draw", ":material/edit:"),
-    ("pages/digits.py", "My digits", ":material/gesture:"),
+    ("app.py", N_("Home"), ":material/home:"),
+    ("pages/learn.py", N_("Learn"), ":material/school:"),
+    ("pages/train.py", N_("Train"), ":material/model_training:"),
+    ("pages/evaluate.py", N_("Evaluate"), ":material/grid_on:"),
+    ("pages/draw.py", N_("Draw"), ":material/edit:"),
+    ("pages/digits.py", N_("My digits"), ":material/gesture:"),
 )
 
 
@@ -77,20 +79,22 @@ def set_up_process() -> None:
 def start_page(title: str) -> None:
     """Set up a page: the process once, wide layout, the tab's lab and runs brought up to date, the navigation."""
     set_up_process()
-    st.set_page_config(page_title=f"{title} · Digit Lab", page_icon=":material/draw:", layout="wide")
+    choose_language()  # ?lang=, else this session's, else the browser's: before any text is written
+    st.set_page_config(page_title=f"{_(title)} · Digit Lab", page_icon=":material/draw:", layout="wide")
     lab = labs.current_lab()
     labs.mark_present(lab)
     state.sync_runs()
     state.collect_finished_job()  # a training may have ended while the user was on another page
     with st.sidebar:
         for path, label, icon in PAGES:
-            st.page_link(path, label=label, icon=icon, query_params=labs.lab_params())
+            st.page_link(path, label=_(label), icon=icon, query_params=labs.lab_params())
         job = state.get_job()
         if job is not None and not job.done:
             st.caption("A training is running: see Train.")
         lessons.show_step_panel()
         labs.show_lab_box()
         classes.show_class_box()
+        show_language_picker()
         st.divider()
     if error := SAVE_ERROR.pop():
         st.error(plain(error))  # it may hold a run's name
