@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel.core import Locale
 from babel.messages import mofile, pofile
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, parse_pattern
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE_DIR = ROOT / "locales"
@@ -40,6 +42,10 @@ def N_(text: str) -> str:
 
 class Percent(float):
     """A share 0..1 that a message writes as a percentage, the language's way."""
+
+
+class Percent1(Percent):
+    """A share 0..1 written with exactly one decimal ("97.0%"), so that 97.0% and 98.6% read as figures alike."""
 
 
 class Number(float):
@@ -62,6 +68,17 @@ class Message(str):
 def message(template: str, **values: Any) -> Message:
     """A translatable message with values: `message("Epoch {epoch} of {epochs}", epoch=3, epochs=40)`."""
     return Message(template, **values)
+
+
+def term(text: str) -> Message:
+    """A name given as a value that may have a translation (a class such as "Sneaker", marked with N_ where it is
+    defined); as it is when none. Never for visitors' text (run or student names): those are passed as they are."""
+    return Message(text.replace("{", "{{").replace("}", "}}"))
+
+
+def terms(texts: Sequence[str]) -> Message:
+    """Names as one list, "1, 4, 7", each translated where it has a translation."""
+    return Message(", ".join(f"{{t{i}}}" for i in range(len(texts))), **{f"t{i}": term(t) for i, t in enumerate(texts)})
 
 
 def pick_language(asked: str | None, browser_locale: str | None) -> str:
@@ -99,6 +116,10 @@ def translations(language: str) -> gettext.NullTranslations:
 
 def format_value(value: Any, language: str) -> str:
     """A message's value as the language writes it: Percent and Number with its separators, a Message translated."""
+    if isinstance(value, Percent1):
+        pattern = parse_pattern(Locale.parse(language).percent_formats[None].pattern)
+        pattern.frac_prec = (1, 1)  # the language's way (its sign, its space), one decimal always
+        return pattern.apply(float(value), Locale.parse(language))
     if isinstance(value, Percent):
         return format_percent(round(float(value), 3), locale=language, decimal_quantization=False)
     if isinstance(value, Number):

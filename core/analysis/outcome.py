@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.analysis.evaluation import compute_loss, most_confused_pairs
+from core.i18n import N_, Number, Percent1, message, term
 
 # The run metrics this module writes (floats: a run's metrics are a JSON dict of numbers).
 TEST_ACCURACY = "test_accuracy"
@@ -75,20 +76,33 @@ def outcome_of(metrics: dict[str, float], num_classes: int) -> Outcome | None:
 def describe_outcome(outcome: Outcome, class_names: Sequence[str], things: str = "digits") -> str:
     """One or two sentences a 14-year-old reads: how many it gets right, and what it mixes up most.
 
-    `things`: what the images show ("digits", "pieces of clothing"). The percentage has one decimal,
-    the way the runs table shows it.
+    `things`: what the images show, "digits" or "images". The percentage has one decimal, the way the
+    runs table shows it. A Message: the page translates it (`_()`), class names too when they have one.
     """
-    share = f"{outcome.accuracy:.1%}"
+    share = Percent1(outcome.accuracy)
+    digits = things == "digits"
     if outcome.test:
-        sentence = f"Your network reads {share} of {things} it has never seen."
+        template = (N_("Your network reads {share} of digits it has never seen.") if digits
+                    else N_("Your network reads {share} of images it has never seen."))
     else:
-        sentence = f"Your network reads {share} of the {things} kept aside to check it (validation)."
+        template = (N_("Your network reads {share} of the digits kept aside to check it (validation).") if digits
+                    else N_("Your network reads {share} of the images kept aside to check it (validation)."))
+    sentence = message(template, share=share)
     if outcome.pair is not None:
         truth, predicted, count = outcome.pair
-        a, b = class_names[truth], class_names[predicted]
-        times = "once" if count == 1 else f"{count:,} times"
-        images = f"{outcome.images:,} test images" if outcome.images else "the test images"
-        sentence += f" It confuses {a} and {b} most: it read a {a} as {b} {times} in {images}."
+        names = {"a": term(class_names[truth]), "b": term(class_names[predicted])}
+        if count == 1 and outcome.images:
+            more = message("It confuses {a} and {b} most: it read a {a} as {b} once in {images} test images.",
+                           images=Number(outcome.images), **names)
+        elif count == 1:
+            more = message("It confuses {a} and {b} most: it read a {a} as {b} once in the test images.", **names)
+        elif outcome.images:
+            more = message("It confuses {a} and {b} most: it read a {a} as {b} {count} times in {images} test images.",
+                           count=Number(count), images=Number(outcome.images), **names)
+        else:
+            more = message("It confuses {a} and {b} most: it read a {a} as {b} {count} times in the test images.",
+                           count=Number(count), **names)
+        sentence = message("{sentence} {more}", sentence=sentence, more=more)
     elif outcome.test and outcome.accuracy >= 1.0:
-        sentence += " It made no mistake on them."
+        sentence = message("{sentence} {more}", sentence=sentence, more=message("It made no mistake on them."))
     return sentence

@@ -31,6 +31,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.figures.style import DIAGONAL_COLOR, METRIC_COLORS, SEQUENTIAL_SCALE, TEXT_COLOR
+from core.i18n import N_
 
 # Trace names, so the page and the tests can find traces without relying on their order.
 ERRORS_TRACE = "errors"
@@ -156,7 +157,7 @@ def plot_confusion_matrix(
             zmax=zmax,
             colorscale=SEQUENTIAL_SCALE,
             colorbar={
-                "title": {"text": "Share of truth" if normalize else "Mistakes"},
+                "title": {"text": N_("Share of truth") if normalize else N_("Mistakes")},
                 "tickformat": (".0%" if zmax >= 0.1 else ".1%") if normalize else "d",
                 # Counts are whole numbers: whole ticks only (auto ticks gave 0, 1, 1, 2, 2 for small counts).
                 **({} if normalize else {"tickmode": "linear", "tick0": 0, "dtick": max(1, int(np.ceil(zmax / 5)))}),
@@ -225,7 +226,7 @@ def plot_confusion_matrix(
         dragmode=False,
         plot_bgcolor="white",
         xaxis={
-            "title": {"text": "Predicted"},
+            "title": {"text": N_("Predicted")},
             "tickmode": "array",
             "tickvals": axis_ticks,
             "ticktext": list(class_names),
@@ -235,7 +236,7 @@ def plot_confusion_matrix(
             "constrain": "domain",
         },
         yaxis={
-            "title": {"text": "Truth"},
+            "title": {"text": N_("Truth")},
             "tickmode": "array",
             "tickvals": axis_ticks,
             "ticktext": list(class_names),
@@ -286,7 +287,7 @@ def plot_class_metrics(metrics: Mapping[str, np.ndarray], class_names: Sequence[
     """Grouped bars of precision, recall and F1 per class; y fixed to 0..1."""
     support = np.asarray(metrics["support"])
     fig = go.Figure()
-    for label, key in (("Precision", "precision"), ("Recall", "recall"), ("F1", "f1")):
+    for label, key in ((N_("Precision"), "precision"), (N_("Recall"), "recall"), ("F1", "f1")):
         fig.add_trace(
             go.Bar(
                 name=label,
@@ -302,8 +303,8 @@ def plot_class_metrics(metrics: Mapping[str, np.ndarray], class_names: Sequence[
         barmode="group",
         height=360,
         margin={"l": 50, "r": 20, "t": 30, "b": 60},
-        yaxis={"range": [0, 1], "title": {"text": "Score"}},
-        xaxis={"title": {"text": "Class"}, "type": "category"},
+        yaxis={"range": [0, 1], "title": {"text": N_("Score")}},
+        xaxis={"title": {"text": N_("Class")}, "type": "category"},
         legend={"orientation": "h", "y": 1.12, "x": 0},
     )
     return fig

@@ -7,8 +7,9 @@ import plotly.graph_objects as go
 
 from core.figures.style import TRAINING_COLOR, VALIDATION_COLOR, color_of
 from core.figures.text import plain_label
+from core.i18n import N_, message, term
 
-METRIC_TITLES = {"loss": "Loss", "accuracy": "Accuracy"}
+METRIC_TITLES = {"loss": N_("Loss"), "accuracy": N_("Accuracy")}
 MAX_BATCH_POINTS = 600  # more points than pixels only slows the browser down
 ZOOM_MARGIN = 0.15  # the share of the data's spread left free above and below it on a zoomed axis
 MIN_SPREAD = 0.01  # a zoomed axis spans at least this much (one point of accuracy), so equal runs do not fill it
@@ -27,7 +28,7 @@ def metric_layout(metric: str, height: int = 320) -> dict:
     return dict(
         title=METRIC_TITLES.get(metric, metric), height=height, margin=dict(l=10, r=10, t=40, b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0),
-        xaxis=dict(title="epoch"), uirevision=metric,  # keep the user's zoom while curves grow
+        xaxis=dict(title=N_("epoch")), uirevision=metric,  # keep the user's zoom while curves grow
         yaxis=dict(range=[0, 1]) if metric == "accuracy" else dict(rangemode="tozero"),
     )
 
@@ -46,11 +47,12 @@ def plot_learning_curve(batch_logs: list[dict], epoch_logs: list[dict], steps: i
     if points and steps:
         data.append(dict(
             # Keras' batch logs are running means over the epoch so far (they restart each epoch).
-            type="scatter", mode="lines", name="training (epoch so far)", opacity=0.45,
+            type="scatter", mode="lines", name=N_("training (epoch so far)"), opacity=0.45,
             x=np.array([b["epoch"] + b["batch"] / steps for b in points]),
             y=np.array([b[metric] for b in points]), line=dict(color=TRAINING_COLOR, width=1),
         ))
-    for key, name, color in ((metric, "training", TRAINING_COLOR), (f"val_{metric}", "validation", VALIDATION_COLOR)):
+    for key, name, color in ((metric, N_("training"), TRAINING_COLOR),
+                             (f"val_{metric}", N_("validation"), VALIDATION_COLOR)):
         values = [(e["epoch"], e[key]) for e in epoch_logs if key in e]
         if values:
             data.append(dict(type="scatter", mode="lines+markers", name=name,
@@ -95,11 +97,12 @@ def plot_run_comparison(histories: dict[str, dict[str, list[float]]], metric: st
     colors = colors if colors is not None else list(range(len(histories)))
     for (name, history), index in zip(histories.items(), colors):
         color = color_of(index)
-        for key, dash, suffix in ((f"val_{metric}", "solid", "validation"), (metric, "dot", "training")):
+        for key, dash, suffix in ((f"val_{metric}", "solid", N_("{name} (validation)")),
+                                  (metric, "dot", N_("{name} (training)"))):
             values = history.get(key, [])
             later += values[len(values) // 2:]
             if values:
-                data.append(dict(type="scatter", mode="lines+markers", name=f"{plain_label(name)} ({suffix})",
+                data.append(dict(type="scatter", mode="lines+markers", name=message(suffix, name=plain_label(name)),
                                  x=np.arange(1, len(values) + 1), y=np.array(values),
                                  line=dict(color=color, dash=dash)))
     layout = metric_layout(metric, height=420)
@@ -107,12 +110,13 @@ def plot_run_comparison(histories: dict[str, dict[str, list[float]]], metric: st
     # Zoomed to where the runs end up (the later half of each curve): close runs must look apart, and
     # the first epochs' low accuracy would squash them together. A double-click shows every point.
     layout["yaxis"] = dict(range=zoomed_range(later, 0.0, 1.0 if metric == "accuracy" else None))
-    layout["title"] = f"{layout['title']} · zoomed on the last epochs (double-click: all)"
+    layout["title"] = message("{title} · zoomed on the last epochs (double-click: all)",
+                              title=term(layout["title"]))
     return go.Figure(data=data, layout=layout)
 
 
 def plot_test_accuracies(names: list[str], accuracies: list[float], colors: list[int] | None = None,
-                         title: str = "Right on new images (test accuracy)") -> go.Figure:
+                         title: str = N_("Right on new images (test accuracy)")) -> go.Figure:
     """Each run's test accuracy (0..1) as a bar, side by side, its percentage written on it.
 
     The axis is zoomed to the values (not from 0), so 97.0% and 98.6% differ at a glance; the
@@ -125,7 +129,8 @@ def plot_test_accuracies(names: list[str], accuracies: list[float], colors: list
         data=[dict(type="bar", x=labels, y=values, text=[f"{v:.1%}" for v in values], textposition="outside",
                    marker=dict(color=[color_of(i) for i in colors]), cliponaxis=False,
                    hovertemplate="%{x}: %{y:.2%}<extra></extra>")],
-        layout=dict(title=f"{title} · axis zoomed", height=340, margin=dict(l=10, r=10, t=50, b=10),
+        layout=dict(title=message("{title} · axis zoomed", title=term(title)), height=340,
+                    margin=dict(l=10, r=10, t=50, b=10),
                     yaxis=dict(range=bar_range(list(values)), tickformat=".1%"), xaxis=dict(type="category"),
                     showlegend=False, bargap=0.5),
     )

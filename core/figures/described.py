@@ -19,75 +19,97 @@ from html import unescape
 import numpy as np
 import plotly.graph_objects as go
 
-METRIC_NAMES = {"accuracy": "accuracy", "loss": "loss"}
+from core.i18n import N_, Message, Number, Percent1, message, term, terms
+
 MAX_TABLE_ROWS = 2000  # a batch-by-batch curve has thousands of points; the table keeps its first rows
 
 
 @dataclass(frozen=True)
 class Description:
-    """What a figure shows: a sentence for `alt=` and people, and its numbers as table rows."""
+    """What a figure shows: a sentence for `alt=` and people (a Message: the page translates it), its rows."""
 
     sentence: str
     rows: list[dict] = field(default_factory=list)
 
 
-def percent(value: float) -> str:
-    """0.9612 -> '96.1%' (one decimal: 97.0% and 98.6% must read apart)."""
-    return f"{100 * value:.1f}%"
+def percent(value: float) -> Percent1:
+    """0.9612 -> 96.1% (one decimal: 97.0% and 98.6% must read apart), written the reader's way."""
+    return Percent1(value)
 
 
-def number(metric: str, value: float) -> str:
-    """Accuracies as percentages, losses as plain numbers."""
-    return percent(value) if metric.endswith("accuracy") else f"{value:.3f}"
+def number(metric: str, value: float) -> Percent1 | Number:
+    """Accuracies as percentages, losses as plain numbers (three decimals at most)."""
+    return percent(value) if metric.endswith("accuracy") else Number(round(value, 3))
 
 
-def trend(first: float, last: float) -> str:
-    """'rose', 'fell' or 'stayed at' between two values (differences under 0.05 points are no change)."""
+def moved(first: float, last: float) -> str:
+    """'rose', 'fell' or 'stayed' between two values (differences under 0.05 points are no change)."""
     if abs(last - first) < 5e-4:
-        return "stayed at"
+        return "stayed"
     return "rose" if last > first else "fell"
 
 
+# One whole sentence per case, so that each language can order its words its own way.
+CURVE_WORDS = {
+    ("val_accuracy", "rose"): N_("Validation accuracy rose from {first} to {last}"),
+    ("val_accuracy", "fell"): N_("Validation accuracy fell from {first} to {last}"),
+    ("val_accuracy", "stayed"): N_("Validation accuracy stayed at {last}"),
+    ("accuracy", "rose"): N_("Training accuracy rose from {first} to {last}"),
+    ("accuracy", "fell"): N_("Training accuracy fell from {first} to {last}"),
+    ("accuracy", "stayed"): N_("Training accuracy stayed at {last}"),
+    ("val_loss", "rose"): N_("Validation loss rose from {first} to {last}"),
+    ("val_loss", "fell"): N_("Validation loss fell from {first} to {last}"),
+    ("val_loss", "stayed"): N_("Validation loss stayed at {last}"),
+    ("loss", "rose"): N_("Training loss rose from {first} to {last}"),
+    ("loss", "fell"): N_("Training loss fell from {first} to {last}"),
+    ("loss", "stayed"): N_("Training loss stayed at {last}"),
+}
+
+
 def describe_curve(history: Mapping[str, Sequence[float]], metric: str) -> Description:
-    """One run's training and validation `metric` per epoch: where it started, where it ended, its best."""
-    parts, rows = [], []
+    """One run's training and validation `metric` ("accuracy" or "loss") per epoch: where it started and ended."""
+    parts: list[Message] = []
+    rows = []
     epochs = max((len(history.get(k, [])) for k in (metric, f"val_{metric}")), default=0)
     if not epochs:
-        return Description(f"No {METRIC_NAMES.get(metric, metric)} measured yet.")
-    for key, name in ((f"val_{metric}", "Validation"), (metric, "Training")):
+        return Description(message("No accuracy measured yet.") if metric == "accuracy"
+                           else message("No loss measured yet."))
+    for key in (f"val_{metric}", metric):
         values = [float(v) for v in history.get(key, [])]
-        if not values:
+        if not values or (key, "rose") not in CURVE_WORDS:
             continue
         first, last = values[0], values[-1]
-        moved = trend(first, last)
-        words = (f"{name} {METRIC_NAMES.get(metric, metric)} {moved} {number(metric, last)}" if moved == "stayed at"
-                 else f"{name} {METRIC_NAMES.get(metric, metric)} {moved} from {number(metric, first)} to "
-                      f"{number(metric, last)}")
-        parts.append(words)
+        parts.append(message(CURVE_WORDS[(key, moved(first, last))], first=number(metric, first),
+                             last=number(metric, last)))
     for epoch in range(epochs):
         row: dict = {"epoch": epoch + 1}
         for key in (metric, f"val_{metric}"):
             if epoch < len(history.get(key, [])):
                 row[key] = round(float(history[key][epoch]), 4)
         rows.append(row)
-    span = "1 epoch" if epochs == 1 else f"{epochs} epochs"
-    return Description("; ".join(parts) + f" over {span}.", rows)
+    together = parts[0] if len(parts) == 1 else message("{first}; {second}", first=parts[0], second=parts[1])
+    if epochs == 1:
+        return Description(message("{parts} over 1 epoch.", parts=together), rows)
+    return Description(message("{parts} over {epochs} epochs.", parts=together, epochs=Number(epochs)), rows)
 
 
 def describe_runs(finals: Mapping[str, float], metric: str, what: str = "runs") -> Description:
-    """Several runs' last `metric` (e.g. val_accuracy) ranked: which ended best and which worst."""
+    """Several runs' last `metric` (e.g. val_accuracy) ranked: which ended best and which worst.
+
+    `what`: "runs" or "drawings"... as a plural noun; run names are anyone's text and never translated.
+    """
     if not finals:
-        return Description(f"No {what} to compare yet.")
+        return Description(message("No {what} to compare yet.", what=term(what)))
     higher_is_better = metric.endswith("accuracy")
     ranked = sorted(finals.items(), key=lambda kv: kv[1], reverse=higher_is_better)
     rows = [{"run": name, metric: round(float(value), 4)} for name, value in ranked]
     best_name, best = ranked[0]
     if len(ranked) == 1:
-        return Description(f"{best_name} ended at {number(metric, best)}.", rows)
+        return Description(message("{name} ended at {value}.", name=best_name, value=number(metric, best)), rows)
     worst_name, worst = ranked[-1]
-    return Description(
-        f"Of {len(ranked)} {what}, {best_name} ended best at {number(metric, best)} and "
-        f"{worst_name} lowest at {number(metric, worst)}.", rows)
+    return Description(message("Of {count} {what}, {best_name} ended best at {best} and {worst_name} lowest at "
+                               "{worst}.", count=Number(len(ranked)), what=term(what), best_name=best_name,
+                               best=number(metric, best), worst_name=worst_name, worst=number(metric, worst)), rows)
 
 
 def most_confused(cm: np.ndarray, count: int = 1) -> list[tuple[int, int, int]]:
@@ -99,19 +121,37 @@ def most_confused(cm: np.ndarray, count: int = 1) -> list[tuple[int, int, int]]:
     return [(t, p, int(off[t, p])) for t, p in cells if off[t, p] > 0]
 
 
+def mistake(truth: str, predicted: str, count: int) -> Message:
+    """"7 read as 1 (3 times)", or "(once)"."""
+    if count == 1:
+        return message("{truth} read as {predicted} (once)", truth=term(truth), predicted=term(predicted))
+    return message("{truth} read as {predicted} ({count} times)", truth=term(truth), predicted=term(predicted),
+                   count=Number(count))
+
+
 def describe_confusion(cm: np.ndarray, class_names: Sequence[str], image_set: str = "test") -> Description:
-    """A confusion matrix (rows = truth): how many were read right, and the most common mistakes."""
+    """A confusion matrix (rows = truth): how many were read right, and the most common mistakes.
+
+    `image_set`: "test" or "validation".
+    """
     cm = np.asarray(cm, dtype=np.int64)  # (C, C)
     total, right = int(cm.sum()), int(np.trace(cm))
     rows = [{"truth": class_names[t], **{f"read as {class_names[p]}": int(cm[t, p]) for p in range(len(class_names))}}
             for t in range(len(class_names))]
+    validation = image_set == "validation"
     if not total:
-        return Description(f"No {image_set} images read yet.", rows)
-    sentence = f"Of {total:,} {image_set} images, {right:,} ({percent(right / total)}) were read right."
+        return Description(message("No validation images read yet.") if validation
+                           else message("No test images read yet."), rows)
+    template = (N_("Of {total} validation images, {right} ({share}) were read right.") if validation
+                else N_("Of {total} test images, {right} ({share}) were read right."))
+    sentence = message(template, total=Number(total), right=Number(right), share=percent(right / total))
     mistakes = most_confused(cm, 3)
     if mistakes:
-        listed = ", ".join(f"{class_names[t]} read as {class_names[p]} ({n} times)" for t, p, n in mistakes)
-        sentence += f" Most common mistakes: {listed}."
+        listed = [mistake(class_names[t], class_names[p], n) for t, p, n in mistakes]
+        joined = listed[0]
+        for more in listed[1:]:
+            joined = message("{first}, {second}", first=joined, second=more)
+        sentence = message("{sentence} Most common mistakes: {listed}.", sentence=sentence, listed=joined)
     return Description(sentence, rows)
 
 
@@ -121,13 +161,15 @@ def describe_confusion_over_epochs(cms: np.ndarray, class_names: Sequence[str]) 
     rates = [float(np.trace(cm) / cm.sum()) if cm.sum() else 0.0 for cm in cms]
     rows = [{"epoch": e + 1, "read right": round(r, 4)} for e, r in enumerate(rates)]
     if not rates:
-        return Description("No epochs yet.")
-    sentence = (f"Over {len(rates)} epochs, the validation images read right went from {percent(rates[0])} "
-                f"to {percent(rates[-1])}.")
+        return Description(message("No epochs yet."))
+    sentence = message("Over {epochs} epochs, the validation images read right went from {first} to {last}.",
+                       epochs=Number(len(rates)), first=percent(rates[0]), last=percent(rates[-1]))
     mistakes = most_confused(cms[-1], 1)
     if mistakes:
         t, p, n = mistakes[0]
-        sentence += f" After the last epoch the most common mistake is {class_names[t]} read as {class_names[p]} ({n})."
+        sentence = message("{sentence} After the last epoch the most common mistake is {truth} read as {predicted} "
+                           "({count}).", sentence=sentence, truth=term(class_names[t]),
+                           predicted=term(class_names[p]), count=Number(n))
     return Description(sentence, rows)
 
 
@@ -137,8 +179,9 @@ def describe_probabilities(probs: np.ndarray, class_names: Sequence[str]) -> Des
     order = np.argsort(probs)[::-1]
     rows = [{"answer": class_names[i], "chance": round(float(probs[i]), 4)} for i in range(len(class_names))]
     first, second = int(order[0]), int(order[1])
-    return Description(f"Read as {class_names[first]} with {percent(probs[first])} chance; "
-                       f"next is {class_names[second]} with {percent(probs[second])}.", rows)
+    return Description(message("Read as {first} with {first_chance} chance; next is {second} with {second_chance}.",
+                               first=term(class_names[first]), first_chance=percent(probs[first]),
+                               second=term(class_names[second]), second_chance=percent(probs[second])), rows)
 
 
 def describe_class_metrics(metrics: Mapping[str, np.ndarray], class_names: Sequence[str]) -> Description:
@@ -148,21 +191,23 @@ def describe_class_metrics(metrics: Mapping[str, np.ndarray], class_names: Seque
                                           for k in ("precision", "recall", "f1")},
              "support": int(np.asarray(metrics["support"])[i])} for i in range(len(class_names))]
     best, worst = int(np.argmax(recall)), int(np.argmin(recall))
-    return Description(f"{class_names[best]} is found most often ({percent(recall[best])} of its images), "
-                       f"{class_names[worst]} least often ({percent(recall[worst])}).", rows)
+    return Description(message("{best} is found most often ({best_share} of its images), {worst} least often "
+                               "({worst_share}).", best=term(class_names[best]), best_share=percent(recall[best]),
+                               worst=term(class_names[worst]), worst_share=percent(recall[worst])), rows)
 
 
 def describe_counts(counts: Sequence[int], class_names: Sequence[str], what: str = "drawings") -> Description:
-    """How many of each class there are, e.g. My digits' drawings per digit."""
+    """How many of each class there are, e.g. My digits' drawings per digit (`what`: a plural noun, "drawings")."""
     counts = [int(c) for c in counts]
     rows = [{"digit": name, what: count} for name, count in zip(class_names, counts)]
     total = sum(counts)
     if not total:
-        return Description(f"No {what} yet.", rows)
+        return Description(message("No {what} yet.", what=term(what)), rows)
     missing = [name for name, count in zip(class_names, counts) if not count]
-    sentence = f"{total} {what} in all, from {min(counts)} to {max(counts)} of each."
+    sentence = message("{total} {what} in all, from {least} to {most} of each.", total=Number(total), what=term(what),
+                       least=Number(min(counts)), most=Number(max(counts)))
     if missing:
-        sentence += f" None yet of {', '.join(missing)}."
+        sentence = message("{sentence} None yet of {missing}.", sentence=sentence, missing=terms(missing))
     return Description(sentence, rows)
 
 
@@ -174,8 +219,12 @@ def describe_histogram(images: np.ndarray, value_max: int) -> Description:
     counts, _ = np.histogram(values, bins=edges)
     rows = [{"brightness from": round(float(a), 1), "to": round(float(b), 1), "pixels": int(c)}
             for a, b, c in zip(edges[:-1], edges[1:], counts)]
-    return Description(f"{percent(dark)} of the pixels are nearly empty background and {percent(bright)} "
-                       f"are full ink; the rest are in between.", rows)
+    return Description(message("{dark} of the pixels are nearly empty background and {bright} are full ink; the rest "
+                               "are in between.", dark=percent(dark), bright=percent(bright)), rows)
+
+
+# The plural nouns pages pass as `what` (marked here so that `term` finds them translated).
+WHAT_WORDS = (N_("runs"), N_("drawings"), N_("photos"), N_("images"), N_("values"))
 
 
 def figure_table(fig: go.Figure, limit: int = MAX_TABLE_ROWS) -> list[dict]:

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from core.figures.style import DIVERGING_SCALE, TEXT_COLOR
+from core.i18n import Message, message, term
 
 # Percentile of |attribution| (over the pixels that have one) that gets full colour: a few
 # extreme pixels must not wash out the rest of the map.
@@ -195,20 +196,22 @@ def legend_html(class_name: str | None = None) -> str:
     Swatches in the maps' own colours: orange pushed towards the class, blue against it, over the
     digit in grey. class_name names the class when one map is shown ("towards 7").
     """
-    target = class_name if class_name is not None else "the class"
+    target = term(escape(class_name)) if class_name is not None else message("the class")
+    # A Message (the page shows it through `_()`): each key's words translate, its swatch and layout stay.
 
     def swatch(rgb: np.ndarray, border: str = "transparent") -> str:
         r, g, b = (int(v) for v in rgb)
         return (f'<span style="display:inline-block;width:0.85em;height:0.85em;vertical-align:-0.1em;'
                 f'margin-right:0.3em;background:rgb({r},{g},{b});border:1px solid {border}"></span>')
 
-    def item(text: str) -> str:  # wraps between items, never inside one
-        return f'<span style="white-space:nowrap;margin-right:0.9em">{text}</span>'
+    def item(text: Message) -> Message:  # wraps between items, never inside one
+        return Message('<span style="white-space:nowrap;margin-right:0.9em">{text}</span>', text=text)
 
     grey = np.full(3, 255 * (1 - DIGIT_SHADE))
-    return " ".join([
-        item(f"{swatch(POSITIVE_RGB)}pushed towards {escape(target)}"),
-        item(f"{swatch(NEGATIVE_RGB)}pushed against it"),
-        item(f"{swatch(grey)}ink with no effect"),
-        item("deeper colour: a stronger push"),
-    ])
+    items = [
+        item(message("{swatch}pushed towards {target}", swatch=swatch(POSITIVE_RGB), target=target)),
+        item(message("{swatch}pushed against it", swatch=swatch(NEGATIVE_RGB))),
+        item(message("{swatch}ink with no effect", swatch=swatch(grey))),
+        item(message("deeper colour: a stronger push")),
+    ]
+    return Message("{i0} {i1} {i2} {i3}", **{f"i{k}": text for k, text in enumerate(items)})

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.figures.style import TRAINING_COLOR
+from core.i18n import N_
 
 
 def plot_digit_counts(counts: np.ndarray) -> go.Figure:
@@ -19,7 +20,7 @@ def plot_digit_counts(counts: np.ndarray) -> go.Figure:
     ))
     fig.update_layout(
         height=220, margin={"l": 40, "r": 10, "t": 20, "b": 40}, showlegend=False,
-        xaxis={"type": "category", "title": {"text": "digit"}},
-        yaxis={"title": {"text": "how many"}, "range": [0, top * 1.2]},
+        xaxis={"type": "category", "title": {"text": N_("digit")}},
+        yaxis={"title": {"text": N_("how many")}, "range": [0, top * 1.2]},
     )
     return fig

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.figures.style import TRAINING_COLOR
+from core.i18n import N_, message
 
 
 def to_thumbnails(images: np.ndarray, size: int = 84) -> list[np.ndarray]:
@@ -47,9 +48,10 @@ def plot_pixel_histogram(images: np.ndarray, value_max: int) -> go.Figure:
     counts = np.bincount(images.reshape(-1), minlength=value_max + 1)[: value_max + 1]
     fig = go.Figure(go.Bar(x=np.arange(value_max + 1), y=counts, marker_color=TRAINING_COLOR))
     fig.update_layout(
-        title="How dark the pixels are", height=280, margin=dict(l=10, r=10, t=40, b=10),
+        title=N_("How dark the pixels are"), height=280, margin=dict(l=10, r=10, t=40, b=10),
         # Short titles: the chart sits in a narrow column, where a long one was cut.
-        xaxis_title=f"0 = background, {value_max} = ink", yaxis_title="pixels (log)",
+        xaxis_title=message("0 = background, {value_max} = ink", value_max=value_max),
+        yaxis_title=N_("pixels (log)"),
         bargap=0,
     )
     # Log scale with a label at each power of ten only ("1", "10", "100", "1k"...): plotly's

@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.figures.style import HIGHLIGHT_COLOR, PLAIN_COLOR
+from core.i18n import N_
 
 
 def plot_probabilities(
@@ -35,7 +36,7 @@ def plot_probabilities(
     fig.update_layout(
         height=280,
         margin={"l": 50, "r": 20, "t": 30, "b": 50},
-        yaxis={"range": [0, 1], "tickformat": ".0%", "title": {"text": "Probability"}},
+        yaxis={"range": [0, 1], "tickformat": ".0%", "title": {"text": N_("Probability")}},
         xaxis={"type": "category"},
         showlegend=False,
     )

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from core.figures.curves import metric_layout, thin_out
 from core.figures.style import color_of
 from core.figures.text import plain_label
+from core.i18n import message, term
 
 MEMBER_BATCH_POINTS = 150  # per member: 8 members redrawn twice a second stay light
 
@@ -37,7 +38,8 @@ def plot_sweep_curves(members: list[MemberCurve], metric: str) -> go.Figure:
         points = thin_out([b for b in member.batch_logs if metric in b], MEMBER_BATCH_POINTS)
         if points and member.steps:
             data.append(dict(
-                type="scatter", mode="lines", name=f"{label} (training, epoch so far)", legendgroup=label,
+                type="scatter", mode="lines", legendgroup=label,
+                name=message("{name} (training, epoch so far)", name=label),
                 showlegend=False, opacity=0.4, hoverinfo="skip", line=dict(color=color, width=1),
                 x=np.array([b["epoch"] + b["batch"] / member.steps for b in points]),
                 y=np.array([b[metric] for b in points]),
@@ -48,5 +50,6 @@ def plot_sweep_curves(members: list[MemberCurve], metric: str) -> go.Figure:
                              x=np.array([v[0] for v in values]), y=np.array([v[1] for v in values]),
                              line=dict(color=color, width=2.5)))
     layout = metric_layout(metric, height=380)
-    layout["title"] = f"{layout['title']} · bold: validation, thin: training batches"
+    layout["title"] = message("{title} · bold: validation, thin: training batches",
+                              title=term(layout["title"]))
     return go.Figure(data=data, layout=layout)

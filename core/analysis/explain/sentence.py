@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.i18n import N_, message, term
+
 # Share of the positive (or negative) mass that a part of the digit holds to be named outright.
 MAJORITY_SHARE = 0.5
 # A cell with at least this share, and this many times the runner-up's, has a clear lead.
@@ -19,12 +21,12 @@ AGAINST_NAMED = 0.25
 INK_LEVEL = 0.1
 # Where a majority sits, on a 3x3 grid: (row band, column band) -> words; then whole bands.
 CELL_WORDS = {
-    (0, 0): "in the upper left", (0, 1): "at the top", (0, 2): "in the upper right",
-    (1, 0): "on the left", (1, 1): "in the centre", (1, 2): "on the right",
-    (2, 0): "in the lower left", (2, 1): "at the bottom", (2, 2): "in the lower right",
+    (0, 0): N_("in the upper left"), (0, 1): N_("at the top"), (0, 2): N_("in the upper right"),
+    (1, 0): N_("on the left"), (1, 1): N_("in the centre"), (1, 2): N_("on the right"),
+    (2, 0): N_("in the lower left"), (2, 1): N_("at the bottom"), (2, 2): N_("in the lower right"),
 }
-ROW_WORDS = ("along the top", "across the middle", "along the bottom")
-COLUMN_WORDS = ("down the left side", "down the middle", "down the right side")
+ROW_WORDS = (N_("along the top"), N_("across the middle"), N_("along the bottom"))
+COLUMN_WORDS = (N_("down the left side"), N_("down the middle"), N_("down the right side"))
 
 
 def ink_box(image: np.ndarray | None, attributions: np.ndarray) -> tuple[slice, slice]:
@@ -92,24 +94,27 @@ def describe_attributions(attributions: np.ndarray, class_name: str, image: np.n
     cells = region_sums(attributions[rows, cols])  # (3, 3) over the digit's bounding box
     positive, negative = np.maximum(cells, 0), np.maximum(-cells, 0)
     pos_total, neg_total = positive.sum(), negative.sum()
+    name = term(class_name)
     if pos_total + neg_total <= 1e-12 * max(np.abs(attributions).sum(), 1.0):
         if np.abs(attributions).sum() <= 1e-12:
-            return f"Nothing in this image counted for or against {class_name}."
-        return f"The parts of this image that counted for and against {class_name} cancel out."
+            return message("Nothing in this image counted for or against {name}.", name=name)
+        return message("The parts of this image that counted for and against {name} cancel out.", name=name)
     if pos_total <= AGAINST_SMALL * neg_total:
         where = locate_mass(negative)
-        place = f"the ink {where}" if where else "ink all over the image"
-        return f"Almost nothing counted for {class_name}; {place} counted against it."
+        if where:
+            return message("Almost nothing counted for {name}; the ink {where} counted against it.", name=name,
+                           where=term(where))
+        return message("Almost nothing counted for {name}; ink all over the image counted against it.", name=name)
     where = locate_mass(positive)
     if where:
-        first = f"The ink {where} counted most for {class_name}"
+        first = message("The ink {where} counted most for {name}", where=term(where), name=name)
     else:
-        first = f"Ink all over the image counted for {class_name}, no one part most"
+        first = message("Ink all over the image counted for {name}, no one part most", name=name)
     if neg_total < AGAINST_SMALL * pos_total:
-        return f"{first}; on balance no part of the image counted against it."
+        return message("{first}; on balance no part of the image counted against it.", first=first)
     if neg_total < AGAINST_NAMED * pos_total:
-        return f"{first}; a little ink counted against it."
+        return message("{first}; a little ink counted against it.", first=first)
     against = locate_mass(negative)
     if against is None:
-        return f"{first}; ink in several places counted against it."
-    return f"{first}; the ink {against} counted against it."
+        return message("{first}; ink in several places counted against it.", first=first)
+    return message("{first}; the ink {against} counted against it.", first=first, against=term(against))

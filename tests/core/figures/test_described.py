@@ -28,7 +28,7 @@ def test_a_curve_says_where_validation_started_and_ended():
 
 
 def test_a_falling_loss_is_a_plain_number_and_an_empty_history_says_so():
-    assert "Validation loss fell from 1.200 to 0.300" in describe_curve({"val_loss": [1.2, 0.3]}, "loss").sentence
+    assert "Validation loss fell from 1.235 to 0.3 over" in describe_curve({"val_loss": [1.2346, 0.3]}, "loss").sentence
     assert describe_curve({}, "loss").sentence == "No loss measured yet."
 
 
@@ -43,7 +43,7 @@ def test_the_confusion_sentence_counts_right_and_names_the_biggest_mistakes():
     cm = np.array([[50, 0, 3], [1, 40, 0], [7, 0, 30]])
     d = describe_confusion(cm, NAMES)
     assert d.sentence.startswith("Of 131 test images, 120 (91.6%) were read right.")
-    assert "2 read as 0 (7 times), 0 read as 2 (3 times), 1 read as 0 (1 times)" in d.sentence
+    assert "2 read as 0 (7 times), 0 read as 2 (3 times), 1 read as 0 (once)" in d.sentence
     assert d.rows[2] == {"truth": "2", "read as 0": 7, "read as 1": 0, "read as 2": 30}
     assert most_confused(np.eye(3, dtype=int)) == []
 
