@@ -25,6 +25,7 @@ from PIL import Image
 
 from core.data.datasets import DatasetInfo
 from core.data.drawing import crop_to_ink, extract_ink, preprocess_drawing
+from core.i18n import Number, message, term
 
 # 280 px canvas -> 56x56, each pixel the mean of a 5x5 block. 56 is twice MNIST's side: the
 # 28x28 recipe shrinks the ink to a 20 px box (from ~40 px here, so nothing is lost that a
@@ -98,9 +99,10 @@ def to_dataset_images(kept: np.ndarray, info: DatasetInfo) -> np.ndarray:
 def can_evaluate_on_mine(info: DatasetInfo, labels: np.ndarray) -> str | None:
     """Why Evaluate cannot offer "My digits" for a model of `info` (None when it can)."""
     if not info.is_digits:
-        return f"Your digits can only test a model that reads digits, not {info.name}."
+        return message("Your digits can only test a model that reads digits, not {dataset}.", dataset=term(info.name))
     if len(labels) < MIN_EVALUATE_DIGITS:
-        return f"Add at least {MIN_EVALUATE_DIGITS} digits to test a model on them (you have {len(labels)})."
+        return message("Add at least {least} digits to test a model on them (you have {count}).",
+                       least=Number(MIN_EVALUATE_DIGITS), count=Number(len(labels)))
     return None
 
 
@@ -153,35 +155,39 @@ def import_npz(data: bytes) -> tuple[np.ndarray, np.ndarray]:
 def open_archive(data: bytes) -> zipfile.ZipFile:
     """Check the size and that it is a sound zip whose entries are .npy arrays of an accepted layout."""
     if not data:
-        raise DigitsFileError("The file is empty. Choose an .npz file downloaded from My digits.")
+        raise DigitsFileError(message("The file is empty. Choose an .npz file downloaded from My digits."))
     if len(data) > MAX_FILE_BYTES:
-        raise DigitsFileError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB.")
+        raise DigitsFileError(message("The file is {size} MB; the limit is {limit} MB.",
+                                      size=Number(math.ceil(len(data) / 1e5) / 10),
+                                      limit=Number(round(MAX_FILE_BYTES / 1e6))))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as error:
         if data.startswith(_ZIP_SIGNATURE):
-            raise DigitsFileError("The file is damaged (truncated or corrupted): download it again.") from error
-        raise DigitsFileError(
+            raise DigitsFileError(message("The file is damaged (truncated or corrupted): download it again.")) \
+                from error
+        raise DigitsFileError(message(
             "This is not an .npz file. Upload one saved with numpy.savez, with the arrays x and y "
             "(as My digits downloads them)."
-        ) from error
+        )) from error
     names = archive.namelist()
     keys = [name.removesuffix(".npy") for name in names]
     if len(set(keys)) != len(keys) or not all(name.endswith(".npy") for name in names) \
             or set(keys) not in KEY_LAYOUTS:
         archive.close()
-        found = ", ".join(sorted(names)) or "nothing"
-        raise DigitsFileError(
-            f"The file holds {found}; it needs exactly the arrays x and y (as My digits downloads "
-            "them), or x_train and y_train (and x_test, y_test) as in Keras' mnist.npz."
-        )
+        found = ", ".join(sorted(names)) or message("nothing")
+        raise DigitsFileError(message(
+            "The file holds {found}; it needs exactly the arrays x and y (as My digits downloads "
+            "them), or x_train and y_train (and x_test, y_test) as in Keras' mnist.npz.", found=found
+        ))
     unpacked = sum(info.file_size for info in archive.infolist())
     if unpacked > MAX_UNPACKED_BYTES:
         archive.close()
-        raise DigitsFileError(
-            f"The file unpacks to {unpacked / 1e6:.1f} MB, more than {MAX_IMAGES:,} digits can take: "
-            "it is not a digits file (or holds too many)."
-        )
+        raise DigitsFileError(message(
+            "The file unpacks to {size} MB, more than {most} digits can take: "
+            "it is not a digits file (or holds too many).", size=Number(round(unpacked / 1e6, 1)),
+            most=Number(MAX_IMAGES)
+        ))
     return archive
 
 
@@ -197,7 +203,8 @@ def read_entries(archive: zipfile.ZipFile) -> dict[str, np.ndarray]:
             raise
         except (zipfile.BadZipFile, ValueError, EOFError, OSError, RuntimeError) as error:
             # zlib and CRC errors, a header numpy cannot parse, data shorter than its header says
-            raise DigitsFileError(f"The array {key} in the file is damaged ({error}): download it again.") from error
+            raise DigitsFileError(message("The array {key} in the file is damaged ({error}): download it again.",
+                                          key=key, error=str(error))) from error
     return arrays
 
 
@@ -209,52 +216,64 @@ def read_npy(fp: IO[bytes], key: str) -> np.ndarray:
     elif version == (2, 0):
         shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(fp)
     else:
-        raise DigitsFileError(f"The array {key} is in .npy format {version}, which is not read here.")
+        raise DigitsFileError(message("The array {key} is in .npy format {version}, which is not read here.",
+                                      key=key, version=str(version)))
     check_header(key, shape, dtype)
     count = math.prod(shape)
     raw = fp.read(count * dtype.itemsize + 1)  # one more: reaching the end makes zipfile check the CRC
     if len(raw) != count * dtype.itemsize:
-        raise DigitsFileError(f"The array {key} holds {len(raw):,} bytes, not the {count * dtype.itemsize:,} "
-                              "its header says: the file is damaged.")
+        raise DigitsFileError(message("The array {key} holds {found} bytes, not the {expected} its header says: "
+                                      "the file is damaged.", key=key, found=Number(len(raw)),
+                                      expected=Number(count * dtype.itemsize)))
     return np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
 
 
 def check_header(key: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
     """Refuse what an entry's header declares unless it is x (N, 28, 28) uint8 or y (N,) integers."""
     if dtype.hasobject:
-        raise DigitsFileError(f"The array {key} holds Python objects (a pickle), which are never loaded here.")
+        raise DigitsFileError(message("The array {key} holds Python objects (a pickle), which are never loaded "
+                                      "here.", key=key))
     if key.startswith("x"):
         if dtype != np.uint8:
-            raise DigitsFileError(f"The images {key} are {dtype}; they must be uint8 pixels 0..255, as in MNIST.")
+            raise DigitsFileError(message("The images {key} are {dtype}; they must be uint8 pixels 0..255, as in "
+                                          "MNIST.", key=key, dtype=str(dtype)))
         if len(shape) != 3 or tuple(shape[1:]) != EXPORT_SHAPE:
-            raise DigitsFileError(f"The images {key} have shape {tuple(shape)}; they must be (N, 28, 28).")
+            raise DigitsFileError(message("The images {key} have shape {shape}; they must be (N, 28, 28).", key=key,
+                                          shape=str(tuple(shape))))
     else:
         if dtype.kind not in "iu":
-            raise DigitsFileError(f"The labels {key} are {dtype}; they must be whole numbers 0..9.")
+            raise DigitsFileError(message("The labels {key} are {dtype}; they must be whole numbers 0..9.", key=key,
+                                          dtype=str(dtype)))
         if len(shape) != 1:
-            raise DigitsFileError(f"The labels {key} have shape {tuple(shape)}; they must be (N,), one per image.")
+            raise DigitsFileError(message("The labels {key} have shape {shape}; they must be (N,), one per image.",
+                                          key=key, shape=str(tuple(shape))))
     if shape and shape[0] > MAX_IMAGES:
-        raise DigitsFileError(f"The file holds {shape[0]:,} digits; at most {MAX_IMAGES:,} can be added.")
+        raise DigitsFileError(message("The file holds {count} digits; at most {most} can be added.",
+                                      count=Number(shape[0]), most=Number(MAX_IMAGES)))
 
 
 def check_pair(x: np.ndarray, y: np.ndarray, x_name: str, y_name: str) -> None:
     """Refuse images and labels of different lengths, none at all, or more than MAX_IMAGES."""
     if len(x) != len(y):
-        raise DigitsFileError(f"{x_name} holds {len(x):,} images but {y_name} {len(y):,} labels.")
+        raise DigitsFileError(message("{x_name} holds {images} images but {y_name} {labels} labels.", x_name=x_name,
+                                      images=Number(len(x)), y_name=y_name, labels=Number(len(y))))
     if len(x) == 0:
-        raise DigitsFileError("The file holds no digits.")
+        raise DigitsFileError(message("The file holds no digits."))
     if len(x) > MAX_IMAGES:
-        raise DigitsFileError(f"The file holds {len(x):,} digits; at most {MAX_IMAGES:,} can be added.")
+        raise DigitsFileError(message("The file holds {count} digits; at most {most} can be added.",
+                                      count=Number(len(x)), most=Number(MAX_IMAGES)))
 
 
 def check_images(x: np.ndarray, y: np.ndarray) -> None:
     """Refuse labels outside 0..9 and blank images, naming the first one."""
     bad = np.flatnonzero((y < 0) | (y > 9))
     if bad.size:
-        raise DigitsFileError(f"Label {int(y[bad[0]])} (digit {bad[0] + 1}) is not a digit 0..9.")
+        raise DigitsFileError(message("Label {label} (digit {position}) is not a digit 0..9.",
+                                      label=int(y[bad[0]]), position=Number(bad[0] + 1)))
     for i, image in enumerate(x):
         if crop_to_ink(image.astype(np.float32)) is None:
-            raise DigitsFileError(f"Image {i + 1} (a {int(y[i])}) is blank: nothing was added.")
+            raise DigitsFileError(message("Image {position} (a {label}) is blank: nothing was added.",
+                                          position=Number(i + 1), label=int(y[i])))
 
 
 def enlarge_images(x: np.ndarray) -> np.ndarray:

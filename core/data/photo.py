@@ -20,12 +20,14 @@ Pure numpy/Pillow; no Streamlit, no TensorFlow, no OpenCV or scipy. The steps, e
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from core.data.drawing import CANVAS_SIZE, STROKE_WIDTH, preprocess_drawing
+from core.i18n import Number, message
 from core.limits import max_photo_bytes, max_photo_pixels
 
 # Thin lines (strokes) are found by filters this many pixels wide (at WORK_SIDE): wider than a pen.
@@ -70,26 +72,28 @@ def read_photo(data: bytes) -> np.ndarray:
     """File bytes -> grey (H, W) float32 0..255, its longer side at most WORK_SIDE; PhotoError when unusable."""
     limit = max_photo_bytes()
     if len(data) > limit:
-        raise PhotoError(f"This file is {len(data) / 1e6:.1f} MB; a photo may be at most {limit / 1e6:.0f} MB. "
-                         "Take it again at a smaller size, or crop it around the digit.")
+        raise PhotoError(message("This file is {size} MB; a photo may be at most {limit} MB. Take it again at a "
+                                 "smaller size, or crop it around the digit.",
+                                 size=Number(math.ceil(len(data) / 1e5) / 10), limit=Number(round(limit / 1e6, 1))))
     if not data:
-        raise PhotoError("This file is empty.")
+        raise PhotoError(message("This file is empty."))
     try:
         with Image.open(io.BytesIO(data)) as opened:
             if opened.format not in FORMATS:
-                raise PhotoError(f"This file is not a photo the app can read ({opened.format or 'unknown'}): "
-                                 "send a PNG or JPEG picture.")
+                raise PhotoError(message("This file is not a photo the app can read ({format}): send a PNG or JPEG "
+                                         "picture.", format=opened.format or "?"))
             width, height = opened.size
             pixels = max_photo_pixels()
             if width * height > pixels:
-                raise PhotoError(f"This picture is {width:,} x {height:,} pixels; at most {pixels / 1e6:.0f} million "
-                                 "pixels are read. Take it at a smaller size.")
+                raise PhotoError(message("This picture is {width} x {height} pixels; at most {millions} million "
+                                         "pixels are read. Take it at a smaller size.", width=Number(width),
+                                         height=Number(height), millions=Number(round(pixels / 1e6))))
             opened.draft("L", (WORK_SIDE, WORK_SIDE))  # JPEG: decode at a fraction of its size, much faster
             image = ImageOps.exif_transpose(opened).convert("L")
     except PhotoError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError) as error:
-        raise PhotoError("This file is not a picture the app can read: send a PNG or JPEG photo.") from error
+        raise PhotoError(message("This file is not a picture the app can read: send a PNG or JPEG photo.")) from error
     image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
     return np.asarray(image, dtype=np.float32)
 
@@ -288,8 +292,8 @@ def photo_to_ink(data: bytes) -> np.ndarray:
     ink = flatten_light(grey, estimate_paper(grey))
     digit = keep_digit(threshold_ink(ink))
     if not digit.any():
-        raise PhotoError("No digit was found in this photo: write one digit large and dark on plain paper, "
-                         "and take the photo from above, close enough that the digit fills much of it.")
+        raise PhotoError(message("No digit was found in this photo: write one digit large and dark on plain paper, "
+                                 "and take the photo from above, close enough that the digit fills much of it."))
     return digit
 
 
@@ -299,5 +303,5 @@ def preprocess_photo(data: bytes, input_shape: tuple[int, int]) -> PhotoReading:
     ink = thicken_strokes(digit)
     image = preprocess_drawing(ink, input_shape)
     if image is None:  # never after keep_digit's minimum, but a model must not get an empty frame
-        raise PhotoError("No digit was found in this photo.")
+        raise PhotoError(message("No digit was found in this photo."))
     return PhotoReading(image=image, ink=ink)
