@@ -119,3 +119,14 @@ def test_two_sessions_with_different_languages_never_see_each_others():
     assert spanish.markdown[0].value == "Idioma"
     assert plain.markdown[0].value == "Language"
     assert set(LANGUAGES) == {"en", "es", "de"}
+
+
+def test_every_translation_keeps_its_templates_placeholders():
+    import re
+
+    for language in TRANSLATED:
+        for path in sorted(catalog_path(language, "x").parent.glob("*.po")):
+            for entry in read_catalog(path):
+                if entry.id and isinstance(entry.id, str) and isinstance(entry.string, str) and entry.string:
+                    wanted, found = (sorted(set(re.findall(r"\{[^{}]*\}", t))) for t in (entry.id, entry.string))
+                    assert wanted == found, f"{path.name}: {entry.id!r} -> {entry.string!r}"

@@ -24,6 +24,7 @@ from core.figures.explain import (
     render_filters,
     render_weight_grid,
 )
+from core.i18n import translate
 from core.model.default_model import load_default_model
 from core.model.network import build_model
 from core.model.spec import NetworkSpec, TrainSpec
@@ -383,3 +384,15 @@ def test_render_grids(cnn, digits_model):
     assert [name for name, _ in blocks] == [name for name, _ in feature_maps(cnn, np.ones((28, 28, 1), np.float32))]
     assert all(rgb.dtype == np.uint8 and rgb.shape[2] == 3 for _, rgb in blocks)
     assert render_feature_maps([]) == []
+
+
+def test_the_why_sentence_translates_with_its_place_and_class():
+    attributions = np.full((9, 9), 1e-3)  # the box: the whole image
+    attributions[0:3, 6:9] = 1.0  # nearly all the push in the upper right
+    sentence = describe_attributions(attributions, "7")
+    assert sentence == ("The ink in the upper right counted most for 7; on balance no part of the image counted "
+                        "against it.")
+    assert translate("es", sentence) == ("La tinta arriba a la derecha es la que más contó a favor de 7; en conjunto, "
+                                         "ninguna parte de la imagen contó en contra.")
+    assert translate("de", describe_attributions(-attributions, "7")) == (
+        "Fast nichts zählte für 7; die Tinte oben rechts zählte dagegen.")

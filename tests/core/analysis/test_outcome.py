@@ -15,6 +15,7 @@ from core.analysis.outcome import (
     measure_test,
     outcome_of,
 )
+from core.i18n import translate
 
 DIGITS = tuple(str(d) for d in range(10))
 
@@ -67,3 +68,12 @@ def test_no_test_images_gives_no_figures_and_the_matrix_counts_rows_as_truth():
     assert measure_test(np.array([], dtype=np.int64), np.zeros((0, 10), np.float32)) == {}
     cm = count_confusion(np.array([0, 0, 1]), np.array([1, 1, 1]), 3)
     assert cm.tolist() == [[0, 2, 0], [0, 1, 0], [0, 0, 0]]
+
+
+def test_the_outcome_translates_whole_with_its_share_written_the_languages_way():
+    sentence = describe_outcome(Outcome(0.972, True, 10_000, (4, 9, 23)), DIGITS)
+    assert translate("es", sentence) == ("Tu red lee bien el 97,2\xa0% de los dígitos que nunca ha visto. Lo que más "
+                                         "confunde es 4 y 9: leyó un 4 como 9 23 veces en 10.000 imágenes de prueba.")
+    assert translate("de", describe_outcome(Outcome(1.0, True, 0, None), DIGITS)) == (
+        "Dein Netz liest 100,0\xa0% der Ziffern richtig, die es nie gesehen hat. Es hat sich bei keinem geirrt.")
+    assert sentence.startswith("Your network reads 97.2% of digits")

@@ -23,6 +23,7 @@ from core.data.photo import (
     thicken_strokes,
     threshold_ink,
 )
+from core.i18n import translate
 from tests.harness.drawings import make_drawings
 from tests.harness.photos import make_photo
 
@@ -172,3 +173,14 @@ def test_a_photo_becomes_an_mnist_like_image(index: int) -> None:
 def test_an_8x8_model_gets_an_8x8_image() -> None:
     _, strokes = make_drawings()[55]
     assert preprocess_photo(make_photo(strokes, np.random.default_rng(0)), (8, 8)).image.shape == (8, 8)
+
+
+def test_a_refusal_is_a_message_the_page_translates(monkeypatch):
+    with pytest.raises(PhotoError) as info:
+        read_photo(b"not a picture at all")
+    assert translate("es", info.value.args[0]) == ("Este archivo no es una imagen que la app pueda leer: envía una "
+                                                   "foto PNG o JPEG.")
+    monkeypatch.setenv("DIGITLAB_MAX_PHOTO_MB", "1")
+    with pytest.raises(PhotoError) as info:
+        read_photo(b"\0" * 1_000_001)
+    assert translate("de", info.value.args[0]).startswith("Diese Datei hat 1,1 MB; ein Foto darf höchstens 1 MB haben.")

@@ -1,8 +1,9 @@
 """core.figures.described: each figure's sentence names its real numbers, and its table holds them."""
 
 import numpy as np
+import pytest
 
-from core.figures.curves import plot_learning_curve
+from core.figures.curves import plot_learning_curve, plot_run_comparison
 from core.figures.described import (
     describe_class_metrics,
     describe_confusion,
@@ -16,6 +17,8 @@ from core.figures.described import (
     most_confused,
 )
 from core.figures.probabilities import plot_probabilities
+from core.i18n import translate
+from tests.harness.translations import english_left
 
 NAMES = [str(d) for d in range(3)]
 
@@ -76,3 +79,49 @@ def test_figure_table_reads_the_points_of_any_figure():
     assert {"x": "2", "y": 0.85} in [{k: r[k] for k in ("x", "y")} for r in figure_table(fig)]
     curves = plot_learning_curve([], [{"epoch": 1, "accuracy": 0.5, "val_accuracy": 0.6}], 10, "accuracy")
     assert [(r["series"], r["y"]) for r in figure_table(curves)] == [("training", 0.5), ("validation", 0.6)]
+
+
+def test_a_sentence_translates_whole_with_its_numbers_written_the_languages_way():
+    cm = np.array([[50, 0, 3], [1, 40, 0], [7, 0, 30]])
+    sentence = describe_confusion(cm, NAMES).sentence
+    assert translate("es", sentence) == (
+        "De 131 imágenes de prueba, 120 (91,6\xa0%) se leyeron bien. Errores más frecuentes: 2 leído como 0 "
+        "(7 veces), 0 leído como 2 (3 veces), 1 leído como 0 (una vez).")
+    curve = describe_curve({"val_accuracy": [0.62, 0.96]}, "accuracy").sentence
+    assert translate("de", curve) == "Die Validierungs-Genauigkeit stieg von 62,0\xa0% auf 96,0\xa0% in 2 Epochen."
+    assert translate("en", curve) == curve == "Validation accuracy rose from 62.0% to 96.0% over 2 epochs."
+
+
+def test_run_names_stay_as_typed_and_the_plural_noun_translates():
+    d = describe_runs({"Run 1": 0.970, "Run 2": 0.986}, "val_accuracy")
+    assert translate("de", d.sentence) == ("Von 2 Trainings endete Run 2 am besten mit 98,6\xa0% und Run 1 am "
+                                           "niedrigsten mit 97,0\xa0%.")
+
+
+@pytest.mark.parametrize("language", ["es", "de"])
+def test_every_description_leaves_no_english_in_spanish_and_german(language):
+    metrics = {"precision": np.array([0.9, 0.8, 0.7]), "recall": np.array([0.95, 0.5, 0.7]),
+               "f1": np.array([0.9, 0.6, 0.7]), "support": np.array([10, 20, 30])}
+    sentences = [
+        describe_curve({"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}, "loss").sentence,
+        describe_curve({}, "accuracy").sentence,
+        describe_runs({}, "val_accuracy").sentence,
+        describe_confusion(np.zeros((3, 3), dtype=int), NAMES, "validation").sentence,
+        describe_confusion_over_epochs(np.array([[[5, 5], [5, 5]], [[9, 1], [0, 10]]]), ["0", "1"]).sentence,
+        describe_probabilities(np.array([0.1, 0.05, 0.85]), NAMES).sentence,
+        describe_class_metrics(metrics, NAMES).sentence,
+        describe_counts([2, 0, 5], NAMES).sentence,
+        describe_histogram(np.array([[0, 0, 0, 255]], dtype=np.uint8), 255).sentence,
+    ]
+    shown = [translate(language, s) for s in sentences]
+    assert english_left(shown, language, at_least=1) == []
+    assert all(s != t for s, t in zip(sentences, shown))
+
+
+def test_a_figures_titles_axes_and_legend_names_are_marked_for_translation():
+    curves = plot_learning_curve([], [{"epoch": 1, "accuracy": 0.5, "val_accuracy": 0.6}], 10, "accuracy")
+    assert translate("es", curves.layout.title.text) == "Aciertos (exactitud)"
+    assert translate("de", curves.layout.xaxis.title.text) == "Epoche"
+    assert [translate("es", t.name) for t in curves.data] == ["entrenamiento", "validación"]
+    runs = plot_run_comparison({"<i>my run</i>": {"val_accuracy": [0.5, 0.6]}}, "accuracy")
+    assert translate("de", runs.data[0].name) == "&lt;i&gt;my run&lt;/i&gt; (Validierung)"  # the name as typed
