@@ -81,6 +81,12 @@ def terms(texts: Sequence[str]) -> Message:
     return Message(", ".join(f"{{t{i}}}" for i in range(len(texts))), **{f"t{i}": term(t) for i, t in enumerate(texts)})
 
 
+def message_of(error: BaseException) -> str:
+    """An error's text for a page to translate: its Message when it was raised with one (str(error) is only English)."""
+    first = error.args[0] if len(error.args) == 1 else None
+    return first if isinstance(first, Message) else str(error)
+
+
 def pick_language(asked: str | None, browser_locale: str | None) -> str:
     """The language of a visit: the one asked for (?lang=) if we have it, else the browser's, else English.
 

@@ -23,7 +23,7 @@ from core.data.photo import (
     thicken_strokes,
     threshold_ink,
 )
-from core.i18n import translate
+from core.i18n import message_of, translate
 from tests.harness.drawings import make_drawings
 from tests.harness.photos import make_photo
 
@@ -178,7 +178,7 @@ def test_an_8x8_model_gets_an_8x8_image() -> None:
 def test_a_refusal_is_a_message_the_page_translates(monkeypatch):
     with pytest.raises(PhotoError) as info:
         read_photo(b"not a picture at all")
-    assert translate("es", info.value.args[0]) == ("Este archivo no es una imagen que la app pueda leer: envía una "
+    assert translate("es", message_of(info.value)) == ("Este archivo no es una imagen que la app pueda leer: envía una "
                                                    "foto PNG o JPEG.")
     monkeypatch.setenv("DIGITLAB_MAX_PHOTO_MB", "1")
     with pytest.raises(PhotoError) as info:
