@@ -202,8 +202,8 @@ class TrainingJob(BackgroundJob):
 
 
 def describe_place(place: int | None, slots: TrainingSlots) -> str:
-    """'Waiting for a free slot: 2 of 2 trainings are running on this server; this one is 3rd in line.'"""
-    if not place:
+    """'Waiting for a free slot: 2 of 2 trainings are running on this server; this one is number 3 in line.'"""
+    if not place or place == 1:  # first in line is next
         return message("Waiting for a free slot: {running} of {limit} trainings are running on this server; "
                        "this one is next.", running=slots.running, limit=slots.limit)
     return message("Waiting for a free slot: {running} of {limit} trainings are running on this server; "
