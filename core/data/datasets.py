@@ -34,6 +34,7 @@ from core.data.readers import (
     read_npz_arrays,
     split_off,
 )
+from core.i18n import N_, Message, Number, message
 from core.limits import SettingError, env_number
 
 DATA_DIR_ENV = "DIGITLAB_DATA_DIR"
@@ -44,8 +45,8 @@ SAMPLE_TRAIN_IMAGES = 10_000  # training images in data/mnist-sample.npz (script
 
 
 FASHION_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+    N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot"),
 )
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
 
@@ -80,6 +81,11 @@ class DatasetInfo:
     def is_digits(self) -> bool:
         """True when its classes are the digits 0-9 (a drawing can be read as one)."""
         return self.class_names == DIGIT_CLASSES
+
+    @property
+    def title(self) -> Message:
+        """Its name as a value of a message, so that the message translates it too ("Digits (8x8)")."""
+        return message(self.name)
 
     @property
     def ships(self) -> bool:
@@ -162,17 +168,17 @@ def keras_cache_folder(key: str) -> Path:
 def read_local_copy(info: DatasetInfo, folder: Path) -> Arrays:
     """The raw arrays of `info` from DIGITLAB_DATA_DIR; a clear error naming what is missing."""
     if not folder.is_dir():
-        raise DatasetUnavailable(
-            f"{DATA_DIR_ENV} is set to `{folder}`, which is not a folder. Create it and put "
-            f"{', '.join(info.files)} in it, or unset {DATA_DIR_ENV} to download from the internet."
-        )
+        raise DatasetUnavailable(message(
+            "{setting} is set to `{folder}`, which is not a folder. Create it and put "
+            "{files} in it, or unset {setting} to download from the internet.",
+            setting=DATA_DIR_ENV, folder=folder, files=", ".join(info.files)))
     missing = [name for name in info.files if not (folder / name).is_file()]
     if missing:
-        raise DatasetUnavailable(
-            f"{DATA_DIR_ENV} is `{folder}`, but {', '.join(missing)} is not there. Put the "
-            f"{info.name} files in Keras' format there ({', '.join(info.files)}), "
-            f"or unset {DATA_DIR_ENV} to download them."
-        )
+        raise DatasetUnavailable(message(
+            "{setting} is `{folder}`, but {missing} is not there. Put the {name} files in Keras' format there "
+            "({files}), or unset {setting} to download them.",
+            setting=DATA_DIR_ENV, folder=folder, missing=", ".join(missing), name=info.title,
+            files=", ".join(info.files)))
     return info.read_files(folder)
 
 
@@ -222,25 +228,25 @@ def download_arrays(info: DatasetInfo) -> Arrays:
     try:
         (x_train, y_train), (x_test, y_test) = start_download(info).result(timeout=seconds)
     except FutureTimeout:
-        raise DatasetUnavailable(
-            f"Downloading {info.name} ({', '.join(info.files)}) did not finish within {seconds:g} s "
-            f"({DOWNLOAD_SECONDS_ENV}). It goes on in the background; or put the files in a folder and "
-            f"set {DATA_DIR_ENV} to it. The 8x8 Digits set works with no internet at all."
-        ) from None
+        raise DatasetUnavailable(message(
+            "Downloading {name} ({files}) did not finish within {seconds} s ({limit}). It goes on in the "
+            "background; or put the files in a folder and set {setting} to it. "
+            "The 8x8 Digits set works with no internet at all.",
+            name=info.title, files=", ".join(info.files), seconds=Number(seconds), limit=DOWNLOAD_SECONDS_ENV,
+            setting=DATA_DIR_ENV)) from None
     except Exception as error:  # Keras raises a plain Exception when offline
         folder = keras_cache_folder(info.key)
         if cached:
-            raise DatasetUnavailable(
-                f"The copy of {info.name} in `{folder}` could not be read ({error}): it is "
-                f"damaged or truncated. Delete {', '.join(info.files)} there to download them "
-                "again. The 8x8 Digits set works meanwhile."
-            ) from error
-        raise DatasetUnavailable(
-            f"Could not download {info.name} ({', '.join(info.files)}): {error}. "
-            f"If this computer is offline or behind a firewall, put {', '.join(info.files)} in a "
-            f"folder and set {DATA_DIR_ENV} to it, or place them in `{folder}`. "
-            "The 8x8 Digits set works with no internet at all."
-        ) from error
+            raise DatasetUnavailable(message(
+                "The copy of {name} in `{folder}` could not be read ({error}): it is damaged or truncated. "
+                "Delete {files} there to download them again. The 8x8 Digits set works meanwhile.",
+                name=info.title, folder=folder, error=error, files=", ".join(info.files))) from error
+        raise DatasetUnavailable(message(
+            "Could not download {name} ({files}): {error}. If this computer is offline or behind a firewall, "
+            "put {files} in a folder and set {setting} to it, or place them in `{folder}`. "
+            "The 8x8 Digits set works with no internet at all.",
+            name=info.title, files=", ".join(info.files), error=error, setting=DATA_DIR_ENV,
+            folder=folder)) from error
     return x_train, y_train, x_test, y_test
 
 
@@ -249,16 +255,15 @@ def check_arrays(info: DatasetInfo, arrays: Arrays) -> None:
     x_train, y_train, x_test, y_test = arrays
     for x, y, part in ((x_train, y_train, "training"), (x_test, y_test, "test")):
         if x.ndim != 3 or x.shape[1:] != info.image_shape or len(x) != len(y) or len(y) == 0:
-            raise DatasetUnavailable(
-                f"The {info.name} {part} images have shape {x.shape} with {len(y)} labels; "
-                f"expected (N, {info.image_shape[0]}, {info.image_shape[1]}) with N labels. "
-                "The file is probably another dataset's or damaged: replace it."
-            )
+            raise DatasetUnavailable(message(
+                "The {name} {part} images have shape {shape} with {labels} labels; expected (N, {height}, "
+                "{width}) with N labels. The file is probably another dataset's or damaged: replace it.",
+                name=info.title, part=part, shape=x.shape, labels=len(y), height=info.image_shape[0],
+                width=info.image_shape[1]))
         if y.min() < 0 or y.max() >= info.num_classes:
-            raise DatasetUnavailable(
-                f"The {info.name} {part} labels run {y.min()}..{y.max()}, "
-                f"not 0..{info.num_classes - 1}: replace the file."
-            )
+            raise DatasetUnavailable(message(
+                "The {name} {part} labels run {low}..{high}, not 0..{last}: replace the file.",
+                name=info.title, part=part, low=y.min(), high=y.max(), last=info.num_classes - 1))
 
 
 def local_source(key: str) -> str | None:
@@ -267,12 +272,13 @@ def local_source(key: str) -> str | None:
     return str(folder) if folder is not None and not get_info(key).ships else None
 
 
-def read_sample(info: DatasetInfo, reason: str) -> tuple[Arrays, DataSource]:
+def read_sample(info: DatasetInfo, reason: str | Message) -> tuple[Arrays, DataSource]:
     """The sample of `info` that ships in data/, and a source that gives `reason` (why not the full set)."""
     assert info.sample_file is not None, f"{info.key} has no sample in data/"
     arrays = read_npz_arrays(SHIPPED_DIR / info.sample_file)
-    sentence = (f"{info.name}: the sample that ships with the app, {len(arrays[3]):,} test images and "
-                f"{len(arrays[1]):,} training images, because the full set could not be downloaded: {reason}")
+    sentence = message("{name}: the sample that ships with the app, {test} test images and {train} training images, "
+                       "because the full set could not be downloaded: {reason}",
+                       name=info.title, test=Number(len(arrays[3])), train=Number(len(arrays[1])), reason=reason)
     return arrays, DataSource("sample", sentence)
 
 
@@ -284,8 +290,9 @@ def read_full_or_sample(info: DatasetInfo) -> tuple[Arrays, DataSource]:
     except DatasetUnavailable as error:
         if info.sample_file is None:
             raise
-        return read_sample(info, str(error))
-    return arrays, DataSource("download", f"{info.name}: the full set, from Keras' download (cached on this server).")
+        return read_sample(info, error.args[0] if error.args else str(error))  # a Message keeps its template
+    return arrays, DataSource("download", message(
+        "{name}: the full set, from Keras' download (cached on this server).", name=info.title))
 
 
 @functools.lru_cache(maxsize=4)
@@ -294,10 +301,12 @@ def read_raw(key: str, data_dir: str | None) -> tuple[Arrays, DataSource]:
     for everyone). A sample read because the download failed stays until the app restarts."""
     info = get_info(key)
     if info.ships:
-        arrays, source = info.read_files(SHIPPED_DIR), DataSource("shipped", f"{info.name}: ships with the app.")
+        arrays, source = info.read_files(SHIPPED_DIR), DataSource("shipped", message(
+            "{name}: ships with the app.", name=info.title))
     elif data_dir is not None:
         arrays = read_local_copy(info, Path(data_dir))
-        source = DataSource("local", f"{info.name}: the local copy in {DATA_DIR_ENV}.")
+        source = DataSource("local", message(
+            "{name}: the local copy in {setting}.", name=info.title, setting=DATA_DIR_ENV))
     else:
         arrays, source = read_full_or_sample(info)
     check_arrays(info, arrays)
@@ -309,14 +318,14 @@ def read_raw(key: str, data_dir: str | None) -> tuple[Arrays, DataSource]:
 DATASETS: dict[str, DatasetInfo] = {info.key: info for info in (
     DatasetInfo(
         key="digits",
-        name="Digits (8x8)",
+        name=N_("Digits (8x8)"),
         image_shape=(8, 8),
         class_names=DIGIT_CLASSES,
         value_max=16,
         files=("digits.npz",),
         read_files=read_digits_folder,
         train_size=1438,
-        description="1,797 small 8x8 handwritten digits (UCI optical digits); ships with the app.",
+        description=N_("1,797 small 8x8 handwritten digits (UCI optical digits); ships with the app."),
     ),
     DatasetInfo(
         key="mnist",
@@ -327,8 +336,8 @@ DATASETS: dict[str, DatasetInfo] = {info.key: info for info in (
         files=("mnist.npz",),
         read_files=read_mnist_folder,
         train_size=60_000,
-        description="Handwritten digits, 28x28 (LeCun, Cortes, Burges; CC BY-SA 3.0). The full set, 60,000 "
-                    "training and 10,000 test images, is downloaded once (11 MB); a sample ships with the app.",
+        description=N_("Handwritten digits, 28x28 (LeCun, Cortes, Burges; CC BY-SA 3.0). The full set, 60,000 "
+                       "training and 10,000 test images, is downloaded once (11 MB); a sample ships with the app."),
         keras_loader="mnist",
         sample_file="mnist-sample.npz",
     ),
@@ -341,8 +350,8 @@ DATASETS: dict[str, DatasetInfo] = {info.key: info for info in (
         files=FASHION_FILES,
         read_files=read_fashion_files,
         train_size=60_000,
-        description="Photos of clothing in 10 classes, 28x28 (Zalando; MIT licence). The full set, 60,000 "
-                    "training and 10,000 test images, is downloaded once (30 MB).",
+        description=N_("Photos of clothing in 10 classes, 28x28 (Zalando; MIT licence). The full set, 60,000 "
+                       "training and 10,000 test images, is downloaded once (30 MB)."),
         keras_loader="fashion_mnist",
         cache_subdir="fashion-mnist",
     ),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.data.datasets import DATASETS
+from core.i18n import N_
 from core.model.optimizers import OPTIMIZERS
 from core.words import words_for
 
@@ -80,7 +81,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("dataset", "dataset", "selectbox", "digits", "data", options=tuple(DATASETS),
             labels={k: info.name for k, info in DATASETS.items()}),
     Setting("kind", "network.kind", "radio", "dense", "network", options=("dense", "cnn"),
-            labels={"dense": "Dense layers", "cnn": "Small CNN (convolutions)"}),
+            labels={"dense": N_("Dense layers"), "cnn": N_("Small CNN (convolutions)")}),
     Setting("filters", "network.conv_filters", "sizes", "32", "network",  # one block: fits 8x8 Digits too
 
             low=1, high=256, max_items=MAX_CONV_BLOCKS, min_items=1, shown=is_cnn),
@@ -107,7 +108,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("patience", "patience", "number_input", 0, "training",
             low=0, high=50),
     Setting("limit", "train_limit", "number_input", 0, "training", low=10,
-            high=1_000_000, step=1000, zero_is_none=True, labels={0: "all"}),
+            high=1_000_000, step=1000, zero_is_none=True, labels={0: N_("all")}),
     Setting("seed", "seed", "number_input", 0, "training", low=0, high=2**31 - 1),
 )
 SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.data.datasets import DATASETS, get_info
+from core.i18n import N_, Message, Number, message
 from core.limits import LIMITS, read_limit
 from core.model.optimizers import optimizer_name
 from core.model.settings import SETTINGS, SETTINGS_BY_KEY, Setting
@@ -32,11 +33,29 @@ class SpecError(ValueError):
     """A spec with invalid fields; `errors` maps each field name to what is wrong with it.
 
     Its text names each field in the page's words (a setting's label, core.words), never its path.
+    Each problem is a `core.i18n.Message` (a str), and so is `text`, the whole of it: pages translate them.
     """
 
     def __init__(self, errors: dict[str, str]):
         self.errors = errors
-        super().__init__("; ".join(f"{field_label(name)}: {message}" for name, message in errors.items()))
+        self.text = join_messages([message("{field}: {problem}", field=field_label(name), problem=as_message(problem))
+                                   for name, problem in errors.items()])
+        super().__init__(self.text)
+
+
+def as_message(text: str) -> Message:
+    """`text` as a message value that is translated where shown: a Message as it is, a marked text looked up."""
+    if isinstance(text, Message):
+        return text
+    return message("{text}", text=text) if "{" in text or "}" in text else message(text)  # braces: anyone's text
+
+
+def join_messages(parts: list[Message]) -> Message:
+    """'a; b': the parts joined, each translated on its own."""
+    joined = parts[0] if parts else message("{text}", text="")
+    for part in parts[1:]:
+        joined = message("{first}; {second}", first=joined, second=part)
+    return joined
 
 
 def setting_key_of(name: str) -> str | None:
@@ -49,15 +68,15 @@ def setting_key_of(name: str) -> str | None:
 def field_label(name: str) -> str:
     """An error's field as people read it: a setting's label, else the name itself."""
     key = setting_key_of(name)
-    return SETTINGS_BY_KEY[key].label if key else name
+    return message(SETTINGS_BY_KEY[key].label) if key else name
 
 
 def problems_by_setting(error: SpecError) -> dict[str, str]:
     """{setting key (or other field name): what is wrong, in plain words}: one message per field, for its widget."""
     problems: dict[str, str] = {}
-    for name, message in error.errors.items():
+    for name, problem in error.errors.items():
         key = setting_key_of(name) or name
-        problems[key] = f"{problems[key]}; {message}" if key in problems else message
+        problems[key] = join_messages([as_message(problems[key]), as_message(problem)]) if key in problems else problem
     return problems
 
 
@@ -190,11 +209,12 @@ def check_memory(errors: dict, spec: TrainSpec) -> None:
     if activations + weights <= bound:
         return
     shape = SETTINGS_BY_KEY[shape_key(spec)]
-    lower = f"{SETTINGS_BY_KEY['batch'].label} or {shape.label}" if activations >= weights else shape.label
+    lower = (message("{first} or {second}", first=message(SETTINGS_BY_KEY["batch"].label), second=message(shape.label))
+             if activations >= weights else message(shape.label))
     name = "batch_size" if activations >= weights else shape.field
-    errors[name] = (f"this network needs about {format_bytes(activations + weights)} of memory while training, "
-                    f"and at most {format_bytes(bound)} is allowed here ({LIMITS['training_mb'].env}): "
-                    f"lower {lower}")
+    errors[name] = message("this network needs about {needed} of memory while training, and at most {bound} is "
+                           "allowed here ({setting}): lower {lower}", needed=format_bytes(activations + weights),
+                           bound=format_bytes(bound), setting=LIMITS["training_mb"].env, lower=lower)
 
 
 def shape_key(spec: TrainSpec) -> str:
@@ -207,9 +227,9 @@ def check_batches(errors: dict, spec: TrainSpec, images: float) -> None:
     batches = math.ceil(images / spec.batch_size) * spec.epochs
     bound = int(read_limit("training_batches"))
     if batches > bound:
-        errors["epochs"] = (f"this would take {batches:,} steps, and at most {bound:,} are allowed here: "
-                            f"use fewer passes, more {SETTINGS_BY_KEY['batch'].label.lower()} "
-                            "or fewer training images")
+        errors["epochs"] = message("this would take {steps} steps, and at most {bound} are allowed here: use fewer "
+                                   "passes, more images per step (batch size) or fewer training images",
+                                   steps=Number(batches), bound=Number(bound))
 
 
 def check_range(errors: dict, name: str, value, low, high, integer: bool = True) -> None:
@@ -218,8 +238,8 @@ def check_range(errors: dict, name: str, value, low, high, integer: bool = True)
     if isinstance(value, bool) or not isinstance(value, kinds) or not (
         math.isfinite(value) and low <= value <= high
     ):
-        kind = "a whole number" if integer else "a number"
-        errors[name] = f"use {kind} from {low:g} to {high:g}"
+        template = N_("use a whole number from {low} to {high}") if integer else N_("use a number from {low} to {high}")
+        errors[name] = message(template, low=format(low, "g"), high=format(high, "g"))
 
 
 def read_field(spec: TrainSpec, path: str) -> Any:
@@ -233,25 +253,27 @@ def check_setting(errors: dict, setting: Setting, value: Any) -> None:
     name = setting.field
     if setting.widget == "sizes":
         if not isinstance(value, tuple) or not setting.min_items <= len(value) <= setting.max_items:
-            least = "no" if not setting.min_items else f"{setting.min_items}"
-            errors[name] = f"write from {least} to {setting.max_items} numbers"
+            errors[name] = (message("write from {least} to {most} numbers", least=setting.min_items,
+                                    most=setting.max_items) if setting.min_items else
+                            message("write at most {most} numbers", most=setting.max_items))
             return
         for item in value:
             check_range(errors, name, item, setting.low, setting.high)
         if name in errors:
-            errors[name] = errors[name].replace("use a", "each number must be a")
+            errors[name] = message("each number must be a whole number from {low} to {high}",
+                                   low=format(setting.low, "g"), high=format(setting.high, "g"))
     elif setting.is_number:
         if not (setting.zero_is_none and value is None):
             check_range(errors, name, value, setting.low, setting.high, setting.integer)
     elif value not in setting.options:
-        errors[name] = f"choose one of {', '.join(map(setting.label_of, setting.options))}"
+        errors[name] = message("choose one of {choices}", choices=join_names(map(setting.label_of, setting.options)))
 
 
 def validate_spec(spec: TrainSpec) -> TrainSpec:
     """Return `spec` if every field is sensible; otherwise raise SpecError naming each bad field."""
     errors: dict[str, str] = {}
     if spec.dataset not in DATASETS:
-        errors["dataset"] = f"choose one of {', '.join(info.name for info in DATASETS.values())}"
+        errors["dataset"] = message("choose one of {choices}", choices=join_names(i.name for i in DATASETS.values()))
         raise SpecError(errors)  # everything below depends on the dataset
     for setting in SETTINGS:
         check_setting(errors, setting, read_field(spec, setting.field))
@@ -260,23 +282,19 @@ def validate_spec(spec: TrainSpec) -> TrainSpec:
         raise SpecError(errors)
     info = get_info(spec.dataset)
     if min((min(s) for s in output_sizes(info.image_shape, spec.network)), default=1) < 1:
-        errors["network.conv_filters"] = (
-            f"{len(spec.network.conv_filters)} blocks shrink the {info.name} images to nothing: "
-            "use fewer blocks or a smaller window"
-        )
+        errors["network.conv_filters"] = message(
+            "{blocks} blocks shrink the {name} images to nothing: use fewer blocks or a smaller window",
+            blocks=len(spec.network.conv_filters), name=info.title)
     params, macs = count_weights(spec)
     if params > MAX_PARAMS:
-        errors[SETTINGS_BY_KEY[shape_key(spec)].field] = (
-            f"{params:,} weights is too many for a shared server (at most {MAX_PARAMS:,}): "
-            "use fewer or smaller layers"
-        )
+        errors[SETTINGS_BY_KEY[shape_key(spec)].field] = message(
+            "{weights} weights is too many for a shared server (at most {most}): use fewer or smaller layers",
+            weights=Number(params), most=Number(MAX_PARAMS))
     images = min(spec.train_limit or math.inf, info.train_size)
     total = 3 * macs * images * spec.epochs  # backward costs about twice the forward pass
     if total > MAX_TRAINING_MACS:
-        errors["epochs"] = (
-            "this would take hours on a shared server: use fewer passes, fewer training images "
-            "or a smaller network"
-        )
+        errors["epochs"] = message(
+            "this would take hours on a shared server: use fewer passes, fewer training images or a smaller network")
     else:
         check_batches(errors, spec, images)
     if SETTINGS_BY_KEY[shape_key(spec)].field not in errors and "network.conv_filters" not in errors:
@@ -337,7 +355,7 @@ def read_value(setting: Setting, values: dict[str, Any]) -> Any:
         try:
             number = float(raw)
         except (TypeError, ValueError):
-            raise SpecError({setting.field: "write a number"}) from None
+            raise SpecError({setting.field: message("write a number")}) from None
         if setting.integer and number.is_integer():
             return int(number)
         return number  # a whole-number setting given 2.5 stays 2.5: validation says so
@@ -392,8 +410,21 @@ def parse_sizes(text: str, field_name: str) -> tuple[int, ...]:
     try:
         return tuple(int(p) for p in parts)
     except ValueError:
-        message = f"write whole numbers separated by commas, like 512, 256 (not {text!r})"
-        raise SpecError({field_name: message}) from None
+        problem = message("write whole numbers separated by commas, like 512, 256 (not {text})", text=repr(text))
+        raise SpecError({field_name: problem}) from None
+
+
+def join_names(names: Any) -> Message:
+    """'Dense layers, Small CNN (convolutions)': names (marked with N_) joined, each translated where shown."""
+    return join_list([as_message(name) for name in names])
+
+
+def join_list(parts: list[Message]) -> Message:
+    """'a, b, c', each part translated on its own."""
+    joined = parts[0] if parts else message("{text}", text="")
+    for part in parts[1:]:
+        joined = message("{first}, {second}", first=joined, second=part)
+    return joined
 
 
 def read_link_value(setting: Setting, text: str) -> tuple[Any, str | None]:
@@ -407,29 +438,34 @@ def read_link_value(setting: Setting, text: str) -> tuple[Any, str | None]:
         try:
             sizes = parse_sizes(text, setting.label.lower())
         except SpecError:
-            return default, f"{name}={text!r} is not a list of whole numbers; using {default!r}"
+            return default, message("{name}={text} is not a list of whole numbers; using {used}",
+                                    name=name, text=repr(text), used=repr(default))
         clamped = [min(max(int(v), int(setting.low)), int(setting.high)) for v in sizes[: setting.max_items]]
         listed = ", ".join(map(str, clamped))
         changed = list(sizes) != clamped
-        return listed, f"{name}={text!r} is out of range; using {listed!r}" if changed else None
+        return listed, message("{name}={text} is out of range; using {used}", name=name, text=repr(text),
+                               used=repr(listed)) if changed else None
     if not setting.is_number:
         by_text = {str(option): option for option in setting.options}
         if text in by_text:
             return by_text[text], None
-        return default, f"{name}={text!r} is not one of {', '.join(by_text)}; using {setting.label_of(default)}"
+        return default, message("{name}={text} is not one of {choices}; using {used}", name=name, text=repr(text),
+                                choices=", ".join(by_text), used=as_message(setting.label_of(default)))
     try:
         number = float(text)
         if not math.isfinite(number):
             raise ValueError(text)
     except ValueError:
-        return default, f"{name}={text!r} is not a number; using {setting.label_of(default)}"
+        return default, message("{name}={text} is not a number; using {used}", name=name, text=repr(text),
+                                used=as_message(setting.label_of(default)))
     assert setting.low is not None and setting.high is not None, f"{name} has no range"  # is_number
     low = 0 if setting.zero_is_none else setting.low
     value = min(max(number, low), setting.high)
     if setting.options:  # a select slider: the nearest of its stops
         value = min(setting.options, key=lambda option: abs(option - value))
     value = int(round(value)) if setting.integer else float(value)
-    return value, None if value == number else f"{name}={text!r} is out of range; using {setting.label_of(value)}"
+    return value, None if value == number else message("{name}={text} is out of range; using {used}", name=name,
+                                                       text=repr(text), used=as_message(setting.label_of(value)))
 
 
 def values_from_link(params: dict[str, str]) -> tuple[dict[str, Any], list[str]]:

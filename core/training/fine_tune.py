@@ -32,9 +32,10 @@ import numpy as np
 from core.analysis.evaluation import predict_probabilities
 from core.data.datasets import DatasetInfo, DataSource, get_info, load_dataset, to_model_input
 from core.data.handwriting import to_model_images
+from core.i18n import Percent, message
 from core.model.network import build_training_state
 from core.model.run import Run
-from core.model.spec import TrainSpec
+from core.model.spec import TrainSpec, as_message
 from core.training.job import JobState, TrainingSink
 from core.training.local import TrainingJob
 from core.training.queue import TrainingSlots
@@ -94,18 +95,20 @@ def can_fine_tune(run_dataset: str, labels: np.ndarray) -> str | None:
     try:
         info = get_info(run_dataset)
     except KeyError:
-        return "Fine-tuning needs a model that reads digits; this model's dataset is unknown."
+        return message("Fine-tuning needs a model that reads digits; this model's dataset is unknown.")
     if not info.is_digits:
-        return f"Fine-tuning needs a model that reads digits; this one was trained on {info.name}."
+        return message("Fine-tuning needs a model that reads digits; this one was trained on {name}.", name=info.title)
     if info.image_shape != FINE_TUNE_SHAPE:
-        return (f"Fine-tuning works on 28x28 digit models (MNIST); this one reads {info.name} images. "
-                "Pick the bundled model or an MNIST run.")
+        return message("Fine-tuning works on 28x28 digit models (MNIST); this one reads {name} images. "
+                       "Pick the bundled model or an MNIST run.", name=info.title)
     labels = np.asarray(labels).ravel()
     if len(labels) < MIN_DIGITS:
-        return f"Add at least {MIN_DIGITS} digits to fine-tune on (you have {len(labels)})."
+        return message("Add at least {least} digits to fine-tune on (you have {count}).", least=MIN_DIGITS,
+                       count=len(labels))
     classes = np.unique(labels)
     if len(classes) < MIN_CLASSES:
-        return f"All your digits are {int(classes[0])}s: add digits of at least one other class."
+        return message("All your digits are {digit}s: add digits of at least one other class.",
+                       digit=int(classes[0]))
     return None
 
 
@@ -247,8 +250,9 @@ class FineTuneJob(TrainingJob):
             raise ValueError(reason)
         info = get_info(dataset)
         if tuple(source_model.input_shape[1:]) != info.input_shape:
-            raise ValueError(f"This model takes {tuple(source_model.input_shape[1:])} images, "
-                             f"not {info.name}'s {info.input_shape}.")
+            raise ValueError(message("This model takes {shape} images, not {name}'s {expected}.",
+                                     shape=tuple(source_model.input_shape[1:]), name=info.title,
+                                     expected=info.input_shape))
         if len(kept) != len(labels):
             raise ValueError(f"{len(labels)} labels for {len(kept)} digits")
         self.teach_idx, self.held_idx = split_held_out(labels, settings.held_out_fraction, settings.seed)
@@ -303,11 +307,18 @@ class FineTuneJob(TrainingJob):
         if r is None:
             return text
         change = r.forgetting_points
-        trend = f"{abs(change):.1f} points {'lower' if change > 0 else 'higher'}" if round(change, 1) else "no change"
-        text = (f"{text} Your {r.n_held} held-out digits: {r.held_before:.0%} -> {r.held_after:.0%}; "
-                f"{get_info(self.spec.dataset).name} test: {r.test_before:.1%} -> {r.test_after:.1%} ({trend}).")
+        points = f"{abs(change):.1f}"
+        trend = (message("no change") if not round(change, 1) else
+                 message("{points} points lower", points=points) if change > 0 else
+                 message("{points} points higher", points=points))
+        text = message("{finish} Your {held} held-out digits: {held_before} -> {held_after}; "
+                       "{name} test: {test_before} -> {test_after} ({trend}).", finish=text, held=r.n_held,
+                       held_before=Percent(round(r.held_before, 2)), held_after=Percent(round(r.held_after, 2)),
+                       name=get_info(self.spec.dataset).title, test_before=Percent(r.test_before),
+                       test_after=Percent(r.test_after), trend=trend)
         if self.data_source is not None and self.data_source.is_sample:
-            text += f" Replayed and test images: {self.data_source.sentence}"
+            text = message("{text} Replayed and test images: {source}", text=text,
+                           source=as_message(self.data_source.sentence))
         return text
 
     def finish_run(self, run: Run) -> Run:

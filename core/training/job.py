@@ -17,6 +17,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, Protocol, Self
 
+from core.i18n import message
 from core.limits import read_limit
 from core.model.spec import TrainSpec, validate_spec
 
@@ -35,7 +36,9 @@ class JobState(StrEnum):
 
 
 ENDED = (JobState.FINISHED, JobState.STOPPED, JobState.FAILED)
-NOBODY_LOOKING = "No tab of this lab was open any more, so the training stopped on its own; the work so far is kept."
+NOBODY_LOOKING = message("No tab of this lab was open any more, so the training stopped on its own; "
+                         "the work so far is kept.")
+STOPPED_BY_YOU = message("Stopped by you.")
 
 
 class BackgroundJob:
@@ -75,7 +78,7 @@ class BackgroundJob:
         self._thread.start()
         return self
 
-    def stop(self, reason: str = "Stopped by you.") -> None:
+    def stop(self, reason: str = STOPPED_BY_YOU) -> None:
         """Ask the job to end at its next batch; pressing Stop twice is harmless."""
         if not self._stop.is_set():
             self.stop_reason = reason

@@ -31,13 +31,14 @@ from core.analysis.evaluation import predict_probabilities
 from core.analysis.history import EpochRecord
 from core.analysis.outcome import measure_test
 from core.data.datasets import DatasetUnavailable, load_dataset, to_model_input
+from core.i18n import message
 from core.model.network import build_model, build_training_state
 from core.model.run import Run, make_run
 from core.model.spec import TrainSpec
 from core.training.callbacks import LiveHistory, ValidationRecorder
-from core.training.job import BackgroundJob, JobState, TrainingSink
+from core.training.job import STOPPED_BY_YOU, BackgroundJob, JobState, TrainingSink
 from core.training.memory import limit_malloc_arenas
-from core.training.queue import SLOTS, TrainingSlots, ordinal
+from core.training.queue import SLOTS, TrainingSlots
 
 limit_malloc_arenas()  # before any training thread: their heaps would keep what each training freed
 
@@ -86,7 +87,7 @@ class TrainingJob(BackgroundJob):
         self.ticket = self.slots.take_ticket()
         return super().start()
 
-    def stop(self, reason: str = "Stopped by you.") -> None:
+    def stop(self, reason: str = STOPPED_BY_YOU) -> None:
         super().stop(reason)
         self.slots.cancel(self.ticket)  # a waiting training leaves the line at once
 
@@ -115,7 +116,8 @@ class TrainingJob(BackgroundJob):
             except DatasetUnavailable as error:
                 self.state, self.message = JobState.FAILED, str(error)
             except Exception as error:  # anything else must reach the page as a message, not kill the thread
-                self.state, self.message = JobState.FAILED, f"Training failed: {type(error).__name__}: {error}"
+                self.state, self.message = JobState.FAILED, message(
+                    "Training failed: {kind}: {error}", kind=type(error).__name__, error=str(error))
             finally:
                 self.finished_at = time.monotonic()
                 self.slots.release()
@@ -164,8 +166,9 @@ class TrainingJob(BackgroundJob):
     def describe_finish(self) -> str:
         done = len(self.live.epochs)
         if done < self.spec.epochs:
-            return f"Early stopping after {done} of {self.spec.epochs} epochs (best weights kept)."
-        return f"Finished {done} epochs."
+            return message("Early stopping after {done} of {epochs} epochs (best weights kept).", done=done,
+                           epochs=self.spec.epochs)
+        return message("Finished {done} epochs.", done=done)
 
     def snapshot(self) -> Progress:
         """A consistent copy of the progress, safe to read from the page's thread."""
@@ -199,10 +202,12 @@ class TrainingJob(BackgroundJob):
 
 
 def describe_place(place: int | None, slots: TrainingSlots) -> str:
-    """'Waiting for a free slot: 2 of 2 trainings are running on this server; this one is 3rd in line.'"""
-    where = f"this one is {ordinal(place)} in line" if place else "this one is next"
-    return (f"Waiting for a free slot: {slots.running} of {slots.limit} trainings are running on this server; "
-            f"{where}.")
+    """'Waiting for a free slot: 2 of 2 trainings are running on this server; this one is number 3 in line.'"""
+    if not place or place == 1:  # first in line is next
+        return message("Waiting for a free slot: {running} of {limit} trainings are running on this server; "
+                       "this one is next.", running=slots.running, limit=slots.limit)
+    return message("Waiting for a free slot: {running} of {limit} trainings are running on this server; "
+                   "this one is number {place} in line.", running=slots.running, limit=slots.limit, place=place)
 
 
 def run_of_job(job: TrainingJob, run_id: int) -> Run | None:

@@ -9,13 +9,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from core.i18n import message
 from core.limits import LIMITS, read_limit
-
-
-def ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th, 11th, 21st..."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
 
 
 class QueueFull(RuntimeError):
@@ -23,8 +18,8 @@ class QueueFull(RuntimeError):
 
 
 def queue_full_message(waiting: int) -> str:
-    return (f"The server is busy: {waiting} trainings are already waiting for a free slot. "
-            "Try again in a few minutes.")
+    return message("The server is busy: {waiting} trainings are already waiting for a free slot. "
+                   "Try again in a few minutes.", waiting=waiting)
 
 
 class TrainingSlots:

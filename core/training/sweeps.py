@@ -19,8 +19,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from core.i18n import N_, message
 from core.model.settings import DEFAULT_VALUES, SETTINGS_BY_KEY, Setting
-from core.model.spec import SpecError, TrainSpec, parse_sizes, read_link_value, spec_from_values
+from core.model.spec import (
+    SpecError,
+    TrainSpec,
+    as_message,
+    join_names,
+    parse_sizes,
+    read_link_value,
+    spec_from_values,
+)
 from core.training.job import ENDED, Job, JobState
 from core.training.queue import QueueFull
 
@@ -39,7 +48,11 @@ SWEEPABLE: dict[str, tuple] = {
     "limit": (500, 1000, 0),
 }
 
-TAG_PATTERN = re.compile(r"^Sweep ([0-9a-f]{4}) · ")
+TAG_PATTERN = re.compile(r"^Sweep ([0-9a-f]{4}) · ")  # run names are not translated: they are the runs' names
+SWEEP_STOPPED = message("The sweep was stopped.")
+STATE_COUNTS: dict[str, str] = {JobState.FINISHED: N_("{count} finished"), JobState.STOPPED: N_("{count} stopped"),
+                JobState.FAILED: N_("{count} failed"), JobState.TRAINING: N_("{count} training"),
+                JobState.LOADING: N_("{count} loading"), JobState.WAITING: N_("{count} waiting")}
 
 
 
@@ -48,7 +61,8 @@ def sweep_setting(setting_key: str) -> Setting:
     """The settings-table entry a sweep varies; SpecError when that setting cannot be varied."""
     if setting_key not in SWEEPABLE:
         choices = ", ".join(SWEEPABLE)
-        raise SpecError({"sweep": f"{setting_key!r} cannot be changed in a sweep; choose one of {choices}"})
+        raise SpecError({"sweep": message("{key} cannot be changed in a sweep; choose one of {choices}",
+                                          key=repr(setting_key), choices=choices)})
     return SETTINGS_BY_KEY[setting_key]
 
 
@@ -87,11 +101,11 @@ def check_sweep_item(setting: Setting, text: str) -> None:
         except ValueError:
             number = math.nan
         if not math.isfinite(number):
-            raise SpecError({setting.key: f"{text!r} is not a number"})
+            raise SpecError({setting.key: message("{text} is not a number", text=repr(text))})
 
     elif text not in {str(option) for option in setting.options}:
-        names = ", ".join(setting.label_of(option) for option in setting.options)
-        raise SpecError({setting.key: f"{text!r} is not one of {names}"})
+        names = join_names(setting.label_of(option) for option in setting.options)
+        raise SpecError({setting.key: message("{text} is not one of {names}", text=repr(text), names=names)})
 
 
 def read_sweep_values(setting_key: str, values: str | Iterable[Any]) -> tuple[list, list[str]]:
@@ -113,16 +127,19 @@ def read_sweep_values(setting_key: str, values: str | Iterable[Any]) -> tuple[li
         if problem:
             notes.append(problem)
         if value in seen:
-            twice = f"{setting.label_of(value)} is listed twice"
-            if seen[value] != text:
-                twice += f" ({seen[value]!r} and {text!r})"
+            name = as_message(setting.label_of(value))
+            twice = (message("{name} is listed twice", name=name) if seen[value] == text else
+                     message("{name} is listed twice ({first} and {second})", name=name, first=repr(seen[value]),
+                             second=repr(text)))
             raise SpecError({setting_key: twice})
         seen[value] = text
         parsed.append(value)
     if len(parsed) < MIN_VALUES:
-        raise SpecError({setting_key: f"a sweep compares at least {MIN_VALUES} values (here {len(parsed)})"})
+        raise SpecError({setting_key: message("a sweep compares at least {least} values (here {count})",
+                                              least=MIN_VALUES, count=len(parsed))})
     if len(parsed) > MAX_VALUES:
-        raise SpecError({setting_key: f"a sweep compares at most {MAX_VALUES} values (here {len(parsed)})"})
+        raise SpecError({setting_key: message("a sweep compares at most {most} values (here {count})",
+                                              most=MAX_VALUES, count=len(parsed))})
     return parsed, notes
 
 
@@ -217,7 +234,8 @@ class Sweep:
     @property
     def label(self) -> str:
         """'Sweep ab12 · optimizer (5 values)'."""
-        return f"Sweep {self.tag} · {self.setting_key} ({len(self.members)} values)"
+        return message("Sweep {tag} · {setting} ({count} values)", tag=self.tag, setting=self.setting_key,
+                       count=len(self.members))
 
     def start_all(self) -> Sweep:
         """Start every member; they wait for the server's slots (or the cluster's CPUs) in order.
@@ -232,11 +250,11 @@ class Sweep:
                 started.append(member.job)
         except QueueFull:
             for job in started:
-                job.discard("The server's line was full.", keep_run=False)
+                job.discard(message("The server's line was full."), keep_run=False)
             raise
         return self
 
-    def stop_all(self, reason: str = "The sweep was stopped.") -> None:
+    def stop_all(self, reason: str = SWEEP_STOPPED) -> None:
         """Stop every member that has not ended: waiting ones never start, running ones keep their weights."""
         for member in self.members:
             if not member.job.done:
@@ -266,7 +284,7 @@ class Sweep:
         for member in self.members:
             member.job.release()
 
-    def discard(self, reason: str = "The sweep was stopped.", keep_run: bool = True) -> None:
+    def discard(self, reason: str = SWEEP_STOPPED, keep_run: bool = True) -> None:
         """Stop every member and let go of their memory as each ends (the sweep is off its board)."""
         for member in self.members:
             member.job.discard(reason, keep_run)
@@ -288,7 +306,11 @@ class Sweep:
         order = (*ENDED, JobState.TRAINING, JobState.LOADING, JobState.WAITING)
         counts = self.counts()
         states = sorted(counts, key=lambda s: order.index(s) if s in order else len(order))
-        return " · ".join(f"{counts[state]} {state}" for state in states)
+        parts = [message(STATE_COUNTS.get(state, "{count} " + str(state)), count=counts[state]) for state in states]
+        joined = parts[0] if parts else message("{text}", text="")
+        for part in parts[1:]:
+            joined = message("{first} · {second}", first=joined, second=part)
+        return joined
 
     def member_colors(self) -> dict[int, int]:
         """{run id: member index} of the members whose run is saved: their colour in other charts."""

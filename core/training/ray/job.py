@@ -27,9 +27,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from core.i18n import N_
+from core.i18n import message as make_message
 from core.model.files import load_model_file
 from core.model.spec import TrainSpec
-from core.training.job import ENDED, BackgroundJob, JobState, ThinnedLog
+from core.training.job import ENDED, STOPPED_BY_YOU, BackgroundJob, JobState, ThinnedLog
 from core.training.ray.actor import actor_class
 from core.training.ray.capacity import CPU_COUNTS, IDLE_ACTORS, RAY_QUEUE, describe_wait
 from core.training.ray.connection import RayUnavailable, connect, explain_ray_error, get, kill
@@ -56,7 +58,7 @@ class RayTrainingJob(BackgroundJob):
         super().__init__(spec, is_alive, sink, name)
         self.address = address  # None: the Ray instance this process is already connected to
         self.num_cpus = num_cpus  # asked of Ray per training; `slots` is accepted and unused (the cluster queues)
-        self.message = "Waiting for the Ray cluster…"
+        self.message = make_message(N_("Waiting for the Ray cluster…"))
         self.model: Any = None  # keras.Model: each epoch's weights with a sink; the trained model at the end
         self.sweep: str | None = None  # the sweep's tag when the job is a sweep's member
         self.node = ""  # the worker's host name, once it runs
@@ -73,7 +75,7 @@ class RayTrainingJob(BackgroundJob):
         RAY_QUEUE.join(self)
         return super().start()
 
-    def stop(self, reason: str = "Stopped by you.") -> None:
+    def stop(self, reason: str = STOPPED_BY_YOU) -> None:
         super().stop(reason)
         if self.state == JobState.WAITING:
             RAY_QUEUE.leave(self)  # a waiting training leaves the line at once
@@ -96,7 +98,7 @@ class RayTrainingJob(BackgroundJob):
             actor = self.find_actor()
             if actor is not None:
                 RAY_QUEUE.leave(self)
-                self.state, self.message = JobState.LOADING, f"Loading on {self.node}…"
+                self.state, self.message = JobState.LOADING, make_message(N_("Loading on {node}…"), node=self.node)
                 threads = max(1, int(self.num_cpus))
                 started = actor.start.remote(self.spec, self.name, self.sink is not None, threads)
                 if self.wait_for(started, lambda: None):

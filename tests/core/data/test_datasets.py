@@ -8,6 +8,7 @@ import pytest
 
 from core.data import datasets, readers
 from core.data.datasets import DatasetUnavailable, get_info, load_dataset, load_test_set, to_model_input
+from core.i18n import translate
 
 KERAS_DATASETS = Path(os.environ["KERAS_HOME"]) / "datasets"  # set by conftest, empty
 
@@ -260,3 +261,10 @@ def test_damaged_keras_cache_says_so():
     with pytest.raises(DatasetUnavailable, match="damaged or truncated") as error:
         load_dataset("fashion_mnist")
     assert "Delete" in str(error.value) and str(folder) in str(error.value)
+
+
+def test_a_datasets_name_description_and_source_read_in_each_language():
+    data = load_dataset("digits")
+    assert translate("es", data.source.sentence) == "Dígitos (8x8): viene con la app."
+    assert translate("de", get_info("digits").description).startswith("1797 kleine handgeschriebene Ziffern")
+    assert [translate("de", name) for name in get_info("fashion_mnist").class_names[:2]] == ["T-Shirt/Top", "Hose"]

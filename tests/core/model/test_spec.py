@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 
+from core.i18n import translate
 from core.model.optimizers import OPTIMIZERS
 from core.model.settings import DEFAULT_VALUES, SETTINGS
 from core.model.spec import (
@@ -15,6 +16,7 @@ from core.model.spec import (
     describe_spec,
     link_from_values,
     parse_sizes,
+    problems_by_setting,
     spec_from_dict,
     spec_from_values,
     spec_to_dict,
@@ -192,3 +194,25 @@ def test_bad_link_values_are_named_and_replaced_by_defaults_or_clamped():
                 "optimizer='<script>'", "seed="):
         assert bad in named, bad
     spec_from_values({**DEFAULT_VALUES, **read})  # whatever a link says, the form's spec is valid
+
+
+def test_a_refusal_reads_in_the_visitors_language_with_its_values_written_their_way():
+    with pytest.raises(SpecError) as caught:
+        spec_from_values({**DEFAULT_VALUES, "epochs": 500, "hidden": "64, x"})
+    problems = problems_by_setting(caught.value)
+    assert translate("es", problems["hidden"]) == (
+        "escribe números enteros separados por comas, como 512, 256 (no '64, x')")
+    too_long = TrainSpec(dataset="mnist", network=NetworkSpec(hidden_layers=(15,)), batch_size=8, epochs=200)
+    with pytest.raises(SpecError) as caught:
+        validate_spec(too_long)
+    german = translate("de", caught.value.text)
+    assert german.startswith("Durchgänge durch die Daten (Epochen): das wären 1.500.000 Schritte")
+    assert "1,500,000 steps" in str(caught.value)  # English stays as it was
+
+
+def test_a_bad_link_value_is_explained_in_each_language():
+    _, problems = values_from_link({"kind": "huge", "epochs": "x"})
+    assert [translate("de", p) for p in problems] == [
+        "kind='huge' ist keins davon: dense, cnn; genommen wird Dichte Schichten",
+        "epochs='x' ist keine Zahl; genommen wird 40"]
+    assert translate("es", problems[0]).endswith("se usa Capas densas")

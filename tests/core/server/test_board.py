@@ -66,7 +66,7 @@ def test_a_waiting_job_says_its_place_and_a_stopped_one_leaves_at_once():
     slots = TrainingSlots(1, max_waiting=10)
     assert slots.acquire(lambda: False)
     first, second = TrainingJob(TINY, slots=slots).start(), TrainingJob(TINY, slots=slots).start()
-    assert second.snapshot().place == 2 and "this one is 2nd in line" in second.snapshot().message
+    assert second.snapshot().place == 2 and "this one is number 2 in line" in second.snapshot().message
     first.stop()
     assert second.snapshot().place == 1  # at once, not at the stopped job's next poll
     second.stop()

@@ -3,11 +3,12 @@ import numpy as np
 import pytest
 
 from core.data.datasets import load_dataset, to_model_input
+from core.i18n import translate
 from core.model.spec import NetworkSpec, TrainSpec
 from core.training.callbacks import LiveHistory
 from core.training.job import NOBODY_LOOKING
-from core.training.local import TrainingJob, run_of_job
-from core.training.queue import TrainingSlots
+from core.training.local import TrainingJob, describe_place, run_of_job
+from core.training.queue import TrainingSlots, queue_full_message
 from tests.harness.polling import poll_until
 from tests.harness.polling import wait_for_job as wait
 from tests.harness.specs import TINY, tiny_spec
@@ -213,3 +214,12 @@ def test_a_finished_job_measures_the_test_set_once_and_its_run_keeps_the_figures
     truth, predicted, count = most_confused_pairs(result.cm, 1)[0]
     assert (run.metrics["test_confused_truth"], run.metrics["test_confused_predicted"],
             run.metrics["test_confused_count"]) == (truth, predicted, count)
+
+
+def test_the_waiting_and_ending_messages_read_in_each_language():
+    slots = TrainingSlots(2)
+    assert translate("es", describe_place(3, slots)).endswith("el tuyo es el número 3 de la cola.")
+    assert translate("de", describe_place(None, slots)) == (
+        "Warten auf einen freien Platz: 0 von 2 Trainings laufen auf diesem Server; deins ist als Nächstes dran.")
+    assert translate("de", NOBODY_LOOKING).startswith("Kein Tab dieses Labors")
+    assert translate("es", queue_full_message(5)).startswith("El servidor está ocupado: 5 entrenamientos")

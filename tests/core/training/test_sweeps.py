@@ -1,5 +1,6 @@
 import pytest
 
+from core.i18n import translate
 from core.model.settings import DEFAULT_VALUES
 from core.model.spec import SpecError
 from core.server.board import Board as SweepBoard
@@ -163,3 +164,12 @@ def test_an_ended_sweep_leaves_the_board_once_no_tab_watches_and_lets_go_of_its_
     assert board.reap() == ["lab:1"] and board.get("lab:1") is None
     assert all(m.job.model is None and not m.job.snapshot().batch_logs for m in sweep.members)
     assert [len(m.job.history()["loss"]) for m in sweep.members] == [3, 3]  # the results table still reads
+
+
+def test_a_bad_sweep_value_is_explained_in_each_language():
+    with pytest.raises(SpecError) as caught:
+        parse_sweep_values("kind", "dense, dense")
+    assert translate("es", caught.value.errors["kind"]) == "Capas densas está dos veces"
+    with pytest.raises(SpecError) as caught:
+        parse_sweep_values("optimizer", "adam")
+    assert translate("de", caught.value.errors["optimizer"]) == "ein Vergleich braucht mindestens 2 Werte (hier 1)"
