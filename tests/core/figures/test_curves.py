@@ -3,6 +3,7 @@
 import pytest
 
 from core.figures.curves import plot_run_comparison, plot_test_accuracies, zoomed_range
+from core.figures.style import color_of
 
 
 def test_a_zoomed_range_holds_the_values_with_a_margin_and_stays_inside_its_bounds():
@@ -32,7 +33,7 @@ def test_test_accuracies_are_bars_side_by_side_with_their_percentages():
     [bars] = figure.data
     assert list(bars.x) == ["Run 1", "Run 2"] and list(bars.y) == [0.970, 0.986]
     assert list(bars.text) == ["97.0%", "98.6%"]
-    assert list(bars.marker.color) == ["#D55E00", "#0072B2"]
+    assert list(bars.marker.color) == [color_of(3), color_of(0)]
     low, high = figure.layout.yaxis.range
     assert low < 0.970 and high > 0.986 and high - low < 0.05
     assert 0.3 < (0.970 - low) / (high - low) < 0.6  # the lower bar keeps a fair part of the height
