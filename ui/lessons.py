@@ -253,10 +253,10 @@ def show_step_panel() -> None:
         forward.button(_("Finish") if last else _("Next"), key="lesson_next", type="primary", disabled=not status.done,
                        on_click=move_to, args=(lesson, index + 1), width="stretch",
                        help=None if status.done else _("Do this step first (or skip it)."))
-        skip, leave = st.columns([1, 2])
-        if not status.done:
-            skip.button(_("Skip"), key="lesson_skip", type="tertiary", on_click=move_to, args=(lesson, index + 1))
-        leave.button(_("Leave the lesson"), key="lesson_leave", type="tertiary", on_click=leave_lesson)
+        with st.container(horizontal=True, gap="small"):  # wraps where a language's words are longer ("Überspringen")
+            if not status.done:
+                st.button(_("Skip"), key="lesson_skip", type="tertiary", on_click=move_to, args=(lesson, index + 1))
+            st.button(_("Leave the lesson"), key="lesson_leave", type="tertiary", on_click=leave_lesson)
 
 
 def continue_label() -> tuple[str, str] | None:
