@@ -21,6 +21,7 @@ from core.storage.store import Store
 from core.words import GLOSSARY
 from ui import lab as labs
 from ui import state
+from ui.i18n import _
 from ui.session import (
     LESSON_ACTIVE,
     LESSON_ANSWER,
@@ -36,7 +37,6 @@ from ui.text import plain
 PAGE_PATHS = {"home": "app.py", "learn": "pages/learn.py", "train": "pages/train.py",
               "evaluate": "pages/evaluate.py", "draw": "pages/draw.py", "digits": "pages/digits.py"}
 BOOK_SECONDS = 60  # a teacher's new lesson file shows within a minute, without a restart
-NOT_SAVED = "Your place in the lesson could not be saved ({}); it is kept in this tab only."
 
 
 @st.cache_resource(show_spinner=False, ttl=BOOK_SECONDS)
@@ -83,7 +83,8 @@ def save_place(key: str, step: int, *, finished: bool | None = None, answers: di
                                    active=active)
             return
         except StoreError as error:
-            LESSON_NOTE.set(NOT_SAVED.format(error))
+            LESSON_NOTE.set(_("Your place in the lesson could not be saved ({error}); it is kept in this tab "
+                              "only.").format(error=error))
     local = LESSONS_LOCAL.ensure()
     old = local.get(key, LessonProgress())
     if active:
@@ -120,7 +121,8 @@ def move_to(lesson: Lesson, step: int) -> None:
     """Button callback: go to another step of the active lesson (past the last: finished)."""
     if step >= len(lesson.steps):
         save_place(lesson.key, len(lesson.steps) - 1, finished=True, active=False)
-        LESSON_NOTE.set(f"You finished lesson {lesson.number}, {lesson.title}. Well done!")
+        LESSON_NOTE.set(_("You finished lesson {number}, {title}. Well done!").format(number=lesson.number,
+                                                                                     title=_(lesson.title)))
         go_to(PAGE_PATHS["learn"])
         return
     save_place(lesson.key, max(step, 0))
@@ -133,7 +135,8 @@ def leave_lesson() -> None:
         try:
             progress.leave_lessons(store, lab_id)
         except StoreError as error:
-            LESSON_NOTE.set(NOT_SAVED.format(error))
+            LESSON_NOTE.set(_("Your place in the lesson could not be saved ({error}); it is kept in this tab "
+                              "only.").format(error=error))
     local = LESSONS_LOCAL.ensure()
     for key, place in local.items():
         local[key] = LessonProgress(place.step, place.finished, False, place.answers, place.updated_at)
@@ -191,10 +194,10 @@ def show_terms(step: Step) -> None:
     """The glossary's words for the step's terms, in a popover (the Learn page lists them all)."""
     if not step.terms:
         return
-    with st.popover("Words in this step", icon=":material/menu_book:", width="stretch"):
+    with st.popover(_("Words in this step"), icon=":material/menu_book:", width="stretch"):
         for term in step.terms:
-            st.markdown(f"**{term}**: {GLOSSARY[term]}")
-        st.page_link(PAGE_PATHS["learn"], label="All the words: the glossary", query_params=labs.lab_params())
+            st.markdown(_("**{term}**: {meaning}").format(term=_(term), meaning=_(GLOSSARY[term])))
+        st.page_link(PAGE_PATHS["learn"], label=_("All the words: the glossary"), query_params=labs.lab_params())
 
 
 def show_question(lesson: Lesson, place: LessonProgress, index: int, verdict) -> None:
@@ -203,21 +206,21 @@ def show_question(lesson: Lesson, place: LessonProgress, index: int, verdict) ->
     assert question is not None
     key = LESSON_ANSWER.of(f"{lesson.key}_{index}")
     if question.choices:
-        st.radio(question.ask, question.choices, index=None, key=key)
+        st.radio(_(question.ask), question.choices, index=None, key=key, format_func=_)  # the value stays the file's
     else:
-        st.number_input(question.ask, min_value=-1_000_000.0, max_value=1_000_000.0, value=None, step=1.0,
-                        key=key, placeholder="a number")
-    st.button("Check my answer", key=f"lesson_answer_button_{lesson.key}_{index}", on_click=keep_answer,
+        st.number_input(_(question.ask), min_value=-1_000_000.0, max_value=1_000_000.0, value=None, step=1.0,
+                        key=key, placeholder=_("a number"))
+    st.button(_("Check my answer"), key=f"lesson_answer_button_{lesson.key}_{index}", on_click=keep_answer,
               args=(lesson, place, index))
     if verdict is not None and verdict.message:
-        (st.success if verdict.passed else st.warning)(verdict.message)
+        (st.success if verdict.passed else st.warning)(_(verdict.message))
 
 
 def show_step_panel() -> None:
     """The active lesson's current step: what to do and why, its action, its check, Back / Next / Leave."""
     switch_if_asked()  # a lesson button of the last run asked for another page: go there first
     if note := LESSON_NOTE.pop():
-        st.info(note, icon=":material/school:")
+        st.info(note, icon=":material/school:")  # translated where it was set
     found = active_lesson()
     if found is None:
         LESSON_AWAITS.set(None)
@@ -228,31 +231,32 @@ def show_step_panel() -> None:
     status = step_status(step, lab_state(), place.answers.get(str(index)))
     LESSON_AWAITS.set(step.check_params.get("event") if step.check == "event" and not status.check.passed else None)
     with st.container(border=True, key="lesson_panel"):
-        st.caption(f"Lesson {lesson.number} · {plain(lesson.title)} · step {index + 1} of {len(lesson.steps)}")
-        st.markdown(f"**{step.title}**")
-        st.markdown(step.text)
+        st.caption(_("Lesson {number} · {title} · step {step} of {steps}").format(
+            number=lesson.number, title=plain(_(lesson.title)), step=index + 1, steps=len(lesson.steps)))
+        st.markdown("**" + _(step.title) + "**")
+        st.markdown(_(step.text))
         show_terms(step)
         if step.action is not None and step.action_params is not None:
             link = action_link(step.action, step.action_params)
-            st.page_link(PAGE_PATHS[link.page], label=link.label, icon=":material/arrow_forward:",
+            st.page_link(PAGE_PATHS[link.page], label=_(link.label), icon=":material/arrow_forward:",
                          query_params={**labs.lab_params(), **link.params})
         if step.check != "none":
-            (st.success if status.check.passed else st.info)(status.check.message,
+            (st.success if status.check.passed else st.info)(_(status.check.message),
                                                              icon=":material/check_circle:" if status.check.passed
                                                              else ":material/pending:")
         if step.question is not None:
             show_question(lesson, place, index, status.answered)
         last = index == len(lesson.steps) - 1
         back, forward = st.columns(2)
-        back.button("Back", key="lesson_back", on_click=move_to, args=(lesson, index - 1), disabled=index == 0,
+        back.button(_("Back"), key="lesson_back", on_click=move_to, args=(lesson, index - 1), disabled=index == 0,
                     width="stretch")
-        forward.button("Finish" if last else "Next", key="lesson_next", type="primary", disabled=not status.done,
+        forward.button(_("Finish") if last else _("Next"), key="lesson_next", type="primary", disabled=not status.done,
                        on_click=move_to, args=(lesson, index + 1), width="stretch",
-                       help=None if status.done else "Do this step first (or skip it).")
-        skip, leave = st.columns([1, 2])
-        if not status.done:
-            skip.button("Skip", key="lesson_skip", type="tertiary", on_click=move_to, args=(lesson, index + 1))
-        leave.button("Leave the lesson", key="lesson_leave", type="tertiary", on_click=leave_lesson)
+                       help=None if status.done else _("Do this step first (or skip it)."))
+        with st.container(horizontal=True, gap="small"):  # wraps where a language's words are longer ("Überspringen")
+            if not status.done:
+                st.button(_("Skip"), key="lesson_skip", type="tertiary", on_click=move_to, args=(lesson, index + 1))
+            st.button(_("Leave the lesson"), key="lesson_leave", type="tertiary", on_click=leave_lesson)
 
 
 def continue_label() -> tuple[str, str] | None:
@@ -264,14 +268,15 @@ def continue_label() -> tuple[str, str] | None:
     key, place = max(places, key=lambda item: (item[1].active, item[1].updated_at))
     lesson = lesson_book().get(key)
     assert lesson is not None
-    return f"Continue lesson {lesson.number}, step {min(place.step, len(lesson.steps) - 1) + 1}", key
+    return _("Continue lesson {number}, step {step}").format(
+        number=lesson.number, step=min(place.step, len(lesson.steps) - 1) + 1), key
 
 
 def show_continue_lesson() -> None:
     """Home: "Continue lesson N, step M" when one is under way, else a link to the lessons."""
     offer = continue_label()
     if offer is None:
-        st.page_link(PAGE_PATHS["learn"], label="New here? Follow a lesson: it shows you what to try, step by step",
+        st.page_link(PAGE_PATHS["learn"], label=_("New here? Follow a lesson: it shows you what to try, step by step"),
                      icon=":material/school:", query_params=labs.lab_params())
         return
     label, key = offer

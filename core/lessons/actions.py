@@ -12,12 +12,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core.i18n import N_, message
 from core.model.settings import DEFAULT_VALUES, SETTINGS_BY_KEY
 from core.model.spec import SpecError, spec_from_values, values_from_link
 
 TRAIN_MODES = ("train", "compare", "fine_tune")  # the Train page's `mode` query parameter
 PAGES = ("train", "evaluate", "draw", "digits", "learn")  # where an open_page action may go
-PAGE_WORDS = {"train": "Train", "evaluate": "Evaluate", "draw": "Draw", "digits": "My digits", "learn": "Learn"}
+PAGE_WORDS = {"train": N_("Train"), "evaluate": N_("Evaluate"), "draw": N_("Draw"), "digits": N_("My digits"),
+              "learn": N_("Learn")}
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class ActionLink:
 
     page: str  # one of PAGES
     params: dict[str, str]
-    label: str
+    label: str  # a core.i18n Message (a lesson file's own label, or ours): translated where shown
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,9 @@ def set_up_link(params: Mapping[str, Any]) -> ActionLink:
     if mode == "compare":
         query["vary"] = params["vary"]
         query["values"] = ",".join(as_text(v) for v in params["values"])
-    label = params.get("label") or {"train": "Set up this network", "compare": "Set up this comparison",
-                                    "fine_tune": "Set up the fine-tuning"}[mode]
+    label = message(params["label"]) if params.get("label") else {
+        "train": message("Set up this network"), "compare": message("Set up this comparison"),
+        "fine_tune": message("Set up the fine-tuning")}[mode]
     return ActionLink("train", query, label)
 
 
@@ -102,7 +105,9 @@ def open_page_problems(params: Mapping[str, Any]) -> list[str]:
 
 def open_page_link(params: Mapping[str, Any]) -> ActionLink:
     page = params["page"]
-    return ActionLink(page, {}, params.get("label") or f"Open {PAGE_WORDS[page]}")
+    label = message(params["label"]) if params.get("label") else message("Open {page}",
+                                                                          page=message(PAGE_WORDS[page]))
+    return ActionLink(page, {}, label)
 
 
 ACTIONS: dict[str, ActionKind] = {

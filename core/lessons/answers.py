@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.lessons.checks import FIGURES, Verdict, judge
+from core.i18n import Number, message
+from core.lessons.checks import FIGURES, Verdict, judge, lesson_text
 from core.lessons.content import Question, Step
 from core.lessons.state import LabState
 
@@ -38,22 +39,26 @@ def judge_answer(question: Question, given: object, state: LabState) -> Verdict:
     """Right or not, with the explanation; a number within the question's tolerance is right."""
     expected, missing = expected_answer(question, state)
     if missing is not None:
-        return Verdict(False, f"Not yet: {missing}")
+        return Verdict(False, message("Not yet: {missing}", missing=missing))
+    explain = lesson_text(question.explain)
     if expected is None:  # any answer is fine: the question asks what the learner thinks
-        return Verdict(True, question.explain)
+        return Verdict(True, explain)
     if question.is_number:
         try:
             number = float(str(given))
         except ValueError:
-            return Verdict(False, "Please write a number.")
+            return Verdict(False, message("Please write a number."))
         if abs(number - float(str(expected))) <= question.tolerance:
-            return Verdict(True, f"Right: {expected:g}. {question.explain}" if isinstance(expected, float | int)
-                           else f"Right. {question.explain}")
-        return Verdict(False, f"Not quite: look again (the answer is {expected:g}). {question.explain}"
-                       if isinstance(expected, float | int) else f"Not quite. {question.explain}")
+            return Verdict(True, message("Right: {answer}. {explain}", answer=Number(expected), explain=explain)
+                           if isinstance(expected, float | int) else message("Right. {explain}", explain=explain))
+        return Verdict(False, message("Not quite: look again (the answer is {answer}). {explain}",
+                                      answer=Number(expected), explain=explain)
+                       if isinstance(expected, float | int) else message("Not quite. {explain}", explain=explain))
     if str(given).lower() == str(expected).lower():
-        return Verdict(True, f"Right. {question.explain}")
-    return Verdict(False, f"Not quite: on your runs the answer is {expected}. {question.explain}")
+        return Verdict(True, message("Right. {explain}", explain=explain))
+    shown = lesson_text(str(expected)) if str(expected) in question.choices else str(expected)
+    return Verdict(False, message("Not quite: on your runs the answer is {answer}. {explain}", answer=shown,
+                                  explain=explain))
 
 
 def step_status(step: Step, state: LabState, given: object | None = None) -> StepStatus:

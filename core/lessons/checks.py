@@ -13,21 +13,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.data.datasets import DATASETS
+from core.i18n import N_, Message, Percent, message
 from core.lessons.state import EVENT_KINDS, LabState, RunFacts
 from core.model.optimizers import OPTIMIZERS
 from core.model.settings import SETTINGS_BY_KEY
 
 NETWORK_WORDS = {
-    "softmax": "a straight line (no hidden layer, softmax regression)",
-    "hidden": "a hidden layer",
-    "cnn": "a small CNN",
+    "softmax": N_("a straight line (no hidden layer, softmax regression)"),
+    "hidden": N_("a hidden layer"),
+    "cnn": N_("a small CNN"),
 }
 
 
 @dataclass(frozen=True)
 class Verdict:
     passed: bool
-    message: str  # what is done, or what is missing, in plain words
+    message: str  # what is done, or what is missing, in plain words (a core.i18n Message: translated where shown)
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,11 @@ class CheckKind:
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)  # params with a fixed set of values
 
 
-def percent(value: float) -> str:
-    return f"{value:.1%}"
+def lesson_text(text: str) -> Message:
+    """A lesson file's own text as a message value: translated through the lessons' catalogs where shown.
+
+    (core.lessons.content refuses braces in lesson texts, so the text is its own template.)"""
+    return message(text)
 
 
 def finished_runs(state: LabState) -> list[RunFacts]:
@@ -54,50 +58,58 @@ def judge_run(state: LabState, params: Mapping[str, Any]) -> Verdict:
     runs = [r for r in finished_runs(state) if r.source == params.get("source", r.source)]
     if not runs:
         if params.get("source") == "fine-tuned":
-            return Verdict(False, "You have no fine-tuned run yet: on Train, press Teach it my handwriting "
-                                  "and wait for it to end.")
+            return Verdict(False, message("You have no fine-tuned run yet: on Train, press Teach it my "
+                                          "handwriting and wait for it to end."))
         busy = any(r.state == "running" for r in state.runs)
-        return Verdict(False, "Your training is still running: wait for it to end." if busy else
-                       "You have no finished run yet: press Start training on Train, and wait for it to end.")
+        return Verdict(False, message("Your training is still running: wait for it to end.") if busy else
+                       message("You have no finished run yet: press Start training on Train, and wait for it "
+                               "to end."))
     if (dataset := params.get("dataset")) is not None:
         runs = [r for r in runs if r.dataset == dataset]
         if not runs:
-            return Verdict(False, f"None of your runs used the {DATASETS[dataset].name} images yet: "
-                                  f"choose {DATASETS[dataset].name} under Data and train again.")
+            return Verdict(False, message("None of your runs used the {name} images yet: choose {name} under "
+                                          "Data and train again.", name=DATASETS[dataset].name))
     if (network := params.get("network")) is not None:
         matching = [r for r in runs if r.network == network]
         if not matching:
             return Verdict(False, {
-                "softmax": "Your run has a hidden layer: empty the Hidden layers box to train a straight line.",
-                "hidden": "Your run has no hidden layer yet: write a number of neurons in Hidden layers, like 128.",
-                "cnn": "Your run is not a CNN yet: choose Small CNN under Network.",
+                "softmax": message("Your run has a hidden layer: empty the Hidden layers box to train a straight "
+                                   "line."),
+                "hidden": message("Your run has no hidden layer yet: write a number of neurons in Hidden layers, "
+                                  "like 128."),
+                "cnn": message("Your run is not a CNN yet: choose Small CNN under Network."),
             }[network])
         runs = matching
     if params.get("dropout"):
         runs = [r for r in runs if float(r.values.get("dropout", 0) or 0) > 0]
         if not runs:
-            return Verdict(False, "Your run has no dropout yet: move the Dropout slider above 0.")
+            return Verdict(False, message("Your run has no dropout yet: move the Dropout slider above 0."))
     if params.get("early_stopping"):
         runs = [r for r in runs if int(r.values.get("patience", 0) or 0) > 0]
         if not runs:
-            return Verdict(False, "Your run has early stopping off: set its patience above 0.")
+            return Verdict(False, message("Your run has early stopping off: set its patience above 0."))
     if params.get("stopped_early"):
         runs = [r for r in runs if r.stopped_early]
         if not runs:
-            return Verdict(False, "Your run with early stopping used all its passes: it did not stop early. "
-                                  "Give it more passes (epochs), or fewer training images.")
+            return Verdict(False, message("Your run with early stopping used all its passes: it did not stop "
+                                          "early. Give it more passes (epochs), or fewer training images."))
     needed = int(params.get("min_runs", 1))
     if len(runs) < needed:
-        return Verdict(False, f"You have {len(runs)} such run{'s' * (len(runs) != 1)}; this step needs {needed}.")
+        return Verdict(False, message("This step needs {needed} runs of this kind; you have {count}.",
+                                      count=len(runs), needed=needed))
     best = max(runs, key=lambda r: r.val_accuracy if r.val_accuracy is not None else -1.0)
     goal = params.get("min_accuracy")
     if goal is not None and (best.val_accuracy is None or best.val_accuracy < goal):
-        reached = "no accuracy" if best.val_accuracy is None else percent(best.val_accuracy)
-        return Verdict(False, f"Not yet: your best such run reached {reached}; this step asks for at least "
-                              f"{percent(goal)}. Try more passes (epochs) or more training images.")
-    reached = f"{best.name} reached {percent(best.val_accuracy)}" if best.val_accuracy is not None else best.name
-    reference = params.get("reference")
-    return Verdict(True, f"Done: {reached}" + (f"; {reference}." if reference else "."))
+        score = message("no accuracy") if best.val_accuracy is None else Percent(best.val_accuracy)
+        return Verdict(False, message("Not yet: your best such run reached {reached}; this step asks for at least "
+                                      "{goal}. Try more passes (epochs) or more training images.",
+                                      reached=score, goal=Percent(goal)))
+    reached = (message("{name} reached {accuracy}", name=best.name, accuracy=Percent(best.val_accuracy))
+               if best.val_accuracy is not None else best.name)
+    if reference := params.get("reference"):
+        return Verdict(True, message("Done: {reached}; {reference}.", reached=reached,
+                                     reference=lesson_text(reference)))
+    return Verdict(True, message("Done: {reached}.", reached=reached))
 
 
 def sweeps_of(state: LabState) -> dict[str, list[RunFacts]]:
@@ -119,11 +131,12 @@ def sweep_over(state: LabState, vary: str) -> tuple[list[RunFacts] | None, Verdi
     """The newest sweep that varied `vary`, or None and why not."""
     sweeps = sweeps_of(state)
     if not sweeps:
-        return None, Verdict(False, "You have not run a comparison yet: on Train, use Compare and start the sweep.")
-    label = SETTINGS_BY_KEY[vary].label.lower()
+        return None, Verdict(False, message("You have not run a comparison yet: on Train, use Compare and start "
+                                            "the sweep."))
     matching = [runs for runs in sweeps.values() if vary in varied_settings(runs)]
-    if not matching:
-        return None, Verdict(False, f"Your comparison did not change the {label}: compare {label} values.")
+    if not matching:  # the setting's label is core.words' (marked there): translated as a message of its own
+        return None, Verdict(False, message("Your comparison did not change this setting: {label}. Compare "
+                                            "several of its values.", label=message(SETTINGS_BY_KEY[vary].label)))
     return matching[-1], None
 
 
@@ -135,18 +148,20 @@ def judge_sweep(state: LabState, params: Mapping[str, Any]) -> Verdict:
     done = [r for r in runs if r.done]
     needed = int(params.get("min_members", 2))
     if any(r.state == "running" for r in runs):
-        return Verdict(False, f"Your comparison is still running: {len(done)} of {len(runs)} runs have ended.")
+        return Verdict(False, message("Your comparison is still running: {done} of {runs} runs have ended.",
+                                      done=len(done), runs=len(runs)))
     if len(done) < needed:
-        return Verdict(False, f"Your comparison finished {len(done)} runs; this step needs {needed}.")
+        return Verdict(False, message("This step needs {needed} finished runs in your comparison; it has {done}.",
+                                      done=len(done), needed=needed))
     best = max(done, key=lambda r: r.val_accuracy or 0.0)
-    return Verdict(True, f"Done: {len(done)} runs compared; the best, {best.name}, reached "
-                         f"{percent(best.val_accuracy or 0.0)}.")
+    return Verdict(True, message("Done: {done} runs compared; the best, {name}, reached {accuracy}.",
+                                 done=len(done), name=best.name, accuracy=Percent(best.val_accuracy or 0.0)))
 
 
 EVENT_HINTS = {
-    "cell_opened": ("No square of the confusion matrix opened yet: on Evaluate, click the square with the "
-                    "biggest number off the diagonal."),
-    "drawing_read": "No drawing read yet: draw a digit on Draw.",
+    "cell_opened": message("No square of the confusion matrix opened yet: on Evaluate, click the square with the "
+                           "biggest number off the diagonal."),
+    "drawing_read": message("No drawing read yet: draw a digit on Draw."),
 }
 
 
@@ -157,27 +172,30 @@ def judge_event(state: LabState, params: Mapping[str, Any]) -> Verdict:
     if not events:
         return Verdict(False, EVENT_HINTS[kind])
     if value is not None and not any(e.value == str(value) for e in events):
-        return Verdict(False, f"Not yet: your last drawing was read as {events[-1].value}, not {value}. "
-                              f"Draw a clear {value} and try again." if kind == "drawing_read" else
-                       f"Not yet: you opened {events[-1].value}, not {value}.")
+        return Verdict(False, message("Not yet: your last drawing was read as {read}, not {value}. Draw a clear "
+                                      "{value} and try again.", read=events[-1].value, value=value)
+                       if kind == "drawing_read" else
+                       message("Not yet: you opened {opened}, not {value}.", opened=events[-1].value, value=value))
     if kind == "cell_opened":
         truth, _, predicted = events[-1].value.partition(">")
-        return Verdict(True, f"Done: you opened the {truth}s read as {predicted}.")
-    return Verdict(True, f"Done: your drawing was read as {value if value is not None else events[-1].value}.")
+        return Verdict(True, message("Done: you opened the {truth}s read as {predicted}.", truth=truth,
+                                     predicted=predicted))
+    return Verdict(True, message("Done: your drawing was read as {read}.",
+                                 read=value if value is not None else events[-1].value))
 
 
 def judge_digits(state: LabState, params: Mapping[str, Any]) -> Verdict:
     """At least `min` of the learner's own digits are collected."""
     needed = int(params["min"])
     if state.digits < needed:
-        return Verdict(False, f"You have {state.digits} of your own digits; this step asks for {needed}. "
-                              "Draw more on My digits.")
-    return Verdict(True, f"Done: you have {state.digits} of your own digits.")
+        return Verdict(False, message("You have {digits} of your own digits; this step asks for {needed}. Draw "
+                                      "more on My digits.", digits=state.digits, needed=needed))
+    return Verdict(True, message("Done: you have {digits} of your own digits.", digits=state.digits))
 
 
 def judge_nothing(state: LabState, params: Mapping[str, Any]) -> Verdict:
     """Nothing to do in the app: read (and answer the question, if there is one)."""
-    return Verdict(True, "Nothing to do in the app here.")
+    return Verdict(True, message("Nothing to do in the app here."))
 
 
 CHECKS: dict[str, CheckKind] = {
@@ -212,7 +230,7 @@ def newest_accuracy(state: LabState, among: tuple[str, ...] = ()) -> Figure:
     """The validation accuracy of the newest finished run, in percent."""
     runs = [r for r in finished_runs(state) if r.val_accuracy is not None]
     if not runs:
-        return None, "Train a run first: this question is about your own run."
+        return None, message("Train a run first: this question is about your own run.")
     return round(100 * runs[-1].val_accuracy, 1), None  # type: ignore[operator]
 
 
@@ -220,7 +238,7 @@ def lowest_loss_epoch(state: LabState, among: tuple[str, ...] = ()) -> Figure:
     """The pass (epoch, from 1) at which the newest finished run's validation loss was lowest."""
     runs = [r for r in finished_runs(state) if r.history.get("val_loss")]
     if not runs:
-        return None, "Train a run first: this question is about your own run's curves."
+        return None, message("Train a run first: this question is about your own run's curves.")
     losses = runs[-1].history["val_loss"]
     return 1 + min(range(len(losses)), key=losses.__getitem__), None
 
@@ -233,7 +251,7 @@ def optimizer_sweep_pick(state: LabState, metric_epoch: int | None) -> Figure:
         return None, problem.message if problem else None
     done = [r for r in runs if r.done and r.history.get("val_accuracy")]
     if not done:
-        return None, "Let your comparison finish first."
+        return None, message("Let your comparison finish first.")
 
     def score(run: RunFacts) -> float:
         history = run.history["val_accuracy"]
@@ -257,7 +275,7 @@ def best_network(state: LabState, among: tuple[str, ...] = ()) -> Figure:
     kinds = among or tuple(NETWORK_WORDS)
     runs = [r for r in finished_runs(state) if r.val_accuracy is not None and r.network in kinds]
     if not runs:
-        return None, "Train a run first: this question is about your own runs."
+        return None, message("Train a run first: this question is about your own runs.")
     dataset = runs[-1].dataset
     best = max((r for r in runs if r.dataset == dataset), key=lambda r: r.val_accuracy or 0.0)
     return best.network, None

@@ -249,7 +249,11 @@ def parse_lesson(name: str, text: str) -> Lesson:
         title, summary = text_field(data, "title", "the lesson"), text_field(data, "summary", "the lesson")
     except ValueError as error:
         raise fail(name, 1, str(error)) from None
-    return Lesson(key=Path(name).stem, number=data["number"], title=title, summary=summary, steps=tuple(read))
+    lesson = Lesson(key=Path(name).stem, number=data["number"], title=title, summary=summary, steps=tuple(read))
+    for shown, line in texts_with_lines(lesson, lines):
+        if "{" in shown or "}" in shown:  # a text is a translation template too: a brace would break it
+            raise fail(name, line, f"a text people read may not hold {{ or }}: {shown[:60]!r}")
+    return lesson
 
 
 def lessons_dir() -> Path:
@@ -277,3 +281,34 @@ def load_lessons(folder: Path | None = None) -> LessonBook:
         except (LessonError, UnicodeDecodeError, OSError) as error:
             problems.append(str(error) if isinstance(error, LessonError) else f"{path.name}: {error}")
     return LessonBook(tuple(sorted(lessons, key=lambda lesson: lesson.number)), tuple(problems))
+
+
+def texts_with_lines(lesson: Lesson, lines: Lines) -> list[tuple[str, int]]:
+    """Every text people read in one lesson (as the page shows it), with the line of its key in the file."""
+    found = [(lesson.title, lines.of_key("title")), (lesson.summary, lines.of_key("summary"))]
+    for index, step in enumerate(lesson.steps):
+        found += [(step.title, lines.of_key("title", index)), (step.text, lines.of_key("text", index))]
+        if step.action_params and isinstance(label := step.action_params.get("label"), str):
+            found.append((label, lines.of_key("action", index)))
+        if isinstance(reference := step.check_params.get("reference"), str):
+            found.append((reference, lines.of_key("check", index)))
+        if step.question is not None:
+            line = lines.of_key("question", index)
+            found += [(step.question.ask, line), *((choice, line) for choice in step.question.choices),
+                      (step.question.explain, line)]
+    return found
+
+
+def lesson_texts(folder: Path | None = None) -> dict[str, list[tuple[str, int]]]:
+    """The lessons' texts by catalog name ("lessons.01-first-network"): what a translator translates.
+
+    Only the lessons that load; each text once per file, in the file's order."""
+    folder = lessons_dir() if folder is None else folder
+    out: dict[str, list[tuple[str, int]]] = {}
+    for lesson in load_lessons(folder).lessons:
+        lines = Lines((folder / f"{lesson.key}.toml").read_text(encoding="utf-8"))
+        firsts: dict[str, int] = {}
+        for text, line in texts_with_lines(lesson, lines):
+            firsts.setdefault(text, line)
+        out[f"lessons.{lesson.key}"] = list(firsts.items())
+    return out

@@ -39,3 +39,18 @@ def test_a_step_is_done_when_its_check_passes_and_its_question_is_answered_right
     assert not step_status(step, state).done  # not answered yet
     assert not step_status(step, state, "50").done
     assert step_status(step, state, "90").done
+
+
+def test_a_verdict_translates_its_template_its_numbers_and_the_lessons_own_explanation():
+    from core.i18n import translate
+    from core.lessons.content import load_lessons
+
+    first = load_lessons().get("01-first-network")
+    assert first is not None
+    question = first.steps[0].question  # "How many dots (pixels)...", 64
+    assert question is not None
+    wrong = judge_answer(question, "60", lab())
+    assert wrong.message.startswith("Not quite: look again (the answer is 64).")  # English stays as it was
+    spanish, german = translate("es", wrong.message), translate("de", wrong.message)
+    assert spanish.startswith("No del todo") and "64" in spanish and "8 filas de 8 puntos" in spanish
+    assert german.startswith("Nicht ganz") and "8 Reihen" in german

@@ -26,7 +26,7 @@ def test_a_run_check_names_what_is_missing_at_each_stage():
     assert "no dropout yet" in judge(lab(line, hidden), "run", params).message
     low = run_facts(dataset="mnist", hidden="128", dropout=0.2, accuracy=0.851)
     verdict = judge(lab(line, hidden, low), "run", params)
-    assert not verdict.passed and "85.1%" in verdict.message and "90.0%" in verdict.message
+    assert not verdict.passed and "85.1%" in verdict.message and "90%" in verdict.message
     good = run_facts(name="Run 4", dataset="mnist", hidden="128", dropout=0.2, accuracy=0.912)
     verdict = judge(lab(line, hidden, low, good), "run", {**params, "reference": "the tutorial reached about 98%"})
     assert verdict.passed and verdict.message == "Done: Run 4 reached 91.2%; the tutorial reached about 98%."
@@ -50,7 +50,7 @@ def test_a_run_check_for_early_stopping_that_stopped_early():
 
 
 def test_a_run_check_counts_runs_and_fine_tunings():
-    assert "1 such run; this step needs 3" in judge(lab(run_facts()), "run", {"min_runs": 3}).message
+    assert "needs 3 runs of this kind; you have 1" in judge(lab(run_facts()), "run", {"min_runs": 3}).message
     assert judge(lab(run_facts(), run_facts(), run_facts()), "run", {"min_runs": 3}).passed
     assert "no fine-tuned run yet" in judge(lab(run_facts()), "run", {"source": "fine-tuned"}).message
     assert judge(lab(run_facts(source="fine-tuned")), "run", {"source": "fine-tuned"}).passed
@@ -66,13 +66,14 @@ def test_a_sweep_check_wants_the_setting_varied_and_every_run_ended():
     params = {"vary": "optimizer", "min_members": 3}
     assert "not run a comparison yet" in judge(EMPTY, "sweep", params).message
     by_rate = [run_facts(lr=lr, sweep="s") for lr in (0.1, 0.01, 0.001)]
-    assert "did not change the optimizer" in judge(lab(*by_rate), "sweep", params).message
+    assert "did not change this setting: How it learns from mistakes (optimizer)" in judge(
+        lab(*by_rate), "sweep", params).message
     running = optimizer_sweep(state="running")
     assert "still running" in judge(lab(*running), "sweep", params).message
-    assert "finished 3 runs; this step needs 5" in judge(lab(*optimizer_sweep()), "sweep",
+    assert "needs 5 finished runs in your comparison; it has 3" in judge(lab(*optimizer_sweep()), "sweep",
                                                           {**params, "min_members": 5}).message
     verdict = judge(lab(*by_rate, *optimizer_sweep()), "sweep", params)
-    assert verdict.passed and "Run adam" in verdict.message and "95.0%" in verdict.message
+    assert verdict.passed and "Run adam" in verdict.message and "95%" in verdict.message
 
 
 def test_an_event_check_wants_the_event_and_its_value():
@@ -111,3 +112,13 @@ def test_figures_come_from_the_learners_own_runs():
 def test_a_figure_without_runs_says_what_to_do_first(name):
     value, why = FIGURES[name](EMPTY, ())
     assert value is None and why
+
+
+def test_a_check_message_translates_with_the_languages_percentages():
+    from core.i18n import translate
+
+    low = judge(lab(run_facts(dataset="mnist", hidden="128", accuracy=0.851)), "run",
+                {"dataset": "mnist", "min_accuracy": 0.9})
+    assert "85.1%" in low.message and "90%" in low.message
+    assert "85,1\xa0%" in translate("es", low.message) and "Todavía no" in translate("es", low.message)
+    assert "85,1\xa0%" in translate("de", low.message) and "Noch nicht" in translate("de", low.message)

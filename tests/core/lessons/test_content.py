@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from core.lessons.content import LESSONS_DIR, MAX_STEPS, MIN_STEPS, load_lessons, parse_lesson
+from core.lessons.content import LESSONS_DIR, MAX_STEPS, MIN_STEPS, LessonError, load_lessons, parse_lesson
 from core.words import GLOSSARY
 
 GOOD = """number = 9
@@ -96,3 +96,26 @@ def test_two_lessons_with_one_number_keep_the_first(tmp_path):
     book = load_lessons(tmp_path)
     assert [lesson.key for lesson in book.lessons] == ["09-a"]
     assert "09-b.toml, line 1: another lesson already has number 9" in book.problems
+
+
+def test_lesson_texts_lists_every_text_people_read_with_its_line(tmp_path):
+    from core.lessons.content import lesson_texts
+
+    (tmp_path / "09-teacher.toml").write_text(GOOD)
+    texts = lesson_texts(tmp_path)
+    assert list(texts) == ["lessons.09-teacher"]
+    lines = dict(texts["lessons.09-teacher"])
+    assert lines["A teacher's lesson"] == 2 and lines["One file, four steps."] == 3
+    assert lines["Read its score."] == 12 and lines["How many pixels?"] == 15 and lines["8 times 8."] == 15
+    assert "Train" in lines and "digits" not in lines  # titles are texts; settings are not
+    shipped = lesson_texts()
+    assert len(shipped) == len(load_lessons().lessons)
+    first = dict(shipped["lessons.01-first-network"])
+    assert first["Your first network"] == 2 and "Open Train with the Digits set" in first  # an action's label
+    assert "the tutorial's network reached about 90%" in first  # a check's reference, shown once done
+
+
+def test_a_lesson_text_with_a_brace_is_refused_with_its_line():
+    bad = GOOD.replace('text = "Read its score."', 'text = "Read its {score}."')
+    with pytest.raises(LessonError, match=r"line 12: a text people read may not hold"):
+        parse_lesson("09-teacher.toml", bad)
