@@ -31,6 +31,20 @@ def fresh_new_lab_counter(monkeypatch):
     from core.server.new_labs import NewLabCounter
 
     monkeypatch.setattr("ui.lab.NEW_LABS", NewLabCounter())
+    yield
+    drop_tab_jobs()
+
+
+def drop_tab_jobs() -> None:
+    """Stop and forget the trainings of lab-less AppTest tabs: they share one owner ("tab:<the session id>"),
+    so a test's leftover job would otherwise be the next test's "training now"."""
+    from core.server.board import JOBS, SWEEPS
+
+    for board in (JOBS, SWEEPS):
+        for owner, item in board.items():
+            if owner.startswith("tab:"):
+                (item.stop_all if board is SWEEPS else item.stop)()
+                board.drop(owner, item)
 
 
 @pytest.fixture
