@@ -91,8 +91,8 @@ def test_train_compare_and_fine_tune_modes_have_no_english_left(language):
     # By the link's mode: AppTest formats a radio's options outside the session, in English.
     for mode in ("compare", "fine_tune"):
         at = open_in("train", language, mode=mode)
-        shown = {"compare": lambda: at.selectbox(key="sweep_setting"), "fine_tune": lambda: at.button(key="fine_tune")}
-        assert shown[mode]() is not None  # the mode's own control: the link did pick the mode
+        # the mode's own control: the link did pick the mode
+        assert (at.selectbox(key="sweep_setting") if mode == "compare" else at.button(key="fine_tune")) is not None
         assert english_of_ours(at, language) == [], mode
 
 
