@@ -13,6 +13,8 @@ import streamlit as st
 
 from core.data.datasets import DatasetUnavailable, get_info, load_dataset, local_source
 from core.figures import curves, images
+from core.figures.described import Description, describe_curve, describe_histogram
+from core.i18n import message
 from core.model.network import build_model, summarize_model
 from core.model.run import run_name
 from core.model.settings import SETTINGS_BY_KEY
@@ -36,6 +38,8 @@ from ui import lab as labs
 from ui import outcome, session, state, sweep_view
 from ui.classes import show_class_leaderboard
 from ui.epochs_view import show_learning_history
+from ui.figures import show_chart
+from ui.i18n import _, number, percent
 from ui.layout import load_with_spinner, start_page
 from ui.lazy import lazy_expander
 from ui.my_digits import show_fine_tune
@@ -92,7 +96,7 @@ def summary_rows(spec_json: str) -> list[dict]:
 
 
 @st.cache_data(show_spinner=False, max_entries=6)
-def overview_of(key: str, data_source: str | None) -> tuple[dict, list, list, go.Figure, str]:
+def overview_of(key: str, data_source: str | None) -> tuple[dict, list, list, go.Figure, Description, str]:
     """Sizes, one sample per class, the pixel histogram of a dataset, and where its images came from.
 
     The same for every visitor (`data_source` keys a change of DIGITLAB_DATA_DIR), and worth
@@ -104,55 +108,60 @@ def overview_of(key: str, data_source: str | None) -> tuple[dict, list, list, go
     samples = [data.x_train[i] / info.value_max for i in picks]
     captions = [info.class_names[data.y_train[i]] for i in picks]
     histogram = images.plot_pixel_histogram(data.x_train, info.value_max)
-    return data.sizes(), samples, captions, histogram, data.source.sentence
+    described = describe_histogram(data.x_train, info.value_max)
+    return data.sizes(), samples, captions, histogram, described, data.source.sentence
 
 
 def show_dataset(key: str) -> bool:
     """Dataset facts, samples and pixel histogram; False when it cannot be loaded."""
     info = get_info(key)
-    st.caption(info.description)
+    st.caption(_(info.description))
     try:
-        sizes, samples, captions, histogram, source = load_with_spinner(
+        sizes, samples, captions, histogram, described, source = load_with_spinner(
             key, lambda: overview_of(key, local_source(key)))
     except DatasetUnavailable as error:
-        st.error(str(error))
+        st.error(_(error.args[0]) if error.args and isinstance(error.args[0], str) else str(error))
         return False
-    st.write(f"Used here: **{sizes['train']:,}** training · **{sizes['validation']:,}** validation · "
-             f"**{sizes['test']:,}** test images of {info.image_shape[0]}x{info.image_shape[1]} "
-             f"pixels, {info.num_classes} classes.")
-    st.caption(source)
-    box, is_open = lazy_expander("Look at the data", key="look_at_data")
+    st.write(_("Used here: **{train}** training · **{validation}** validation · **{test}** test images of "
+               "{height}x{width} pixels, {classes} classes.").format(
+        train=number(sizes["train"]), validation=number(sizes["validation"]), test=number(sizes["test"]),
+        height=info.image_shape[0], width=info.image_shape[1], classes=info.num_classes))
+    st.caption(_(source))
+    box, is_open = lazy_expander(_("Look at the data"), key="look_at_data")
     if is_open:
-        box.image(samples, caption=captions, width=64)
-        box.plotly_chart(histogram, key="pixel_histogram")
+        names = [_(c) for c in captions]
+        box.image(samples, caption=names, width=64,
+                  alt=[_("An example image of the class {name}").format(name=n) for n in names])
+        show_chart(histogram, described, key="pixel_histogram", container=box)
     return True
 
 
 def show_settings(problems: dict[str, str], variants: Sequence[dict] = ()) -> None:
     """The three sections of settings, each field with its problem under it (`variants`: a sweep's members)."""
-    st.subheader("1 · Data")
+    st.subheader(_("1 · Data"))
     show_section("data", problems, variants)
     DATASET_OK.set(show_dataset(session.widget_value("dataset")))
 
-    st.subheader("2 · Network")
+    st.subheader(_("2 · Network"))
     recipe = words_for("preset")
-    st.selectbox(recipe.label, list(PRESETS), key=PRESET, index=None, placeholder="Choose a recipe…",
-                 format_func=lambda key: RECIPE_WORDS[key].label, on_change=apply_preset, help=recipe.help)
+    st.selectbox(_(recipe.label), list(PRESETS), key=PRESET, index=None, placeholder=_("Choose a recipe…"),
+                 format_func=lambda key: _(RECIPE_WORDS[key].label), on_change=apply_preset, help=_(recipe.help))
     if PRESET.get() is not None:
         chosen = RECIPE_WORDS[PRESET.get()]
-        st.caption(f"{chosen.help} Every setting below is filled in from it.")
+        st.caption(_("{recipe} Every setting below is filled in from it.").format(recipe=_(chosen.help)))
         undo = words_for("undo_recipe")
-        st.button(undo.label, on_click=undo_preset, help=undo.help, disabled=UNDO_RECIPE.get() is None,
+        st.button(_(undo.label), on_click=undo_preset, help=_(undo.help), disabled=UNDO_RECIPE.get() is None,
                   icon=":material/undo:")
     show_section("network", problems, variants)
 
-    st.subheader("3 · Training")
+    st.subheader(_("3 · Training"))
     show_section("training", problems, variants)
 
 
 def show_spec_summary(spec: TrainSpec) -> None:
-    params, _ = count_weights(spec)
-    box, is_open = lazy_expander(f"Model summary · {params:,} parameters", key="model_summary")
+    params, _trainable = count_weights(spec)
+    box, is_open = lazy_expander(_("Model summary · {params} parameters").format(params=number(params)),
+                                 key="model_summary")
     if is_open:
         box.dataframe(pd.DataFrame(summary_rows(json.dumps(spec_to_dict(spec)))),
                      hide_index=True, width="stretch")
@@ -162,7 +171,7 @@ def show_other_problems(problems: dict[str, str]) -> None:
     """Problems of no field on screen (those of a field are said under it), once each."""
     for key, problem in problems.items():
         if key not in SETTINGS_BY_KEY:
-            st.error(f"{key}: {problem}.")
+            st.error(_("{setting}: {problem}.").format(setting=key, problem=_(problem)))
 
 
 def start_training() -> None:
@@ -176,7 +185,7 @@ def start_training() -> None:
     try:
         spec = read_spec()
     except SpecError as error:
-        START_ERROR.set(str(error))
+        START_ERROR.set(error.args[0] if error.args and isinstance(error.args[0], str) else str(error))
         return
     if refused := state.start_lab_job(lambda place: make_job(  # another tab of the lab started one, or the
             spec, is_alive=place.is_alive(), sink=place.sink(), name=run_name(next_run_number(), spec))):
@@ -222,16 +231,18 @@ def apply_mode_link(params: dict[str, str]) -> list[str]:
             TRAIN_MODE.set(mode)
         else:
             using = "compare" if "vary" in params else TRAIN_MODE.get()
-            problems.append(f"mode={mode!r} is not one of {', '.join(MODES)}; using {using}")
+            problems.append(message("mode={mode} is not one of {modes}; using {using}", mode=repr(mode),
+                                    modes=", ".join(MODES), using=using))
     vary = params.get("vary")
     if vary is None:
         if "values" in params:
-            problems.append("values=... needs vary=... to say which setting they are for; not used")
+            problems.append(message("values=... needs vary=... to say which setting they are for; not used"))
         return problems
     try:
         setting = sweep_setting(vary)
     except SpecError:
-        return [*problems, f"vary={vary!r} is not one of {', '.join(SWEEPABLE)}; not used"]
+        return [*problems, message("vary={vary} is not one of {settings}; not used", vary=repr(vary),
+                                   settings=", ".join(SWEEPABLE))]
     SWEEP_SETTING.set(vary)
     if mode not in MODES:  # none, or a bad one: what to vary says it is a comparison
         TRAIN_MODE.set("compare")
@@ -239,7 +250,8 @@ def apply_mode_link(params: dict[str, str]) -> list[str]:
         try:
             chosen, notes = read_sweep_values(vary, params["values"])
         except SpecError as error:
-            return [*problems, f"values={params['values']!r}: {problem_text(error)}; not used"]
+            return [*problems, message("values={values}: {problem}; not used", values=repr(params["values"]),
+                                       problem=problem_text(error))]
         sweep_view.set_chosen_values(setting.key, chosen)
         problems += notes
     return problems
@@ -247,7 +259,7 @@ def apply_mode_link(params: dict[str, str]) -> list[str]:
 
 def problem_text(error: SpecError) -> str:
     """A SpecError's problems, without naming their fields (the sentence names them already)."""
-    return "; ".join(problems_by_setting(error).values())
+    return "; ".join(_(problem) for problem in problems_by_setting(error).values())
 
 
 def sync_form_with_job() -> None:
@@ -284,20 +296,21 @@ def show_link_notes() -> None:
     problems = LINK_NOTES.pop()
     if problems is None:
         return
-    st.info("The settings from the link are filled in. Nothing has started: press **Start training** when ready.",
-            icon=":material/link:")
+    st.info(_("The settings from the link are filled in. Nothing has started: press **{start}** when ready.").format(
+        start=_(words_for("start_training").label)), icon=":material/link:")
     for problem in problems:
-        st.warning(plain(f"The link's {problem}."))  # the link's values are anyone's text
+        # the link's values are anyone's text; the reason says what was wrong in the link's own terms
+        st.warning(plain(_("The link's {problem}.").format(problem=_(problem))))
 
 
 def show_share_settings() -> None:
     """A readable link that opens this page with these settings."""
-    box, is_open = lazy_expander("Share these settings", key="share_settings", icon=":material/share:")
+    box, is_open = lazy_expander(_("Share these settings"), key="share_settings", icon=":material/share:")
     if not is_open:
         return
     with box:
-        st.caption("Anyone who opens this link gets this page with these settings filled in "
-                   "(not your lab, not your runs).")
+        st.caption(_("Anyone who opens this link gets this page with these settings filled in "
+                     "(not your lab, not your runs)."))
         st.code(labs.app_url("train", link_from_values(read_values())), language=None, wrap_lines=True)
 
 
@@ -314,30 +327,52 @@ def format_seconds(seconds: float | None) -> str:
     return f"{minutes}:{secs:02d}"
 
 
+def progress_text(p) -> str:
+    """Where a training is, in words a screen reader says: the epoch, the accuracy so far, the time left.
+
+    `p`: the job's Progress. The accuracy is the last finished epoch's validation accuracy (else its
+    training accuracy); none before the first epoch ends.
+    """
+    where = _("Epoch {epoch} of {epochs} · batch {batch} of {steps}").format(
+        epoch=p.epoch, epochs=p.epochs, batch=p.batch, steps=p.steps)
+    last = p.epoch_logs[-1] if p.epoch_logs else {}
+    accuracy = last.get("val_accuracy", last.get("accuracy"))
+    if accuracy is not None:
+        where += " · " + _("accuracy {accuracy}").format(accuracy=percent(float(accuracy)))
+    when = (_("time left about {left}") if p.state == "training" else _("took {elapsed}"))
+    return where + " · " + when.format(left=format_seconds(p.remaining), elapsed=format_seconds(p.elapsed))
+
+
+def curve_history(epoch_logs: list[dict], metric: str) -> dict[str, list[float]]:
+    """The epochs' `metric` and validation `metric` so far, as a run's history (for its sentence)."""
+    return {key: [float(e[key]) for e in epoch_logs if key in e] for key in (metric, f"val_{metric}")}
+
+
 def show_progress(job) -> None:
-    """Progress bar, curves and status of the lab's job."""
+    """Progress bar (with its words, also as a line of text), curves and status of the lab's job."""
     p = job.snapshot()
     if job.save_error:
-        st.warning(f"This training's run could not be saved: {job.save_error}")
+        st.warning(_("This training's run could not be saved: {error}").format(error=_(job.save_error)))
     if p.state == "waiting":
-        st.warning(p.message, icon=":material/hourglass_top:")
+        st.warning(_(p.message), icon=":material/hourglass_top:")
     elif p.state == "loading":
-        st.info("Loading the data and building the network…")
+        st.info(_("Loading the data and building the network…"))
     elif p.state in ("training", "finished", "stopped"):
-        label = (f"Epoch {p.epoch} of {p.epochs} · batch {p.batch} of {p.steps} · "
-                 f"elapsed {format_seconds(p.elapsed)} · left {format_seconds(p.remaining)}")
+        label = progress_text(p)
         st.progress(p.fraction, text=label)
+        st.caption(label)  # the bar's words as plain text too: not every screen reader reads a bar's label
     if p.state == "failed":
-        st.error(p.message)
+        st.error(_(p.message))
     elif p.state == "finished":
-        st.success(p.message)
+        st.success(_(p.message))
     elif p.state == "stopped":
-        st.warning(p.message)
+        st.warning(_(p.message))
     if p.batch_logs:
         c1, c2 = st.columns(2)
         for column, metric in ((c1, "loss"), (c2, "accuracy")):
-            column.plotly_chart(curves.plot_learning_curve(p.batch_logs, p.epoch_logs, p.steps, metric),
-                                key=f"live_{metric}")
+            show_chart(curves.plot_learning_curve(p.batch_logs, p.epoch_logs, p.steps, metric),
+                       describe_curve(curve_history(p.epoch_logs, metric), metric), key=f"live_{metric}",
+                       container=column)
 
 
 def show_live() -> None:
@@ -377,13 +412,13 @@ def show_mode_picker() -> str:
     if TRAIN_MODE.get() not in MODES:
         TRAIN_MODE.set("train")
     mode = words_for("train_mode")
-    return st.radio(mode.label, MODES, key=TRAIN_MODE, horizontal=True, help=mode.help,
-                    format_func=lambda m: words_for(f"mode_{m}").label)
+    return st.radio(_(mode.label), MODES, key=TRAIN_MODE, horizontal=True, help=_(mode.help),
+                    format_func=lambda m: _(words_for(f"mode_{m}").label))
 
 
 def show_training(problems: dict[str, str]) -> None:
     """Train mode's right column: the summary, Start and Stop, the live curves and history."""
-    st.subheader("4 · Train")
+    st.subheader(_("4 · Train"))
     spec = None if problems else read_spec()
     show_other_problems(problems)
     job = state.get_job()
@@ -391,17 +426,17 @@ def show_training(problems: dict[str, str]) -> None:
     if spec is not None:
         show_spec_summary(spec)
     elif problems:
-        st.caption("Fix the settings marked in red to start.")
+        st.caption(_("Fix the settings explained under their fields to start."))
     start, stop = words_for("start_training"), words_for("stop_training")
     c1, c2 = st.columns(2)
-    c1.button(start.label, type="primary", on_click=start_training, width="stretch",
+    c1.button(_(start.label), type="primary", on_click=start_training, width="stretch",
               disabled=running or spec is None or not DATASET_OK.get()
-              or sweep_view.sweep_running(), help=start.help)
-    c2.button(stop.label, on_click=stop_training, disabled=not running, width="stretch", help=stop.help)
+              or sweep_view.sweep_running(), help=_(start.help))
+    c2.button(_(stop.label), on_click=stop_training, disabled=not running, width="stretch", help=_(stop.help))
     if why := sweep_view.start_training_help():
-        st.caption(why)
+        st.caption(_(why))
     if error := START_ERROR.pop():
-        st.error(error)
+        st.error(_(error))
     show_share_settings()
     show_job_live(job, running)
 
@@ -419,7 +454,7 @@ def show_job_live(job, running: bool) -> None:
 apply_settings_link()  # before the widgets are drawn
 start_page("Train")
 sync_form_with_job()  # before the widgets are drawn, too
-st.title("Train")
+st.title(_("Train"))
 labs.show_lab_link()  # after the first run: the lab's link, to come back
 show_link_notes()
 chosen_mode = show_mode_picker()
@@ -430,7 +465,7 @@ if chosen_mode == "fine_tune":
         show_job_live(lab_job, lab_job is not None and not lab_job.settled)
 else:
     varied = sweep_view.chosen_setting() if chosen_mode == "compare" else None
-    _, form_problems = check_values(read_values(), ignore=[varied] if varied else [])
+    _spec, form_problems = check_values(read_values(), ignore=[varied] if varied else [])
     settings_column, live_column = st.columns([2, 3], gap="large")
     with settings_column:
         show_settings(form_problems, sweep_view.member_variants() if varied else [])

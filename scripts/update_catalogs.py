@@ -29,7 +29,8 @@ def known_translations(language: str) -> dict:
     for path in sorted(catalog_path(language, "x").parent.glob("*.po")):
         for entry in read_catalog(path):
             if entry.id and entry.string and (not isinstance(entry.string, tuple) or all(entry.string)):
-                known.setdefault(entry.id, entry.string)
+                # a plural is known by its singular, as update() looks it up
+                known.setdefault(entry.id if isinstance(entry.id, str) else entry.id[0], entry.string)
     return known
 
 

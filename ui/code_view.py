@@ -14,6 +14,7 @@ from core.export.card import card_for_run, data_sizes, measure_run
 from core.export.code import no_code_reason, script_file_name, script_for_run
 from core.export.formats import FORMATS, ExportBusy, export_file_name, export_run
 from core.export.notebook import notebook_file_name, notebook_for_run
+from ui.i18n import _
 from ui.session import EXPORTS
 from ui.text import plain
 
@@ -41,21 +42,21 @@ def show_code(run, key: str, load: Callable[[], Any] | None = None) -> None:
     reason = no_code_reason(run)
     c1, c2, c3 = st.columns(3)
     if reason:
-        st.info(reason)
+        st.info(_(reason))
     else:
         script = script_for_run(run)
-        c1.download_button("Script (.py)", data=script, file_name=script_file_name(run), mime="text/x-python",
+        c1.download_button(_("Script (.py)"), data=script, file_name=script_file_name(run), mime="text/x-python",
                            icon=":material/code:", on_click="ignore", key=f"{key}_py_{run.run_id}")
-        c2.download_button("Notebook (.ipynb)", data=lambda: notebook_for_run(run, make_card(run, load)),
+        c2.download_button(_("Notebook (.ipynb)"), data=lambda: notebook_for_run(run, make_card(run, load)),
                            file_name=notebook_file_name(run), mime="application/x-ipynb+json",
                            icon=":material/description:", on_click="ignore", key=f"{key}_ipynb_{run.run_id}")
-    c3.download_button("Model card (.md)", data=lambda: make_card(run, load), file_name=card_file_name(run),
+    c3.download_button(_("Model card (.md)"), data=lambda: make_card(run, load), file_name=card_file_name(run),
                        mime="text/markdown", icon=":material/badge:", on_click="ignore",
                        key=f"{key}_card_{run.run_id}")
     if not reason:
         st.code(script, language="python", line_numbers=True, height=420)
     if load is None:
-        st.caption("Copy the run into your lab to download its model in other formats.")
+        st.caption(_("Copy the run into your lab to download its model in other formats."))
     else:
         show_formats(run, key, load)
 
@@ -63,27 +64,29 @@ def show_code(run, key: str, load: Callable[[], Any] | None = None) -> None:
 def show_formats(run, key: str, load: Callable[[], Any]) -> None:
     """A button per model format that builds it (one at a time), then its download button."""
     built: dict = EXPORTS.ensure()
-    st.markdown("**The model, to use elsewhere** (each zip holds the model, `labels.txt` and `use_it.py`)")
+    st.markdown(_("**The model, to use elsewhere** (each zip holds the model, `labels.txt` and `use_it.py`)"))
     for fmt in FORMATS.values():
         c1, c2 = st.columns([2, 3], vertical_alignment="center")
         data = built.get((run.run_id, fmt.key))
         if data is None:
-            if c1.button(f"Make {fmt.name}", key=f"{key}_make_{fmt.key}_{run.run_id}", disabled=not run.usable):
+            if c1.button(_("Make {format}").format(format=fmt.name), key=f"{key}_make_{fmt.key}_{run.run_id}",
+                         disabled=not run.usable):
                 try:
-                    with st.spinner(f"Exporting {fmt.name}..."):
+                    with st.spinner(_("Exporting {format}…").format(format=fmt.name)):
                         load()
                         built.clear()  # one built file per tab: the newest
                         built[(run.run_id, fmt.key)] = export_run(run, fmt.key)
                     st.rerun()
                 except ExportBusy as error:
-                    st.warning(str(error))
+                    st.warning(_(error.args[0]) if error.args else str(error))
                 except Exception as error:  # a model the exporter cannot trace: say so, keep the page
-                    st.error(f"{fmt.name} could not be made: {plain(error)}")
+                    st.error(_("{format} could not be made: {error}").format(format=fmt.name, error=plain(error)))
         else:
-            c1.download_button(f"Download {fmt.name}", data=data, file_name=export_file_name(run, fmt.key),
+            c1.download_button(_("Download {format}").format(format=fmt.name), data=data,
+                               file_name=export_file_name(run, fmt.key),
                                mime="application/zip", icon=":material/download:", on_click="ignore",
                                key=f"{key}_get_{fmt.key}_{run.run_id}")
-        c2.caption(fmt.what)
+        c2.caption(_(fmt.what))
 
 
 def show_code_tab(runs: list, current) -> None:
@@ -92,11 +95,11 @@ def show_code_tab(runs: list, current) -> None:
 
     choices = [r.run_id for r in runs if r.usable or r.spec is not None]
     if not choices:
-        st.caption("No run yet: train one to see its code.")
+        st.caption(_("No run yet: train one to see its code."))
         return
     first = current.run_id if current is not None and current.run_id in choices else choices[-1]
     names = {r.run_id: r.name for r in runs}
-    chosen = st.selectbox("Run", choices, index=choices.index(first), format_func=names.get,
+    chosen = st.selectbox(_("Run"), choices, index=choices.index(first), format_func=names.get,
                           key="code_view_run")
     run = state.find_run(chosen)
     show_code(run, "code_view", state.model_loader(run))

@@ -32,6 +32,7 @@ from core.analysis.history import (
     select_cell_at,
 )
 from core.data.datasets import DatasetUnavailable, get_info, load_dataset, local_source, to_model_input
+from core.figures.described import describe_confusion_over_epochs
 from core.figures.epochs import (
     caption_changes,
     draw_prediction_strip,
@@ -39,15 +40,18 @@ from core.figures.epochs import (
     read_selected_cell_at,
 )
 from core.figures.images import add_strip, to_thumbnails
+from core.i18n import N_, message
 from core.model.run import Run
 from core.words import EVALUATE_WORDS
 from ui import state
+from ui.figures import show_chart
+from ui.i18n import _, ngettext, number
 from ui.session import HISTORY_CELL, LEARNING_FIGURES
 
 PER_PAGE = 24
 THUMBNAIL = 100  # px, as Evaluate's galleries
-NO_HISTORY = "This run has no learning history (uploaded models and the bundled model carry none)."
-TOO_SHORT = "The learning history shows once two epochs are done."
+NO_HISTORY = N_("This run has no learning history (uploaded models and the bundled model carry none).")
+TOO_SHORT = N_("The learning history shows once two epochs are done.")
 FIGURES_KEPT = 3
 
 
@@ -83,16 +87,17 @@ def describe(epochs: int, spec: Any, run_state: str) -> str:
     """What the history holds, in words: how far the training got."""
     planned = spec.epochs if spec is not None else epochs
     if run_state == "running":
-        return f"Live: {epochs} of {planned} epochs so far."
+        return message("Live: {epochs} of {planned} epochs so far.", epochs=epochs, planned=planned)
     if run_state == "interrupted":
-        return f"Interrupted after epoch {epochs} of {planned}: the history shows the epochs it finished."
+        return message("Interrupted after epoch {epochs} of {planned}: the history shows the epochs it finished.",
+                       epochs=epochs, planned=planned)
     if run_state == "stopped":
-        return (f"Stopped during epoch {epochs} of {planned}: the history shows the epochs so far "
-                "(the last one cut short).")
+        return message("Stopped during epoch {epochs} of {planned}: the history shows the epochs so far "
+                       "(the last one cut short).", epochs=epochs, planned=planned)
     if epochs < planned:
-        return (f"Early stopping after {epochs} of {planned} epochs: the history shows every epoch, "
-                "the model keeps the best one's weights.")
-    return f"All {epochs} epochs."
+        return message("Early stopping after {epochs} of {planned} epochs: the history shows every epoch, "
+                       "the model keeps the best one's weights.", epochs=epochs, planned=planned)
+    return message("All {epochs} epochs.", epochs=epochs)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -113,13 +118,14 @@ def validation_images(history: History) -> tuple[np.ndarray | None, str]:
     """The run's validation images, or None and why they cannot be shown."""
     spec = history.spec
     if spec is None:
-        return None, "The images cannot be shown: this run does not say how its data was split."
+        return None, _("The images cannot be shown: this run does not say how its data was split.")
     try:
         x_val, y_val = validation_split(spec.dataset, spec.validation_fraction, spec.seed, local_source(spec.dataset))
     except DatasetUnavailable as error:
-        return None, f"The images cannot be shown: {error}"
+        return None, _("The images cannot be shown: {error}").format(
+            error=_(error.args[0]) if error.args and isinstance(error.args[0], str) else str(error))
     if len(y_val) != len(history.record.y) or not np.array_equal(y_val, history.record.y):
-        return None, "The images cannot be shown: the dataset has changed since this run was trained."
+        return None, _("The images cannot be shown: the dataset has changed since this run was trained.")
     return x_val, ""
 
 
@@ -131,28 +137,29 @@ def show_learning_history(run_or_job: Any, key_prefix: str, live: bool = False) 
     try:
         history = history_of(run_or_job)
     except ValueError as error:
-        st.error(str(error))
+        st.error(_(error.args[0]) if error.args and isinstance(error.args[0], str) else str(error))
         return
     if history is None:
         if not live:
-            st.info(NO_HISTORY, icon=":material/history:")
+            st.info(_(NO_HISTORY), icon=":material/history:")
         return
     if history.record.epochs < 2:
         if not live:
-            st.caption(f"{history.note} {TOO_SHORT}")
+            st.caption(_(history.note) + " " + _(TOO_SHORT))
         return
     note = EVALUATE_WORDS["history_note"]  # not the test images: Evaluate's table counts those
-    st.caption(f"{note.label.format(images=f'{len(history.record.y):,}')}, pass by pass (epoch by epoch). "
-               f"{note.help} {history.note}")
+    st.caption(_("{counts}, pass by pass (epoch by epoch). {meaning} {note}").format(
+        counts=_(note.label).format(images=number(len(history.record.y))), meaning=_(note.help),
+        note=_(history.note)))
     x_val, problem = validation_images(history)
     if problem:
         st.warning(problem)
-    st.markdown("#### Confusion over epochs")
+    st.markdown(_("#### Confusion over epochs"))
     show_confusion_over_epochs(history, x_val, key_prefix)
     if live:
-        st.caption("The images that changed their mind show when the training ends.")
+        st.caption(_("The images that changed their mind show when the training ends."))
         return
-    st.markdown("#### Images that changed their mind")
+    st.markdown(_("#### Images that changed their mind"))
     show_changed_mind(history, x_val, key_prefix)
 
 
@@ -199,63 +206,74 @@ def confusion_figure(history: History, cms: np.ndarray, chosen: tuple[int, int, 
 
 def show_confusion_over_epochs(history: History, x_val: np.ndarray | None, key_prefix: str) -> None:
     record, info = history.record, get_info(history.dataset)
-    names, epochs = info.class_names, history.record.epochs
+    names, epochs = [_(n) for n in info.class_names], history.record.epochs
     cms = confusion_per_epoch(record.preds, record.y, info.num_classes)
     chosen = read_cell_choice(history, cms, key_prefix)
-    st.plotly_chart(confusion_figure(history, cms, chosen, key_prefix), key=f"{key_prefix}_matrix",
-                    on_select="rerun", selection_mode="points")
-    st.caption("Move the slider or press ▶ to watch the mistakes change epoch by epoch. "
-               "Click a cell at any epoch to see its images then, or choose here:")
+    # The sentence is the alt text and the caption; the numbers of every epoch's matrix are one click away.
+    show_chart(confusion_figure(history, cms, chosen, key_prefix), describe_confusion_over_epochs(cms, names),
+               key=f"{key_prefix}_matrix", on_select="rerun", selection_mode="points")
+    st.caption(_("Move the slider or press ▶ to watch the mistakes change epoch by epoch. "
+                 "Click a cell at any epoch to see its images then, or choose here:"))
     c1, c2, c3 = st.columns(3)
     truth_words, pred_words, epoch_words = (EVALUATE_WORDS[k] for k in ("truth", "predicted", "history_epoch"))
-    truth = c1.selectbox(truth_words.label, range(info.num_classes), format_func=names.__getitem__,
-                         key=f"{key_prefix}_truth", help=truth_words.help)
-    pred = c2.selectbox(pred_words.label, range(info.num_classes), format_func=names.__getitem__,
-                        key=f"{key_prefix}_pred", help=pred_words.help)
-    epoch = c3.slider(epoch_words.label, 1, epochs, key=f"{key_prefix}_epoch", help=epoch_words.help)
+    truth = c1.selectbox(_(truth_words.label), range(info.num_classes), format_func=names.__getitem__,
+                         key=f"{key_prefix}_truth", help=_(truth_words.help))
+    pred = c2.selectbox(_(pred_words.label), range(info.num_classes), format_func=names.__getitem__,
+                        key=f"{key_prefix}_pred", help=_(pred_words.help))
+    epoch = c3.slider(_(epoch_words.label), 1, epochs, key=f"{key_prefix}_epoch", help=_(epoch_words.help))
     indices = select_cell_at(record.preds, record.y, epoch, truth, pred)
-    show_gallery(f"Truth {names[truth]}, predicted {names[pred]} after epoch {epoch}", indices,
-                 lambda i: f"Over the epochs: {caption_changes(record.preds[:, i], names)}",  # the title says the rest
+    show_gallery(_("Truth {truth}, predicted {predicted} after epoch {epoch}").format(
+                     truth=names[truth], predicted=names[pred], epoch=epoch), indices,
+                 lambda i: _("Over the epochs: {answers}").format(  # the title says the rest
+                     answers=caption_changes(record.preds[:, i], names)),
                  history, x_val, f"{key_prefix}_cell")
 
 
 def show_changed_mind(history: History, x_val: np.ndarray | None, key_prefix: str) -> None:
-    record, names = history.record, get_info(history.dataset).class_names
+    record, names = history.record, [_(n) for n in get_info(history.dataset).class_names]
     changes, after = count_changes(record.preds), learned_after(record.preds, record.y)
     flipped, late = rank_changed_mind(record.preds, record.y), rank_learned_last(record.preds, record.y)
     never = int(np.count_nonzero(after == NEVER_LEARNED))
-    st.caption(f"{len(flipped):,} images changed their predicted class at least once; {len(late):,} were learned "
-               f"after epoch 1 and stayed right; {never:,} were still wrong after the last epoch. Under each "
-               "image, its answer epoch by epoch: grey right, vermillion wrong.")
-    often_tab, last_tab = st.tabs(["Changed most often", "Learned last"])
+    st.caption(_("{flipped} images changed their predicted class at least once; {late} were learned after epoch 1 "
+                 "and stayed right; {never} were still wrong after the last epoch. Under each image, its answer "
+                 "epoch by epoch: grey right, vermillion wrong, and the answers in words below it.").format(
+        flipped=number(len(flipped)), late=number(len(late)), never=number(never)))
+    often_tab, last_tab = st.tabs([_("Changed most often"), _("Learned last")])
     with often_tab:
-        show_gallery("Most changes first", flipped,
-                     lambda i: f"Truth {names[record.y[i]]} · {changes[i]} change{'' if changes[i] == 1 else 's'}: "
-                               f"{caption_changes(record.preds[:, i], names)}",
+        show_gallery(_("Most changes first"), flipped,
+                     lambda i: ngettext("Truth {truth} · {n} change: {answers}",
+                                        "Truth {truth} · {n} changes: {answers}", int(changes[i])).format(
+                         truth=names[record.y[i]], n=int(changes[i]),
+                         answers=caption_changes(record.preds[:, i], names)),
                      history, x_val, f"{key_prefix}_often")
     with last_tab:
-        show_gallery("Learned latest first (right from the next epoch to the end)", late,
-                     lambda i: f"Truth {names[record.y[i]]} · learned after epoch {after[i]}: "
-                               f"{caption_changes(record.preds[:, i], names)}",
+        show_gallery(_("Learned latest first (right from the next epoch to the end)"), late,
+                     lambda i: _("Truth {truth} · learned after epoch {epoch}: {answers}").format(
+                         truth=names[record.y[i]], epoch=int(after[i]),
+                         answers=caption_changes(record.preds[:, i], names)),
                      history, x_val, f"{key_prefix}_late")
 
 
 def show_gallery(title: str, indices: np.ndarray, caption_of: Callable[[int], str], history: History,
                  x_val: np.ndarray | None, key: str) -> None:
     """One page of validation images, each above its answers epoch by epoch (grey right, vermillion wrong)."""
-    st.markdown(f"**{title}** — {len(indices):,} validation image{'' if len(indices) == 1 else 's'}")
+    st.markdown(ngettext("**{title}** — {n} validation image", "**{title}** — {n} validation images",
+                         len(indices)).format(title=title, n=number(len(indices))))
     if len(indices) == 0:
-        st.caption("None.")
+        st.caption(_("None."))
         return
     if x_val is None:
         return
     n_pages = paginate(indices, 1, PER_PAGE)[1]
     words = EVALUATE_WORDS["page"]
-    page = st.number_input(words.label.format(pages=n_pages), 1, n_pages, key=f"{key}_page",
-                           help=words.help) if n_pages > 1 else 1
-    shown, _ = paginate(indices, page, PER_PAGE)
+    page = st.number_input(_(words.label).format(pages=n_pages), 1, n_pages, key=f"{key}_page",
+                           help=_(words.help)) if n_pages > 1 else 1
+    shown, _pages = paginate(indices, page, PER_PAGE)
     record = history.record
     thumbnails = to_thumbnails(to_model_input(x_val[shown], get_info(history.dataset))[..., 0], size=THUMBNAIL)
     strips = [draw_prediction_strip(record.preds[:, i], int(record.y[i]), width=THUMBNAIL) for i in shown]
+    names = [_(n) for n in get_info(history.dataset).class_names]
     st.image([add_strip(thumbnail, strip) for thumbnail, strip in zip(thumbnails, strips)],
-             caption=[caption_of(int(i)) for i in shown], width=THUMBNAIL)
+             caption=[caption_of(int(i)) for i in shown], width=THUMBNAIL,
+             alt=[_("A {truth}, read as {answers} epoch by epoch").format(
+                 truth=names[int(record.y[i])], answers=caption_changes(record.preds[:, i], names)) for i in shown])

@@ -15,15 +15,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
+from babel.numbers import format_decimal
 
 from core.data.datasets import DatasetInfo, get_info, load_test_set
 from core.data.handwriting import KEEP_SIDE, can_evaluate_on_mine, keep_drawing, to_dataset_images
+from core.i18n import N_
 from core.model.files import ModelFileError
 from core.model.run import Run
 from core.storage.engine import StoreError
 from core.words import DRAW_WORDS, words_for
 from ui import lab as labs
 from ui import session, state
+from ui.i18n import _, current_language, ngettext, number, percent
 from ui.layout import load_with_spinner
 from ui.model_picker import DEFAULT, default_run, default_run_name
 from ui.session import CONVERTED, DIGIT_PARTS, EVAL_DATA, EVAL_SEEN, EVAL_USED, EVALUATION_CACHE, FINE_TUNE_ERROR
@@ -57,32 +60,32 @@ NO_DIGITS = MyDigits(np.zeros(0, np.int64), np.zeros(0, np.uint8), np.zeros((0, 
 
 
 def a_digit(digit: int) -> str:
-    """'a 7', 'an 8'."""
-    return f"{'an' if digit == 8 else 'a'} {digit}"
+    """'a 7', 'an 8' (in this session's language)."""
+    return (_("an {digit}") if digit == 8 else _("a {digit}")).format(digit=digit)
 
 
 def count_words(n: int) -> str:
-    """'1 digit', '12 digits'."""
-    return f"{n:,} digit{'' if n == 1 else 's'}"
+    """'1 digit', '12 digits' (in this session's language)."""
+    return ngettext("{n} digit", "{n} digits", n).format(n=number(n))
 
 
 def store_problem() -> str:
     """Why nothing can be kept (the store's reason, said once in the sidebar too)."""
-    return session.STORE_PROBLEM.get() or "the database cannot be opened."
+    return _(session.STORE_PROBLEM.get() or N_("the database cannot be opened."))
 
 
 def read_digits() -> tuple[MyDigits, str | None]:
     """This tab's lab's digits (none when it has no lab yet), and why they cannot be had (None when they can)."""
     store = labs.get_store()
     if store is None:
-        return NO_DIGITS, f"Your digits cannot be kept right now: {store_problem()}"
+        return NO_DIGITS, _("Your digits cannot be kept right now: {problem}").format(problem=store_problem())
     lab = session.LAB.get()
     if lab is None:
         return NO_DIGITS, None
     try:
-        ids, labels, kept, _ = store.list_digits(lab.lab_id)
+        ids, labels, kept, _added = store.list_digits(lab.lab_id)
     except StoreError as error:
-        return NO_DIGITS, f"Your digits could not be read: {error}"
+        return NO_DIGITS, _("Your digits could not be read: {error}").format(error=error_text(error))
     return (MyDigits(ids, labels, kept) if len(ids) else NO_DIGITS), None
 
 
@@ -90,15 +93,15 @@ def keep_digits(labels: np.ndarray, kept: np.ndarray) -> tuple[int, str | None]:
     """Add digits to the lab (made now if need be), all or nothing: (how many the lab now holds, why not or None)."""
     store = labs.get_store()
     if store is None:
-        return 0, f"Your digits cannot be kept right now: {store_problem()}"
+        return 0, _("Your digits cannot be kept right now: {problem}").format(problem=store_problem())
     lab = state.ensure_lab()
     if lab is None:
-        return 0, f"Your digits cannot be kept right now: {store_problem()}"
+        return 0, _("Your digits cannot be kept right now: {problem}").format(problem=store_problem())
     try:
         store.add_digits(lab.lab_id, [int(label) for label in labels], list(kept))
         count = len(store.list_digits(lab.lab_id)[0])
     except (StoreError, ValueError) as error:  # LabFullError is a StoreError; ValueError: bad labels or shapes
-        return 0, f"Nothing was added: {error}"
+        return 0, _("Nothing was added: {error}").format(error=error_text(error))
     return count, None
 
 
@@ -106,11 +109,11 @@ def delete_digits(ids: list[int] | None) -> str | None:
     """Delete these digits of the lab (None: all of them); why not, or None."""
     store, lab = labs.get_store(), session.LAB.get()
     if store is None or lab is None:
-        return f"Your digits cannot be changed right now: {store_problem()}"
+        return _("Your digits cannot be changed right now: {problem}").format(problem=store_problem())
     try:
         store.delete_digits(lab.lab_id, ids)
     except StoreError as error:
-        return f"Nothing was deleted: {error}"
+        return _("Nothing was deleted: {error}").format(error=error_text(error))
     return None
 
 
@@ -123,9 +126,9 @@ def show_add_to_my_digits(rgba: np.ndarray | None, predicted: int | None, key: s
     the network read (None for a model that does not read digits). The digit picker is preset to
     each new reading; the drawing just added cannot be added twice.
     """
-    st.markdown("**Add to my digits**")
+    st.markdown(_("**Add to my digits**"))
     if labs.get_store() is None:
-        st.caption(f"Your digits cannot be kept right now: {store_problem()}")
+        st.caption(_("Your digits cannot be kept right now: {problem}").format(problem=store_problem()))
         return
     kept = None if rgba is None else keep_drawing(rgba)
     label_key, reading_key, added_key = (DIGIT_PARTS.of(key, part) for part in ("label", "reading", "added"))
@@ -134,26 +137,28 @@ def show_add_to_my_digits(rgba: np.ndarray | None, predicted: int | None, key: s
         label_key.set(predicted)  # a new reading: the picker follows it
     digest = None if kept is None else hashlib.sha1(kept.tobytes()).hexdigest()
     if predicted is not None:
-        st.caption(f"The network read {a_digit(predicted)}. Right? Then add it; if not, pick the digit you drew.")
+        st.caption(_("The network read {digit}. Right? Then add it; if not, pick the digit you drew.").format(
+            digit=a_digit(predicted)))
     # A radio, not a segmented control: all ten fit on a phone (no clipped "9"), and a second
     # click on the chosen digit keeps it chosen instead of clearing it.
-    label = st.radio(DRAW_WORDS["add_label"].label, list(range(10)), key=label_key, horizontal=True,
-                     help=DRAW_WORDS["add_label"].help)
+    label = st.radio(_(DRAW_WORDS["add_label"].label), list(range(10)), key=label_key, horizontal=True,
+                     help=_(DRAW_WORDS["add_label"].help))
     added = added_key.get()
     just_added = added is not None and added["digest"] == digest
-    st.button(DRAW_WORDS["add"].label, icon=":material/add:", key=f"{key}_button", help=DRAW_WORDS["add"].help,
+    st.button(_(DRAW_WORDS["add"].label), icon=":material/add:", key=f"{key}_button", help=_(DRAW_WORDS["add"].help),
               on_click=add_drawing,
               args=(key, label, kept, digest), disabled=kept is None or label is None or just_added)
     if error := DIGIT_PARTS.of(key, "error").pop():
         st.error(error)
     if kept is None:
-        st.caption("Draw a digit first: an empty box cannot be added.")
+        st.caption(_("Draw a digit first: an empty box cannot be added."))
     elif label is None:
-        st.caption("Pick the digit you drew to add it.")
+        st.caption(_("Pick the digit you drew to add it."))
     if just_added:
-        st.success(f"Added {a_digit(added['label'])} · you have {count_words(added['count'])}",
+        st.success(_("Added {digit} · you have {count}").format(digit=a_digit(added["label"]),
+                                                                 count=count_words(added["count"])),
                    icon=":material/check_circle:")
-    st.page_link(DIGITS_PAGE, label="My digits", icon=DIGITS_ICON, query_params=labs.lab_params())
+    st.page_link(DIGITS_PAGE, label=_("My digits"), icon=DIGITS_ICON, query_params=labs.lab_params())
 
 
 def add_drawing(key: str, label: int, kept: np.ndarray, digest: str) -> None:
@@ -181,22 +186,24 @@ def pick_evaluation_data(run: Run, info: DatasetInfo) -> tuple[np.ndarray, np.nd
     choice = TEST_SET
     with st.sidebar:
         if reason is None:
-            names = {TEST_SET: f"The {info.name} test set", MY_DIGITS: f"My digits ({len(digits):,})"}
+            names = {TEST_SET: _("The {dataset} test set").format(dataset=_(info.name)),
+                     MY_DIGITS: _("My digits ({n})").format(n=number(len(digits)))}
             if EVAL_DATA.get() not in names:
                 EVAL_DATA.set(TEST_SET)
-            choice = st.radio("Test on", list(names), format_func=names.get, key=EVAL_DATA)
+            choice = st.radio(_("Test on"), list(names), format_func=names.get, key=EVAL_DATA)
         elif len(digits):
-            st.caption(reason)
+            st.caption(_(reason))
     EVAL_USED.set(choice)
     token = f"{MY_DIGITS}:{digits.version}:{len(digits)}" if choice == MY_DIGITS else TEST_SET
     forget_results_of_other_data(run, token)
     if choice == MY_DIGITS:
         x = dataset_images(digits, info)
-        seen = ": it was fine-tuned on most of them, so it has seen them" if run.source == "fine-tuned" else ""
-        return x, digits.labels.copy(), f"your {count_words(len(digits))}{seen}"
+        what = (_("your {digits}: it was fine-tuned on most of them, so it has seen them") if run.source == "fine-tuned"
+                else _("your {digits}"))
+        return x, digits.labels.copy(), what.format(digits=count_words(len(digits)))
     x_test, y_test = load_with_spinner(run.dataset, lambda: load_test_set(run.dataset))
-    return x_test, y_test, (f"the {len(y_test):,} images of the {info.name} test set, which the model "
-                            "never saw while training")
+    return x_test, y_test, _("the {n} images of the {dataset} test set, which the model never saw while "
+                             "training").format(n=number(len(y_test)), dataset=_(info.name))
 
 
 def on_my_digits() -> bool:
@@ -220,7 +227,7 @@ def dataset_images(digits: MyDigits, info: DatasetInfo) -> np.ndarray:
     cache = CONVERTED.ensure()
     key = (digits.version, len(digits), info.image_shape, info.value_max)
     if key not in cache:
-        with st.spinner(f"Preparing your {count_words(len(digits))}…"):
+        with st.spinner(_("Preparing your {digits}…").format(digits=count_words(len(digits)))):
             images = to_dataset_images(digits.kept, info)
         while len(cache) >= CONVERTED_SIZE:
             cache.pop(next(iter(cache)))
@@ -246,34 +253,35 @@ def show_fine_tune(run: Run | None) -> None:
     """
     from core.training.fine_tune import can_fine_tune  # TensorFlow: the Train page has it already
 
-    st.subheader("Fine-tune on my digits")
+    st.subheader(_("Fine-tune on my digits"))
     choices = {r.run_id: r for r in reversed(state.usable_runs()) if r.source != "shared" and fine_tunable(r)}
-    names = {run_id: r.name for run_id, r in choices.items()} | {DEFAULT: default_run_name()}
+    names = {run_id: r.name for run_id, r in choices.items()} | {DEFAULT: _(default_run_name())}
     start = run.run_id if run is not None and run.run_id in choices else DEFAULT
     # A new widget whenever the current model or the runs change, so that it starts at the current model.
     model_words = words_for("fine_tune_model")
-    picked = st.selectbox(model_words.label, list(names), index=list(names).index(start), format_func=names.get,
-                          key=f"fine_tune_model_{start}_{len(choices)}", help=model_words.help)
+    picked = st.selectbox(_(model_words.label), list(names), index=list(names).index(start), format_func=names.get,
+                          key=f"fine_tune_model_{start}_{len(choices)}", help=_(model_words.help))
     if run is not None and run.usable and run.run_id not in choices:
-        st.caption(f"The current model reads {run.dataset_name} images; fine-tuning needs a model of 28x28 digits "
-                   "(MNIST).")
+        st.caption(_("The current model reads {dataset} images; fine-tuning needs a model of 28x28 digits "
+                     "(MNIST).").format(dataset=_(run.dataset_name)))
     run = choices.get(picked) or default_run()
     show_before_after(run)
     digits, problem = read_digits()
     job = state.get_job()
     reason = problem or can_fine_tune(run.dataset, digits.labels)
     if reason is None and job is not None and not job.done:
-        reason = "A training is running: wait for it to end, or stop it."
-    st.caption(f"A copy of **{plain(run.name)}** learns your handwriting from your digits, with images it was "
-               "trained on mixed in so that it does not forget the rest; the model itself stays as it is. "
-               "A fifth of your digits are held out to measure the difference.")
-    st.button(words_for("fine_tune").label, icon=":material/tune:", key="fine_tune", on_click=start_fine_tune,
-              args=(run,), disabled=reason is not None, help=words_for("fine_tune").help)
+        reason = N_("A training is running: wait for it to end, or stop it.")
+    st.caption(_("A copy of **{model}** learns your handwriting from your digits, with images it was trained on "
+                 "mixed in so that it does not forget the rest; the model itself stays as it is. A fifth of your "
+                 "digits are held out to measure the difference.").format(model=plain(_(run.name))))
+    st.button(_(words_for("fine_tune").label), icon=":material/tune:", key="fine_tune", on_click=start_fine_tune,
+              args=(run,), disabled=reason is not None, help=_(words_for("fine_tune").help))
     if reason:
-        st.caption(reason)
+        st.caption(_(reason))
     if error := FINE_TUNE_ERROR.pop():
-        st.error(error)
-    st.page_link(DIGITS_PAGE, label=f"My digits ({len(digits):,})", icon=DIGITS_ICON, query_params=labs.lab_params())
+        st.error(_(error))
+    st.page_link(DIGITS_PAGE, label=_("My digits ({n})").format(n=number(len(digits))), icon=DIGITS_ICON,
+                 query_params=labs.lab_params())
 
 
 def fine_tunable(run: Run) -> bool:
@@ -299,10 +307,10 @@ def start_fine_tune(run: Run) -> None:
             state.load_model(run), source_name(run), run.dataset, digits.labels, digits.kept, source_spec=run.spec,
             is_alive=place.is_alive(), sink=place.sink(source="fine-tuned")))
     except (ModelFileError, ValueError) as error:  # ModelFileError is a ValueError too
-        FINE_TUNE_ERROR.set(f"Fine-tuning could not start: {error}")
+        FINE_TUNE_ERROR.set(_("Fine-tuning could not start: {error}").format(error=error_text(error)))
         return
     if refused:  # another tab of the lab started one, or the server's line is full
-        FINE_TUNE_ERROR.set(f"Fine-tuning could not start: {refused}")
+        FINE_TUNE_ERROR.set(_("Fine-tuning could not start: {error}").format(error=_(refused)))
 
 
 def show_before_after(run: Run) -> None:
@@ -315,19 +323,35 @@ def show_before_after(run: Run) -> None:
         return
     held_before, held_after, test_before, test_after = (float(run.metrics[name]) for name in names)
     forgetting = (test_before - test_after) * 100
-    dataset = get_info(run.dataset).name
-    st.markdown(f"**Before and after** · {plain(run.name)}")
+    dataset = _(get_info(run.dataset).name)
+    st.markdown(_("**Before and after** · {model}").format(model=plain(run.name)))
     c1, c2 = st.columns(2)
-    c1.metric("Your held-out digits", f"{held_after:.0%}",
-              delta=f"{(held_after - held_before) * 100:+.0f} points (before: {held_before:.0%})",
-              help="Your digits it did not learn from, read right before and after fine-tuning.")
-    c2.metric(f"{dataset} test set", f"{test_after:.1%}",
-              delta=f"{-forgetting:+.1f} points (before: {test_before:.1%})",
-              help=f"What it forgot of the digits it read before: the {dataset} test set, before and after.")
+    c1.metric(_("Your held-out digits"), percent(round(held_after, 2)),
+              delta=_("{change} points (before: {before})").format(
+                  change=f"{(held_after - held_before) * 100:+.0f}", before=percent(round(held_before, 2))),
+              help=_("Your digits it did not learn from, read right before and after fine-tuning."))
+    c2.metric(_("{dataset} test set").format(dataset=dataset), percent(test_after),
+              delta=_("{change} points (before: {before})").format(change=points(-forgetting),
+                                                                   before=percent(test_before)),
+              help=_("What it forgot of the digits it read before: the {dataset} test set, before and after.").format(
+                  dataset=dataset))
     if forgetting > FORGETTING_WARN_POINTS:
-        st.error(f"It forgot some of what it knew: {dataset} test accuracy fell {forgetting:.1f} points, more than "
-                 f"{FORGETTING_WARN_POINTS:g}. Add more digits of each kind, or keep using the model it came from.",
+        st.error(_("It forgot some of what it knew: {dataset} test accuracy fell {points} points, more than "
+                   "{limit}. Add more digits of each kind, or keep using the model it came from.").format(
+                       dataset=dataset, points=points(forgetting, sign=False), limit=f"{FORGETTING_WARN_POINTS:g}"),
                  icon=":material/warning:")
     else:
-        st.caption(f"Forgetting: {max(forgetting, 0):.1f} points on the {dataset} test set "
-                   f"(at most {FORGETTING_WARN_POINTS:g} is fine).")
+        st.caption(_("Forgetting: {points} points on the {dataset} test set (at most {limit} is fine).").format(
+            points=points(max(forgetting, 0), sign=False), dataset=dataset, limit=f"{FORGETTING_WARN_POINTS:g}"))
+
+
+def points(value: float, sign: bool = True) -> str:
+    """Percentage points with one decimal, the language's way: '+1.5' or '+1,5' ('1.5' without `sign`)."""
+    pattern = "+#,##0.0;-#,##0.0" if sign else "#,##0.0"
+    return format_decimal(value, format=pattern, locale=current_language())
+
+
+def error_text(error: Exception) -> str:
+    """An error's text in this language (core's Message translated when it is one)."""
+    first = error.args[0] if error.args else None
+    return _(first) if isinstance(first, str) else str(error)

@@ -14,17 +14,21 @@ import streamlit as st
 
 from core.analysis.outcome import describe_outcome, outcome_of
 from core.data.datasets import get_info
+from core.i18n import N_
 from core.model.run import Run
 from core.words import RESULTS_WORDS
 from ui import lab as labs
 from ui import state
 from ui.epochs_view import show_learning_history
+from ui.i18n import _
 from ui.model_picker import choose
 from ui.session import CELL_PRED, CELL_TRUTH, EVALUATE_TABS, OUTCOME_GO, RUNS_VIEW, WATCHED_JOB
 
-MATRIX_TAB = "Confusion matrix"  # Evaluate's first tab (pages/evaluate.py)
-COMPARE_TAB = "Compare runs"  # the runs' comparison tab (ui/runs_view.py)
+# Tabs are kept open by their label in the visitor's language: set them as `_(MATRIX_TAB)`.
+MATRIX_TAB = N_("Confusion matrix")  # Evaluate's first tab (pages/evaluate.py)
+COMPARE_TAB = N_("Compare runs")  # the runs' comparison tab (ui/runs_view.py)
 EVALUATE = "pages/evaluate.py"
+DRAW = "pages/draw.py"
 
 
 def finished_run(job: Any) -> Run | None:
@@ -47,7 +51,7 @@ def result_sentence(run: Run) -> str | None:
 def open_mistakes(run: Run) -> None:
     """Button callback: Evaluate opens on this run, its matrix tab, the most confused cell chosen."""
     choose(run.run_id)
-    EVALUATE_TABS.set(MATRIX_TAB)
+    EVALUATE_TABS.set(_(MATRIX_TAB))
     outcome = outcome_of(run.metrics, get_info(run.dataset).num_classes)
     if outcome is not None and outcome.pair is not None:
         CELL_TRUTH.set(outcome.pair[0])
@@ -57,7 +61,7 @@ def open_mistakes(run: Run) -> None:
 
 def open_comparison() -> None:
     """Button callback: the runs' views below open on "Compare runs"."""
-    RUNS_VIEW.set(COMPARE_TAB)
+    RUNS_VIEW.set(_(COMPARE_TAB))
 
 
 def show_outcome(job: Any) -> None:
@@ -68,16 +72,16 @@ def show_outcome(job: Any) -> None:
     if run is None:
         return
     if sentence := result_sentence(run):
-        st.success(sentence, icon=":material/emoji_events:")
-    st.markdown("**What next?**")
+        st.success(_(sentence), icon=":material/emoji_events:")
+    st.markdown(_("**What next?**"))
     c1, c2, c3 = st.columns(3)
     mistakes, draw, compare = (RESULTS_WORDS[k] for k in ("see_mistakes", "draw_for_it", "compare_it"))
-    c1.button(mistakes.label, icon=":material/grid_on:", on_click=open_mistakes, args=(run,),
-              key="outcome_mistakes", width="stretch", help=mistakes.help)
+    c1.button(_(mistakes.label), icon=":material/grid_on:", on_click=open_mistakes, args=(run,),
+              key="outcome_mistakes", width="stretch", help=_(mistakes.help))
     if get_info(run.dataset).is_digits:
-        c2.page_link("pages/draw.py", label=draw.label, icon=":material/edit:", query_params=labs.lab_params(),
-                     help=draw.help)
-    c3.button(compare.label, icon=":material/compare_arrows:", on_click=open_comparison,
-              key="outcome_compare", width="stretch", help=compare.help)
-    with st.expander("How it learned: the mistakes, epoch by epoch", expanded=True):
+        c2.page_link(DRAW, label=_(draw.label), icon=":material/edit:", query_params=labs.lab_params(),
+                     help=_(draw.help))
+    c3.button(_(compare.label), icon=":material/compare_arrows:", on_click=open_comparison,
+              key="outcome_compare", width="stretch", help=_(compare.help))
+    with st.expander(_("How it learned: the mistakes, epoch by epoch"), expanded=True):
         show_learning_history(run, f"finished_history_{run.run_id}")

@@ -7,7 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from core.figures import curves
+from core.figures.described import describe_runs
 from core.figures.style import assign_colors
+from core.i18n import N_
 from core.model.files import write_model_file
 from core.model.run import file_name
 from core.storage.engine import StoreError
@@ -15,14 +17,17 @@ from core.words import RESULTS_WORDS, metric_words
 from ui import code_view, outcome, state, sweep_view
 from ui import lab as labs
 from ui.epochs_view import show_learning_history
+from ui.figures import show_chart
+from ui.i18n import _
 from ui.lazy import lazy_tabs
 from ui.session import LAB, RUNS_VIEW, SHARE_LINKS
 from ui.text import plain
 
-RUNS_TAB = "All runs"
-COMPARE_TAB = "Compare runs"
-HISTORY_TAB = "Learning history of the current model"
-CODE_TAB = "The code"  # ui/code_view.py (issue 25)
+# The tabs' labels, in English: the session keeps the open one's label in the visitor's language (`_()`).
+RUNS_TAB = N_("All runs")
+COMPARE_TAB = N_("Compare runs")
+HISTORY_TAB = N_("Learning history of the current model")
+CODE_TAB = N_("The code")  # ui/code_view.py (issue 25)
 
 
 def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None:
@@ -34,36 +39,37 @@ def show_run_tools(shown: int, usable: list[int], names: dict[int, str]) -> None
     # A new widget whenever the runs or the current model change, so that it shows the current
     # model (a run that just finished becomes current) and a stale browser value cannot win.
     words = RESULTS_WORDS["current_model"]
-    chosen = c1.selectbox(words.label, usable, index=usable.index(shown), help=words.help,
+    chosen = c1.selectbox(_(words.label), usable, index=usable.index(shown), help=_(words.help),
                           format_func=names.get, key=f"current_pick_{shown}_{len(usable)}")
     if chosen != shown:
         state.set_current(chosen)
         st.rerun()
     run = state.find_run(chosen)
     sentence = outcome.result_sentence(run)  # its result in words, after a reload too
-    c1.caption(plain(run.status) + (f" {sentence}" if sentence else ""))
+    c1.caption(plain(_(run.status)) + (f" {_(sentence)}" if sentence else ""))
     load = state.model_loader(run)
     download, share, delete = (RESULTS_WORDS[k] for k in ("download", "share", "delete"))
-    buttons.download_button(download.label, icon=":material/download:", data=lambda: model_file(run, load),
-                            file_name=file_name(run), mime="application/zip", on_click="ignore", help=download.help)
-    if buttons.button(share.label, icon=":material/share:", disabled=run.run_id <= 0 or run.source == "shared",
-                      help=share.help):
+    buttons.download_button(_(download.label), icon=":material/download:", data=lambda: model_file(run, load),
+                            file_name=file_name(run), mime="application/zip", on_click="ignore",
+                            help=_(download.help))
+    if buttons.button(_(share.label), icon=":material/share:", disabled=run.run_id <= 0 or run.source == "shared",
+                      help=_(share.help)):
         SHARE_LINKS.set({run.run_id: share_run(run)})
     if link := SHARE_LINKS.get().get(run.run_id):
-        st.caption("Anyone with this link can look at this run (not at your lab) and copy it into theirs:")
+        st.caption(_("Anyone with this link can look at this run (not at your lab) and copy it into theirs:"))
         st.code(link, language=None, wrap_lines=True)
     labs.show_shares(run.run_id)  # each link made so far, with "Stop sharing"
-    with buttons.popover(delete.label, icon=":material/delete:", help=delete.help):
+    with buttons.popover(_(delete.label), icon=":material/delete:", help=_(delete.help)):
         confirm_delete(run)
 
 
 def confirm_delete(run) -> None:
     """The inside of a Delete popover: the question and the button."""
-    st.write(f"Delete **{plain(run.name)}** for good?")
+    st.write(_("Delete **{run}** for good?").format(run=plain(run.name)))
     if run.state == "running":
-        st.caption("It is still training: deleting it stops its training.")
+        st.caption(_("It is still training: deleting it stops its training."))
     words = RESULTS_WORDS["delete_run"]
-    if st.button(words.label, type="primary", key=f"delete_run_{run.run_id}", help=words.help):
+    if st.button(_(words.label), type="primary", key=f"delete_run_{run.run_id}", help=_(words.help)):
         state.delete_run(run)
         st.rerun()
 
@@ -73,11 +79,12 @@ def show_other_deletes(runs: list) -> None:
     others = [r for r in runs if not r.usable and r.source != "shared"]
     if not others:
         return
-    with st.popover(f"Delete a run that is training or failed ({len(others)})", icon=":material/delete:"):
+    with st.popover(_("Delete a run that is training or failed ({n})").format(n=len(others)),
+                    icon=":material/delete:"):
         names = {r.run_id: r.name for r in others}
         words = RESULTS_WORDS["delete_other"]
-        chosen = st.selectbox(words.label, list(names), format_func=names.get, key="delete_other_pick",  # not markdown
-                              help=words.help)
+        chosen = st.selectbox(_(words.label), list(names), format_func=names.get, key="delete_other_pick",
+                              help=_(words.help))  # the names: not markdown
         if chosen is not None:
             confirm_delete(state.find_run(chosen))
 
@@ -99,7 +106,7 @@ def share_run(run) -> str | None:
     try:
         token = store.share_run(lab.lab_id, run.run_id)
     except StoreError as error:
-        st.error(f"No link could be made: {error}")
+        st.error(_("No link could be made: {error}").format(error=_(error.args[0]) if error.args else str(error)))
         return None
     return labs.app_url("shared", {"run": token})
 
@@ -113,7 +120,7 @@ def show_runs() -> None:
     runs = state.get_runs()
     if not runs:
         return
-    st.subheader("Your runs")
+    st.subheader(_("Your runs"))
     current = state.current_run()
     names = {r.run_id: r.name for r in runs}
     usable = [r.run_id for r in state.usable_runs()]
@@ -121,8 +128,8 @@ def show_runs() -> None:
         show_run_tools(current.run_id if current is not None and current.run_id in usable else usable[-1],
                        usable, names)
     show_other_deletes(runs)
-    lazy_tabs({RUNS_TAB: lambda: show_runs_table(runs, current), COMPARE_TAB: lambda: show_comparison(names),
-               HISTORY_TAB: show_current_history, CODE_TAB: lambda: code_view.show_code_tab(runs, current)},
+    lazy_tabs({_(RUNS_TAB): lambda: show_runs_table(runs, current), _(COMPARE_TAB): lambda: show_comparison(names),
+               _(HISTORY_TAB): show_current_history, _(CODE_TAB): lambda: code_view.show_code_tab(runs, current)},
               key=RUNS_VIEW)
 
 
@@ -134,23 +141,26 @@ def percent(value: float | None) -> float | None:
 def metric_column(key: str, label: str, percentage: bool = True):
     """A runs-table column with the metric's words (core.words) as its help."""
     words = metric_words(key)
-    return st.column_config.NumberColumn(label, help=f"{words.label}. {words.help}",
+    return st.column_config.NumberColumn(_(label), help=f"{_(words.label)}. {_(words.help)}",
                                          format="%.1f%%" if percentage else "%.3f")
 
 
 def show_runs_table(runs: list, current) -> None:
     """One row per run: its results (as percentages), how it ended, its sweep, and which one is the current model."""
+    # Column keys stay English (the config refers to them); the headers people read are the labels below.
     st.dataframe(pd.DataFrame([{
         "run": r.name, "epochs": len(r.history.get("loss", [])),
         "test": percent(r.metrics.get("test_accuracy")), "validation": percent(r.metrics.get("val_accuracy")),
         "training": percent(r.metrics.get("accuracy")), "val. loss": r.metrics.get("val_loss"),
-        "seconds": round(r.seconds, 1), "how it ended": r.status, "sweep": r.sweep or "", "current": r is current,
+        "seconds": round(r.seconds, 1), "how it ended": _(r.status), "sweep": r.sweep or "", "current": r is current,
     } for r in runs]), hide_index=True, width="stretch",
-        column_config={"current": st.column_config.CheckboxColumn(),
-                       "test": metric_column("test_accuracy", "right on new images (test)"),
-                       "validation": metric_column("val_accuracy", "right on images kept aside (validation)"),
-                       "training": metric_column("accuracy", "right on its training images"),
-                       "val. loss": metric_column("val_loss", "how wrong (validation loss)", percentage=False)})
+        column_config={"run": _("run"), "epochs": _("epochs"), "seconds": _("seconds"),
+                       "how it ended": _("how it ended"), "sweep": _("sweep"),
+                       "current": st.column_config.CheckboxColumn(_("current")),
+                       "test": metric_column("test_accuracy", N_("right on new images (test)")),
+                       "validation": metric_column("val_accuracy", N_("right on images kept aside (validation)")),
+                       "training": metric_column("accuracy", N_("right on its training images")),
+                       "val. loss": metric_column("val_loss", N_("how wrong (validation loss)"), percentage=False)})
 
 
 def show_comparison(names: dict[int, str]) -> None:
@@ -161,34 +171,38 @@ def show_comparison(names: dict[int, str]) -> None:
     # A new widget whenever the runs change: a new run joins the default (the last five runs), and no
     # choice can name a run that is gone.
     words = RESULTS_WORDS["compare_pick"]
-    compare = st.multiselect(words.label, list(names), default=list(names)[-5:], format_func=names.get,
-                             help=words.help, key=f"compare_{'_'.join(map(str, names))}")
+    compare = st.multiselect(_(words.label), list(names), default=list(names)[-5:], format_func=names.get,
+                             help=_(words.help), key=f"compare_{'_'.join(map(str, names))}")
     if compare:
         histories = {names[i]: state.find_run(i).history for i in compare}
         sweep = sweep_view.get_sweep()  # its members keep their colour of the sweep's charts
         colors = assign_colors(compare, sweep.member_colors() if sweep is not None else {})
         show_test_bars(compare, names, colors)
         c1, c2 = st.columns(2)
-        c1.plotly_chart(curves.plot_run_comparison(histories, "loss", colors), key="compare_loss")
-        c2.plotly_chart(curves.plot_run_comparison(histories, "accuracy", colors), key="compare_accuracy")
+        for column, metric in ((c1, "loss"), (c2, "accuracy")):
+            finals = {name: float(h[f"val_{metric}"][-1]) for name, h in histories.items() if h.get(f"val_{metric}")}
+            show_chart(curves.plot_run_comparison(histories, metric, colors), describe_runs(finals, f"val_{metric}"),
+                       key=f"compare_{metric}", container=column)
 
 
 def show_test_bars(compare: list[int], names: dict[int, str], colors: list[int]) -> None:
     """The compared runs' test accuracies as bars side by side; the runs without one are named."""
     scored = [(i, color) for i, color in zip(compare, colors) if "test_accuracy" in state.find_run(i).metrics]
     if scored:
-        st.plotly_chart(curves.plot_test_accuracies(
-            [names[i] for i, _ in scored], [state.find_run(i).metrics["test_accuracy"] for i, _ in scored],
-            [color for _, color in scored], title=metric_words("test_accuracy").label), key="compare_test")
+        finals = {names[i]: float(state.find_run(i).metrics["test_accuracy"]) for i, _c in scored}
+        show_chart(curves.plot_test_accuracies(
+            [names[i] for i, _c in scored], [state.find_run(i).metrics["test_accuracy"] for i, _c in scored],
+            [color for _i, color in scored], title=metric_words("test_accuracy").label),
+            describe_runs(finals, "test_accuracy"), key="compare_test")
     if missing := [names[i] for i in compare if i not in dict(scored)]:
-        st.caption(plain(f"No test score kept for {', '.join(missing)} (uploaded, or trained before the app "
-                         "measured one): Evaluate shows it."))
+        st.caption(plain(_("No test score kept for {runs} (uploaded, or trained before the app measured one): "
+                           "Evaluate shows it.").format(runs=", ".join(missing))))
 
 
 def show_current_history() -> None:
     """The current model's learning history: the confusion over epochs, the images that changed their mind."""
     run = state.current_run()
     if run is None or not run.usable:
-        st.caption("Choose a current model above to see how it learned.")
+        st.caption(_("Choose a current model above to see how it learned."))
         return
     show_learning_history(run, f"run_history_{run.run_id}")

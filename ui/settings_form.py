@@ -17,6 +17,7 @@ import streamlit as st
 from core.model.settings import DEFAULT_VALUES, SETTINGS, Setting
 from core.model.spec import SpecError, TrainSpec, problems_by_setting, spec_from_values
 from ui import session
+from ui.i18n import _
 from ui.session import SETTINGS as SAVED
 
 
@@ -53,13 +54,14 @@ def check_values(values: dict[str, Any], ignore: Iterable[str] = ()) -> tuple[Tr
 
 def show_setting(container: Any, setting: Setting, problem: str | None = None) -> None:
     """The widget of one setting, in `container` (a column or the page), and what is wrong with it under it."""
-    key, label, kwargs = remember(setting.key), setting.label, {"help": setting.help}
+    key, label, kwargs = remember(setting.key), _(setting.label), {"help": _(setting.help)}
+    option_label = lambda value: _(setting.label_of(value))  # noqa: E731  (core's words, in this language)
     if setting.widget == "selectbox":
-        container.selectbox(label, setting.options, key=key, format_func=setting.label_of, **kwargs)
+        container.selectbox(label, setting.options, key=key, format_func=option_label, **kwargs)
     elif setting.widget == "radio":
-        container.radio(label, setting.options, key=key, format_func=setting.label_of, horizontal=True, **kwargs)
+        container.radio(label, setting.options, key=key, format_func=option_label, horizontal=True, **kwargs)
     elif setting.widget == "select_slider":
-        container.select_slider(label, setting.options, key=key, format_func=setting.label_of, **kwargs)
+        container.select_slider(label, setting.options, key=key, format_func=option_label, **kwargs)
     elif setting.widget == "slider":
         container.slider(label, setting.low, setting.high, step=setting.step, key=key, **kwargs)
     elif setting.widget == "number_input":
@@ -70,7 +72,9 @@ def show_setting(container: Any, setting: Setting, problem: str | None = None) -
     else:
         raise ValueError(f"unknown widget {setting.widget!r} for setting {setting.key!r}")
     if problem:
-        container.error(f"**{label}**: {problem}.")
+        # The field's name and an icon beside the red: the problem is not told by colour alone.
+        container.error(_("**{setting}**: {problem}.").format(setting=label, problem=_(problem)),
+                        icon=":material/error:")
 
 
 def show_section(section: str, problems: dict[str, str], variants: Iterable[dict[str, Any]] = ()) -> None:

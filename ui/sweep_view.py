@@ -14,8 +14,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.figures.described import describe_runs
 from core.figures.style import color_of
 from core.figures.sweeps import MemberCurve, plot_sweep_curves
+from core.i18n import N_
 from core.model.settings import SETTINGS_BY_KEY
 from core.model.spec import SpecError
 from core.server.board import SWEEPS
@@ -31,6 +33,8 @@ from core.training.sweeps import (
 )
 from core.words import words_for
 from ui import state
+from ui.figures import show_chart
+from ui.i18n import _
 from ui.session import DATASET_OK, SWEEP_VALUES
 from ui.session import SWEEP_ERROR as ERROR_KEY
 from ui.session import SWEEP_NOTES as NOTES_KEY
@@ -41,7 +45,7 @@ from ui.state import LAB_BUSY_SWEEP, SWEEP_ALREADY, TRAINING_RUNNING
 
 POLL_SECONDS = 0.5
 SWEEP_RUNNING = LAB_BUSY_SWEEP
-DATASET_MISSING = "The dataset cannot be loaded (see 1 · Data)."
+DATASET_MISSING = N_("The dataset cannot be loaded (see 1 · Data).")
 LIST_WIDGETS = ("selectbox", "select_slider", "radio")  # settings whose values are picked from a list
 
 
@@ -117,14 +121,20 @@ def check_sweep(problems: dict[str, str]) -> tuple[list | None, str | None]:
     The form's own problems are said under their fields, not here again.
     """
     if problems:
-        return None, "Fix the settings marked in red first."
+        return None, N_("Fix the settings explained under their fields first.")
     key = chosen_setting()
     try:
-        values, _ = read_sweep_values(key, chosen_values())
+        values, _notes = read_sweep_values(key, chosen_values())
         sweep_specs(read_values(), key, values)
     except SpecError as error:
-        return None, str(error)
+        return None, error_text(error)
     return values, None
+
+
+def error_text(error: Exception) -> str:
+    """An error's text, kept as core's Message when it is one (so `_()` can translate it where shown)."""
+    first = error.args[0] if error.args else None
+    return first if isinstance(first, str) else str(error)
 
 
 def member_job_maker(place: state.LabPlace, tag: str):
@@ -156,7 +166,7 @@ def start_sweep() -> None:
         refused = state.start_lab_job(lambda place: make_sweep(
             read_values(), setting_key, values, make_job=member_job_maker(place, tag), tag=tag), sweep=True)
     except SpecError as error:
-        ERROR_KEY.set(str(error))
+        ERROR_KEY.set(error_text(error))
         return
     if refused:
         ERROR_KEY.set(refused)
@@ -177,37 +187,37 @@ def show_form(blocked: str | None, problems: dict[str, str]) -> None:
         SETTING_KEY.set(keys[0])
     vary, values_words = words_for("sweep_setting"), words_for("sweep_values")
     c1 = c2 = st.container()  # one under the other: the settings' labels are long
-    setting_key = c1.selectbox(vary.label, keys, key=SETTING_KEY, help=vary.help,
-                               format_func=lambda k: SETTINGS_BY_KEY[k].label)
+    setting_key = c1.selectbox(_(vary.label), keys, key=SETTING_KEY, help=_(vary.help),
+                               format_func=lambda k: _(SETTINGS_BY_KEY[k].label))
     setting = SETTINGS_BY_KEY[setting_key]
     key = values_key(setting_key)
     if not SWEEP_VALUES.of(setting_key).present():
         SWEEP_VALUES.of(setting_key).set(default_values(setting_key))
     if setting.widget in LIST_WIDGETS:
-        c2.multiselect(values_words.label, list(setting.options), format_func=setting.label_of,
-                       max_selections=MAX_VALUES, key=key, help=values_words.help)
+        c2.multiselect(_(values_words.label), list(setting.options), format_func=lambda v: _(setting.label_of(v)),
+                       max_selections=MAX_VALUES, key=key, help=_(values_words.help))
     else:
-        c2.text_input(values_words.label, key=key, help=values_words.help)
+        c2.text_input(_(values_words.label), key=key, help=_(values_words.help))
     values, problem = check_sweep(problems)
     if problem and not problems:
-        c2.error(problem, icon=":material/error:")
+        c2.error(_(problem), icon=":material/error:")
     running = sweep_running()
     start, stop = words_for("start_sweep"), words_for("stop_sweep")
     c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="center")
-    c1.button(start.label, type="primary", on_click=start_sweep, width="stretch",
-              disabled=bool(blocked) or running or values is None, help=start.help)
-    c2.button(stop.label, on_click=stop_sweep, disabled=not running, width="stretch", help=stop.help)
+    c1.button(_(start.label), type="primary", on_click=start_sweep, width="stretch",
+              disabled=bool(blocked) or running or values is None, help=_(start.help))
+    c2.button(_(stop.label), on_click=stop_sweep, disabled=not running, width="stretch", help=_(stop.help))
     if blocked:
-        c3.caption(blocked)
-    elif problems:
-        c3.caption(problem)
+        c3.caption(_(blocked))
+    elif problems and problem:
+        c3.caption(_(problem))
     else:
-        c3.caption("Every other setting as on the left; one training per value, "
-                   "each an ordinary run of your lab. They queue like any training.")
+        c3.caption(_("Every other setting as on the left; one training per value, "
+                     "each an ordinary run of your lab. They queue like any training."))
     if error := ERROR_KEY.pop():
-        st.error(f"The sweep could not start: {error}")
+        st.error(_("The sweep could not start: {error}").format(error=_(error)))
     for note in NOTES_KEY.pop() or []:
-        st.warning(f"The sweep's {note}.")
+        st.warning(_("The sweep's {note}.").format(note=_(note)))
 
 
 def member_curves(sweep: Sweep, snapshots: list) -> list:
@@ -219,16 +229,19 @@ def member_curves(sweep: Sweep, snapshots: list) -> list:
 def results_table(sweep: Sweep) -> None:
     """The members, best validation accuracy first, each with its colour."""
     rows = sweep.results()
+    # The colour cell is the member's colour in the charts; its name is beside it (not told by colour alone).
+    member, state_, best, epoch, epochs, loss = (_("member"), _("state"), _("best val. accuracy"), _("best epoch"),
+                                                 _("epochs"), _("val. loss"))
     frame = pd.DataFrame([{
-        " ": "", "member": r["member"], "state": r["state"], "best val. accuracy": r["best val accuracy"],
-        "best epoch": r["best epoch"], "epochs": r["epochs"], "val. loss": r["val loss"],
+        " ": "", member: r["member"], state_: _(r["state"]), best: r["best val accuracy"],
+        epoch: r["best epoch"], epochs: r["epochs"], loss: r["val loss"],
     } for r in rows])
     colours = [f"background-color: {color_of(r['index'])}" for r in rows]
-    styled = frame.style.apply(lambda _: colours, subset=[" "], axis=0)
+    styled = frame.style.apply(lambda column: colours, subset=[" "], axis=0)
     st.container(key="sweep_results").dataframe(styled, hide_index=True, width="stretch", column_config={
         " ": st.column_config.TextColumn(width=24),
-        "best val. accuracy": st.column_config.NumberColumn(format="%.3f"),
-        "val. loss": st.column_config.NumberColumn(format="%.3f")})
+        best: st.column_config.NumberColumn(format="%.3f"),
+        loss: st.column_config.NumberColumn(format="%.3f")})
 
 
 def show_make_current(sweep: Sweep) -> None:
@@ -241,11 +254,11 @@ def show_make_current(sweep: Sweep) -> None:
     current = state.current_run()
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     member = words_for("sweep_member")
-    chosen = c1.selectbox(member.label, list(labels), format_func=labels.get, help=member.help,
+    chosen = c1.selectbox(_(member.label), list(labels), format_func=labels.get, help=_(member.help),
                           key=f"sweep_pick_{sweep.tag}_{len(ready)}")
     is_current = current is not None and current.run_id == chosen
     button = words_for("is_current" if is_current else "make_current")
-    if c2.button(button.label, disabled=is_current, help=button.help,
+    if c2.button(_(button.label), disabled=is_current, help=_(button.help),
                  icon=":material/check:" if is_current else None, width="stretch", key="sweep_make_current"):
         state.set_current(chosen)
         st.rerun(scope="app")
@@ -262,28 +275,34 @@ def show_sweep_live() -> None:
         st.rerun(scope="app")  # its run joins "Your runs", and the buttons follow
     snapshots = [member.job.snapshot() for member in sweep.members]  # once per redraw: they copy the logs
     fraction = sum(1.0 if m.job.done else p.fraction for m, p in zip(sweep.members, snapshots)) / len(snapshots)
-    st.progress(fraction, text=f"{sweep.label} · {sweep.summary()}")
+    text = _("{sweep} · {summary}").format(sweep=_(sweep.label), summary=_(sweep.summary()))
+    st.progress(fraction, text=text)
+    st.caption(text)  # the bar's words as a line of text too, for screen readers
     waiting = min((p for p in snapshots if p.state == "waiting"), key=lambda p: p.place or 0, default=None)
     if waiting is not None:
-        st.caption(f":material/hourglass_top: {waiting.message}")  # the queue, as for a single training
+        st.caption(":material/hourglass_top: " + _(waiting.message))  # the queue, as for a single training
     for member in sweep.members:
         if member.job.state == "failed":
-            st.error(f"{member.label}: {member.job.message}")
+            st.error(_("{member}: {problem}").format(member=_(member.label), problem=_(member.job.message)))
         if member.job.save_error:
-            st.warning(f"{member.label}: its run could not be saved: {member.job.save_error}")
+            st.warning(_("{member}: its run could not be saved: {error}").format(
+                member=_(member.label), error=_(member.job.save_error)))
 
     curves = member_curves(sweep, snapshots)
     c1, c2 = st.columns(2)
     for column, metric in ((c1, "loss"), (c2, "accuracy")):
-        column.plotly_chart(plot_sweep_curves(curves, metric), key=f"sweep_{metric}")
+        finals = {_(m.label): float(p.epoch_logs[-1][f"val_{metric}"]) for m, p in zip(sweep.members, snapshots)
+                  if p.epoch_logs and f"val_{metric}" in p.epoch_logs[-1]}
+        show_chart(plot_sweep_curves(curves, metric), describe_runs(finals, f"val_{metric}", "members"),
+                   key=f"sweep_{metric}", container=column)
     results_table(sweep)
     show_make_current(sweep)
 
 
 def show_compare(problems: dict[str, str]) -> None:
     """The Compare mode of the Train page (one call from pages/train.py); `problems`: the form's, by setting."""
-    st.subheader("4 · Compare: a sweep")
-    st.caption("Change one setting over a few values and train one network per value, side by side.")
+    st.subheader(_("4 · Compare: a sweep"))
+    st.caption(_("Change one setting over a few values and train one network per value, side by side."))
     blocked = None
     if training_running():
         blocked = TRAINING_RUNNING
