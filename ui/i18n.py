@@ -12,15 +12,31 @@ from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core.i18n import LANGUAGES, Number, format_percent_in, format_value, pick_language, translate, translate_plural
+from core.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    Number,
+    format_percent_in,
+    format_value,
+    pick_language,
+    translate,
+    translate_plural,
+)
 from ui.session import LANGUAGE
 
 LANG_PARAM = "lang"
+# The language of the last script run of this process, for a call from outside any script run. Only
+# AppTest does that: it calls a widget's format_func from the test's own thread, where there is no
+# session. In a server every _() runs inside its session's script run and reads that session's language.
+_last_language = [DEFAULT_LANGUAGE]
 
 
 def current_language() -> str:
     """This session's language code ("en", "es", "de")."""
+    if get_script_run_ctx() is None:
+        return _last_language[0]
     language = LANGUAGE.get()
     return language if language in LANGUAGES else choose_language()
 
@@ -30,9 +46,11 @@ def choose_language() -> str:
     asked = st.query_params.get(LANG_PARAM)
     kept = LANGUAGE.get()
     if asked is None and kept in LANGUAGES:
+        _last_language[0] = kept
         return kept
     locale = getattr(st.context, "locale", None)
-    return LANGUAGE.set(pick_language(asked if asked is not None else None, locale))
+    _last_language[0] = LANGUAGE.set(pick_language(asked if asked is not None else None, locale))
+    return _last_language[0]
 
 
 def _(text: str) -> str:
