@@ -8,6 +8,7 @@ made only when opened: ui.lazy).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import pandas as pd
@@ -23,7 +24,7 @@ def show_numbers(rows: list[dict], key: str, container: Any = st) -> None:
     """A closed "The numbers" expander holding `rows` as a table (made only when it is opened)."""
     if not rows:
         return
-    with container:
+    with nullcontext() if container is st else container:  # the module itself is no context manager
         box, is_open = lazy_expander(_("The numbers"), key=f"{key}_numbers", icon=":material/table:")
     if is_open:
         box.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
