@@ -59,10 +59,15 @@ def classifying_text(count: int) -> str:
         count=f"{count:,}")
 
 
+def whole_percent(share: float) -> str:
+    """0.953 -> '95%' ('95 %' in Spanish and German): short enough for a thumbnail's caption."""
+    return percent(round(share, 2))
+
+
 def caption_of(pred_name: str, confidence: float, truth_name: str) -> str:
     """A thumbnail's caption: 'Predicted 7 (97%) · Truth 1'."""
     return _("Predicted {predicted} ({sure}) · Truth {truth}").format(
-        predicted=pred_name, sure=percent(confidence), truth=truth_name)
+        predicted=pred_name, sure=whole_percent(confidence), truth=truth_name)
 
 
 def alt_of(pred_name: str, truth_name: str) -> str:
@@ -76,7 +81,7 @@ def predict_with_progress(model, x_test, info) -> np.ndarray:
     """Probabilities for the whole test set, with a progress bar (a CNN takes a few seconds)."""
     bar = st.progress(0.0, text=classifying_text(len(x_test)))
     probs = predict_probabilities(model, to_model_input(x_test, info), progress=lambda done: bar.progress(
-        done, text=_("Classifying… {done}").format(done=percent(done))))
+        done, text=_("Classifying… {done}").format(done=whole_percent(done))))
     bar.empty()
     return probs
 
@@ -119,7 +124,7 @@ def show_gallery(title: str, indices, result, x_test, info, model, key: str, one
     page = st.number_input(_(words.label).format(pages=n_pages), 1, n_pages, key=f"{key}_page",
                            help=_(words.help)) if n_pages > 1 else 1
     shown = paginate(indices, page, PER_PAGE)[0]
-    captions = [_("{sure} sure").format(sure=percent(float(result.confidence[i]))) if one_cell else
+    captions = [_("{sure} sure").format(sure=whole_percent(float(result.confidence[i]))) if one_cell else
                 caption_of(class_names[result.y_pred[i]], float(result.confidence[i]),
                            class_names[result.y_true[i]]) for i in shown]
     alts = [alt_of(class_names[result.y_pred[i]], class_names[result.y_true[i]]) for i in shown]

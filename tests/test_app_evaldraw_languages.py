@@ -37,14 +37,14 @@ def visible_texts(at: AppTest) -> list[str]:
     for kind in LABELLED:
         for element in getattr(at, kind):
             texts += [element.label, getattr(element, "help", "") or ""]
-    for images in at.get("imgs"):
+    for images in at.image:
         texts += [i.caption for i in images.proto.imgs] + [i.alt for i in images.proto.imgs]
     texts += [chart.proto.alt for chart in at.get("plotly_chart")]
     return [t for t in texts if t]
 
 
 def image_alts(at: AppTest) -> list[str]:
-    return [i.alt for images in at.get("imgs") for i in images.proto.imgs]
+    return [i.alt for images in at.image for i in images.proto.imgs]
 
 
 @pytest.mark.parametrize("language", ["es", "de"])
@@ -65,7 +65,7 @@ def test_evaluate_gallery_images_and_charts_have_alt_text(digits_run):
     at = open_in("en", "evaluate", [digits_run])
     charts = at.get("plotly_chart")
     assert charts and all(c.proto.alt for c in charts)  # the matrix, the chosen image's chances
-    gallery = at.get("imgs")[0].proto.imgs
+    gallery = at.image[0].proto.imgs
     assert len(gallery) > 1 and all(" read as " in i.alt or "read right" in i.alt for i in gallery)
 
 
@@ -74,7 +74,7 @@ def test_draws_inside_the_network_opens_evaluates_tab_in_the_visitors_language(d
     at.session_state[EVALUATE_TABS] = "Inside the network"  # what Draw's "See inside the network" sets
     at.run()
     assert not at.exception
-    assert any("primera capa" in m.value for m in at.markdown + at.caption)  # the tab's own text, in Spanish
+    assert any("primera capa" in m.value for m in [*at.markdown, *at.caption])  # the tab's own text, in Spanish
 
 
 @pytest.mark.parametrize("language", ["es", "de"])

@@ -131,7 +131,7 @@ def show_reading(model: Any, image: np.ndarray, info: DatasetInfo, key: str) -> 
     probs = predict_drawing(model, image)
     best = int(np.argmax(probs))
     st.metric(_("Prediction"), info.class_names[best],
-              delta=_("{sure} confident").format(sure=percent(float(probs[best]))),
+              delta=_("{sure} confident").format(sure=percent(round(float(probs[best]), 2))),
               delta_color="off", delta_arrow="off")
     show_chart(plot_probabilities(probs, list(info.class_names), best), describe_probabilities(probs, info.class_names),
                key=f"{key}_probs", config={"displayModeBar": False})  # its toolbar would cover the bars on a phone
