@@ -1,5 +1,9 @@
 """Evaluate, Draw and a shared run's page in Spanish and German: no English left in what people read, and
-every image and chart on them has its alt text (what a screen reader says)."""
+every image and chart on them has its alt text (what a screen reader says).
+
+The pages also show text written in core (core.words labels, core.figures.described sentences, the explanations'
+sentences) and in other modules (the sidebar, My digits): those pass when their own modules are translated.
+"""
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -65,7 +69,8 @@ def test_evaluate_speaks_the_visitors_language_on_every_tab(digits_run, language
         texts += visible_texts(at)
     open_tab(at, EVALUATE_TABS, opened[4])  # Inside the network
     texts += visible_texts(at)
-    assert not english_left(without_names(texts, digits_run), language)
+    left = english_left(without_names(texts, digits_run), language)
+    assert not left, left[:10]
     assert "Confusion matrix" not in opened and "Inside the network" not in opened
 
 
@@ -95,7 +100,8 @@ def test_draw_speaks_the_visitors_language(language):
     at.session_state["draw_source"] = "test"  # set_value would format the options outside the page (English)
     at.run()
     texts += visible_texts(at)
-    assert not english_left(texts, language)
+    left = english_left(texts, language)
+    assert not left, left[:10]
 
 
 def test_draws_pictures_and_chart_have_alt_text():
@@ -122,4 +128,5 @@ def test_a_shared_run_speaks_the_visitors_language(digits_run, language):
         assert gone.error
     finally:
         store.close()
-    assert not english_left(without_names(texts, digits_run), language)
+    left = english_left(without_names(texts, digits_run), language)
+    assert not left, left[:10]
