@@ -3,24 +3,29 @@
 import streamlit as st
 
 from core.figures import curves
+from core.figures.described import describe_curve
+from core.i18n import N_
 from core.storage import sink as persistence
 from core.storage.engine import StoreError
 from ui import code_view, state
 from ui import lab as labs
+from ui.figures import show_chart
+from ui.i18n import _, percent
 from ui.layout import start_page
 from ui.model_picker import choose
 from ui.session import LAB_DONE, NEW_LAB_REFUSED, STORE_PROBLEM
 from ui.text import plain
 
-NOT_SHARED = "This share link does not open any run: it may be mistyped, or the run was deleted by its owner."
+NOT_SHARED = N_("This share link does not open any run: it may be mistyped, or the run was deleted by its owner.")
+METRICS = ((N_("Validation accuracy"), "val_accuracy"), (N_("Training accuracy"), "accuracy"),
+           (N_("Validation loss"), "val_loss"))
 
 
 def show_metrics(run) -> None:
     c1, c2, c3 = st.columns(3)
-    for column, label, key in ((c1, "Validation accuracy", "val_accuracy"), (c2, "Training accuracy", "accuracy"),
-                               (c3, "Validation loss", "val_loss")):
+    for column, (label, key) in zip((c1, c2, c3), METRICS):
         value = run.metrics.get(key)
-        column.metric(label, "–" if value is None else (f"{value:.2%}" if "accuracy" in key else f"{value:.4f}"))
+        column.metric(_(label), "–" if value is None else (percent(value) if "accuracy" in key else f"{value:.4f}"))
 
 
 def evaluate_it(token: str, record) -> None:
@@ -37,14 +42,15 @@ def copy_into_lab(token: str, name: str) -> None:
     lab, store = state.ensure_lab(), labs.get_store()
     if lab is None or store is None:
         why = NEW_LAB_REFUSED.get() or STORE_PROBLEM.get() or ""
-        st.error(f"Nothing can be saved right now, so the run cannot be copied. {why}".strip())
+        st.error("{} {}".format(_("Nothing can be saved right now, so the run cannot be copied."), _(why)).strip())
         return
     try:
         store.copy_shared_run(token, lab.lab_id)
     except StoreError as error:
-        st.error(f"The run could not be copied: {plain(error)}")
+        st.error(_("The run could not be copied: {error}").format(
+            error=plain(_(error.args[0] if error.args else str(error)))))
         return
-    LAB_DONE.set(f"Copied {plain(name)} into your lab: it is among your runs on this page.")
+    LAB_DONE.set(_("Copied {name} into your lab: it is among your runs on this page.").format(name=plain(name)))
     # Not /shared?run=...&lab=KEY: an address easy to forward by mistake with the lab's key in it.
     st.switch_page("pages/train.py", query_params=labs.lab_params())
 
@@ -54,23 +60,24 @@ token = st.query_params.get("run")
 store = labs.get_store()
 record = store.open_shared_run(token) if store is not None and token else None
 if record is None:
-    st.title("A shared run")
-    st.error(NOT_SHARED)
+    st.title(_("A shared run"))
+    st.error(_(NOT_SHARED))
     st.stop()
 
 run = persistence.run_of_record(record)
 st.title(plain(run.name))  # a visitor's text: shown as typed, never read as markup
-st.caption(f"A run shared with you, read-only. {plain(run.status)}")
+st.caption("{} {}".format(_("A run shared with you, read-only."), plain(_(run.status))))
 show_metrics(run)
 if run.history:
     c1, c2 = st.columns(2)
     histories = {run.name: run.history}
-    c1.plotly_chart(curves.plot_run_comparison(histories, "loss"), key="shared_loss")
-    c2.plotly_chart(curves.plot_run_comparison(histories, "accuracy"), key="shared_accuracy")
+    for column, metric in ((c1, "loss"), (c2, "accuracy")):
+        show_chart(curves.plot_run_comparison(histories, metric), describe_curve(run.history, metric),
+                   key=f"shared_{metric}", container=column)
 c1, c2 = st.columns(2)
-if c1.button("Evaluate it", icon=":material/grid_on:", type="primary", disabled=not run.usable):
+if c1.button(_("Evaluate it"), icon=":material/grid_on:", type="primary", disabled=not run.usable):
     evaluate_it(token, record)
-if c2.button("Copy into my lab", icon=":material/content_copy:"):
+if c2.button(_("Copy into my lab"), icon=":material/content_copy:"):
     copy_into_lab(token, run.name)
-with st.expander("The code", icon=":material/code:"):  # ui/code_view.py (issue 25)
+with st.expander(_("The code"), icon=":material/code:"):  # ui/code_view.py (issue 25)
     code_view.show_code(run, "shared_code")

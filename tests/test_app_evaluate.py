@@ -15,6 +15,7 @@ from core.analysis.history import EpochRecord, rank_changed_mind, rank_learned_l
 from core.data.datasets import get_info, load_dataset, load_test_set, to_model_input
 from core.figures.epochs import caption_changes
 from core.figures.images import caption_prediction
+from core.i18n import format_percent_in
 from core.model.files import write_model_file
 from core.words import METRIC_WORDS
 from tests.conftest import open_page, open_tab
@@ -33,7 +34,7 @@ def test_metrics_and_matrix_of_the_current_model(digits_run):
     probs = digits_run.model.predict(to_model_input(x, get_info("digits")), verbose=0)
     expected = float(np.mean(np.argmax(probs, 1) == y))
     metric = next(m for m in at.metric if m.label == METRIC_WORDS["test_accuracy"].label)
-    assert metric.value == f"{expected:.2%}"
+    assert metric.value == format_percent_in("en", expected)  # 0.1 points, written the language's way
     assert any(" read right, " in m.value for m in at.markdown)
     assert len(at.get("plotly_chart")) >= 1
     assert at.selectbox(key="evaluate_model_select").value == digits_run.run_id

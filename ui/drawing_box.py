@@ -19,12 +19,14 @@ from streamlit_drawable_canvas import st_canvas
 
 from core.data.datasets import DatasetInfo
 from core.data.drawing import CANVAS_SIZE, STROKE_WIDTH, predict_drawing, preprocess_drawing
+from core.i18n import N_
 from core.words import DRAW_WORDS
 from ui import lessons
+from ui.i18n import _, percent
 from ui.session import CANVAS_CLEARS, EXPLAIN_CLASS, SAVED_CANVAS
 
-EMPTY_HINT = "Draw a digit in the black box, and the network will tell you what it reads."
-WARMING_UP = "Warming up the network (the server has just started)…"
+EMPTY_HINT = N_("Draw a digit in the black box, and the network will tell you what it reads.")
+WARMING_UP = N_("Warming up the network (the server has just started)…")
 PREDICTION = "prediction"  # the "Class to explain" option meaning the predicted class
 
 # The canvas component sends a stroke 200 ms after the mouse or finger lifts (a fixed debounce for shapes being
@@ -83,9 +85,9 @@ def drawing_box(info: DatasetInfo, model: Callable[[], Any], key: str, *, warmin
             initial_drawing=None if kept is None else kept[0],
             return_image_data=True, key=canvas_key(key),
         )
-        st.button(DRAW_WORDS["clear"].label, icon=":material/delete:", key=f"{key}_clear",
-                  help=DRAW_WORDS["clear"].help, on_click=lambda: (clears.set(clears.get() + 1), saved.pop()))
-        st.caption("Draw one digit, as large as the box allows; the reading updates after every stroke.")
+        st.button(_(DRAW_WORDS["clear"].label), icon=":material/delete:", key=f"{key}_clear",
+                  help=_(DRAW_WORDS["clear"].help), on_click=lambda: (clears.set(clears.get() + 1), saved.pop()))
+        st.caption(_("Draw one digit, as large as the box allows; the reading updates after every stroke."))
         _send_stroke(key=f"{key}_send_stroke")  # last in the column: its empty element adds no gap between others
 
     with result_column:
@@ -94,19 +96,19 @@ def drawing_box(info: DatasetInfo, model: Callable[[], Any], key: str, *, warmin
             rgba = kept[1]  # back from "See inside": the canvas has not sent its restored drawing yet
         image = None if rgba is None else preprocess_drawing(rgba, info.image_shape)
         if image is None:
-            st.info(EMPTY_HINT, icon=":material/edit:")
+            st.info(_(EMPTY_HINT), icon=":material/edit:")
             if warming:
-                st.caption("The network is still warming up on this server, which has just started: "
-                           "your first reading may take a few seconds.")
+                st.caption(_("The network is still warming up on this server, which has just started: "
+                             "your first reading may take a few seconds."))
             return None
         try:
             if warming:
-                with st.spinner(WARMING_UP):
+                with st.spinner(_(WARMING_UP)):
                     network = model()
             else:
                 network = model()
         except Exception as error:  # noqa: BLE001 -- a missing model file, a broken TensorFlow: say so
-            st.error(f"The network could not be loaded: {error}")
+            st.error(_("The network could not be loaded: {error}").format(error=error))
             return image
         best = show_reading(network, image, info, key)
         lessons.record_event("drawing_read", info.class_names[best])
@@ -122,14 +124,17 @@ def drawing_box(info: DatasetInfo, model: Callable[[], Any], key: str, *, warmin
 
 def show_reading(model: Any, image: np.ndarray, info: DatasetInfo, key: str) -> int:
     """The "Prediction" metric and the probabilities of every class; returns the predicted class."""
-    from core.figures.probabilities import plot_probabilities  # plotly: only once there is a drawing
+    from core.figures.described import describe_probabilities  # plotly: only once there is a drawing
+    from core.figures.probabilities import plot_probabilities
+    from ui.figures import show_chart
 
     probs = predict_drawing(model, image)
     best = int(np.argmax(probs))
-    st.metric("Prediction", info.class_names[best], delta=f"{probs[best]:.0%} confident",
+    st.metric(_("Prediction"), info.class_names[best],
+              delta=_("{sure} confident").format(sure=percent(round(float(probs[best]), 2))),
               delta_color="off", delta_arrow="off")
-    st.plotly_chart(plot_probabilities(probs, list(info.class_names), best), key=f"{key}_probs",
-                    config={"displayModeBar": False})  # its toolbar would cover the bars on a phone
+    show_chart(plot_probabilities(probs, list(info.class_names), best), describe_probabilities(probs, info.class_names),
+               key=f"{key}_probs", config={"displayModeBar": False})  # its toolbar would cover the bars on a phone
     return best
 
 
@@ -146,28 +151,30 @@ def show_why_this_answer(model: Any, image: np.ndarray, best: int, info: Dataset
         show_why,
     )
 
-    st.subheader("Why this answer")
+    st.subheader(_("Why this answer"))
     explain_key = EXPLAIN_CLASS.of(key)
     # A fixed option for "the prediction" (not its name): the choice survives new strokes.
     options = [PREDICTION, *range(info.num_classes)]
     if explain_key.get(PREDICTION) not in options:  # a class of another dataset
         explain_key.set(PREDICTION)
-    choice = st.selectbox(DRAW_WORDS["explain_class"].label, options, key=explain_key,
-                          format_func=lambda c: "The prediction" if c == PREDICTION else info.class_names[c],
-                          help=DRAW_WORDS["explain_class"].help)
+    choice = st.selectbox(_(DRAW_WORDS["explain_class"].label), options, key=explain_key,
+                          format_func={PREDICTION: _("The prediction"), **dict(enumerate(info.class_names))}.get,
+                          help=_(DRAW_WORDS["explain_class"].help))
     target = best if choice == PREDICTION else int(choice)
     with st.container(key=f"{key}_why"):
         seen_column, why_column = st.columns(2)
         height, width = info.image_shape
         seen_column.image(to_thumbnails(image[np.newaxis], size=168)[0],
-                          caption=f"What the model sees ({height}x{width})")
+                          caption=_("What the model sees ({height}x{width})").format(height=height, width=width),
+                          alt=_("The digit made small, {height}x{width} grey pixels, as the network reads it; "
+                                "it reads {name}.").format(height=height, width=width, name=info.class_names[best]))
         with why_column:
             explanation = show_why(model, image, target, info.class_names, predicted=target == best,
                                    with_sentence=False)
-        st.markdown(explanation.sentence)
+        st.markdown(_(explanation.sentence))
     show_legend()
-    if st.button(DRAW_WORDS["inside"].label, icon=":material/account_tree:", key=f"{key}_inside",
-                 help=DRAW_WORDS["inside"].help):
+    if st.button(_(DRAW_WORDS["inside"].label), icon=":material/account_tree:", key=f"{key}_inside",
+                 help=_(DRAW_WORDS["inside"].help)):
         if keep is not None:
             keep()
         open_inside_with_drawing(image)
@@ -192,22 +199,22 @@ def photo_box(info: DatasetInfo, model: Callable[[], Any], key: str = "photo", *
     send_column, result_column = st.columns([1, 1], gap="large")
     with send_column:
         words = DRAW_WORDS["photo_upload"]
-        upload = st.file_uploader(words.label, type=list(FILE_TYPES), key=f"{key}_upload", help=words.help)
-        if st.toggle(DRAW_WORDS["camera"].label, key=PHOTO_CAMERA, help=DRAW_WORDS["camera"].help):
-            shot = st.camera_input(DRAW_WORDS["camera_input"].label, key=f"{key}_camera",
-                                   help=DRAW_WORDS["camera_input"].help)
+        upload = st.file_uploader(_(words.label), type=list(FILE_TYPES), key=f"{key}_upload", help=_(words.help))
+        if st.toggle(_(DRAW_WORDS["camera"].label), key=PHOTO_CAMERA, help=_(DRAW_WORDS["camera"].help)):
+            shot = st.camera_input(_(DRAW_WORDS["camera_input"].label), key=f"{key}_camera",
+                                   help=_(DRAW_WORDS["camera_input"].help))
             upload = shot or upload
-        st.caption("Write one digit large and dark on plain paper (or in chalk on a board), and take the "
-                   "photo from above.")
+        st.caption(_("Write one digit large and dark on plain paper (or in chalk on a board), and take the "
+                     "photo from above."))
     with result_column:
         if upload is None:
-            st.info("Send a photo of one digit, and the network will tell you what it reads.",
+            st.info(_("Send a photo of one digit, and the network will tell you what it reads."),
                     icon=":material/photo_camera:")
             return None
         try:
             reading = preprocess_photo(upload.getvalue(), info.image_shape)
         except PhotoError as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(_(error.args[0] if error.args else str(error)), icon=":material/error:")
             return None
         network = model()
         best = show_reading(network, reading.image, info, key)
@@ -230,21 +237,24 @@ def test_image_box(info: DatasetInfo, model: Callable[[], Any], images: Callable
     pick_column, result_column = st.columns([1, 1], gap="large")
     with pick_column:
         words = DRAW_WORDS["test_digit"]
-        label = st.radio(words.label, list(range(info.num_classes)), key=TEST_DIGIT, horizontal=True,
-                         format_func=lambda c: info.class_names[c], help=words.help,
+        label = st.radio(_(words.label), list(range(info.num_classes)), key=TEST_DIGIT, horizontal=True,
+                         format_func=lambda c: info.class_names[c], help=_(words.help),
                          on_change=lambda: TEST_TURN.set(0))
         choices = images(int(label))
         if len(choices) == 0:
-            st.info("There is no test image of this class.")
+            st.info(_("There is no test image of this class."))
             return None
         turn = TEST_TURN.get() % len(choices)
-        st.button(DRAW_WORDS["another"].label, icon=":material/refresh:", key=f"{key}_another",
-                  help=DRAW_WORDS["another"].help, on_click=lambda: TEST_TURN.set(turn + 1))
+        st.button(_(DRAW_WORDS["another"].label), icon=":material/refresh:", key=f"{key}_another",
+                  help=_(DRAW_WORDS["another"].help), on_click=lambda: TEST_TURN.set(turn + 1))
         image = np.asarray(choices[turn], dtype=np.float32)
         from core.figures.images import to_thumbnails  # light path: the home page imports this module
 
+        name = info.class_names[int(label)]
         st.image(to_thumbnails(image[np.newaxis], size=168)[0],
-                 caption=f"{info.class_names[int(label)]}: test image {turn + 1} of {len(choices):,}")
+                 caption=_("{name}: test image {number} of {count}").format(
+                     name=name, number=turn + 1, count=f"{len(choices):,}"),
+                 alt=_("A handwritten {name} from the test images").format(name=name))
     with result_column:
         network = model()
         best = show_reading(network, image, info, key)

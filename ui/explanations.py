@@ -22,20 +22,22 @@ from core.figures.explain import (
     render_filters,
     render_grid,
 )
+from core.i18n import N_
+from ui.i18n import _, ngettext
 from ui.session import DRAW_IMAGE, EVALUATE_TABS, INSIDE_SOURCE
 from ui.text import plain
 
 MAP_SIZE = 168  # px: a whole multiple of 28 and of 8, so every pixel is the same square (+ a 1 px frame)
 MAX_UNITS = 64  # first-layer units shown, strongest first
 
-INSIDE_TAB = "Inside the network"
-TEST_IMAGE = "A test image"
-YOUR_DRAWING = "Your drawing"
+INSIDE_TAB = N_("Inside the network")
+TEST_IMAGE = N_("A test image")
+YOUR_DRAWING = N_("Your drawing")
 
 
 def why_title(class_name: str, predicted: bool) -> str:
     """'Why 9?' for the predicted class, 'Why not 1?' for any other."""
-    return f"Why {class_name}?" if predicted else f"Why not {class_name}?"
+    return (_("Why {name}?") if predicted else _("Why not {name}?")).format(name=class_name)
 
 
 def show_why(model, image: np.ndarray, target: int, class_names: Sequence[str], predicted: bool,
@@ -47,15 +49,21 @@ def show_why(model, image: np.ndarray, target: int, class_names: Sequence[str], 
     explanation = explain(model, image, target, class_names, remember=True)
     with st.container(key=key):
         st.image(framed(render_attribution(image, explanation.attributions, MAP_SIZE)),
-                 caption=why_title(explanation.class_name, predicted))
+                 caption=why_title(explanation.class_name, predicted), alt=map_alt(explanation))
         if with_sentence:
-            st.markdown(explanation.sentence)
+            st.markdown(_(explanation.sentence))
     return explanation
+
+
+def map_alt(explanation: Explanation) -> str:
+    """What a screen reader says for a "Why 9?" map: the map's colours in words, then its reading."""
+    return _("A map over the digit of the pixels that count for {name} (orange) and against it (blue). "
+             "{sentence}").format(name=explanation.class_name, sentence=_(explanation.sentence))
 
 
 def show_legend(class_name: str | None = None) -> None:
     """The key to the maps' colours, in the maps' own colours (st.caption would fade the swatches)."""
-    st.markdown(f'<span style="font-size:0.875rem">{legend_html(class_name)}</span>', unsafe_allow_html=True)
+    st.markdown('<span style="font-size:0.875rem">' + legend_html(class_name) + "</span>", unsafe_allow_html=True)
 
 
 def open_inside_with_drawing(image: np.ndarray) -> None:
@@ -80,20 +88,25 @@ def show_first_layer(model, class_names: Sequence[str]) -> bool:
     if len(images) == 0:
         return False
     if list(labels) == [str(c) for c in class_names]:  # softmax regression: one template per class
-        st.markdown("**What each class looks for**")
-        st.caption("This network is a single layer: each class's score weighs every pixel. Ink on orange "
-                   "pixels raises the class's score, ink on blue pixels lowers it. One shared scale: "
-                   "paler templates weigh the pixels less.")
-        st.image(render_grid(images, labels, columns=5, tile=84, shared_scale=True))
+        st.markdown("**{}**".format(_("What each class looks for")))
+        st.caption(_("This network is a single layer: each class's score weighs every pixel. Ink on orange "
+                     "pixels raises the class's score, ink on blue pixels lowers it. One shared scale: "
+                     "paler templates weigh the pixels less."))
+        st.image(render_grid(images, labels, columns=5, tile=84, shared_scale=True),
+                 alt=_("One square per class ({classes}): the pixels that raise its score in orange, those "
+                       "that lower it in blue.").format(classes=", ".join(map(str, labels))))
         return True
     shown = min(MAX_UNITS, len(images))
-    st.markdown("**What the first layer's units look for**")
-    strongest = f"The {shown} strongest of its {len(images)} units" if shown < len(images) else \
-        f"All {len(images)} units"
-    st.caption("Each square is one unit of the first hidden layer: its weight on every pixel. Ink on orange "
-               f"pixels switches the unit on, ink on blue pixels holds it off. {strongest}, strongest first, "
-               "each on its own scale.")
-    st.image(render_grid(images[:shown], labels[:shown], columns=8, tile=64))
+    st.markdown("**{}**".format(_("What the first layer's units look for")))
+    strongest = _("The {shown} strongest of its {count} units").format(shown=shown, count=len(images)) \
+        if shown < len(images) else ngettext("All {count} unit", "All {count} units", len(images)).format(
+            count=len(images))
+    st.caption(_("Each square is one unit of the first hidden layer: its weight on every pixel. Ink on orange "
+                 "pixels switches the unit on, ink on blue pixels holds it off. {strongest}, strongest first, "
+                 "each on its own scale.").format(strongest=strongest))
+    st.image(render_grid(images[:shown], labels[:shown], columns=8, tile=64),
+             alt=_("{strongest} of the first hidden layer, each a square of its weights on the pixels: "
+                   "orange switches it on, blue holds it off.").format(strongest=strongest))
     return True
 
 
@@ -103,10 +116,14 @@ def show_filters(model) -> bool:
     if len(filters) == 0:
         return False
     size = f"{filters.shape[1]}x{filters.shape[2]}"
-    st.markdown(f"**The first layer's {len(filters)} filters**")
-    st.caption(f"A convolution slides each {size} filter over the image: where the ink matches the orange "
-               "and avoids the blue, that filter's map lights up.")
-    st.image(render_filters(filters))
+    st.markdown("**{}**".format(ngettext("The first layer's {count} filter", "The first layer's {count} filters",
+                                         len(filters)).format(count=len(filters))))
+    st.caption(_("A convolution slides each {size} filter over the image: where the ink matches the orange "
+                 "and avoids the blue, that filter's map lights up.").format(size=size))
+    st.image(render_filters(filters),
+             alt=ngettext("{count} filter of {size} pixels: orange where it looks for ink, blue where it looks "
+                          "for none.", "{count} filters of {size} pixels each: orange where they look for ink, "
+                          "blue where they look for none.", len(filters)).format(count=len(filters), size=size))
     return True
 
 
@@ -114,9 +131,12 @@ def show_feature_maps(model, image: np.ndarray, limit: int = 32) -> None:
     """Each convolution block's output for one image (H, W) in 0..1, block by block."""
     for name, channels in feature_maps(model, image):
         count, height, width = channels.shape
-        for _, grid in render_feature_maps([(name, channels)], limit=limit):
-            st.markdown(f"**{plain(name)}**")  # an uploaded model's layer names: the file's text
-            shown = f"the first {limit} of its {count} maps" if count > limit else f"its {count} maps"
-            st.caption(f"What this block passes on: {shown}, {height}x{width} each. Orange where its filters "
-                       "found their pattern in the image, white where not; each map on its own scale.")
-            st.image(grid)
+        for _block, grid in render_feature_maps([(name, channels)], limit=limit):
+            st.markdown("**" + plain(name) + "**")  # an uploaded model's layer names: the file's text
+            shown = _("the first {limit} of its {count} maps").format(limit=limit, count=count) \
+                if count > limit else ngettext("its {count} map", "its {count} maps", count).format(count=count)
+            st.caption(_("What this block passes on: {shown}, {height}x{width} each. Orange where its filters "
+                         "found their pattern in the image, white where not; each map on its own scale.").format(
+                shown=shown, height=height, width=width))
+            st.image(grid, alt=_("The maps of {block}: {shown}, orange where a filter found its pattern.").format(
+                block=plain(name), shown=shown))

@@ -9,11 +9,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core.data.datasets import DATASETS, datasets_of_shape, get_info
+from core.i18n import N_
 from core.model.default_model import DEFAULT_MODEL_INFO
 from core.model.files import ModelFileError, vet_upload
 from core.model.run import Run
 from core.server import warmup
 from ui import state
+from ui.i18n import _
 from ui.session import CURRENT, PICKED, PICKED_WITH, PICKER, SAVE_ERROR, UPLOAD_ERROR, UPLOADS_DONE
 from ui.text import plain
 
@@ -21,7 +23,7 @@ DEFAULT = "default"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # as server.maxUploadSize in .streamlit/config.toml
 
 
-@st.cache_resource(show_spinner="Loading the default model…")
+@st.cache_resource(show_spinner=False)  # the spinner's text would be one language for everyone: see below
 def shared_default_model():
     """The bundled model: loaded once, shared read-only by every session (never trained further).
 
@@ -31,8 +33,10 @@ def shared_default_model():
 
 
 def default_run() -> Run:
+    with st.spinner(_("Loading the default model…")):
+        model = shared_default_model()
     return Run(run_id=0, name=default_run_name(), dataset=DEFAULT_MODEL_INFO["dataset"],
-               model=shared_default_model(), status=DEFAULT_MODEL_INFO["description"], source="default")
+               model=model, status=DEFAULT_MODEL_INFO["description"], source="default")
 
 
 def add_upload(upload, page: str) -> None:
@@ -44,14 +48,16 @@ def add_upload(upload, page: str) -> None:
     try:
         vetted = vet_upload(upload.getvalue(), upload.name, MAX_UPLOAD_BYTES)
     except ModelFileError as error:
-        UPLOAD_ERROR.of(page).set(plain(f"Could not use {upload.name}: {error}"))
+        UPLOAD_ERROR.of(page).set(plain(_("Could not use {file}: {error}").format(
+            file=upload.name, error=_(error.args[0] if error.args else str(error)))))
         return
-    run = Run(run_id=state.next_run_id(), name=f"Uploaded · {vetted.name}", dataset=vetted.dataset,
-              model=vetted.model, metrics=vetted.metrics, history=vetted.history, status="Uploaded",
+    run = Run(run_id=state.next_run_id(), name=_("Uploaded · {name}").format(name=vetted.name), dataset=vetted.dataset,
+              model=vetted.model, metrics=vetted.metrics, history=vetted.history, status=_("Uploaded"),
               source="uploaded")
     if not state.add_run(run, make_current=False, model_file=upload.getvalue()):
         reason = SAVE_ERROR.pop("")
-        UPLOAD_ERROR.of(page).set(plain(f"Could not keep {upload.name}: {reason}"))
+        UPLOAD_ERROR.of(page).set(plain(_("Could not keep {file}: {reason}").format(file=upload.name,
+                                                                                   reason=_(reason))))
         return
     choose(run.run_id)
 
@@ -71,18 +77,18 @@ def pick_model(page: str) -> Run:
     options = [r.run_id for r in reversed(runs)] + [DEFAULT]
     if PICKED.get() not in options:
         choose(current.run_id if current else DEFAULT)
-    names = {r.run_id: r.name + (" (current)" if r is current else "") for r in runs}
+    names = {r.run_id: _("{name} (current)").format(name=r.name) if r is current else r.name for r in runs}
     names[DEFAULT] = default_run_name()
 
     with st.sidebar:
-        st.subheader("Model")
+        st.subheader(_("Model"))
         key = PICKER.of(page)
         key.set(PICKED.get())  # the shared choice, set before the widget
-        st.selectbox("Model", options, format_func=names.get, key=key,
+        st.selectbox(_("Model"), options, format_func=names.get, key=key,
                      on_change=lambda: choose(key.get()))
-        upload = st.file_uploader("…or upload a model", type=["keras", "h5"], key=f"{page}_upload",
-                                  help="A Keras model saved with model.save('name.keras') or, as the classic "
-                                       "tutorials do, model.save('name.h5'); for 8x8 or 28x28 images.")
+        upload = st.file_uploader(_("…or upload a model"), type=["keras", "h5"], key=f"{page}_upload",
+                                  help=_("A Keras model saved with model.save('name.keras') or, as the classic "
+                                         "tutorials do, model.save('name.h5'); for 8x8 or 28x28 images."))
         if upload is not None:
             before = PICKED.get()
             add_upload(upload, page)
@@ -94,7 +100,8 @@ def pick_model(page: str) -> Run:
         try:
             state.load_model(run)
         except ModelFileError as error:
-            st.error(f"{plain(error)} Showing the bundled model instead.")  # it may name the run
+            st.error(_("{error} Showing the bundled model instead.").format(
+                error=plain(_(error.args[0] if error.args else str(error)))))  # it may name the run
             run = default_run()
         if run.source == "uploaded":
             choose_dataset(run, page)
@@ -105,11 +112,16 @@ def choose_dataset(run: Run, page: str) -> None:
     """An uploaded 28x28 model may be MNIST or Fashion-MNIST: let the user say which."""
     fits = datasets_of_shape(get_info(run.dataset).image_shape)
     if len(fits) > 1:
-        chosen = st.selectbox("Trained on", fits, index=fits.index(run.dataset),
-                              format_func=lambda k: DATASETS[k].name, key=f"{page}_upload_dataset_{run.run_id}")
+        chosen = st.selectbox(_("Trained on"), fits, index=fits.index(run.dataset),
+                              format_func={k: _(DATASETS[k].name) for k in fits}.get,
+                              key=f"{page}_upload_dataset_{run.run_id}")
         if chosen != run.dataset:
             state.save_fields(run, dataset=chosen)
 
 
 def default_run_name() -> str:
-    return f"{DEFAULT_MODEL_INFO['name']} (bundled)"
+    """The bundled model's name, '… (bundled)', in the visitor's language."""
+    return _(BUNDLED).format(name=_(DEFAULT_MODEL_INFO["name"]))
+
+
+BUNDLED = N_("{name} (bundled)")

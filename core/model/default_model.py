@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.i18n import N_
+
 if TYPE_CHECKING:
     import keras  # light path: the home page imports this module
 
@@ -16,7 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_PATH = REPO_ROOT / "models" / "default_mnist_cnn.keras"
 
 DEFAULT_MODEL_INFO: dict[str, str] = {
-    "name": "Default MNIST CNN",
+    "name": N_("Default MNIST CNN"),  # translated where shown (ui.model_picker)
     "dataset": "mnist",
     "description": (
         "Small CNN (4 conv layers, ~198k parameters) trained on the first 22,699 MNIST "
