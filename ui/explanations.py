@@ -63,7 +63,7 @@ def map_alt(explanation: Explanation) -> str:
 
 def show_legend(class_name: str | None = None) -> None:
     """The key to the maps' colours, in the maps' own colours (st.caption would fade the swatches)."""
-    st.markdown('<span style="font-size:0.875rem">' + legend_html(class_name) + "</span>", unsafe_allow_html=True)
+    st.markdown('<span style="font-size:0.875rem">' + _(legend_html(class_name)) + "</span>", unsafe_allow_html=True)
 
 
 def open_inside_with_drawing(image: np.ndarray) -> None:
