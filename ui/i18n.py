@@ -13,7 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.i18n import LANGUAGES, format_percent_in, pick_language, translate, translate_plural
+from core.i18n import LANGUAGES, Number, format_percent_in, format_value, pick_language, translate, translate_plural
 from ui.session import LANGUAGE
 
 LANG_PARAM = "lang"
@@ -48,6 +48,11 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 def percent(value: float) -> str:
     """0.961 -> '96.1%', or '96,1 %' in Spanish and German."""
     return format_percent_in(current_language(), value)
+
+
+def number(value: float) -> str:
+    """50000 -> '50,000' in English, '50.000' in Spanish and German."""
+    return format_value(Number(value), current_language())
 
 
 def language_params() -> dict[str, str]:
