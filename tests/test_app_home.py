@@ -1,5 +1,7 @@
 """AppTest of the home page (app.py): the drawing box, the cards, a visitor's runs, the warm-up."""
 
+import ast
+import functools
 import json
 import os
 import re
@@ -226,18 +228,44 @@ def visible_texts(at) -> list[str]:
     texts = [e.value for kind in TEXT_KINDS for e in getattr(at, kind)]
     texts += [b.label for b in at.button] + [b.help for b in at.button if b.help]
     texts += [link.proto.label for link in at.get("page_link")] + [e.label for e in at.expander]
-    texts += [w.label for w in at.selectbox] + [bar.proto.text for bar in at.get("progress")]
+    for kind in ("selectbox", "multiselect", "radio", "text_input", "number_input", "toggle", "checkbox", "tabs",
+                 "metric"):
+        texts += [w.label for w in getattr(at, kind)]
+    texts += [bar.proto.text for bar in at.get("progress")]
     return texts + [text for images in at.image for image in images.proto.imgs
                     for text in (image.caption, image.alt)]
 
 
+@functools.cache
+def templates_outside(files: tuple[str, ...]) -> tuple[re.Pattern, ...]:
+    """The texts written in modules other than `files` as patterns: literals, f-strings and message templates,
+    each value ({...}) matching anything."""
+    patterns = []
+    for path in (p for folder in ("ui", "pages", "core") for p in sorted((ROOT / folder).rglob("*.py"))):
+        if str(path.relative_to(ROOT)) in files:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.JoinedStr):
+                parts = [v.value if isinstance(v, ast.Constant) else None for v in node.values]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and " " in node.value:
+                parts = re.split(r"\{[^{}]*\}", node.value)
+                parts = [x for part in parts for x in (part, None)][:-1]
+            else:
+                continue
+            pattern = "".join(".+?" if part is None else re.escape(part) for part in parts)
+            if len(re.sub(r"[^A-Za-z]", "", pattern)) >= 6:
+                patterns.append(re.compile(pattern, re.S))
+    return tuple(patterns)
+
+
 def written_outside(text: str, files: tuple[str, ...], language: str) -> bool:
     """True when every English piece of `text` is written in a module that is not one of `files` (another
-    slice's text, e.g. a recipe's name from core.words inside a Home caption)."""
-    paths = [p for folder in ("ui", "pages", "core") for p in sorted((ROOT / folder).rglob("*.py"))]
-    sources = "\n".join(p.read_text() for p in paths if str(p.relative_to(ROOT)) not in files)
-    pieces = [piece.strip() for piece in re.split(r"[«»„“”\"()·;:]", text)]
-    return all(piece in sources for piece in pieces if english_left([piece], language))
+    slice's text: a recipe's name from core.words inside a Home caption, a sentence of core.figures.described)."""
+    patterns = templates_outside(files)
+    pieces = [text] + [piece.strip() for piece in re.split(r"[«»„“”\"()·;:]", text)]
+    english = [piece for piece in pieces[1:] if english_left([piece], language)]
+    return any(p.fullmatch(text) for p in patterns) or bool(english) and all(
+        any(p.fullmatch(piece) or piece in p.pattern.replace("\\", "") for p in patterns) for piece in english)
 
 
 def fake_showcase():
