@@ -107,7 +107,7 @@ def test_a_visitor_with_runs_sees_them_first_and_can_evaluate_one(digits_run):
     assert "Current model: **Run 3 · the newest** — validation accuracy 87.5%" in at.success[0].value
     runs = [m.value for m in at.markdown if m.value.startswith("**Run")]
     assert runs == ["**Run 3 · the newest**  \nvalidation accuracy 87.5%",
-                    "**Run 2 · an older one**  \nvalidation accuracy 50.0%"]  # newest first
+                    "**Run 2 · an older one**  \nvalidation accuracy 50%"]  # newest first (ui.i18n.percent)
     at.button(key="home_evaluate_2").click().run()
     assert not at.exception
     assert at.title[0].value == "Evaluate"
