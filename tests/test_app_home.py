@@ -14,11 +14,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.i18n import translate
 from core.server import warmup
 from tests.conftest import ROOT
 from tests.harness.drawings import make_drawings, render_drawing
 from tests.harness.translations import english_left
 from tests.test_app_draw import as_data_url
+from ui.classes import JOIN_HINT
 
 TIMEOUT = 60  # TensorFlow makes first runs slow; AppTest's default 3 s is far too short
 WARM_TIMEOUT = 600  # the warm-up's training on a busy 2-core machine
@@ -294,9 +296,12 @@ def test_home_in_spanish_and_german_leaves_no_english_of_its_own(language, pictu
     at.session_state["runs"] = [digits_run]
     at.session_state["current_run_id"] = digits_run.run_id
     at.session_state["run_counter"] = digits_run.run_id
+    at.session_state["class_box"] = True  # the sidebar's "Your class" and Home's class box, opened
+    at.session_state["home_class"] = True
     at.run()
     assert not at.exception
     texts = visible_texts(at)
+    assert texts.count(translate(language, JOIN_HINT)) == 2  # the class forms are there, sidebar and Home
     assert len(texts) > 20 and any("Digit Lab" in t for t in texts)
     left = [t for t in english_left(texts, language) if not written_outside(t, HOME_SLICE, language)]
     assert not left, f"English left on Home in {language}: {left}"
