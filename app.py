@@ -16,6 +16,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from core.data.datasets import get_info
+from core.i18n import N_
 from core.model.default_model import DEFAULT_MODEL_INFO
 from core.model.spec import describe_spec
 from core.server import warmup
@@ -23,6 +24,7 @@ from core.words import RECIPE_WORDS
 from ui import classes, lessons, state
 from ui import lab as labs
 from ui.drawing_box import drawing_box
+from ui.i18n import _, percent
 from ui.layout import PAGES, start_page
 from ui.model_picker import DEFAULT, choose
 from ui.session import CURRENT, HOME_EVALUATE, PICKED, PICKED_WITH
@@ -33,7 +35,9 @@ PICTURES_POLL_SECONDS = 2.0  # how often a home page still showing placeholders 
 PROGRESS_POLL_SECONDS = 1.0  # how often the progress bar of a running training moves
 LATEST_RUNS = 3
 EVALUATE = "pages/evaluate.py"
-MORE_ON_DRAW = "More on the Draw page"
+TRAIN = "pages/train.py"
+DRAW = "pages/draw.py"
+MORE_ON_DRAW = N_("More on the Draw page")
 
 
 def bundled_model():
@@ -41,15 +45,17 @@ def bundled_model():
     try:
         return warmup.MODEL.get(timeout=MODEL_WAIT_SECONDS)
     except TimeoutError as error:
-        raise RuntimeError("the server is still warming up; draw again in a moment.") from error
+        raise RuntimeError(_("the server is still warming up; draw again in a moment.")) from error
 
 
 def accuracy_of(run) -> str:
     """Its best-known score in words: on the test images when measured, else on the validation images."""
     if (test := run.metrics.get("test_accuracy")) is not None:
-        return f"right on {test:.1%} of new images (test accuracy)"
+        return _("right on {share} of new images (test accuracy)").format(share=percent(test))
     accuracy = run.metrics.get("val_accuracy", run.metrics.get("accuracy"))
-    return f"validation accuracy {accuracy:.1%}" if accuracy is not None else "no accuracy recorded"
+    if accuracy is None:
+        return _("no accuracy recorded")
+    return _("validation accuracy {share}").format(share=percent(accuracy))
 
 
 def drawing_run():
@@ -76,24 +82,28 @@ def show_continue() -> None:
     running = job is not None and not job.done
     runs = [r for r in state.get_runs() if r.source != "shared"]
     if not running and not runs:
-        st.info("You have not trained a model yet. Evaluate and Draw use a ready-made model "
-                "(a small network trained on MNIST) until you do.")
+        st.info(_("You have not trained a model yet. Evaluate and Draw use a ready-made model "
+                  "(a small network trained on MNIST) until you do."))
         return
-    st.subheader("Continue where you left off")
+    st.subheader(_("Continue where you left off"))
     if running:
         show_training(job)
     current = state.current_run()
     if current is not None:
-        st.success(f"Current model: **{plain(current.name)}** — {accuracy_of(current)}", icon=":material/check_circle:")
+        now = _("Current model: **{name}** — {accuracy}").format(name=plain(current.name),
+                                                                 accuracy=accuracy_of(current))
+        st.success(now, icon=":material/check_circle:")
     latest = list(reversed(state.usable_runs()))[:LATEST_RUNS]
     for run in latest:
         name_column, button_column = st.columns([4, 1], vertical_alignment="center")
-        name_column.markdown(f"**{plain(run.name)}**  \n{accuracy_of(run)}")
-        button_column.button("Evaluate", key=f"home_evaluate_{run.run_id}", icon=":material/grid_on:",
-                             on_click=evaluate_run, args=(run.run_id,), help=f"Evaluate {plain(run.name)}")
+        line = f"**{plain(run.name)}**  \n{accuracy_of(run)}"  # a visitor's name: not translated
+        name_column.markdown(line)
+        button_column.button(_("Evaluate"), key=f"home_evaluate_{run.run_id}", icon=":material/grid_on:",
+                             on_click=evaluate_run, args=(run.run_id,),
+                             help=_("Evaluate {name}").format(name=plain(run.name)))
     if HOME_EVALUATE.pop(False):
         st.switch_page(EVALUATE, query_params=labs.lab_params())
-    st.page_link("pages/train.py", label="All your runs, and a new training: Train", icon=":material/model_training:",
+    st.page_link(TRAIN, label=_("All your runs, and a new training: Train"), icon=":material/model_training:",
                  query_params=labs.lab_params())
 
 
@@ -107,12 +117,14 @@ def show_training(job) -> None:
         p = job.snapshot()
         what = plain(job.name or describe_spec(job.spec))  # a fine-tune is named after its model
         if p.state == "waiting":
-            st.warning(f"{what}: {p.message}", icon=":material/hourglass_top:")
+            waiting = f"{what}: {_(p.message)}"
+            st.warning(waiting, icon=":material/hourglass_top:")
         elif p.state == "loading":
-            st.info(f"{what}: loading the data…", icon=":material/hourglass_top:")
+            st.info(_("{what}: loading the data…").format(what=what), icon=":material/hourglass_top:")
         else:
-            st.progress(p.fraction, text=f"Training {what} · epoch {p.epoch} of {p.epochs}")
-        st.page_link("pages/train.py", label="Watch it on Train", icon=":material/monitoring:",
+            st.progress(p.fraction, text=_("Training {what} · epoch {epoch} of {epochs}").format(
+                what=what, epoch=p.epoch, epochs=p.epochs))
+        st.page_link(TRAIN, label=_("Watch it on Train"), icon=":material/monitoring:",
                      query_params=labs.lab_params())
 
     progress()
@@ -120,57 +132,79 @@ def show_training(job) -> None:
 
 def show_drawing_box() -> None:
     """Try it at once: the Draw page's drawing box, read by the model Draw uses (the bundled one until you train)."""
-    st.subheader("Draw a digit")
+    st.subheader(_("Draw a digit"))
     run = drawing_run()
     if run is None:
         info = get_info(DEFAULT_MODEL_INFO["dataset"])
         drawing_box(info, bundled_model, key="home", warming=not warmup.MODEL.ready)
-        st.caption("Read by the bundled model, a small network trained on MNIST's handwritten digits. The Draw "
-                   "page also shows why it reads what it reads, and reads with your own models.")
+        st.caption(_("Read by the bundled model, a small network trained on MNIST's handwritten digits. The Draw "
+                     "page also shows why it reads what it reads, and reads with your own models."))
     else:  # its model is loaded (TensorFlow) only once there is a drawing
         drawing_box(get_info(run.dataset), state.model_loader(run), key="home")
-        st.caption(f"Read by **{plain(run.name)}**, the model Draw and Evaluate use now. The Draw page also "
-                   "shows why it reads what it reads.")
-    st.page_link("pages/draw.py", label=MORE_ON_DRAW, icon=":material/edit:", query_params=labs.lab_params())
+        st.caption(_("Read by **{name}**, the model Draw and Evaluate use now. The Draw page also "
+                     "shows why it reads what it reads.").format(name=plain(run.name)))
+    st.page_link(DRAW, label=_(MORE_ON_DRAW), icon=":material/edit:", query_params=labs.lab_params())
 
 
 def train_card(showcase) -> None:
-    st.image(showcase.png["curve"], width="stretch",
-             caption=f"Accuracy, epoch by epoch, of the Train page's recipe “{RECIPE_WORDS[showcase.preset].label}”, "
-                     f"trained on this server in {showcase.seconds:.0f} s")
+    """The Train card's picture: a real training's accuracy curve."""
+    recipe = _(RECIPE_WORDS[showcase.preset].label)
+    first, last = showcase_accuracies(showcase)
+    alt = (_("A chart of the accuracy, epoch by epoch, rising from {first} to {last}").format(first=first, last=last)
+           if first and last else _("A chart of the accuracy, epoch by epoch"))
+    st.image(showcase.png["curve"], width="stretch", alt=alt,
+             caption=_("Accuracy, epoch by epoch, of the Train page's recipe “{recipe}”, trained on this server in "
+                       "{seconds} s").format(recipe=recipe, seconds=f"{showcase.seconds:.0f}"))
+
+
+def showcase_accuracies(showcase) -> tuple[str, str]:
+    """The showcase run's first and last validation accuracy in words ('' when it has no history)."""
+    values = showcase.history.get("val_accuracy") or showcase.history.get("accuracy") or []
+    return (percent(values[0]), percent(values[-1])) if values else ("", "")
 
 
 def evaluate_card(showcase) -> None:
+    """The Evaluate card's pictures: the confusion matrix of the test images, and the mistakes."""
     outlined = ""
     if showcase.cell is not None:
         truth, predicted, count = showcase.cell
-        outlined = f"; outlined: {truth} read as {predicted} ({count}×)"
+        outlined = _("; outlined: {truth} read as {predicted} ({count}×)").format(
+            truth=truth, predicted=predicted, count=count)
+    right = percent(showcase.test_accuracy)
     st.image(showcase.png["confusion"], width="stretch",
-             caption=f"Its {showcase.test_size} test images, {showcase.test_accuracy:.1%} right{outlined}")
+             alt=_("A grid of which digit each test image is and what the network read: {right} right").format(
+                 right=right) + outlined,
+             caption=_("Its {count} test images, {right} right").format(count=showcase.test_size, right=right)
+             + outlined)
     if showcase.gallery is not None:
-        st.image(showcase.png["gallery"], width="stretch", caption="Its mistakes, the most confident first")
+        st.image(showcase.png["gallery"], width="stretch", caption=_("Its mistakes, the most confident first"),
+                 alt=_("Test images the network read wrong, each with its answer and the right digit"))
 
 
 def draw_card(showcase) -> None:
+    """The Draw card's picture: a drawn digit and the map of the pixels that counted for and against it."""
     name = showcase.why_class
     st.image(showcase.png["why"], width="stretch",
-             caption=f"Why {name}? Orange ink counted for {name}, blue against it")
+             alt=_("A drawn {digit}, and a map of its pixels: those that counted for {digit} in orange, those "
+                   "against it in blue").format(digit=name),
+             caption=_("Why {digit}? Orange ink counted for {digit}, blue against it").format(digit=name))
 
 
 # page -> (one sentence, its picture); a page without one gets a card with its link only
 CARDS: dict[str, tuple[str, Callable | None]] = {
-    "pages/learn.py": ("Follow a lesson: it says what to try, step by step, and checks what you did.", None),
-    "pages/train.py": ("Pick a dataset and a network, press Train, and watch it learn, epoch by epoch.", train_card),
-    "pages/evaluate.py": ("Test it on images it has never seen: which digits it confuses, and which images "
-                          "fooled it.", evaluate_card),
-    "pages/draw.py": ("Draw a digit and see what the network reads, and why: which strokes counted for its "
-                      "answer, and which against.", draw_card),
+    "pages/learn.py": (N_("Follow a lesson: it says what to try, step by step, and checks what you did."), None),
+    "pages/train.py": (N_("Pick a dataset and a network, press Train, and watch it learn, epoch by epoch."),
+                       train_card),
+    "pages/evaluate.py": (N_("Test it on images it has never seen: which digits it confuses, and which images "
+                             "fooled it."), evaluate_card),
+    "pages/draw.py": (N_("Draw a digit and see what the network reads, and why: which strokes counted for its "
+                         "answer, and which against."), draw_card),
 }
 
 
 def show_cards() -> None:
     """A card for each page: a small real picture of what it does, one sentence, the link."""
-    st.subheader("What you can do here")
+    st.subheader(_("What you can do here"))
     waiting = not warmup.PICTURES.ready and (warmup.enabled() or warmup.PICTURES.started)
 
     @st.fragment(run_every=PICTURES_POLL_SECONDS if waiting else None)
@@ -187,22 +221,22 @@ def show_cards() -> None:
                         if showcase is not None:
                             picture(showcase)
                         elif problem is not None:
-                            st.caption(f"This picture could not be made: {problem}")
+                            st.caption(_("This picture could not be made: {problem}").format(problem=_(str(problem))))
                         else:
-                            st.caption(":material/hourglass_top: Drawing this picture from a real training on "
-                                       "the Digits set…")
+                            st.caption(":material/hourglass_top: " + _("Drawing this picture from a real training "
+                                                                       "on the Digits set…"))
                     if sentence:
-                        st.markdown(sentence)
-                    st.page_link(path, label=label, icon=icon, query_params=labs.lab_params())
+                        st.markdown(_(sentence))
+                    st.page_link(path, label=_(label), icon=icon, query_params=labs.lab_params())
 
     cards()
 
 
 start_page("Home")
 classes.show_join_from_link()  # ?join=CODE: join a class (ui/classes.py)
-st.title("Digit Lab")
-st.markdown("Teach a computer to read handwriting, and see for yourself what it learned. "
-            "No programming needed.")
+st.title(_("Digit Lab"))
+st.markdown(_("Teach a computer to read handwriting, and see for yourself what it learned. "
+              "No programming needed."))
 lessons.show_continue_lesson()
 labs.offer_remembered_lab()  # a visit without a lab, in a browser that remembers one
 labs.show_lab_link()
@@ -210,6 +244,6 @@ show_continue()
 show_drawing_box()
 show_cards()
 classes.show_home_entry()  # join with a typed code, or start a class (ui/classes.py)
-st.caption("Your runs are kept in your lab: once you have trained or uploaded a model, its link shows at the "
-           "top of this page, to bookmark or email to yourself.")
+st.caption(_("Your runs are kept in your lab: once you have trained or uploaded a model, its link shows at "
+             "the top of this page, to bookmark or email to yourself."))
 warmup.start_after_page()  # the page is drawn: now the server may load TensorFlow

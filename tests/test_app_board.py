@@ -12,6 +12,8 @@ from core.storage import sink as persistence
 from core.storage.classes import CODE_ALPHABET, UNKNOWN_CODE, UNKNOWN_TEACHER_LINK
 from core.storage.store import open_store
 from tests.conftest import open_tab
+from tests.harness.translations import english_left
+from tests.test_app_home import visible_texts, written_outside
 from ui import lab as labs
 
 TIMEOUT = 60
@@ -100,7 +102,7 @@ def test_a_student_run_is_read_only_on_the_board(store, digits_run):
     assert not at.exception
     assert [m.label for m in at.metric][:2] == ["Right on images it did not learn from (validation accuracy)",
                                                 "Right on new images (test accuracy)"]
-    assert at.metric[1].value == "80.00%"
+    assert at.metric[1].value == "80%"  # ui.i18n.percent: the language's way, as everywhere
     before = store.list_runs(students["Ada"][1])
     at.button(key="board_evaluate").click().run()
     assert not at.exception
@@ -216,3 +218,39 @@ def test_join_with_a_code_typed_on_home(store):
     assert not at.exception
     member = store.classes.membership(at.session_state[labs.LAB].lab_id)
     assert (member.class_name, member.name) == ("Year 9", "Ada")
+
+
+BOARD_SLICE = ("pages/board.py", "ui/classes.py", "ui/lab.py", "ui/layout.py", "ui/state.py", "app.py")
+BOARD_TABS = {"es": ["Comparar los mejores entrenamientos", "Los entrenamientos de un estudiante", "Reto",
+                     "Gestionar la clase"],
+              "de": ["Beste Trainings vergleichen", "Die Trainings einer Person", "Challenge", "Klasse verwalten"]}
+
+
+@pytest.mark.parametrize("language", ["es", "de"])
+def test_the_board_in_spanish_and_german_leaves_no_english_of_its_own(language, store, digits_run):
+    key, _, _ = class_with_students(store, digits_run)
+    store.classes.set_challenge(store.classes.open_board(key).class_id, "digits", 50_000)
+    at = open_at("board", teacher=key, lang=language)
+    texts = visible_texts(at)
+    assert "Ada" in str(at.dataframe[0].value["Estudiante" if language == "es" else "Schüler:in"].tolist())
+    for tab in BOARD_TABS[language]:
+        open_tab(at, "board_tabs", tab)
+        if tab == BOARD_TABS[language][1]:
+            at.selectbox(key="board_student").select("Ada").run()
+        texts += visible_texts(at)
+    assert not at.exception
+    assert any("50.000" in t.replace("\\", "") for t in texts)  # the challenge's bound, written the language's way
+    left = [t for t in english_left(texts, language) if not written_outside(t, BOARD_SLICE, language)]
+    assert not left, f"English left on the board in {language}: {left}"
+
+
+def test_the_board_charts_say_what_they_show(store, digits_run):
+    key, _, _ = class_with_students(store, digits_run)
+    at = open_at("board", teacher=key)
+    for tab in ("Compare best runs", "A student's runs"):
+        open_tab(at, "board_tabs", tab)
+        if tab == "A student's runs":
+            at.selectbox(key="board_student").select("Ada").run()
+        charts = at.get("plotly_chart")
+        assert len(charts) == 2 and all(chart.proto.alt for chart in charts), tab
+        assert any("Ada" in chart.proto.alt for chart in charts)  # which run ended where, by its name

@@ -1,18 +1,26 @@
 """AppTest of the home page (app.py): the drawing box, the cards, a visitor's runs, the warm-up."""
 
+import ast
+import functools
 import json
 import os
+import re
 import subprocess
 import sys
 import types
 from pathlib import Path
 
+import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.i18n import translate
 from core.server import warmup
 from tests.conftest import ROOT
 from tests.harness.drawings import make_drawings, render_drawing
+from tests.harness.translations import english_left
 from tests.test_app_draw import as_data_url
+from ui.classes import JOIN_HINT
 
 TIMEOUT = 60  # TensorFlow makes first runs slow; AppTest's default 3 s is far too short
 WARM_TIMEOUT = 600  # the warm-up's training on a busy 2-core machine
@@ -101,7 +109,7 @@ def test_a_visitor_with_runs_sees_them_first_and_can_evaluate_one(digits_run):
     assert "Current model: **Run 3 · the newest** — validation accuracy 87.5%" in at.success[0].value
     runs = [m.value for m in at.markdown if m.value.startswith("**Run")]
     assert runs == ["**Run 3 · the newest**  \nvalidation accuracy 87.5%",
-                    "**Run 2 · an older one**  \nvalidation accuracy 50.0%"]  # newest first
+                    "**Run 2 · an older one**  \nvalidation accuracy 50%"]  # newest first (ui.i18n.percent)
     at.button(key="home_evaluate_2").click().run()
     assert not at.exception
     assert at.title[0].value == "Evaluate"
@@ -208,3 +216,105 @@ def test_after_training_home_reads_with_the_model_draw_uses_and_says_which(digit
     # Draw, a page away, reads with the same model.
     at.switch_page("pages/draw.py").run()
     assert at.selectbox(key="draw_model_select").value == digits_run.run_id
+
+
+# Languages and text alternatives (issue 26 items 1 and 3)
+
+HOME_SLICE = ("app.py", "ui/layout.py", "ui/lab.py", "ui/state.py", "ui/classes.py", "pages/board.py")
+TEXT_KINDS = ("title", "header", "subheader", "markdown", "caption", "success", "info", "warning", "error")
+
+
+def visible_texts(at) -> list[str]:
+    """What a visitor reads or hears: texts, alerts, labels and helps of buttons, links and expanders, image
+    captions and alt texts."""
+    texts = [e.value for kind in TEXT_KINDS for e in getattr(at, kind)]
+    texts += [b.label for b in at.button] + [b.help for b in at.button if b.help]
+    texts += [link.proto.label for link in at.get("page_link")] + [e.label for e in at.expander]
+    for kind in ("selectbox", "multiselect", "radio", "text_input", "number_input", "toggle", "checkbox", "tabs",
+                 "metric"):
+        texts += [w.label for w in getattr(at, kind)]
+    texts += [bar.proto.text for bar in at.get("progress")]
+    return texts + [text for images in at.image for image in images.proto.imgs
+                    for text in (image.caption, image.alt)]
+
+
+@functools.cache
+def templates_outside(files: tuple[str, ...]) -> tuple[re.Pattern, ...]:
+    """The texts written in modules other than `files` as patterns: literals, f-strings and message templates,
+    each value ({...}) matching anything."""
+    patterns = []
+    for path in (p for folder in ("ui", "pages", "core") for p in sorted((ROOT / folder).rglob("*.py"))):
+        if str(path.relative_to(ROOT)) in files:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.JoinedStr):
+                parts = [v.value if isinstance(v, ast.Constant) else None for v in node.values]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and " " in node.value:
+                parts = re.split(r"\{[^{}]*\}", node.value)
+                parts = [x for part in parts for x in (part, None)][:-1]
+            else:
+                continue
+            pattern = "".join(".+?" if part is None else re.escape(part) for part in parts)
+            if len(re.sub(r"[^A-Za-z]", "", pattern)) >= 6:
+                patterns.append(re.compile(pattern, re.S))
+    return tuple(patterns)
+
+
+def written_outside(text: str, files: tuple[str, ...], language: str) -> bool:
+    """True when every English piece of `text` is written in a module that is not one of `files` (another
+    slice's text: a recipe's name from core.words inside a Home caption, a sentence of core.figures.described)."""
+    patterns = templates_outside(files)
+    pieces = [text] + [piece.strip() for piece in re.split(r"[«»„“”\"()·;:]", text)]
+    english = [piece for piece in pieces[1:] if english_left([piece], language)]
+    return any(p.fullmatch(text) for p in patterns) or bool(english) and all(
+        any(p.fullmatch(piece) or piece in p.pattern.replace("\\", "") for p in patterns) for piece in english)
+
+
+def fake_showcase():
+    """What the warm-up's pictures hold (core.server.showcase.Showcase), with tiny pictures."""
+    from core.server.showcase import PRESET, encode_png
+
+    picture = np.zeros((8, 8, 3), np.uint8)
+    return types.SimpleNamespace(
+        preset=PRESET, seconds=12.0, history={"val_accuracy": [0.62, 0.9, 0.96]}, test_accuracy=0.953,
+        test_size=360, mistakes=17, cell=(8, 1, 3), why_class="3",
+        png={name: encode_png(picture) for name in ("curve", "confusion", "gallery", "why")}, gallery=picture)
+
+
+@pytest.fixture
+def pictures_ready(monkeypatch):
+    """The home page's pictures made (without the warm-up's training)."""
+    ready = types.SimpleNamespace(ready=True, started=True, result=fake_showcase(), error=None)
+    monkeypatch.setattr(warmup, "PICTURES", ready)
+    return ready.result
+
+
+@pytest.mark.parametrize("language", ["es", "de"])
+def test_home_in_spanish_and_german_leaves_no_english_of_its_own(language, pictures_ready, digits_run):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["lang"] = language
+    at.session_state["runs"] = [digits_run]
+    at.session_state["current_run_id"] = digits_run.run_id
+    at.session_state["run_counter"] = digits_run.run_id
+    at.session_state["class_box"] = True  # the sidebar's "Your class" and Home's class box, opened
+    at.session_state["home_class"] = True
+    at.run()
+    assert not at.exception
+    texts = visible_texts(at)
+    assert texts.count(translate(language, JOIN_HINT)) == 2  # the class forms are there, sidebar and Home
+    assert len(texts) > 20 and any("Digit Lab" in t for t in texts)
+    left = [t for t in english_left(texts, language) if not written_outside(t, HOME_SLICE, language)]
+    assert not left, f"English left on Home in {language}: {left}"
+    assert any("95,3\xa0%" in t for t in texts)  # the card's percentage, written the language's way
+
+
+def test_the_home_cards_images_each_have_a_text_alternative(pictures_ready):
+    at = open_home()
+    assert not at.exception
+    images = [image for images in at.image for image in images.proto.imgs]
+    assert len(images) == 4  # the curve, the confusion matrix, the mistakes, why 3
+    alts = [image.alt for image in images]
+    assert all(alts) and len(set(alts)) == 4
+    assert "from 62% to 96%" in alts[0]  # what the curve shows, not only that it is one
+    assert "95.3% right" in alts[1] and "8 read as 1" in alts[1]
+    assert "counted for 3" in alts[3]

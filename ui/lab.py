@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import streamlit as st
 
+from core.i18n import N_
 from core.server.board import LAB_DELETED, LAB_LEFT, stop_lab_jobs
 from core.server.housekeeper import start_housekeeper
 from core.server.new_labs import NewLabCounter, claim_new_lab, new_lab_refusal
@@ -22,7 +23,7 @@ from core.storage.secrets import is_well_formed
 from core.storage.store import Store, open_store
 from core.words import RESULTS_WORDS
 from ui import session
-from ui.i18n import language_params
+from ui.i18n import _, language_params
 from ui.lazy import lazy_expander
 from ui.session import (
     LAB,
@@ -39,14 +40,14 @@ from ui.text import plain
 
 LAB_PARAM = "lab"
 OPEN_GRACE_SECONDS = 60.0  # a lab's training stops when no tab of it has been open this long
-UNKNOWN_LAB = ("This link does not open any lab: it may be mistyped, or the lab was deleted (labs not opened "
+UNKNOWN_LAB = N_("This link does not open any lab: it may be mistyped, or the lab was deleted (labs not opened "
                "for a while are removed). You are in a new, empty lab; your work is saved as soon as you make some.")
 PAGE_PATHS = ("train", "evaluate", "draw", "digits", "shared", "board")  # the last part of a page's address
 _PRESENCE: dict[int, dict[str, float]] = {}  # lab id -> {session id: when a page of it last ran}
 NEW_LABS = NewLabCounter()  # new labs per session and address in the last hour, for this server
 REMEMBER_COOKIE = "digitlab_lab"  # the lab key this browser keeps when "Remember my lab" is ticked
 REMEMBER_SECONDS = 30 * 24 * 3600  # as long as a lab nobody opens is kept (the housekeeper's 30 days)
-EMAIL_SUBJECT = "My Digit Lab"
+EMAIL_SUBJECT = N_("My Digit Lab")
 
 
 @dataclass(frozen=True)
@@ -192,33 +193,36 @@ def lab_open_check(lab_id: int | None, grace: float = OPEN_GRACE_SECONDS):
 def show_lab_box() -> None:
     """The sidebar's "Your lab": the link to bookmark, a new link, a new lab, deleting this one."""
     if notice := LAB_NOTICE.pop():
-        st.warning(notice)
+        st.warning(_(notice))
     if done := LAB_DONE.pop():
-        st.success(done)
+        st.success(_(done))
     if problem := STORE_PROBLEM.get():
-        st.warning(f"Your work is not being saved: {problem} It stays in this tab until you close it.")
+        st.warning(_("Your work is not being saved: {why} It stays in this tab until you close it.").format(
+            why=_(problem)))
     elif refused := NEW_LAB_REFUSED.get():
-        st.warning(f"Your work is not being saved: {refused} It stays in this tab until you close it.")
+        st.warning(_("Your work is not being saved: {why} It stays in this tab until you close it.").format(
+            why=_(refused)))
     lab = LAB.get()
     if lab is None:
-        st.caption("Your work is kept in a lab of your own as soon as you train or upload a model.")
+        st.caption(_("Your work is kept in a lab of your own as soon as you train or upload a model."))
         return
-    box, is_open = lazy_expander("Your lab", key="lab_box", icon=":material/science:")
+    box, is_open = lazy_expander(_("Your lab"), key="lab_box", icon=":material/science:")
     if not is_open:
         return
     with box:
-        st.markdown("**Bookmark this link to come back to your lab; anyone with the link can open it.**")
+        st.markdown(_("**Bookmark this link to come back to your lab; anyone with the link can open it.**"))
         st.code(app_url("", {LAB_PARAM: lab.key}), language=None, wrap_lines=True)
-        if st.button("Change this lab's link", icon=":material/key:", key="rekey_lab",
-                     help="A new link for this lab; the old one then opens nothing. Share links of runs keep working."):
+        if st.button(_("Change this lab's link"), icon=":material/key:", key="rekey_lab",
+                     help=_("A new link for this lab; the old one then opens nothing. Share links of runs keep "
+                            "working.")):
             rekey_lab(lab)
-        if st.button("Start a new lab", icon=":material/add:", key="new_lab"):
+        if st.button(_("Start a new lab"), icon=":material/add:", key="new_lab"):
             start_new_lab(lab)
         if refused := NEW_LAB_REFUSED_NOW.pop():
-            st.warning(refused)
-        if st.toggle("Delete this lab…", key="delete_lab_armed"):
-            st.error("This deletes every run of this lab for good, for everyone who has its link.")
-            if st.button("Delete this lab for good", type="primary", key="delete_lab"):
+            st.warning(_(refused))
+        if st.toggle(_("Delete this lab…"), key="delete_lab_armed"):
+            st.error(_("This deletes every run of this lab for good, for everyone who has its link."))
+            if st.button(_("Delete this lab for good"), type="primary", key="delete_lab"):
                 delete_lab(lab)
 
 
@@ -235,7 +239,7 @@ def leave_lab(lab: Lab, delete: bool) -> None:
     if delete:
         _PRESENCE.pop(lab.lab_id, None)
     else:
-        session_id, _ = client_of_tab()
+        session_id = client_of_tab()[0]
         sessions.pop(session_id, None)
 
 
@@ -257,11 +261,11 @@ def rekey_lab(lab: Lab) -> None:
             raise StoreError("the lab's database cannot be opened.")
         key = store.rekey_lab(lab.lab_id)
     except StoreError as error:
-        st.error(f"The lab's link could not be changed: {error}")
+        st.error(_("The lab's link could not be changed: {error}").format(error=_(str(error))))
         return
     LAB.set(Lab(key, lab.lab_id))
     st.query_params[LAB_PARAM] = key
-    LAB_DONE.set("This lab has a new link: bookmark it. The old link opens nothing now.")
+    LAB_DONE.set(N_("This lab has a new link: bookmark it. The old link opens nothing now."))
     st.rerun()
 
 
@@ -273,10 +277,10 @@ def delete_lab(lab: Lab) -> None:
         if store is not None:
             store.delete_lab(lab.lab_id)
     except StoreError as error:
-        st.error(f"The lab could not be deleted: {error}")
+        st.error(_("The lab could not be deleted: {error}").format(error=_(str(error))))
         return
     switch_lab(None)
-    LAB_NOTICE.set("The lab was deleted.")
+    LAB_NOTICE.set(N_("The lab was deleted."))
     st.rerun()
 
 
@@ -292,15 +296,15 @@ def show_shares(run_id: int) -> None:
     for share in shares:
         c1, c2 = st.columns([3, 1], vertical_alignment="center")
         made = time.strftime("%Y-%m-%d %H:%M", time.localtime(share.created_at))
-        c1.caption(f"Share link made {made} (…{share.share_id[:6]})")
-        if c2.button("Stop sharing", icon=":material/link_off:", key=f"unshare_{share.share_id}"):
+        c1.caption(_("Share link made {made} (…{id})").format(made=made, id=share.share_id[:6]))
+        if c2.button(_("Stop sharing"), icon=":material/link_off:", key=f"unshare_{share.share_id}"):
             try:
                 store.delete_share(lab.lab_id, share.share_id)
             except StoreError as error:
-                st.error(f"The link could not be stopped: {error}")
+                st.error(_("The link could not be stopped: {error}").format(error=_(str(error))))
                 return
             SHARE_LINKS.pop()  # the link shown may be the one just stopped
-            LAB_DONE.set(f"That link to {plain(share.run_name)} opens nothing now.")
+            LAB_DONE.set(_("That link to {name} opens nothing now.").format(name=plain(share.run_name)))
             st.rerun()
 
 
@@ -330,8 +334,8 @@ def cookie_script(key: str | None) -> str:
 
 def email_link(url: str) -> str:
     """A mailto: link whose new message holds the lab's link (subject and body URL-encoded)."""
-    body = f"My Digit Lab, with all my runs:\n{url}\n\nAnyone with this link can open the lab."
-    return f"mailto:?subject={quote(EMAIL_SUBJECT, safe='')}&body={quote(body, safe='')}"
+    body = _("My Digit Lab, with all my runs:\n{url}\n\nAnyone with this link can open the lab.").format(url=url)
+    return f"mailto:?subject={quote(_(EMAIL_SUBJECT), safe='')}&body={quote(body, safe='')}"
 
 
 def has_own_runs() -> bool:
@@ -347,11 +351,12 @@ def show_lab_link() -> None:
     url = app_url("", {LAB_PARAM: lab.key})
     words = RESULTS_WORDS["lab_link"]
     with st.container(border=True, key="lab_link_box"):
-        st.markdown(f"**{words.label}** · {words.help}")
+        line = f"**{_(words.label)}** · {_(words.help)}"
+        st.markdown(line)
         st.code(url, language=None, wrap_lines=True)  # its copy button copies the link
         email_column, remember_column = st.columns([1, 2], vertical_alignment="center")
         email = RESULTS_WORDS["email_link"]
-        email_column.link_button(email.label, email_link(url), icon=":material/mail:", help=email.help)
+        email_column.link_button(_(email.label), email_link(url), icon=":material/mail:", help=_(email.help))
         with remember_column:
             show_remember(lab)
 
@@ -363,8 +368,8 @@ def show_remember(lab: Lab) -> None:
     if not box.present():
         box.set(remembered == lab.key)  # ticked only where this browser already remembers this lab
     words = RESULTS_WORDS["remember_lab"]
-    st.checkbox(words.label, key=box, help=words.help, on_change=lambda: REMEMBER_OFF.set(not box.get()))
-    st.caption(words.help)
+    st.checkbox(_(words.label), key=box, help=_(words.help), on_change=lambda: REMEMBER_OFF.set(not box.get()))
+    st.caption(_(words.help))
     if box.get():
         st.html(cookie_script(lab.key), unsafe_allow_javascript=True)
     elif REMEMBER_OFF.get() or remembered == lab.key:  # turned off: forget it (another lab's key is left alone)
@@ -378,8 +383,8 @@ def offer_remembered_lab() -> None:
         return
     words = RESULTS_WORDS["continue_lab"]
     with st.container(border=True, key="continue_lab_box"):
-        st.markdown(words.help)
-        st.button(words.label, type="primary", icon=":material/science:", key="continue_lab",
+        st.markdown(_(words.help))
+        st.button(_(words.label), type="primary", icon=":material/science:", key="continue_lab",
                   on_click=continue_lab, args=(key,))
 
 

@@ -90,14 +90,14 @@ def start_page(title: str) -> None:
             st.page_link(path, label=_(label), icon=icon, query_params=labs.lab_params())
         job = state.get_job()
         if job is not None and not job.done:
-            st.caption("A training is running: see Train.")
+            st.caption(_("A training is running: see Train."))
         lessons.show_step_panel()
         labs.show_lab_box()
         classes.show_class_box()
         show_language_picker()
         st.divider()
     if error := SAVE_ERROR.pop():
-        st.error(plain(error))  # it may hold a run's name
+        st.error(plain(_(error)))  # it may hold a run's name: escaped after translating
 
 
 def load_with_spinner(dataset: str, load: Callable[[], T]) -> T:
@@ -105,5 +105,6 @@ def load_with_spinner(dataset: str, load: Callable[[], T]) -> T:
     if is_downloaded(dataset):
         return load()
     info = get_info(dataset)
-    with st.spinner(f"Downloading {info.name} ({', '.join(info.files)})… This happens once."):
+    with st.spinner(_("Downloading {name} ({files})… This happens once.").format(name=_(info.name),
+                                                                                 files=", ".join(info.files))):
         return load()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from core.i18n import N_, message
 from core.model.files import ModelFileError
 from core.model.run import Run
 from core.server.board import JOBS, SWEEPS, lab_owner, stop_run_job
@@ -27,10 +28,10 @@ from ui import lab as labs
 from ui import session
 from ui.session import CURRENT, JOB, RUNS, SAVE_ERROR, SOURCES
 
-LAB_BUSY = "A training of this lab is running already (started in another tab?): it is shown below."
-LAB_BUSY_SWEEP = "A sweep is running in this lab: stop it, or let it end, before starting a single training."
-SWEEP_ALREADY = "This lab's sweep is running (started in another tab?): it is shown below."
-TRAINING_RUNNING = "A training is running in this lab: stop it, or let it end, before starting a sweep."
+LAB_BUSY = N_("A training of this lab is running already (started in another tab?): it is shown below.")
+LAB_BUSY_SWEEP = N_("A sweep is running in this lab: stop it, or let it end, before starting a single training.")
+SWEEP_ALREADY = N_("This lab's sweep is running (started in another tab?): it is shown below.")
+TRAINING_RUNNING = N_("A training is running in this lab: stop it, or let it end, before starting a sweep.")
 
 
 def ensure_lab() -> labs.Lab | None:
@@ -71,7 +72,7 @@ def set_current(run_id: int) -> None:
         try:
             store.set_current_run(lab.lab_id, run_id)
         except StoreError as error:
-            SAVE_ERROR.set(f"Your choice of model could not be saved: {error}")
+            SAVE_ERROR.set(message("Your choice of model could not be saved: {error}", error=str(error)))
 
 
 def next_run_id() -> int:
@@ -87,7 +88,7 @@ def sync_runs() -> None:
     try:
         records, chosen = store.list_runs(lab.lab_id), store.current_run(lab.lab_id)
     except StoreError as error:
-        SAVE_ERROR.set(f"Your lab's runs could not be read: {error}")
+        SAVE_ERROR.set(message("Your lab's runs could not be read: {error}", error=str(error)))
         return
     known = {r.run_id: r for r in get_runs()}
     sources = SOURCES.ensure()
@@ -125,7 +126,7 @@ def model_loader(run: Run) -> Callable[[], Any]:
     def load() -> Any:
         if run.model is None:
             if fetch is None:
-                raise ModelFileError(f"{run.name} has no model to load.")
+                raise ModelFileError(message("{name} has no model to load.", name=run.name))
             run.model = persistence.load_model(run, blob_names, fetch)
         return run.model
 
@@ -183,7 +184,7 @@ def save_fields(run: Run, **fields: Any) -> None:
         try:
             store.update_run(run.run_id, lab.lab_id, **fields)
         except StoreError as error:
-            SAVE_ERROR.set(f"{run.name} could not be saved: {error}")
+            SAVE_ERROR.set(message("{name} could not be saved: {error}", name=run.name, error=str(error)))
 
 
 def delete_run(run: Run) -> None:
@@ -194,7 +195,7 @@ def delete_run(run: Run) -> None:
         try:
             store.delete_run(run.run_id, lab.lab_id)
         except StoreError as error:
-            SAVE_ERROR.set(f"{run.name} could not be deleted: {error}")
+            SAVE_ERROR.set(message("{name} could not be deleted: {error}", name=run.name, error=str(error)))
             return
     RUNS.set([r for r in get_runs() if r is not run])
     if CURRENT.get() == run.run_id:
