@@ -6,6 +6,7 @@ SQL in names, a student reaching another's run.
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.i18n import translate
 from core.server import guesses
 from core.server.new_labs import NewLabCounter
 from core.storage import sink as persistence
@@ -232,7 +233,7 @@ def test_the_board_in_spanish_and_german_leaves_no_english_of_its_own(language, 
     store.classes.set_challenge(store.classes.open_board(key).class_id, "digits", 50_000)
     at = open_at("board", teacher=key, lang=language)
     texts = visible_texts(at)
-    assert "Ada" in str(at.dataframe[0].value["Estudiante" if language == "es" else "Schüler:in"].tolist())
+    assert "Ada" in str(at.dataframe[0].value[translate(language, "Student")].tolist())
     for tab in BOARD_TABS[language]:
         open_tab(at, "board_tabs", tab)
         if tab == BOARD_TABS[language][1]:

@@ -93,4 +93,6 @@ def english_left(texts: list[str], language: str, at_least: int = 2) -> list[str
     import re
 
     words = english_words(language)
-    return [t for t in texts if sum(w.lower() in words for w in re.findall(r"[A-Za-z]{3,}", t)) >= at_least]
+    visible = {t: re.sub(r"<[^>]*>", " ", t) for t in texts}  # markup's tag and style names are not words
+    return [t for t, v in visible.items()
+            if sum(w.lower() in words for w in re.findall(r"[A-Za-z]{3,}", v)) >= at_least]
