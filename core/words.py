@@ -351,10 +351,22 @@ MY_DIGITS_WORDS: dict[str, Words] = {
     "digits_delete_all": Words(N_("Delete all my digits"), N_("Deletes every digit you added, for good.")),
 }
 
+# The code of a run (ui/code_view.py): its files, and the model in other formats ("{format}" is filled in).
+CODE_WORDS: dict[str, Words] = {
+    "code_script": Words(N_("Script (.py)"), N_("The Python code that trains this network again, "
+                                                "with the same settings. Run it with Python and Keras.")),
+    "code_notebook": Words(N_("Notebook (.ipynb)"), N_("The same code as a notebook, to open in Jupyter or "
+                                                       "Google Colab and run step by step.")),
+    "code_card": Words(N_("Model card (.md)"), N_("A short page about this network: its data, its settings, "
+                                                  "its scores and what it gets wrong.")),
+    "code_make": Words(N_("Make {format}"), N_("Build the trained network in this format, to use it in another "
+                                               "program. It takes a few seconds.")),
+}
+
 # Every entry above, by key: what `words_for` reads and the widget-walking test checks against.
 WORDS: dict[str, Words] = {**SETTING_WORDS, **{f"recipe_{k}": w for k, w in RECIPE_WORDS.items()},
                            **TRAIN_WORDS, **MY_DIGITS_WORDS, **METRIC_WORDS, **DRAW_WORDS, **CLASS_WORDS,
-                           **EVALUATE_WORDS, **RESULTS_WORDS}
+                           **EVALUATE_WORDS, **RESULTS_WORDS, **CODE_WORDS}
 
 
 def words_for(key: str) -> Words:

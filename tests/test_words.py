@@ -99,8 +99,6 @@ def test_every_widget_of_train_in_every_mode_has_its_words():
     assert not missing, "\n".join(missing)
 
 
-@pytest.mark.xfail(strict=True, reason="the runs' widgets (ui/runs_view.py, code_view.py, epochs_view.py) are not "
-                                        "in core.words yet: remove this mark when they are")
 def test_every_widget_of_train_with_a_run_has_its_words(digits_run):
     at = open_train_with_runs([digits_run])
     for tab in ("Compare runs", "Learning history of the current model", "The code"):

@@ -14,10 +14,16 @@ from core.export.card import card_for_run, data_sizes, measure_run
 from core.export.code import no_code_reason, script_file_name, script_for_run
 from core.export.formats import FORMATS, ExportBusy, export_file_name, export_run
 from core.export.notebook import notebook_file_name, notebook_for_run
+from core.words import CODE_WORDS
 from ui.i18n import _
 from ui.session import EXPORTS
 from ui.text import plain
 
+
+def shown(key: str) -> dict[str, str]:
+    """A code widget's label and help (core.words.CODE_WORDS) in the visitor's language, as widget arguments."""
+    words = CODE_WORDS[key]
+    return {"label": _(words.label), "help": _(words.help)}
 
 def make_card(run, load: Callable[[], Any] | None) -> str:
     """The run's model card: measured on the test set when `load()` can load its model, else without figures."""
@@ -45,12 +51,12 @@ def show_code(run, key: str, load: Callable[[], Any] | None = None) -> None:
         st.info(_(reason))
     else:
         script = script_for_run(run)
-        c1.download_button(_("Script (.py)"), data=script, file_name=script_file_name(run), mime="text/x-python",
+        c1.download_button(**shown("code_script"), data=script, file_name=script_file_name(run), mime="text/x-python",
                            icon=":material/code:", on_click="ignore", key=f"{key}_py_{run.run_id}")
-        c2.download_button(_("Notebook (.ipynb)"), data=lambda: notebook_for_run(run, make_card(run, load)),
+        c2.download_button(**shown("code_notebook"), data=lambda: notebook_for_run(run, make_card(run, load)),
                            file_name=notebook_file_name(run), mime="application/x-ipynb+json",
                            icon=":material/description:", on_click="ignore", key=f"{key}_ipynb_{run.run_id}")
-    c3.download_button(_("Model card (.md)"), data=lambda: make_card(run, load), file_name=card_file_name(run),
+    c3.download_button(**shown("code_card"), data=lambda: make_card(run, load), file_name=card_file_name(run),
                        mime="text/markdown", icon=":material/badge:", on_click="ignore",
                        key=f"{key}_card_{run.run_id}")
     if not reason:
@@ -69,8 +75,9 @@ def show_formats(run, key: str, load: Callable[[], Any]) -> None:
         c1, c2 = st.columns([2, 3], vertical_alignment="center")
         data = built.get((run.run_id, fmt.key))
         if data is None:
-            if c1.button(_("Make {format}").format(format=fmt.name), key=f"{key}_make_{fmt.key}_{run.run_id}",
-                         disabled=not run.usable):
+            make = shown("code_make")
+            if c1.button(make["label"].format(format=fmt.name), help=make["help"],
+                         key=f"{key}_make_{fmt.key}_{run.run_id}", disabled=not run.usable):
                 try:
                     with st.spinner(_("Exporting {format}…").format(format=fmt.name)):
                         load()
