@@ -117,3 +117,18 @@ def test_the_add_picker_keeps_its_digit_on_a_second_click():
     draw(at, render_drawing(strokes))
     picker = at.radio(key="draw_add_label")  # a radio: a click on the chosen digit cannot unselect it
     assert picker.value == 9 and picker.options[-1] == "9"
+
+
+def test_see_inside_the_network_and_back_keeps_the_drawing():
+    """Draw's "See inside the network" opens Evaluate; coming back, the same drawing is still read."""
+    at = open_page("draw")
+    label, strokes = make_drawings(seed=3)[7]
+    draw(at, render_drawing(strokes))
+    before = next(m for m in at.metric if m.label == "Prediction").value
+    at.button(key="draw_inside").click().run()
+    assert not at.exception
+    assert at.session_state["evaluate_tab"] == "Inside the network"  # Evaluate, its Inside tab
+    at.switch_page("pages/draw.py").run()
+    assert not at.exception
+    assert not any("Draw a digit" in i.value for i in at.info)  # not an empty box again
+    assert next(m for m in at.metric if m.label == "Prediction").value == before
