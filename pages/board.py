@@ -30,7 +30,7 @@ from ui import lab as labs
 from ui import state
 from ui.classes import JOIN_PARAM, TEACHER_PARAM, challenge_words, show_standings
 from ui.figures import show_chart
-from ui.i18n import _, percent
+from ui.i18n import _, decimal, percent
 from ui.layout import start_page
 from ui.lazy import lazy_tabs
 from ui.model_picker import choose
@@ -212,7 +212,7 @@ def show_student(store: Store, class_id: int, students: list[Student]) -> None:
     columns = st.columns(3)
     for column, metric in zip(columns, ("val_accuracy", "test_accuracy", "val_loss")):
         value = record.metrics.get(metric)
-        shown = "–" if value is None else (percent(value) if "accuracy" in metric else f"{value:.4f}")
+        shown = "–" if value is None else (percent(value) if "accuracy" in metric else decimal(value, 4))
         column.metric(_(metric_words(metric).label), shown)
     if run.history:
         show_curves({run.name: run.history}, "board_run", st.columns(2))

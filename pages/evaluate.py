@@ -38,7 +38,7 @@ from ui.explanations import (
     show_why,
 )
 from ui.figures import show_chart
-from ui.i18n import _, ngettext, percent
+from ui.i18n import _, decimal, ngettext, number, percent
 from ui.layout import start_page
 from ui.lazy import lazy_tabs
 from ui.model_picker import pick_model
@@ -56,7 +56,7 @@ CACHE_SIZE = 4
 def classifying_text(count: int) -> str:
     """'Classifying 2,000 test images…' in the visitor's language."""
     return ngettext("Classifying {count} test image…", "Classifying {count} test images…", count).format(
-        count=f"{count:,}")
+        count=number(count))
 
 
 def whole_percent(share: float) -> str:
@@ -114,7 +114,7 @@ def show_gallery(title: str, indices, result, x_test, info, model, key: str, one
     how sure the network was ('97% sure'), not the same words twelve times.
     """
     class_names = info.class_names
-    count = ngettext("{count} image", "{count} images", len(indices)).format(count=f"{len(indices):,}")
+    count = ngettext("{count} image", "{count} images", len(indices)).format(count=number(len(indices)))
     st.markdown("**" + title + "** — " + count)  # both already in the visitor's language
     if len(indices) == 0:
         st.caption(_("None."))
@@ -193,7 +193,7 @@ def show_confused_pairs(result, class_names) -> None:
     a, b = class_names[truth], class_names[predicted]
     sentence = ngettext("**It mixes up {a} and {b} most:** it read a {a} as {b} once.",
                         "**It mixes up {a} and {b} most:** it read a {a} as {b} {count} times.", count)
-    st.markdown(sentence.format(a=plain(a), b=plain(b), count=f"{count:,}") + " "
+    st.markdown(sentence.format(a=plain(a), b=plain(b), count=number(count)) + " "
                 + _("Its biggest mix-ups (click one to see its images):"))
     words = EVALUATE_WORDS["pair"]
     for column, (t, p, c) in zip(st.columns(len(pairs)), pairs):
@@ -213,7 +213,7 @@ def show_confusion(result, x_test, info, model) -> None:
                on_select="rerun", selection_mode="points")
     note = EVALUATE_WORDS["matrix_note"]
     st.caption("{}: {} {}".format(
-        _(note.label).format(images=f"{len(result.y_true):,}"), _(note.help),
+        _(note.label).format(images=number(len(result.y_true))), _(note.help),
         _("The diagonal (correct answers) is grey, so the mistakes stand out. "
           "Click a cell to see its images, or choose it here with the keyboard:")))
     c1, c2 = st.columns(2)
@@ -259,7 +259,7 @@ def choose_inside_image(result, x_test, info) -> tuple[np.ndarray, str, str]:
         return drawing, _(YOUR_DRAWING), _("The drawing on the Draw page.")
     n = len(x_test)
     words = EVALUATE_WORDS["test_image"]
-    index = st.number_input(_(words.label).format(last=f"{n - 1:,}"), 0, n - 1, key="inside_index",
+    index = st.number_input(_(words.label).format(last=number(n - 1)), 0, n - 1, key="inside_index",
                             help=_(words.help))
     reading = caption_of(info.class_names[result.y_pred[index]], float(result.confidence[index]),
                          info.class_names[result.y_true[index]])
@@ -312,11 +312,11 @@ if not on_my_digits():
 result = evaluate_once(run, x_test, y_test)
 names = list(info.class_names)
 c1, c2, c3 = st.columns(3)
-for column, key, value in ((c1, "test_accuracy", percent(result.accuracy)), (c2, "test_loss", f"{result.loss:.4f}")):
+for column, key, value in ((c1, "test_accuracy", percent(result.accuracy)), (c2, "test_loss", decimal(result.loss, 4))):
     column.metric(_(METRIC_WORDS[key].label), value, help=_(METRIC_WORDS[key].help))
     column.caption(_(METRIC_WORDS[key].help))  # its meaning in one line, seen without hovering
 c3.markdown(_("**{right}** read right, **{wrong}** wrong, of {total} images").format(
-    right=f"{result.n_correct:,}", wrong=f"{result.n_wrong:,}", total=f"{len(result.y_true):,}"))
+    right=number(result.n_correct), wrong=number(result.n_wrong), total=number(len(result.y_true))))
 
 # Lazy tabs: only the open one is made. The galleries explain their first image (a traced gradient
 # per model) and the history is a large animated figure: made for every visit, they were most of

@@ -10,7 +10,7 @@ from core.storage.engine import StoreError
 from ui import code_view, state
 from ui import lab as labs
 from ui.figures import show_chart
-from ui.i18n import _, percent
+from ui.i18n import _, decimal, percent
 from ui.layout import start_page
 from ui.model_picker import choose
 from ui.session import LAB_DONE, NEW_LAB_REFUSED, STORE_PROBLEM
@@ -25,7 +25,7 @@ def show_metrics(run) -> None:
     c1, c2, c3 = st.columns(3)
     for column, (label, key) in zip((c1, c2, c3), METRICS):
         value = run.metrics.get(key)
-        column.metric(_(label), "–" if value is None else (percent(value) if "accuracy" in key else f"{value:.4f}"))
+        column.metric(_(label), "–" if value is None else (percent(value) if "accuracy" in key else decimal(value, 4)))
 
 
 def evaluate_it(token: str, record) -> None:

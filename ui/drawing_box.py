@@ -22,7 +22,7 @@ from core.data.drawing import CANVAS_SIZE, STROKE_WIDTH, predict_drawing, prepro
 from core.i18n import N_
 from core.words import DRAW_WORDS
 from ui import lessons
-from ui.i18n import _, percent
+from ui.i18n import _, number, percent
 from ui.session import CANVAS_CLEARS, EXPLAIN_CLASS, SAVED_CANVAS
 
 EMPTY_HINT = N_("Draw a digit in the black box, and the network will tell you what it reads.")
@@ -253,7 +253,7 @@ def test_image_box(info: DatasetInfo, model: Callable[[], Any], images: Callable
         name = info.class_names[int(label)]
         st.image(to_thumbnails(image[np.newaxis], size=168)[0],
                  caption=_("{name}: test image {number} of {count}").format(
-                     name=name, number=turn + 1, count=f"{len(choices):,}"),
+                     name=name, number=turn + 1, count=number(len(choices))),
                  alt=_("A handwritten {name} from the test images").format(name=name))
     with result_column:
         network = model()

@@ -12,6 +12,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
+from babel.numbers import format_decimal
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.i18n import (
@@ -73,6 +74,11 @@ def number(value: float) -> str:
     return format_value(Number(value), current_language())
 
 
+def decimal(value: float, places: int) -> str:
+    """0.02183 with places=4 -> '0.0218', or '0,0218' in Spanish and German."""
+    return format_decimal(value, format="0." + "0" * places, locale=current_language())
+
+
 def language_params() -> dict[str, str]:
     """The query parameter that keeps a chosen language on the next page (none for English)."""
     language = current_language()
@@ -96,7 +102,7 @@ def show_language_picker() -> None:
 
 
 def translate_figure(fig: go.Figure) -> go.Figure:
-    """A figure's title, axis titles and trace names in this session's language (core marks them with N_)."""
+    """A figure's title, axis titles, trace names and colour keys in this session's language (core marks them with N_)."""
     layout: Any = fig.layout
     if layout.title and layout.title.text:
         layout.title.text = _(layout.title.text)
@@ -107,4 +113,7 @@ def translate_figure(fig: go.Figure) -> go.Figure:
     for trace in fig.data:
         if getattr(trace, "name", None):
             trace.name = _(trace.name)
+        colorbar = getattr(trace, "colorbar", None)  # a heatmap's colour key ("Mistakes")
+        if colorbar is not None and colorbar.title and colorbar.title.text:
+            colorbar.title.text = _(colorbar.title.text)
     return fig
