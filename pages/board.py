@@ -156,6 +156,9 @@ def show_board(store: Store, class_id: int) -> None:
 def show_overlay(store: Store, class_id: int, students: list[Student]) -> None:
     """Several students' best runs: their curves drawn together, one colour each."""
     with_best = {s.name: s.best() for s in students if s.best() is not None}
+    if not with_best:  # an empty multiselect is drawn disabled, its label too faint to read (WCAG contrast)
+        st.info(_("No student has a finished run yet: their curves show here once one has."))
+        return
     words = CLASS_WORDS["board_students"]
     chosen = st.multiselect(_(words.label), list(with_best), default=list(with_best)[:4], help=_(words.help),
                             key="board_overlay")

@@ -18,6 +18,7 @@ import streamlit as st
 from core.figures.described import Description, figure_table
 from ui.i18n import _, translate_figure
 from ui.lazy import lazy_expander
+from ui.text import plain
 
 
 def show_numbers(rows: list[dict], key: str, container: Any = st) -> None:
@@ -41,6 +42,6 @@ def show_chart(fig: go.Figure, description: Description | str, key: str, contain
     rows = description.rows if isinstance(description, Description) and description.rows else figure_table(fig)
     shown = container.plotly_chart(translate_figure(fig), key=key, alt=_(sentence), **kwargs)
     if caption:
-        container.caption(_(sentence))
+        container.caption(plain(_(sentence)))  # it may hold a run's name: anyone's text, shown as typed
     show_numbers(rows, key, container)
     return shown

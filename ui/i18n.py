@@ -102,7 +102,7 @@ def show_language_picker() -> None:
 
 
 def translate_figure(fig: go.Figure) -> go.Figure:
-    """A figure's title, axis titles, trace names and colour keys in this session's language (core marks them with N_)."""
+    """A figure's title, axis titles, trace names and colour keys in this session's language (core marks them)."""
     layout: Any = fig.layout
     if layout.title and layout.title.text:
         layout.title.text = _(layout.title.text)

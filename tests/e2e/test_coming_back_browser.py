@@ -24,7 +24,7 @@ def test_remember_my_lab_offers_continue_in_the_same_browser_only(browser, app_u
     try:
         open_page(page, f"{app_url}/train", "Start training")
         page.get_by_role("button", name="Start training").click()
-        sentence = page.get_by_text("Your network reads")
+        sentence = page.get_by_text("Your network reads").first  # also under the runs, as the current model's
         sentence.wait_for(timeout=240_000)
         wait_for_idle(page)
         sentence.scroll_into_view_if_needed()

@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pytest
 
+from core.words import SETTING_WORDS, TRAIN_WORDS
 from tests.e2e.test_app_browser import pick_mistake_cell
 from tests.harness.browser import clear_canvas, draw_digit, open_page, save_screenshot, wait_for_idle, wait_until
 from tests.harness.drawings import make_drawing
@@ -69,12 +70,12 @@ def test_lesson_one_from_home_to_the_end_with_a_reload_in_the_middle(browser, br
         panel_says(page, "no finished run yet")
         panel(page).get_by_role("link", name="Set up this network").click()
         wait_for_idle(page)
-        wait_until(page, lambda: page.locator('input[aria-label="Hidden layers"]').input_value() == "15", 30,
-                   "the form filled in by the step")
-        assert page.locator('input[aria-label="Epochs"]').input_value() == "15"
+        hidden = page.locator(f'input[aria-label="{SETTING_WORDS["hidden"].label}"]')
+        wait_until(page, lambda: hidden.input_value() == "15", 30, "the form filled in by the step")
+        assert page.locator(f'input[aria-label="{SETTING_WORDS["epochs"].label}"]').input_value() == "15"
         page.mouse.move(0, 0)
         save_screenshot(page, "learn_step_train", full_page=False)
-        page.get_by_role("button", name="Start training").click()
+        page.get_by_role("button", name=TRAIN_WORDS["start_training"].label).click()
         panel_says(page, "Done:", timeout=180)
         reached = re.search(r"reached (\d+\.\d)%", panel(page).inner_text()).group(1)
 
