@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from core.i18n import message
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -116,7 +118,8 @@ def env_number(name: str, default: float) -> float:
     except ValueError:
         number = 0.0
     if not number > 0:
-        raise SettingError(f"{name} must be a number above 0, not {value!r}; fix it and restart the app.")
+        raise SettingError(message("{name} must be a number above 0, not {value}; fix it and restart the app.",
+                                   name=name, value=repr(value)))
     return number
 
 

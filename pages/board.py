@@ -9,7 +9,7 @@ import streamlit as st
 from core.data.datasets import DATASETS
 from core.figures import curves
 from core.figures.described import describe_runs
-from core.i18n import N_
+from core.i18n import N_, message_of
 from core.server.board import JOBS, lab_owner
 from core.server.guesses import count_wrong_guess, guessing_refusal
 from core.server.scoring import score_runs
@@ -51,7 +51,7 @@ def change_class(action, done: str) -> None:
     try:
         action()
     except StoreError as error:
-        st.error(_("That did not work: {error}").format(error=plain(_(str(error)))))
+        st.error(_("That did not work: {error}").format(error=plain(_(message_of(error)))))
         return
     BOARD_NOTICE.set(done)
     st.rerun()
@@ -132,7 +132,7 @@ def show_board(store: Store, class_id: int) -> None:
         if info.challenge is not None and score_runs(store, class_id, students, info.challenge):
             students = store.classes.students(class_id)  # the scores just computed
     except StoreError as error:
-        st.warning(_("The board could not be brought up to date: {error}").format(error=plain(_(str(error)))))
+        st.warning(_("The board could not be brought up to date: {error}").format(error=plain(_(message_of(error)))))
         return
     rows = board_rows(students, now_doing(students))
     st.subheader(_("Students ({count})").format(count=len(students)))
@@ -167,7 +167,7 @@ def show_overlay(store: Store, class_id: int, students: list[Student]) -> None:
     try:
         histories = store.classes.student_histories(class_id, [with_best[name].run_id for name in chosen])
     except StoreError as error:
-        st.warning(_("The curves cannot be read right now: {error}").format(error=plain(_(str(error)))))
+        st.warning(_("The curves cannot be read right now: {error}").format(error=plain(_(message_of(error)))))
         return
     shown = {name: histories[with_best[name].run_id] for name in chosen if with_best[name].run_id in histories}
     c1, c2 = st.columns(2)
@@ -204,7 +204,7 @@ def show_student(store: Store, class_id: int, students: list[Student]) -> None:
     try:
         record = store.classes.student_run(class_id, student.lab_id, run_id)
     except StoreError as error:
-        st.warning(_("This run cannot be read right now: {error}").format(error=plain(_(str(error)))))
+        st.warning(_("This run cannot be read right now: {error}").format(error=plain(_(message_of(error)))))
         return
     if record is None:
         st.warning(_("This run is no longer in the class (deleted, or the student left)."))
@@ -268,7 +268,7 @@ def show_manage(store: Store, info: ClassInfo, students: list[Student]) -> None:
             try:
                 store.classes.delete_class(info.class_id)
             except StoreError as error:
-                st.error(_("The class could not be deleted: {error}").format(error=plain(_(str(error)))))
+                st.error(_("The class could not be deleted: {error}").format(error=plain(_(message_of(error)))))
                 return
             BOARD.pop()
             st.query_params.pop(TEACHER_PARAM, None)
@@ -282,7 +282,7 @@ try:
     students = store.classes.students(info.class_id) if store is not None and info is not None else []
 except StoreError as error:
     st.title(_("A class board"))
-    st.error(_("The board cannot be opened right now: {error}").format(error=plain(_(str(error)))))
+    st.error(_("The board cannot be opened right now: {error}").format(error=plain(_(message_of(error)))))
     st.stop()
 if info is None:
     st.title(_("A class board"))

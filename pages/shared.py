@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.figures import curves
 from core.figures.described import describe_curve
-from core.i18n import N_
+from core.i18n import N_, message_of
 from core.storage import sink as persistence
 from core.storage.engine import StoreError
 from ui import code_view, state
@@ -48,7 +48,7 @@ def copy_into_lab(token: str, name: str) -> None:
         store.copy_shared_run(token, lab.lab_id)
     except StoreError as error:
         st.error(_("The run could not be copied: {error}").format(
-            error=plain(_(error.args[0] if error.args else str(error)))))
+            error=plain(_(message_of(error)))))
         return
     LAB_DONE.set(_("Copied {name} into your lab: it is among your runs on this page.").format(name=plain(name)))
     # Not /shared?run=...&lab=KEY: an address easy to forward by mistake with the lab's key in it.

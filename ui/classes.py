@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.data.datasets import get_info
-from core.i18n import N_
+from core.i18n import N_, message_of
 from core.server.guesses import claim_new_class, count_wrong_guess, guessing_refusal
 from core.storage.classes import UNKNOWN_CODE, Challenge, Membership, Standing
 from core.storage.engine import NotFound, StoreError
@@ -102,10 +102,10 @@ def join_class(code: str, name: str) -> None:
         member = store.classes.join(lab.lab_id, code, name)
     except NotFound as error:
         count_wrong_guess(session_id, address)
-        st.error(_(str(error)))
+        st.error(_(message_of(error)))
         return
     except StoreError as error:
-        st.error(plain(error))
+        st.error(plain(_(message_of(error))))
         return
     CLASS_NOTICE.set(_("You joined {class_name} as {name}. Every run you make from now on is visible to your "
                        "teacher (read-only); no other student sees your runs.").format(class_name=member.class_name,
@@ -140,7 +140,7 @@ def start_class(name: str) -> None:
     try:
         key = store.classes.create_class(name)[0]
     except StoreError as error:
-        st.error(plain(error))
+        st.error(plain(_(message_of(error))))
         return
     st.switch_page(BOARD_PAGE, query_params={TEACHER_PARAM: key})
 
@@ -170,7 +170,7 @@ def show_membership(store: Store, member: Membership) -> None:
             if lab is not None:
                 store.classes.leave(lab.lab_id)
         except StoreError as error:
-            st.error(plain(_(str(error))))
+            st.error(plain(_(message_of(error))))
             return
         CLASS_NOTICE.set(_("You left {class_name}. Your runs stay in your lab.").format(class_name=member.class_name))
         st.rerun()

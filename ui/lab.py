@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import streamlit as st
 
-from core.i18n import N_
+from core.i18n import N_, message_of
 from core.server.board import LAB_DELETED, LAB_LEFT, stop_lab_jobs
 from core.server.housekeeper import start_housekeeper
 from core.server.new_labs import NewLabCounter, claim_new_lab, new_lab_refusal
@@ -72,8 +72,8 @@ def get_store() -> Store | None:
     try:
         return shared_store()  # a failure is not cached: the next page run tries again
     except StoreError as error:
-        if STORE_PROBLEM.get() != str(error):
-            STORE_PROBLEM.set(str(error))
+        if STORE_PROBLEM.get() != message_of(error):
+            STORE_PROBLEM.set(message_of(error))
         return None
 
 
@@ -121,7 +121,7 @@ def open_new_lab(store: Store) -> Lab | None:
     try:
         key = store.create_lab()
     except StoreError as error:
-        STORE_PROBLEM.set(str(error))
+        STORE_PROBLEM.set(message_of(error))
         return None
     return switch_lab(Lab(key, store.open_lab(key)))
 
@@ -261,7 +261,7 @@ def rekey_lab(lab: Lab) -> None:
             raise StoreError("the lab's database cannot be opened.")
         key = store.rekey_lab(lab.lab_id)
     except StoreError as error:
-        st.error(_("The lab's link could not be changed: {error}").format(error=_(str(error))))
+        st.error(_("The lab's link could not be changed: {error}").format(error=_(message_of(error))))
         return
     LAB.set(Lab(key, lab.lab_id))
     st.query_params[LAB_PARAM] = key
@@ -277,7 +277,7 @@ def delete_lab(lab: Lab) -> None:
         if store is not None:
             store.delete_lab(lab.lab_id)
     except StoreError as error:
-        st.error(_("The lab could not be deleted: {error}").format(error=_(str(error))))
+        st.error(_("The lab could not be deleted: {error}").format(error=_(message_of(error))))
         return
     switch_lab(None)
     LAB_NOTICE.set(N_("The lab was deleted."))
@@ -301,7 +301,7 @@ def show_shares(run_id: int) -> None:
             try:
                 store.delete_share(lab.lab_id, share.share_id)
             except StoreError as error:
-                st.error(_("The link could not be stopped: {error}").format(error=_(str(error))))
+                st.error(_("The link could not be stopped: {error}").format(error=_(message_of(error))))
                 return
             SHARE_LINKS.pop()  # the link shown may be the one just stopped
             LAB_DONE.set(_("That link to {name} opens nothing now.").format(name=plain(share.run_name)))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from core.i18n import N_, message
+from core.i18n import N_, message, message_of
 from core.model.files import ModelFileError
 from core.model.run import Run
 from core.server.board import JOBS, SWEEPS, lab_owner, stop_run_job
@@ -72,7 +72,7 @@ def set_current(run_id: int) -> None:
         try:
             store.set_current_run(lab.lab_id, run_id)
         except StoreError as error:
-            SAVE_ERROR.set(message("Your choice of model could not be saved: {error}", error=str(error)))
+            SAVE_ERROR.set(message("Your choice of model could not be saved: {error}", error=message_of(error)))
 
 
 def next_run_id() -> int:
@@ -88,7 +88,7 @@ def sync_runs() -> None:
     try:
         records, chosen = store.list_runs(lab.lab_id), store.current_run(lab.lab_id)
     except StoreError as error:
-        SAVE_ERROR.set(message("Your lab's runs could not be read: {error}", error=str(error)))
+        SAVE_ERROR.set(message("Your lab's runs could not be read: {error}", error=message_of(error)))
         return
     known = {r.run_id: r for r in get_runs()}
     sources = SOURCES.ensure()
@@ -166,7 +166,7 @@ def add_run(run: Run, make_current: bool = True, model_file: bytes | None = None
             blobs = {persistence.MODEL_BLOB: data, **persistence.record_blobs(run.epoch_predictions)}
             run.run_id = store.save_run(lab.lab_id, persistence.record_of(run), blobs)
         except StoreError as error:
-            SAVE_ERROR.set(str(error))
+            SAVE_ERROR.set(message_of(error))
             return False
         SOURCES.ensure()[run.run_id] = (tuple(blobs), None)
     get_runs().append(run)
@@ -184,7 +184,7 @@ def save_fields(run: Run, **fields: Any) -> None:
         try:
             store.update_run(run.run_id, lab.lab_id, **fields)
         except StoreError as error:
-            SAVE_ERROR.set(message("{name} could not be saved: {error}", name=run.name, error=str(error)))
+            SAVE_ERROR.set(message("{name} could not be saved: {error}", name=run.name, error=message_of(error)))
 
 
 def delete_run(run: Run) -> None:
@@ -195,7 +195,7 @@ def delete_run(run: Run) -> None:
         try:
             store.delete_run(run.run_id, lab.lab_id)
         except StoreError as error:
-            SAVE_ERROR.set(message("{name} could not be deleted: {error}", name=run.name, error=str(error)))
+            SAVE_ERROR.set(message("{name} could not be deleted: {error}", name=run.name, error=message_of(error)))
             return
     RUNS.set([r for r in get_runs() if r is not run])
     if CURRENT.get() == run.run_id:
@@ -275,7 +275,7 @@ def start_lab_job(make: Callable[[LabPlace], Any], sweep: bool = False) -> str |
             job.start()
     except QueueFull as error:
         own.drop(owner, job)
-        return str(error)
+        return message_of(error)
     if not sweep:
         JOB.set(job)
     return None

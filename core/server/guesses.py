@@ -9,6 +9,7 @@ process only, in core.server.new_labs' NewLabCounter (a sliding window per key).
 
 from __future__ import annotations
 
+from core.i18n import message
 from core.limits import LIMITS, read_limit
 from core.server.new_labs import NewLabCounter
 
@@ -16,10 +17,10 @@ GUESS_WINDOW_SECONDS = 60.0
 NEW_CLASS_WINDOW_SECONDS = 3600.0
 WRONG_GUESSES = NewLabCounter(window=GUESS_WINDOW_SECONDS)
 NEW_CLASSES = NewLabCounter(window=NEW_CLASS_WINDOW_SECONDS)
-TOO_MANY_GUESSES = ("Too many wrong codes or links from here in the last minute: wait a minute, then check the "
-                    "code with your teacher and type it again.")
-TOO_MANY_CLASSES = (f"This browser tab has started the most classes it may in an hour "
-                    f"({LIMITS['new_classes'].env}). Use a class you started, or try again later.")
+TOO_MANY_GUESSES = message("Too many wrong codes or links from here in the last minute: wait a minute, then check "
+                           "the code with your teacher and type it again.")
+TOO_MANY_CLASSES = message("This browser tab has started the most classes it may in an hour ({setting}). Use a "
+                           "class you started, or try again later.", setting=LIMITS["new_classes"].env)
 
 
 def guess_limits(session_id: str, address: str | None) -> dict[str, int]:

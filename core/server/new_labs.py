@@ -13,6 +13,7 @@ import threading
 import time
 from collections import deque
 
+from core.i18n import Number, message
 from core.limits import NEW_LABS_ADDRESS_ENV, NEW_LABS_ENV, max_new_labs_per_address, max_new_labs_per_session
 
 WINDOW_SECONDS = 3600.0
@@ -68,10 +69,12 @@ def limits_of(session_id: str, address: str | None) -> dict[str, int]:
 def refusal_message(key: str, limit: int) -> str:
     """What a visitor reads when `key` has started `limit` new labs this hour."""
     if key.startswith("session:"):
-        return (f"This browser tab has started {limit} new labs in the last hour, the most it may "
-                f"({NEW_LABS_ENV}). Keep working in your lab, or try again later.")
-    return (f"{limit} new labs have been started from your network in the last hour, the most it may "
-            f"({NEW_LABS_ADDRESS_ENV}). Keep working in your lab, or try again later.")
+        return message("This browser tab has started {limit} new labs in the last hour, the most it may "
+                       "({setting}). Keep working in your lab, or try again later.",
+                       limit=Number(limit), setting=NEW_LABS_ENV)
+    return message("{limit} new labs have been started from your network in the last hour, the most it may "
+                   "({setting}). Keep working in your lab, or try again later.",
+                   limit=Number(limit), setting=NEW_LABS_ADDRESS_ENV)
 
 
 def new_lab_refusal(counter: NewLabCounter, session_id: str, address: str | None,

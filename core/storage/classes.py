@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.i18n import N_, Number, message
 from core.limits import read_limit
 from core.model.spec import SpecError, count_weights, describe_spec, spec_from_dict
-from core.storage.engine import NotFound, StoreError
+from core.storage.engine import LAB_GONE, NotFound, StoreError
 from core.storage.records import RunRecord, record_from_row, to_json
 from core.storage.schema import blobs_table, challenges_table, classes_table, labs_table, memberships_table, runs_table
 from core.storage.secrets import SECRET_BYTES, hash_secret, is_well_formed
@@ -41,9 +42,9 @@ NAME_MAX = 30  # a student's display name, in characters
 CLASS_NAME_MAX = 60
 RANKED_STATES = ("finished", "stopped")  # runs with a final model; a running one is not ranked yet
 # One message for a wrong, guessed, unknown or deleted code: it tells a guesser nothing.
-UNKNOWN_CODE = "This class code does not open any class: check it with your teacher."
-UNKNOWN_TEACHER_LINK = ("This teacher link does not open any class board: it may be mistyped, or the class "
-                        "was deleted (classes whose board is not opened for a while are removed).")
+UNKNOWN_CODE = N_("This class code does not open any class: check it with your teacher.")
+UNKNOWN_TEACHER_LINK = N_("This teacher link does not open any class board: it may be mistyped, or the class "
+                          "was deleted (classes whose board is not opened for a while are removed).")
 
 
 class ClassError(StoreError):
@@ -117,13 +118,14 @@ class Standing:
 def clean_name(text: object, limit: int = NAME_MAX) -> str:
     """A display or class name: NFC, control characters removed, spaces squeezed; ClassError if empty or too long."""
     if not isinstance(text, str):
-        raise ClassError("A name must be text.")
+        raise ClassError(message("A name must be text."))
     kept = "".join(ch for ch in unicodedata.normalize("NFC", text) if unicodedata.category(ch)[0] != "C")
     name = " ".join(kept.split())
     if not name:
-        raise ClassError("Choose a name of at least one letter or digit.")
+        raise ClassError(message("Choose a name of at least one letter or digit."))
     if len(name) > limit:
-        raise ClassError(f"A name may have at most {limit} characters (this one has {len(name)}).")
+        raise ClassError(message("A name may have at most {limit} characters (this one has {count}).",
+                                 limit=Number(limit), count=Number(len(name))))
     return name
 
 
@@ -271,7 +273,7 @@ class ClassStore:
                 if conn.scalar(select(classes_table.c.id).where(classes_table.c.code == code)) is None:
                     break
             else:
-                raise ClassError("No free class code was found; try again.")
+                raise ClassError(message("No free class code was found; try again."))
             conn.execute(insert(classes_table).values(name=title, code=code, teacher_hash=hash_secret(key),
                                                       created_at=now, opened_at=now, closed=False))
         return key, code
@@ -310,7 +312,7 @@ class ClassStore:
     def set_challenge(self, class_id: int, dataset: str, max_params: int | None) -> None:
         """Set (or replace) the class's challenge: a dataset and at most `max_params` parameters."""
         if max_params is not None and max_params <= 0:
-            raise ClassError("The largest number of parameters must be above 0.")
+            raise ClassError(message("The largest number of parameters must be above 0."))
         with self.store.writing() as conn:
             conn.execute(delete(challenges_table).where(challenges_table.c.class_id == class_id))
             conn.execute(insert(challenges_table).values(class_id=class_id, dataset=dataset, max_params=max_params,
@@ -341,35 +343,36 @@ class ClassStore:
         display = clean_name(name)
         found = self.find_code(code)
         if found is None:
-            raise NotFound(UNKNOWN_CODE)
+            raise NotFound(message(UNKNOWN_CODE))
         class_id = found[0]
         try:
             with self.store.writing() as conn:
                 klass = conn.execute(select(classes_table.c.closed).where(classes_table.c.id == class_id)
                                      .with_for_update()).first()
                 if klass is None:
-                    raise NotFound(UNKNOWN_CODE)
+                    raise NotFound(message(UNKNOWN_CODE))
                 if conn.scalar(select(labs_table.c.id).where(labs_table.c.id == lab_id)) is None:
-                    raise NotFound("This lab no longer exists (labs not opened for a long time are removed).")
+                    raise NotFound(message(LAB_GONE))
                 current = conn.scalar(select(memberships_table.c.class_id).where(memberships_table.c.lab_id == lab_id))
                 if current is not None:
-                    raise ClassError("Your lab is in a class already: leave it first (under Your class).")
+                    raise ClassError(message("Your lab is in a class already: leave it first (under Your class)."))
                 if klass.closed:
-                    raise ClassError("This class is closed: its teacher is not taking new students.")
+                    raise ClassError(message("This class is closed: its teacher is not taking new students."))
                 count = conn.execute(select(func.count()).where(memberships_table.c.class_id == class_id)).scalar_one()
                 if count >= read_limit("class_students"):
-                    raise ClassError(f"This class has {count} students, the most it may have.")
+                    raise ClassError(message("This class has {count} students, the most it may have.",
+                                             count=Number(count)))
                 if conn.scalar(select(memberships_table.c.lab_id).where(
                         memberships_table.c.class_id == class_id,
                         memberships_table.c.name_key == name_key(display))) is not None:
-                    raise ClassError("Someone in this class has that name already: choose another.")
+                    raise ClassError(message("Someone in this class has that name already: choose another."))
                 conn.execute(insert(memberships_table).values(lab_id=lab_id, class_id=class_id, name=display,
                                                               name_key=name_key(display), joined_at=time.time()))
         except ClassError:
             raise
         except StoreError as error:
             if isinstance(error.__cause__, IntegrityError):  # two joins at once with one name (PostgreSQL)
-                raise ClassError("Someone in this class has that name already: choose another.") from error
+                raise ClassError(message("Someone in this class has that name already: choose another.")) from error
             raise
         membership = self.membership(lab_id)
         assert membership is not None, "just joined"

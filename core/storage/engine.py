@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
+from core.i18n import N_, Number, message, message_of
 from core.limits import SettingError
 
 DATABASE_URL_KEY = "DIGITLAB_DATABASE_URL"  # an environment variable, or a key of st.secrets
@@ -27,6 +28,7 @@ HOME_ENV = "DIGITLAB_HOME"
 
 BUSY_TIMEOUT_SECONDS = 5.0  # how long SQLite waits for another writer before giving up
 CONNECT_TIMEOUT_SECONDS = 5  # how long a PostgreSQL connection attempt may take
+LAB_GONE = N_("This lab no longer exists (labs not opened for a long time are removed).")
 
 
 class StoreError(Exception):
@@ -131,11 +133,11 @@ def create_store_engine(url: str) -> Engine:
         # pre_ping: a server restart would otherwise break every pooled connection once.
         return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except (ArgumentError, ImportError, ValueError) as error:
-        raise StoreUnavailable(
-            f"{DATABASE_URL_KEY} is not a database URL this app can use ({error}). Use "
+        raise StoreUnavailable(message(
+            "{setting} is not a database URL this app can use ({error}). Use "
             "postgresql://user:password@host/database or sqlite:///path/to/file.db; "
-            "your work is not being saved."
-        ) from error
+            "your work is not being saved.", setting=DATABASE_URL_KEY, error=str(error)
+        )) from error
 
 
 def describe_location(url: URL) -> str:
@@ -152,40 +154,40 @@ def explain_error(error: Exception, url: URL) -> StoreError:
     lowered = detail.lower()
     where = describe_location(url)
     if any(s in lowered for s in ("disk is full", "no space left", "disk full", "could not extend file")):
-        return StoreFull(
+        return StoreFull(message(
             "The lab's database is full (no disk space left); your work so far is kept but "
             "new runs cannot be saved."
-        )
+        ))
     if any(s in lowered for s in ("database is locked", "database table is locked", "lock timeout",
                                   "could not obtain lock")):
-        return StoreBusy(
-            f"The lab's database is busy: another program has kept it locked for more than "
-            f"{BUSY_TIMEOUT_SECONDS:g} seconds. Your work so far is kept; try again in a moment."
-        )
+        return StoreBusy(message(
+            "The lab's database is busy: another program has kept it locked for more than "
+            "{seconds} seconds. Your work so far is kept; try again in a moment.", seconds=Number(BUSY_TIMEOUT_SECONDS)
+        ))
     if any(s in lowered for s in ("not a database", "malformed", "file is encrypted")):
-        return StoreDamaged(
-            f"The lab's database file {where} is damaged or is not a database, so nothing can be "
+        return StoreDamaged(message(
+            "The lab's database file {where} is damaged or is not a database, so nothing can be "
             "saved or loaded. Move the file away (the app then starts an empty one) or restore it "
-            "from a backup."
-        )
+            "from a backup.", where=where
+        ))
     if "readonly database" in lowered or "read-only" in lowered:
-        return StoreUnavailable(
-            f"The lab's database {where} is read-only, so new work cannot be saved. Make the file "
-            "and its folder writable."
-        )
+        return StoreUnavailable(message(
+            "The lab's database {where} is read-only, so new work cannot be saved. Make the file "
+            "and its folder writable.", where=where
+        ))
     if "unable to open database" in lowered:
-        return StoreUnavailable(
-            f"The lab's database {where} cannot be opened (check that its folder exists and can "
-            "be written); your work is not being saved."
-        )
+        return StoreUnavailable(message(
+            "The lab's database {where} cannot be opened (check that its folder exists and can "
+            "be written); your work is not being saved.", where=where
+        ))
     if url.get_backend_name() != "sqlite" and isinstance(error, OperationalError):
-        return StoreUnavailable(
-            f"The lab's database server {where} cannot be reached ({first_line}); your work is "
-            "not being saved. It will be again once the server is back."
-        )
-    return StoreError(
-        f"The lab's database failed ({first_line}); this could not be saved or loaded."
-    )
+        return StoreUnavailable(message(
+            "The lab's database server {where} cannot be reached ({detail}); your work is "
+            "not being saved. It will be again once the server is back.", where=where, detail=first_line
+        ))
+    return StoreError(message(
+        "The lab's database failed ({detail}); this could not be saved or loaded.", detail=first_line
+    ))
 
 
 @contextmanager
@@ -196,4 +198,4 @@ def plain_errors(url: URL) -> Iterator[None]:
     except (SQLAlchemyError, sqlite3.Error) as error:  # sqlite3: raised raw by a connect hook
         raise explain_error(error, url) from error
     except SettingError as error:  # a lab's bound read while writing: the page shows it as the store's error
-        raise StoreError(str(error)) from error
+        raise StoreError(message_of(error)) from error

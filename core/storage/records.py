@@ -23,8 +23,9 @@ from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
+from core.i18n import Number, message
 from core.limits import MAX_DB_MB_ENV, max_database_bytes, max_lab_bytes, max_runs
-from core.storage.engine import LabFullError, NotFound, StorageFull
+from core.storage.engine import LAB_GONE, LabFullError, NotFound, StorageFull
 from core.storage.schema import blob_data_table, blobs_table, digits_table, labs_table, runs_table, shares_table
 from core.storage.secrets import checksum
 
@@ -41,8 +42,9 @@ LAB_ROW_BYTES = 150
 RUN_STATES = ("running", "finished", "stopped", "interrupted", "failed")
 
 
-def format_mb(n_bytes: int) -> str:
-    return f"{n_bytes / 1_000_000:.1f} MB"
+def megabytes(n_bytes: int) -> Number:
+    """Bytes as megabytes with one decimal, for a message to write the language's way ("12.3", "12,3")."""
+    return Number(round(n_bytes / 1_000_000, 1))
 
 
 def to_json(value: Any) -> str:
@@ -238,7 +240,7 @@ def lock_lab(conn: Connection, lab_id: int) -> None:
     """Check that the lab exists, and hold its row until commit: two saves cannot both pass a limit."""
     # FOR UPDATE on PostgreSQL; SQLite has none, but its writers already hold the database lock.
     if conn.scalar(select(labs_table.c.id).where(labs_table.c.id == lab_id).with_for_update()) is None:
-        raise NotFound("This lab no longer exists (labs not opened for a long time are removed).")
+        raise NotFound(message(LAB_GONE))
 
 
 def lab_usage(conn: Connection, lab_id: int) -> tuple[int, int]:
@@ -288,11 +290,12 @@ def check_database_room(conn: Connection, new_bytes: int) -> None:
         return
     limit, used = max_database_bytes(), database_bytes(conn)
     if used + new_bytes > limit:
-        raise StorageFull(
-            f"The app's storage is full: its database holds {format_mb(used)} of the {format_mb(limit)} it may "
+        raise StorageFull(message(
+            "The app's storage is full: its database holds {used} MB of the {limit} MB it may "
             "use, so this cannot be saved. Your work so far is kept, and deleting runs you no longer need "
-            f"makes room (the app's administrator can raise {MAX_DB_MB_ENV})."
-        )
+            "makes room (the app's administrator can raise {setting}).",
+            used=megabytes(used), limit=megabytes(limit), setting=MAX_DB_MB_ENV,
+        ))
 
 
 def check_room(conn: Connection, lab_id: int, new_runs: int, new_bytes: int, stored_bytes: int | None = None) -> None:
@@ -303,16 +306,18 @@ def check_room(conn: Connection, lab_id: int, new_runs: int, new_bytes: int, sto
     """
     count, used = lab_usage(conn, lab_id)
     if new_runs > 0 and count + new_runs > max_runs():
-        raise LabFullError(
-            f"This lab holds {count} runs, the most it can: delete some on the Train page to save more."
-        )
+        raise LabFullError(message(
+            "This lab holds {count} runs, the most it can: delete some on the Train page to save more.",
+            count=Number(count),
+        ))
     limit = max_lab_bytes()
     if new_bytes > 0 and used + new_bytes > limit:
-        raise LabFullError(
-            f"This lab's saved work (models, histories, digits, share links) takes {format_mb(used)} of the "
-            f"{format_mb(limit)} it can hold, and this needs {format_mb(new_bytes)} more: delete some runs "
-            "on the Train page to save more."
-        )
+        raise LabFullError(message(
+            "This lab's saved work (models, histories, digits, share links) takes {used} MB of the "
+            "{limit} MB it can hold, and this needs {needed} MB more: delete some runs "
+            "on the Train page to save more.",
+            used=megabytes(used), limit=megabytes(limit), needed=megabytes(new_bytes),
+        ))
     check_database_room(conn, new_bytes if stored_bytes is None else stored_bytes)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from core.analysis.history import EpochRecord, pack_epoch_record, unpack_epoch_record
+from core.i18n import message, message_of
 from core.model.files import ModelFileError, load_model_file, write_model_file
 from core.model.run import Run
 from core.model.spec import SpecError, spec_from_dict, spec_to_dict
@@ -100,8 +101,9 @@ def load_model(run: Run, blob_names: tuple[str, ...], fetch: Callable[[str], byt
             model.set_weights(unpack_weights(fetch(CHECKPOINT_BLOB)))
             return model
     except (StoreError, ValueError) as error:  # ModelFileError is a ValueError
-        raise ModelFileError(f"The saved model of {run.name} is damaged ({error}); the other runs are fine.") from error
-    raise ModelFileError(f"{run.name} has no saved model (it ended before its first epoch).")
+        raise ModelFileError(message("The saved model of {name} is damaged ({error}); the other runs are fine.",
+                                     name=run.name, error=message_of(error))) from error
+    raise ModelFileError(message("{name} has no saved model (it ended before its first epoch).", name=run.name))
 
 
 def record_blobs(record: EpochRecord | None) -> dict[str, bytes]:
@@ -117,7 +119,8 @@ def load_epoch_record(run: Run, blob_names: tuple[str, ...], fetch: Callable[[st
     try:
         return unpack_epoch_record(fetch(EPOCHS_BLOB))
     except (StoreError, ValueError) as error:
-        raise ValueError(f"The learning history of {run.name} is damaged ({error}).") from error
+        raise ValueError(message("The learning history of {name} is damaged ({error}).", name=run.name,
+                                 error=message_of(error))) from error
 
 
 def recorded_spec(job: Any) -> dict | None:
@@ -220,7 +223,8 @@ class StoreSink:
             except SAVE_ERRORS as error:  # the row stays: it must not stay "running"
                 write_or_keep(self.store, self.lab_id, job.run_id,
                               {"state": "failed", "status": job.message or "It ended before its first batch."})
-                raise StoreError(f"Its run could not be removed: {describe_save_failure(error)}") from error
+                raise StoreError(message("Its run could not be removed: {why}",
+                                         why=describe_save_failure(error))) from error
             return
         run.source, run.sweep = self.source, self.sweep
         fields = record_of(run)
@@ -234,7 +238,7 @@ class StoreSink:
             raise  # the run was deleted meanwhile: nothing to keep
         except SAVE_ERRORS as error:  # keep the last checkpoint, say why the model is not kept
             status = self.keep_checkpoint(job, run, error)
-            raise StoreError(f"Its model could not be saved: {status}") from error
+            raise StoreError(message("Its model could not be saved: {why}", why=status)) from error
         if self.sweep is None:  # a sweep's members do not take turns as the current model: the visitor picks one
             self.store.set_current_run(self.lab_id, job.run_id)
 

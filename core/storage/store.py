@@ -48,9 +48,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql import Select
 
+from core.i18n import N_, Number, message, term
 from core.limits import lab_days, max_shares_per_run
 from core.storage.classes import ClassStore
 from core.storage.engine import (
+    LAB_GONE,
     DamagedBlob,
     LabFullError,
     NotFound,
@@ -106,6 +108,9 @@ from core.storage.secrets import SECRET_BYTES, checksum, hash_secret, is_well_fo
 
 HOUSEKEEP_SECONDS = 3600  # how often the housekeeping thread (core.server.housekeeper) works
 HOUSEKEEP_BATCH = 50  # labs (or unreferenced blobs) deleted per housekeeping transaction
+SHARE_GONE = N_("This share link does not work (it is mistyped, or the run was deleted).")
+# A stored file's name (core.storage.sink) in words, for the messages that name it.
+BLOB_WORDS = {"model": N_("model"), "checkpoint": N_("model"), "epoch_predictions": N_("answers after each epoch")}
 
 
 class Store:
@@ -148,8 +153,8 @@ class Store:
                 with conn.begin():
                     yield conn
                     if raw is not None and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
-                        raise StoreError("The lab's database could not be upgraded (a reference between "
-                                         "its tables is broken); nothing was changed.")
+                        raise StoreError(message("The lab's database could not be upgraded (a reference between "
+                                                 "its tables is broken); nothing was changed."))
             finally:
                 if raw is not None:
                     raw.execute("PRAGMA foreign_keys = ON")
@@ -162,10 +167,10 @@ class Store:
             return 0
         version = conn.scalar(select(func.max(schema_version.c.version))) or 0
         if version > len(MIGRATIONS):
-            raise StoreError(
-                f"The lab's database was written by a newer version of Digit Lab (schema {version}; "
-                f"this one knows {len(MIGRATIONS)}). Update the app; nothing was changed."
-            )
+            raise StoreError(message(
+                "The lab's database was written by a newer version of Digit Lab (schema {version}; "
+                "this one knows {known}). Update the app; nothing was changed.", version=version, known=len(MIGRATIONS)
+            ))
         return version
 
     def upgrade_schema(self, steps: Sequence[Callable[[Connection], None]] = MIGRATIONS) -> int:
@@ -214,7 +219,7 @@ class Store:
             changed = conn.execute(update(labs_table).where(labs_table.c.id == lab_id)
                                    .values(key_hash=hash_secret(key))).rowcount
         if not changed:
-            raise NotFound("This lab no longer exists (labs not opened for a long time are removed).")
+            raise NotFound(message(LAB_GONE))
         return key
 
     def set_current_run(self, lab_id: int, run_id: int | None) -> None:
@@ -296,7 +301,7 @@ class Store:
                 .where(own_run(run_id, lab_id))
             ).first()
             if row is None:
-                raise NotFound(f"Run {run_id} is not in this lab (it may have been deleted).")
+                raise NotFound(message("Run {run_id} is not in this lab (it may have been deleted).", run_id=run_id))
             values["record_bytes"] = int(row.record_bytes) + record_size(values) - sum(row._mapping[n] for n in texts)
             grown = values["record_bytes"] - int(row.record_bytes)
             replaced, old, old_checksums = None, 0, []
@@ -358,13 +363,15 @@ class Store:
                 .where(blobs_table.c.run_id.in_(run_ids), blobs_table.c.name == name)
             ).first()
         if row is None:
-            raise NotFound(f"There is no saved {name!r} for this run (it may have been deleted).")
+            raise NotFound(message("There is no saved {name} for this run (it may have been deleted).",
+                                    name=term(BLOB_WORDS.get(name, name))))
         data = bytes(row.data)
         if checksum(data) != row.sha256:
-            raise DamagedBlob(
-                f"The saved {name} of “{row.run_name}” is damaged (its checksum does not match), "
-                "so it cannot be loaded; delete that run. The other runs are not affected."
-            )
+            raise DamagedBlob(message(
+                "The saved {name} of “{run}” is damaged (its checksum does not match), "
+                "so it cannot be loaded; delete that run. The other runs are not affected.",
+                name=term(BLOB_WORDS.get(name, name)), run=row.run_name,
+            ))
         return data
 
     def load_blob(self, run_id: int, lab_id: int, name: str) -> bytes:
@@ -420,11 +427,11 @@ class Store:
         with self.writing() as conn:
             lock_lab(conn, lab_id)
             if conn.scalar(select(runs_table.c.id).where(own_run(run_id, lab_id))) is None:
-                raise NotFound(f"Run {run_id} is not in this lab (it may have been deleted).")
+                raise NotFound(message("Run {run_id} is not in this lab (it may have been deleted).", run_id=run_id))
             shares = conn.execute(select(func.count()).where(shares_table.c.run_id == run_id)).scalar_one()
             if shares >= max_shares_per_run():
-                raise LabFullError(f"This run has {shares} share links, the most it can: stop sharing one "
-                                   "of them to make another.")
+                raise LabFullError(message("This run has {shares} share links, the most it can: stop sharing one "
+                                           "of them to make another.", shares=Number(shares)))
             check_room(conn, lab_id, new_runs=0, new_bytes=SHARE_ROW_BYTES)
             conn.execute(insert(shares_table).values(token_hash=hash_secret(token), run_id=run_id,
                                                      created_at=time.time()))
@@ -481,7 +488,7 @@ class Store:
     def load_shared_blob(self, token: object, name: str) -> bytes:
         """Blob `name` of the run a share token opens. NotFound, or DamagedBlob on a bad checksum."""
         if not is_well_formed(token):
-            raise NotFound("This share link does not work (it is mistyped, or the run was deleted).")
+            raise NotFound(message(SHARE_GONE))
         token_hash = hash_secret(token)
         return self.fetch_blob(select(shares_table.c.run_id).where(shares_table.c.token_hash == token_hash), name)
 
@@ -493,7 +500,7 @@ class Store:
         its last checkpoint. Its share links are not copied.
         """
         if not is_well_formed(token):
-            raise NotFound("This share link does not work (it is mistyped, or the run was deleted).")
+            raise NotFound(message(SHARE_GONE))
         now = time.time()
         with self.writing() as conn:
             lock_lab(conn, lab_id)
@@ -502,7 +509,7 @@ class Store:
                 .where(shares_table.c.token_hash == hash_secret(token))
             ).first()
             if source is None:
-                raise NotFound("This share link does not work (it is mistyped, or the run was deleted).")
+                raise NotFound(message(SHARE_GONE))
             row_bytes = int(source.record_bytes) + RUN_ROW_BYTES
             # The blobs' bytes count against this lab too, but the database keeps them once.
             check_room(conn, lab_id, new_runs=1, new_bytes=int(source.blob_bytes) + row_bytes, stored_bytes=row_bytes)
@@ -536,9 +543,10 @@ class Store:
             lock_lab(conn, lab_id)
             count = conn.execute(select(func.count()).where(digits_table.c.lab_id == lab_id)).scalar_one()
             if count + len(numbers) > MAX_DIGITS:
-                raise LabFullError(
-                    f"This lab holds {count} digits, the most it can is {MAX_DIGITS}: delete some to add more."
-                )
+                raise LabFullError(message(
+                    "This lab holds {count} digits, the most it can is {limit}: delete some to add more.",
+                    count=Number(count), limit=Number(MAX_DIGITS),
+                ))
             kept = conn.execute(select(digits_table.c.height, digits_table.c.width)
                                 .where(digits_table.c.lab_id == lab_id).limit(1)).first()
             if kept is not None and pictures and tuple(kept) != pictures[0].shape:
@@ -567,7 +575,7 @@ class Store:
             images = np.stack([np.frombuffer(bytes(row.image), np.uint8).reshape(row.height, row.width)
                                for row in rows])
         except ValueError as error:
-            raise DamagedBlob("A saved digit is damaged; delete your digits to start again.") from error
+            raise DamagedBlob(message("A saved digit is damaged; delete your digits to start again.")) from error
         return (np.array([row.id for row in rows], np.int64), np.array([row.label for row in rows], np.uint8),
                 images, np.array([row.created_at for row in rows], np.float64))
 
@@ -629,10 +637,10 @@ def open_store(url: str | None = None) -> Store:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise StoreUnavailable(
-                f"The lab's database folder `{folder}` cannot be created ({error.strerror}); "
-                "your work is not being saved."
-            ) from error
+            raise StoreUnavailable(message(
+                "The lab's database folder `{folder}` cannot be created ({error}); "
+                "your work is not being saved.", folder=str(folder), error=str(error.strerror)
+            )) from error
     store = Store(engine)
     try:
         store.upgrade_schema()

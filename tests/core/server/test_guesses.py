@@ -1,5 +1,6 @@
 """Tests for core.server.guesses: wrong class codes per tab and per address, per minute; new classes per hour."""
 
+from core.i18n import translate
 from core.server import guesses
 from core.server.new_labs import NewLabCounter
 
@@ -32,3 +33,9 @@ def test_new_classes_per_tab_and_hour(monkeypatch):
     assert guesses.claim_new_class("tab", counter, now=1.0) is None
     assert guesses.claim_new_class("tab", counter, now=2.0) == guesses.TOO_MANY_CLASSES
     assert guesses.claim_new_class("tab", counter, now=3601.0) is None
+
+
+def test_refusals_translate_in_spanish_and_german():
+    assert translate("es", guesses.TOO_MANY_GUESSES).startswith("Demasiados códigos o enlaces incorrectos")
+    assert translate("de", guesses.TOO_MANY_CLASSES).startswith("Dieser Browser-Tab hat schon so viele Klassen")
+    assert "DIGITLAB_" in translate("de", guesses.TOO_MANY_CLASSES)

@@ -2,6 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
+from core.i18n import translate
 from core.server.new_labs import NewLabCounter, claim_new_lab, new_lab_refusal
 
 
@@ -42,3 +43,14 @@ def test_the_counter_forgets_the_oldest_keys_past_its_size():
     for i in range(5):
         counter.claim({f"session:{i}": 1}, now=float(i))
     assert [counter.count(f"session:{i}", now=5.0) for i in range(5)] == [0, 0, 1, 1, 1]
+
+
+def test_a_refusal_translates_in_spanish_and_german(monkeypatch):
+    monkeypatch.setenv("DIGITLAB_MAX_NEW_LABS_PER_HOUR", "1000")
+    counter = NewLabCounter()
+    for _ in range(1000):
+        assert claim_new_lab(counter, "tab", None, now=1.0) is None
+    refused = new_lab_refusal(counter, "tab", None, now=2.0)
+    assert refused is not None
+    assert translate("es", refused).startswith("Esta pestaña del navegador ha creado 1.000 laboratorios nuevos")
+    assert translate("de", refused).startswith("Dieser Browser-Tab hat in der letzten Stunde 1.000 neue Labore")

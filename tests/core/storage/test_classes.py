@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from core.i18n import message_of, translate
 from core.model.spec import NetworkSpec, count_weights, spec_to_dict
 from core.storage.classes import (
     CODE_ALPHABET,
@@ -320,3 +321,19 @@ def test_step_4_builds_the_class_tables_the_code_uses(store):
         assert [c["name"] for c in inspector.get_columns(table.name)] == [c.name for c in table.columns]
     indexes = {i["name"] for t in ("classes", "memberships") for i in inspector.get_indexes(t)}
     assert {index.name for index in CLASS_INDEXES} <= indexes
+
+
+def test_class_refusals_translate_in_spanish_and_german(store):
+    with pytest.raises(ClassError) as long_name:
+        clean_name("x" * 31)
+    assert translate("es", message_of(long_name.value)) == (
+        "Un nombre puede tener como mucho 30 caracteres (este tiene 31).")
+    _, code = store.classes.create_class("A")
+    store.classes.join(new_lab(store), code, "Ada")
+    with pytest.raises(ClassError) as taken:
+        store.classes.join(new_lab(store), code, "ada")
+    assert translate("de", message_of(taken.value)) == (
+        "Jemand in dieser Klasse hat diesen Namen schon: Wähle einen anderen.")
+    with pytest.raises(NotFound) as unknown:
+        store.classes.join(new_lab(store), "ZZZZZZ", "Bo")
+    assert translate("es", message_of(unknown.value)) == "Este código no abre ninguna clase: compruébalo con tu profe."

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from sqlalchemy import event, func, inspect, select, update
 
+from core.i18n import message_of, translate
 from core.storage import engine, owners, records, schema
 from core.storage.engine import (
     DamagedBlob,
@@ -898,3 +899,23 @@ def test_the_current_run_and_dropped_blobs(store):
     store.update_run(run_id, lab, blobs={"model": b"m" * 40}, drop_blobs=["checkpoint"], state="finished")
     record = store.get_run(run_id, lab)
     assert record.blob_names == ("model",) and record.blob_bytes == 40
+
+
+def test_store_messages_translate_in_spanish_and_german(store, lab, monkeypatch):
+    monkeypatch.setenv("DIGITLAB_MAX_LAB_MB", "0.5")
+    store.save_run(lab, make_record(), {"model": b"a" * 300_000})
+    with pytest.raises(LabFullError) as full:
+        store.save_run(lab, make_record("too big"), {"model": b"b" * 300_000})
+    assert translate("es", message_of(full.value)).startswith("El trabajo guardado de este laboratorio")
+    assert "0,3 MB von den 0,5 MB" in translate("de", message_of(full.value))
+    with pytest.raises(NotFound) as gone:
+        store.copy_shared_run("x" * 43, lab)
+    assert translate("de", message_of(gone.value)).startswith("Dieser Link zum Teilen funktioniert nicht")
+    with pytest.raises(NotFound) as lab_gone:
+        store.rekey_lab(lab + 1000)
+    assert translate("es", message_of(lab_gone.value)).startswith("Este laboratorio ya no existe")
+    monkeypatch.setenv("DIGITLAB_MAX_RUNS", "lots")
+    with pytest.raises(StoreError) as setting:
+        store.save_run(lab, make_record())
+    assert translate("es", message_of(setting.value)) == (
+        "DIGITLAB_MAX_RUNS debe ser un número mayor que 0, no 'lots'; corrígelo y vuelve a arrancar la app.")
