@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.data.datasets import DATASETS, datasets_of_shape, get_info
-from core.i18n import N_
+from core.i18n import N_, message_of
 from core.model.default_model import DEFAULT_MODEL_INFO
 from core.model.files import ModelFileError, vet_upload
 from core.model.run import Run
@@ -49,7 +49,7 @@ def add_upload(upload, page: str) -> None:
         vetted = vet_upload(upload.getvalue(), upload.name, MAX_UPLOAD_BYTES)
     except ModelFileError as error:
         UPLOAD_ERROR.of(page).set(plain(_("Could not use {file}: {error}").format(
-            file=upload.name, error=_(error.args[0] if error.args else str(error)))))
+            file=upload.name, error=_(message_of(error)))))
         return
     run = Run(run_id=state.next_run_id(), name=_("Uploaded · {name}").format(name=vetted.name), dataset=vetted.dataset,
               model=vetted.model, metrics=vetted.metrics, history=vetted.history, status=_("Uploaded"),
@@ -101,7 +101,7 @@ def pick_model(page: str) -> Run:
             state.load_model(run)
         except ModelFileError as error:
             st.error(_("{error} Showing the bundled model instead.").format(
-                error=plain(_(error.args[0] if error.args else str(error)))))  # it may name the run
+                error=plain(_(message_of(error)))))  # it may name the run
             run = default_run()
         if run.source == "uploaded":
             choose_dataset(run, page)

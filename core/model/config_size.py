@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from core.data.datasets import DATASETS
+from core.i18n import N_, Message, Number, message, message_of, term
 from core.limits import env_number
 from core.model.settings import MAX_CONV_BLOCKS, MAX_HIDDEN_LAYERS, SETTINGS_BY_KEY
 from core.model.spec import MAX_PARAMS
@@ -37,7 +38,7 @@ MODEL_CLASSES = ("Sequential", "Functional", "Model")  # configs of whole models
 MAX_NESTING = 4  # models inside models inside models...
 # The names TensorFlow accepts as a layer's scope when the model runs (and Keras refuses "/").
 LAYER_NAME = re.compile(r"[A-Za-z0-9_.\\>-]+")
-_RESAVE = "Save it again with model.save('name.keras') from a model of built-in Keras layers, then upload that."
+_RESAVE = N_("Save it again with model.save('name.keras') from a model of built-in Keras layers, then upload that.")
 
 
 class ConfigError(ValueError):
@@ -66,18 +67,19 @@ class UploadLimit:
 
     env: str
     default: int
-    what: str  # the noun the message counts ("parameters")
-    advice: str  # what to do about it, for the message
+    what: str  # the noun the message counts ("parameters"), marked with N_
+    advice: Message  # what to do about it, for the message
 
 
 UPLOAD_LIMITS: dict[str, UploadLimit] = {
-    "params": UploadLimit("DIGITLAB_MAX_UPLOAD_PARAMS", MARGIN * MAX_PARAMS, "parameters",
-                          f"Use fewer or smaller layers (the Train page builds at most {MAX_PARAMS:,})."),
+    "params": UploadLimit("DIGITLAB_MAX_UPLOAD_PARAMS", MARGIN * MAX_PARAMS, N_("parameters"),
+                          message("Use fewer or smaller layers (the Train page builds at most {most}).",
+                                  most=Number(MAX_PARAMS))),
     "activation": UploadLimit("DIGITLAB_MAX_UPLOAD_ACTIVATION", MARGIN * TRAIN_PAGE_LARGEST_ACTIVATION,
-                              "numbers per image in one layer's output",
-                              "Use fewer filters or smaller feature maps (no large upsampling)."),
-    "layers": UploadLimit("DIGITLAB_MAX_UPLOAD_LAYERS", MARGIN * TRAIN_PAGE_MOST_LAYERS, "layers",
-                          "Use a shallower model."),
+                              N_("numbers per image in one layer's output"),
+                              message("Use fewer filters or smaller feature maps (no large upsampling).")),
+    "layers": UploadLimit("DIGITLAB_MAX_UPLOAD_LAYERS", MARGIN * TRAIN_PAGE_MOST_LAYERS, N_("layers"),
+                          message("Use a shallower model.")),
 }
 
 
@@ -87,15 +89,15 @@ def upload_limit(key: str) -> int:
     return int(env_number(limit.env, limit.default))
 
 
-def format_count(n: int) -> str:
-    """'950', '12,345', '4.5 million', '490 million', '1.2 billion'."""
+def format_count(n: int) -> Message:
+    """'950', '12,345', '4.5 million', '490 million', '1.2 billion' (the number written the reader's way)."""
     if n >= 1_000_000_000:
-        return f"{n / 1e9:.1f} billion"
+        return message("{count} billion", count=Number(round(n / 1e9, 1)))
     if n >= 10_000_000:
-        return f"{n / 1e6:.0f} million"
+        return message("{count} million", count=Number(round(n / 1e6)))
     if n >= 1_000_000:
-        return f"{n / 1e6:.1f} million"
-    return f"{n:,}"
+        return message("{count} million", count=Number(round(n / 1e6, 1)))
+    return message("{count}", count=Number(n))
 
 
 @dataclass(frozen=True)
@@ -113,17 +115,23 @@ def check_config_size(config: Any) -> ConfigSize:
     """Measure `config` and refuse it (ConfigError) when it is over any of UPLOAD_LIMITS."""
     size = measure_config(config)
     check_limit("params", size.params)
-    check_limit("activation", size.largest_activation, f" (layer {size.largest_layer!r})")
+    check_limit("activation", size.largest_activation, size.largest_layer)
     check_limit("layers", size.layers)
     return size
 
 
-def check_limit(key: str, value: int, where: str = "") -> None:
-    """Refuse `value` over the bound `key` of UPLOAD_LIMITS, with a message saying both and what to do."""
+def check_limit(key: str, value: int, layer: str = "") -> None:
+    """Refuse `value` over the bound `key` of UPLOAD_LIMITS, with a message saying both and what to do.
+
+    `layer` names the layer that makes it, when one does (the largest activation)."""
     limit, cap = UPLOAD_LIMITS[key], upload_limit(key)
-    if value > cap:
-        raise ConfigError(f"This model has {format_count(value)} {limit.what}{where}; the most this app "
-                          f"accepts is {format_count(cap)}. {limit.advice}")
+    if value <= cap:
+        return
+    values = {"count": format_count(value), "what": term(limit.what), "most": format_count(cap), "advice": limit.advice}
+    if layer:
+        raise ConfigError(message("This model has {count} {what} (layer {layer}); the most this app accepts is {most}. "
+                                  "{advice}", layer=repr(layer), **values))
+    raise ConfigError(message("This model has {count} {what}; the most this app accepts is {most}. {advice}", **values))
 
 
 # --- reading config values ----------------------------------------------------------------------
@@ -132,7 +140,8 @@ def check_limit(key: str, value: int, where: str = "") -> None:
 def whole(value: Any, name: str, low: int = 1) -> int:
     """`value` as an int of at least `low`; ConfigError otherwise."""
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"its {name} is {value!r}, not a whole number of at least {low}")
+        raise ConfigError(message("its {name} is {value}, not a whole number of at least {low}",
+                                  name=str(name), value=repr(value), low=Number(low)))
     return value
 
 
@@ -146,7 +155,7 @@ def pair(value: Any, name: str, low: int = 1) -> tuple[int, int]:
 
 def one_input(inputs: list[Shape]) -> Shape:
     if len(inputs) != 1:
-        raise ConfigError(f"it takes {len(inputs)} inputs where one is expected")
+        raise ConfigError(message("it takes {count} inputs where one is expected", count=Number(len(inputs))))
     return inputs[0]
 
 
@@ -154,16 +163,17 @@ def image_input(config: dict, inputs: list[Shape]) -> Shape:
     """The one (H, W, C) input of a 2D layer; channels_first is not followed."""
     shape = one_input(inputs)
     if config.get("data_format", "channels_last") not in (None, "channels_last"):
-        raise ConfigError("it uses data_format='channels_first'")
+        raise ConfigError(message("it uses data_format='channels_first'"))
     if len(shape) != 3:
-        raise ConfigError(f"it needs an image (height, width, channels) but gets shape {shape}")
+        raise ConfigError(message("it needs an image (height, width, channels) but gets shape {shape}",
+                                  shape=str(shape)))
     return shape
 
 
 def padding_of(config: dict) -> str:
     padding = str(config.get("padding", "valid")).lower()
     if padding not in ("valid", "same"):
-        raise ConfigError(f"its padding is {padding!r}")
+        raise ConfigError(message("its padding is {padding}", padding=repr(padding)))
     return padding
 
 
@@ -180,7 +190,8 @@ def spatial_output(config: dict, shape: Shape, window: tuple[int, int], strides:
     padding = padding_of(config)
     height, width = (window_output(n, k, s, padding, d) for n, k, s, d in zip(shape[:2], window, strides, dilation))
     if min(height, width) < 1:
-        raise ConfigError(f"it shrinks a {shape[0]}x{shape[1]} image to nothing")
+        raise ConfigError(message("it shrinks a {height}x{width} image to nothing",
+                                  height=Number(shape[0]), width=Number(shape[1])))
     return height, width
 
 
@@ -195,7 +206,7 @@ def axis_size(shape: Shape, axis: Any) -> int:
     for a in axes:
         a = whole(a, "axis", low=-len(shape))
         if a == 0 or a > len(shape):
-            raise ConfigError(f"its axis {a} is not one of its input's")
+            raise ConfigError(message("its axis {axis} is not one of its input's", axis=Number(a)))
         size *= shape[a - 1] if a > 0 else shape[a]
     return size
 
@@ -215,19 +226,20 @@ def reshape(config: dict, inputs: list[Shape]) -> tuple[Shape, int]:
     total = math.prod(one_input(inputs))
     target = config.get("target_shape")
     if not isinstance(target, (list, tuple)) or sum(t == -1 for t in target) > 1:
-        raise ConfigError(f"its target shape is {target!r}")
+        raise ConfigError(message("its target shape is {target}", target=repr(target)))
     known = [whole(t, "target shape") for t in target if t != -1]
     free = total // max(math.prod(known), 1)
     shape = tuple(free if t == -1 else t for t in target)
     if math.prod(shape) != total:
-        raise ConfigError(f"it cannot reshape {one_input(inputs)} into {tuple(target)}")
+        raise ConfigError(message("it cannot reshape {shape} into {target}",
+                                  shape=str(one_input(inputs)), target=str(tuple(target))))
     return shape, 0
 
 
 def dense(config: dict, inputs: list[Shape]) -> tuple[Shape, int]:
     shape = one_input(inputs)
     if not shape:
-        raise ConfigError("it gets a single number per image")
+        raise ConfigError(message("it gets a single number per image"))
     units = whole(config.get("units"), "units")
     return (*shape[:-1], units), shape[-1] * units + units * bias(config)
 
@@ -237,7 +249,8 @@ def conv2d(config: dict, inputs: list[Shape]) -> tuple[Shape, int]:
     filters = whole(config.get("filters"), "filters")
     groups = whole(config.get("groups", 1), "groups")
     if c % groups or filters % groups:
-        raise ConfigError(f"its {groups} groups do not divide {c} channels and {filters} filters")
+        raise ConfigError(message("its {groups} groups do not divide {channels} channels and {filters} filters",
+                                  groups=Number(groups), channels=Number(c), filters=Number(filters)))
     kernel = pair(config.get("kernel_size"), "kernel size")
     out = spatial_output(config, (h, w), kernel, pair(config.get("strides", 1), "strides"),
                          pair(config.get("dilation_rate", 1), "dilation rate"))
@@ -296,14 +309,14 @@ def cropping2d(config: dict, inputs: list[Shape]) -> tuple[Shape, int]:
     h, w, c = image_input(config, inputs)
     top, bottom, left, right = margins(config.get("cropping", 0), "cropping")
     if h - top - bottom < 1 or w - left - right < 1:
-        raise ConfigError(f"it crops a {h}x{w} image to nothing")
+        raise ConfigError(message("it crops a {height}x{width} image to nothing", height=Number(h), width=Number(w)))
     return (h - top - bottom, w - left - right, c), 0
 
 
 def batch_normalization(config: dict, inputs: list[Shape]) -> tuple[Shape, int]:
     shape = one_input(inputs)
     if config.get("renorm"):
-        raise ConfigError("it uses batch renormalization")
+        raise ConfigError(message("it uses batch renormalization"))
     kinds = 2 + bool(config.get("center", True)) + bool(config.get("scale", True))  # + moving mean, variance
     return shape, kinds * axis_size(shape, config.get("axis", -1))
 
@@ -330,23 +343,23 @@ def prelu(config: dict, inputs: list[Shape]) -> tuple[Shape, int]:
 
 def merge(config: dict, inputs: list[Shape]) -> tuple[Shape, int]:
     if len(inputs) < 2:
-        raise ConfigError("it merges fewer than two inputs")
+        raise ConfigError(message("it merges fewer than two inputs"))
     try:
         return tuple(int(n) for n in np.broadcast_shapes(*inputs)), 0
     except ValueError:
-        raise ConfigError(f"it merges shapes that do not match: {inputs}") from None
+        raise ConfigError(message("it merges shapes that do not match: {shapes}", shapes=str(inputs))) from None
 
 
 def concatenate(config: dict, inputs: list[Shape]) -> tuple[Shape, int]:
     if len(inputs) < 2 or len({len(s) for s in inputs}) != 1 or not inputs[0]:
-        raise ConfigError(f"it concatenates shapes that do not match: {inputs}")
+        raise ConfigError(message("it concatenates shapes that do not match: {shapes}", shapes=str(inputs)))
     rank = len(inputs[0])
     axis = whole(config.get("axis", -1), "axis", low=-rank)
     if axis == 0 or axis > rank:
-        raise ConfigError(f"its axis {axis} is not one of its inputs'")
+        raise ConfigError(message("its axis {axis} is not one of its inputs'", axis=Number(axis)))
     index = axis - 1 if axis > 0 else rank + axis
     if len({s[:index] + s[index + 1:] for s in inputs}) != 1:
-        raise ConfigError(f"it concatenates shapes that do not match: {inputs}")
+        raise ConfigError(message("it concatenates shapes that do not match: {shapes}", shapes=str(inputs)))
     shape = list(inputs[0])
     shape[index] = sum(s[index] for s in inputs)
     return tuple(shape), 0
@@ -425,7 +438,7 @@ def input_layer_shape(config: dict) -> Shape:
     else:
         shape = read_shape([None, *config["shape"]]) if isinstance(config.get("shape"), (list, tuple)) else None
     if shape is None:
-        raise ConfigError("its input layer has no shape that can be read")
+        raise ConfigError(message("its input layer has no shape that can be read"))
     return shape
 
 
@@ -442,7 +455,7 @@ def check_build_config(item: dict, inputs: list[Shape]) -> None:
     if build is None:
         return
     if not isinstance(build, dict) or set(build) - {"input_shape", "shapes_dict"}:
-        raise ConfigError("its saved build settings cannot be read")
+        raise ConfigError(message("its saved build settings cannot be read"))
     if "shapes_dict" in build:
         saved = list(build["shapes_dict"].values()) if isinstance(build["shapes_dict"], dict) else None
     else:
@@ -451,56 +464,58 @@ def check_build_config(item: dict, inputs: list[Shape]) -> None:
             return
         saved = [saved] if len(inputs) == 1 else saved
     if not isinstance(saved, list) or len(saved) != len(inputs) or not all(map(fits, saved, inputs)):
-        raise ConfigError(f"its saved input shape {build} is not the {', '.join(map(str, inputs))} it gets")
+        raise ConfigError(message("its saved input shape {saved} is not the {shapes} it gets",
+                                  saved=str(build), shapes=str(', '.join(map(str, inputs)))))
 
 
 def check_options(config: dict) -> None:
     """Refuse settings that add weights the rules do not count (LoRA, quantization)."""
     if config.get("lora_rank"):
-        raise ConfigError("it uses LoRA weights")
+        raise ConfigError(message("it uses LoRA weights"))
     if config.get("quantization_config") is not None:
-        raise ConfigError("it is quantized")
+        raise ConfigError(message("it is quantized"))
     dtype = config.get("dtype")
     if isinstance(dtype, dict) and dtype.get("class_name") not in (None, "DTypePolicy", "FloatDTypePolicy"):
-        raise ConfigError(f"its dtype policy is {dtype.get('class_name')}")
+        raise ConfigError(message("its dtype policy is {policy}", policy=str(dtype.get('class_name'))))
 
 
 def apply_layer(item: Any, inputs: list[Shape], tally: Tally, depth: int) -> Shape:
     """The output shape of one serialized layer (a nested model included) given its inputs; counts it in `tally`."""
     if not isinstance(item, dict) or not isinstance(item.get("class_name"), str):
-        raise ConfigError("one of its layers cannot be read")
+        raise ConfigError(message("one of its layers cannot be read"))
     class_name, config = item["class_name"], item.get("config")
     if class_name in MODEL_CLASSES:
         return one_output(follow_model(item, inputs, tally, depth + 1))
     if class_name not in LAYERS:
-        raise UnknownLayerError(f"This model uses a {class_name} layer, which this app does not accept. "
-                                f"It accepts {_ALLOWED_NAMES}.")
+        raise UnknownLayerError(message("This model uses a {kind} layer, which this app does not accept. It accepts "
+                                        "{allowed}.", kind=class_name, allowed=_ALLOWED_NAMES))
     if not isinstance(config, dict):
-        raise ConfigError(f"the {class_name} layer's settings cannot be read")
+        raise ConfigError(message("the {kind} layer's settings cannot be read", kind=str(class_name)))
     name = str(config.get("name") or class_name)
     if not LAYER_NAME.fullmatch(name):
-        raise ConfigError(f"its layer name {name[:60]!r} has characters TensorFlow cannot run (it takes only "
-                          "letters, digits and _ . - >)")
+        raise ConfigError(message("its layer name {name} has characters TensorFlow cannot run (it takes only letters, "
+                                  "digits and _ . - >)", name=repr(name[:60])))
     try:
         check_options(config)
         check_build_config(item, inputs)
         output, params = LAYERS[class_name](config, inputs)
     except ConfigError as error:
-        raise ConfigError(f"its layer {name!r} ({class_name}): {error}") from None
+        raise ConfigError(message("its layer {name} ({kind}): {problem}", name=repr(name), kind=class_name,
+                                  problem=message_of(error))) from None
     tally.add(name, output, params)
     return output
 
 
 def one_output(outputs: list[Shape]) -> Shape:
     if len(outputs) != 1:
-        raise ConfigError(f"a model inside it has {len(outputs)} outputs")
+        raise ConfigError(message("a model inside it has {count} outputs", count=Number(len(outputs))))
     return outputs[0]
 
 
 def follow_model(item: dict, given: list[Shape] | None, tally: Tally, depth: int = 0) -> list[Shape]:
     """The output shapes of a serialized Sequential or Functional model fed `given` (its own inputs if None)."""
     if depth > MAX_NESTING:
-        raise ConfigError(f"it nests models more than {MAX_NESTING} deep")
+        raise ConfigError(message("it nests models more than {most} deep", most=Number(MAX_NESTING)))
     config = item.get("config")
     if isinstance(config, (dict, list)):
         layers = config.get("layers") if isinstance(config, dict) else config
@@ -511,10 +526,10 @@ def follow_model(item: dict, given: list[Shape] | None, tally: Tally, depth: int
         if isinstance(config, list):  # the oldest Keras 2 files: the layers alone
             config = {"layers": config}
         if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-            raise ConfigError("its Sequential model has no list of layers")
+            raise ConfigError(message("its Sequential model has no list of layers"))
         return [follow_sequential(item, config, given, tally, depth)]
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-        raise ConfigError("its Functional model has no list of layers")
+        raise ConfigError(message("its Functional model has no list of layers"))
     return follow_functional(config, given, tally, depth)
 
 
@@ -531,18 +546,20 @@ def sequential_input(item: dict, config: dict, given: list[Shape] | None) -> Sha
         if value is not None and declared is None:
             declared = read_shape(value)
             if declared is None:
-                raise ConfigError(f"its saved input shape {value!r} cannot be read")
+                raise ConfigError(message("its saved input shape {value} cannot be read", value=repr(value)))
     if given is not None:
         if len(given) != 1:
-            raise ConfigError("a Sequential model inside it gets several inputs")
+            raise ConfigError(message("a Sequential model inside it gets several inputs"))
         declared = given[0] if declared is None or fits([None, *declared], given[0]) else None
         if declared is None:
-            raise ConfigError(f"a Sequential model inside it does not take the {given[0]} it gets")
+            raise ConfigError(message("a Sequential model inside it does not take the {shape} it gets",
+                                      shape=str(given[0])))
     if declared is None:
-        raise ConfigError("its input shape is not saved in the file")
+        raise ConfigError(message("its input shape is not saved in the file"))
     for value in saved:
         if value is not None and not fits(value, declared):
-            raise ConfigError(f"its saved input shape {value!r} is not {declared}")
+            raise ConfigError(message("its saved input shape {value} is not {shape}",
+                                      value=repr(value), shape=str(declared)))
     return declared
 
 
@@ -564,7 +581,7 @@ def history_keys(value: Any) -> list[TensorKey]:
     if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, list) and len(v) >= 3 for v in value):
-        raise ConfigError("its inputs and outputs cannot be read")
+        raise ConfigError(message("its inputs and outputs cannot be read"))
     return [(str(v[0]), whole(v[1], "node index", 0), whole(v[2], "tensor index", 0)) for v in value]
 
 
@@ -590,7 +607,7 @@ def node_inputs(node: Any) -> list[TensorKey]:
     elif isinstance(node, list):  # tf.keras: [[layer name, node index, tensor index, kwargs], ...]
         found.extend(history_keys([entry[:3] for entry in node if isinstance(entry, list)]))
     else:
-        raise ConfigError("one of its layers' inputs cannot be read")
+        raise ConfigError(message("one of its layers' inputs cannot be read"))
     return found
 
 
@@ -599,14 +616,15 @@ def follow_functional(config: dict, given: list[Shape] | None, tally: Tally, dep
     tensors: dict[TensorKey, Shape] = {}
     inputs = history_keys(config.get("input_layers"))
     if given is not None and len(given) != len(inputs):
-        raise ConfigError(f"a model inside it takes {len(inputs)} inputs but gets {len(given)}")
+        raise ConfigError(message("a model inside it takes {count} inputs but gets {given}",
+                                  count=Number(len(inputs)), given=Number(len(given))))
     pending: list[tuple[dict, int, list[TensorKey]]] = []
     names: set[str] = set()
     for layer in config["layers"]:
         if not isinstance(layer, dict) or not isinstance(layer.get("name"), str):
-            raise ConfigError("one of its layers has no name")
+            raise ConfigError(message("one of its layers has no name"))
         if layer["name"] in names:
-            raise ConfigError(f"two of its layers are named {layer['name']!r}")
+            raise ConfigError(message("two of its layers are named {name}", name=repr(layer['name'])))
         names.add(layer["name"])
         if layer.get("class_name") == "InputLayer":
             shape = input_layer_shape(layer.get("config") or {})
@@ -614,14 +632,15 @@ def follow_functional(config: dict, given: list[Shape] | None, tally: Tally, dep
             if given is not None and key in inputs:
                 fed = given[inputs.index(key)]
                 if not fits([None, *shape], fed):
-                    raise ConfigError(f"a model inside it takes {shape} but gets {fed}")
+                    raise ConfigError(message("a model inside it takes {shape} but gets {fed}",
+                                              shape=str(shape), fed=str(fed)))
                 shape = fed
             tensors[key] = shape
             tally.see(layer["name"], shape)
             continue
         nodes = layer.get("inbound_nodes")
         if not isinstance(nodes, list) or not nodes:
-            raise ConfigError(f"its layer {layer['name']!r} is not connected")
+            raise ConfigError(message("its layer {name} is not connected", name=repr(layer['name'])))
         pending.extend((layer, i, node_inputs(node)) for i, node in enumerate(nodes))
     built: set[str] = set()
     while pending:  # Keras saves layers in order (one pass); a node that a later one feeds waits a pass
@@ -636,11 +655,11 @@ def follow_functional(config: dict, given: list[Shape] | None, tally: Tally, dep
             tensors[(layer["name"], index, 0)] = output
             built.add(layer["name"])
         if len(waiting) == len(pending):
-            raise ConfigError("its layers' connections cannot be followed")
+            raise ConfigError(message("its layers' connections cannot be followed"))
         pending = waiting
     outputs = history_keys(config.get("output_layers"))
     if any(key not in tensors for key in outputs):
-        raise ConfigError("its outputs are not among its layers")
+        raise ConfigError(message("its outputs are not among its layers"))
     return [tensors[key] for key in outputs]
 
 
@@ -648,8 +667,8 @@ def measure_config(config: Any) -> ConfigSize:
     """Parameters, largest activation and layers of a Sequential or Functional config; ConfigError if unreadable."""
     if not isinstance(config, dict) or config.get("class_name") not in MODEL_CLASSES:
         name = config.get("class_name") if isinstance(config, dict) else None
-        raise ConfigError(f"This file holds a {name or 'Keras object'}, not a Sequential or Functional Keras "
-                          f"model; this app can only check those. {_RESAVE}")
+        raise ConfigError(message("This file holds a {name}, not a Sequential or Functional Keras model; this app can "
+                                  "only check those. {resave}", name=str(name or "Keras object"), resave=term(_RESAVE)))
     tally = Tally()
     try:
         outputs = follow_model(config, None, tally)
@@ -658,8 +677,10 @@ def measure_config(config: Any) -> ConfigSize:
     except ConfigError as error:
         if str(error).startswith("This model has"):  # a limit, already a whole sentence
             raise
-        raise ConfigError(f"This model could not be checked: {error}. {_RESAVE}") from None
+        raise ConfigError(message("This model could not be checked: {problem}. {resave}", problem=message_of(error),
+                                  resave=term(_RESAVE))) from None
     except (TypeError, KeyError, AttributeError, IndexError, ValueError, RecursionError) as error:
-        raise ConfigError(f"This model could not be checked ({type(error).__name__}). {_RESAVE}") from None
+        raise ConfigError(message("This model could not be checked ({error}). {resave}", error=type(error).__name__,
+                                  resave=term(_RESAVE))) from None
     return ConfigSize(params=tally.params, largest_activation=tally.largest, largest_layer=tally.largest_layer,
                       layers=tally.layers, outputs=tuple(outputs))

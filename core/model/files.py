@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from core.data.datasets import DATASETS, datasets_of_shape, get_info
+from core.i18n import N_, Message, Number, message, message_of, term
 from core.model.config_size import ConfigError, ConfigSize, check_config_size
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -44,39 +45,36 @@ _MAX_METADATA_BYTES = 1_000_000
 # A model's config is about 2 kB per layer; a bigger one is not a model this app accepts, and
 # parsing megabytes of JSON costs the server many times their size in memory.
 _MAX_CONFIG_BYTES = 2_000_000
-_TOO_BIG_CONFIG = "This model's config is over 2 MB; it is not a model this app accepts."
+_TOO_BIG_CONFIG = N_("This model's config is over 2 MB; it is not a model this app accepts.")
 # Layers that run code or read files named in the config: never accepted from an upload.
 _FORBIDDEN_CLASSES = {
-    "Lambda": "a Lambda layer (custom Python code)",
-    "__lambda__": "a Python lambda function (custom Python code)",
-    "TFSMLayer": "a TFSMLayer (it loads another model from disk)",
+    "Lambda": N_("a Lambda layer (custom Python code)"),
+    "__lambda__": N_("a Python lambda function (custom Python code)"),
+    "TFSMLayer": N_("a TFSMLayer (it loads another model from disk)"),
 }
 
 
 class ModelFileError(ValueError):
-    """A model file that cannot be used; the message is meant for the user."""
+    """A model file that cannot be used; its message (a core.i18n Message: pages show `_(message_of(error))`) is for
+    the user."""
 
 
-def _format_size(n_bytes: int) -> str:
-    """Human-readable size: '950 bytes', '12 kB', '12.3 MB'."""
+def _format_size(n_bytes: int) -> Message:
+    """Human-readable size: '950 bytes', '12 kB', '12.3 MB' (the number written the reader's way)."""
     if n_bytes < 1_000:
-        return f"{n_bytes} bytes"
+        return message("{size} bytes", size=Number(n_bytes))
     if n_bytes < 1_000_000:
-        return f"{n_bytes / 1_000:.0f} kB"
-    return f"{n_bytes / 1_000_000:.1f} MB"
+        return message("{size} kB", size=Number(round(n_bytes / 1_000)))
+    return message("{size} MB", size=Number(round(n_bytes / 1_000_000, 1)))
 
 
 def check_file_size(data: bytes, max_bytes: int) -> None:
     """Refuse empty and oversize files."""
     if not data:
-        raise ModelFileError(
-            "The file is empty. Choose a model saved with model.save('name.keras')."
-        )
+        raise ModelFileError(message("The file is empty. Choose a model saved with model.save('name.keras')."))
     if len(data) > max_bytes:
-        raise ModelFileError(
-            f"The file is {_format_size(len(data))}; the limit is "
-            f"{_format_size(max_bytes)}. Upload a smaller model."
-        )
+        raise ModelFileError(message("The file is {size}; the limit is {limit}. Upload a smaller model.",
+                                     size=_format_size(len(data)), limit=_format_size(max_bytes)))
 
 
 def _open_model_zip(data: bytes) -> zipfile.ZipFile:
@@ -85,49 +83,35 @@ def _open_model_zip(data: bytes) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as error:
         if data.startswith(_ZIP_SIGNATURE):  # a zip whose end (central directory) is missing
-            raise ModelFileError(
-                "The model file is damaged (truncated or corrupted). Save it again and re-upload."
-            ) from error
-        raise ModelFileError(
-            "This is not a Keras model file. Upload a .keras file saved with "
-            "model.save('name.keras')."
-        ) from error
+            raise ModelFileError(message(_DAMAGED)) from error
+        raise ModelFileError(message(
+            "This is not a Keras model file. Upload a .keras file saved with model.save('name.keras').")) from error
     names = archive.namelist()
     if _CONFIG_ENTRY not in names:
-        raise ModelFileError(
-            "This zip file is not a Keras model: it has no config.json. Upload a .keras "
-            "file saved with model.save('name.keras')."
-        )
+        raise ModelFileError(message("This zip file is not a Keras model: it has no config.json. Upload a .keras "
+                                     "file saved with model.save('name.keras')."))
     unpacked = sum(info.file_size for info in archive.infolist())
     if unpacked > _MAX_UNPACK_RATIO * max(len(data), 1) + 1_000_000:
-        raise ModelFileError(
-            "This file unpacks to far more than its size; it is not a Keras model."
-        )
+        raise ModelFileError(message(_UNPACKS_TOO_MUCH))
     try:
         broken = archive.testzip()  # reads every entry and checks its CRC
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error, ValueError,
             NotImplementedError, RuntimeError) as error:
-        raise ModelFileError(
-            "The model file is damaged (truncated or corrupted). Save it again and re-upload."
-        ) from error
+        raise ModelFileError(message(_DAMAGED)) from error
     if broken is not None:
-        raise ModelFileError(
-            f"The model file is damaged (entry {broken!r} is corrupted). Save it again "
-            "and re-upload."
-        )
+        raise ModelFileError(message("The model file is damaged (entry {entry} is corrupted). Save it again and "
+                                     "re-upload.", entry=repr(broken)))
     return archive
 
 
 def _read_config(archive: zipfile.ZipFile) -> Any:
     """Parse config.json or raise ModelFileError."""
     if archive.getinfo(_CONFIG_ENTRY).file_size > _MAX_CONFIG_BYTES:
-        raise ModelFileError(_TOO_BIG_CONFIG)
+        raise ModelFileError(message(_TOO_BIG_CONFIG))
     try:
         return json.loads(archive.read(_CONFIG_ENTRY))
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
-        raise ModelFileError(
-            "The model file is damaged: its config.json is not valid JSON."
-        ) from error
+        raise ModelFileError(message("The model file is damaged: its config.json is not valid JSON.")) from error
 
 
 def _iter_serialized_objects(node: Any):
@@ -168,34 +152,31 @@ def check_config_is_safe(config: Any) -> None:
     for obj in _iter_serialized_objects(config):
         class_name = obj["class_name"]
         if class_name in _FORBIDDEN_CLASSES:
-            raise ModelFileError(
-                f"This model contains {_FORBIDDEN_CLASSES[class_name]}, which this app "
-                "never loads for safety. Use only built-in Keras layers."
-            )
+            raise ModelFileError(message("This model contains {what}, which this app never loads for safety. Use "
+                                         "only built-in Keras layers.", what=term(_FORBIDDEN_CLASSES[class_name])))
         if not _is_builtin_keras(obj):
             name = obj.get("registered_name") or class_name
-            raise ModelFileError(
-                f"This model uses a custom class ({name!s}), which this app cannot load. "
-                "Use only built-in Keras layers."
-            )
+            raise ModelFileError(message("This model uses a custom class ({name}), which this app cannot load. Use "
+                                         "only built-in Keras layers.", name=str(name)))
 
 
-def _explain_keras_error(error: Exception) -> str:
-    """Turn a Keras loading error into a short message for the user."""
+def _explain_keras_error(error: Exception) -> Message:
+    """Turn a Keras loading error into a short message for the user (Keras' own words stay as they are)."""
     text = str(error)
     first_line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
     if "lambda" in text.lower() or "safe_mode" in text:
-        return ("This model contains custom Python code (a lambda), which this app never "
-                "loads for safety. Use only built-in Keras layers.")
+        return message("This model contains custom Python code (a lambda), which this app never loads for safety. "
+                       "Use only built-in Keras layers.")
     if "Could not locate" in text or "Could not deserialize" in text or "Unknown layer" in text:
-        return ("This model uses a custom class, which this app cannot load. "
-                "Use only built-in Keras layers.")
+        return message("This model uses a custom class, which this app cannot load. Use only built-in Keras layers.")
     if len(first_line) > 200:
         first_line = first_line[:200] + "..."
-    return f"Keras could not load this model: {first_line}"
+    return message("Keras could not load this model: {problem}", problem=first_line)
 
 
-_RESAVE_AS_KERAS = "Open it in Keras and save it again with model.save('name.keras'), then upload that."
+_RESAVE_AS_KERAS = N_("Open it in Keras and save it again with model.save('name.keras'), then upload that.")
+_DAMAGED = N_("The model file is damaged (truncated or corrupted). Save it again and re-upload.")
+_UNPACKS_TOO_MUCH = N_("This file unpacks to far more than its size; it is not a Keras model.")
 
 
 def read_h5_config(data: bytes) -> Any:
@@ -206,17 +187,18 @@ def read_h5_config(data: bytes) -> Any:
         with h5py.File(io.BytesIO(data), "r") as handle:
             raw = handle.attrs.get("model_config")
     except (OSError, ValueError, RuntimeError, KeyError) as error:
-        raise ModelFileError(f"This .h5 file is damaged (truncated or corrupted). {_RESAVE_AS_KERAS}") from error
+        raise ModelFileError(message("This .h5 file is damaged (truncated or corrupted). {resave}",
+                                     resave=term(_RESAVE_AS_KERAS))) from error
     if raw is None:
-        raise ModelFileError(
-            f"This .h5 file holds weights only, not a whole model (no model config). {_RESAVE_AS_KERAS}"
-        )
+        raise ModelFileError(message("This .h5 file holds weights only, not a whole model (no model config). {resave}",
+                                     resave=term(_RESAVE_AS_KERAS)))
     if len(raw) > _MAX_CONFIG_BYTES:
-        raise ModelFileError(_TOO_BIG_CONFIG)
+        raise ModelFileError(message(_TOO_BIG_CONFIG))
     try:
         return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else str(raw))
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
-        raise ModelFileError(f"This .h5 file's model config is not valid JSON. {_RESAVE_AS_KERAS}") from error
+        raise ModelFileError(message("This .h5 file's model config is not valid JSON. {resave}",
+                                     resave=term(_RESAVE_AS_KERAS))) from error
 
 
 def check_legacy_classes_are_keras(config: Any) -> None:
@@ -232,10 +214,8 @@ def check_legacy_classes_are_keras(config: Any) -> None:
     for obj in _iter_serialized_objects(config):
         name = obj["class_name"]
         if name not in ("Functional", "Model") and not any(hasattr(ns, name) for ns in namespaces):
-            raise ModelFileError(
-                f"This .h5 model uses a class Keras does not have built in ({name}), which this app cannot "
-                f"load. {_RESAVE_AS_KERAS}"
-            )
+            raise ModelFileError(message("This .h5 model uses a class Keras does not have built in ({name}), which "
+                                         "this app cannot load. {resave}", name=name, resave=term(_RESAVE_AS_KERAS)))
 
 
 def check_model_size(config: Any) -> ConfigSize:
@@ -243,25 +223,25 @@ def check_model_size(config: Any) -> ConfigSize:
     try:
         return check_config_size(config)
     except ConfigError as error:
-        raise ModelFileError(str(error)) from None
+        raise ModelFileError(message_of(error)) from None
 
 
-def _h5_problem(handle: Any, name: str, link: Any, declared: list[int]) -> str | None:
+def _h5_problem(handle: Any, name: str, link: Any, declared: list[int]) -> Message | None:
     """What makes one link of an HDF5 file read outside it, or None; adds a dataset's bytes to `declared`."""
     import h5py  # only for .h5 uploads
 
     if isinstance(link, h5py.ExternalLink):
-        return f"an external link ({name})"
+        return message("an external link ({name})", name=name)
     if isinstance(link, h5py.SoftLink):
         return None  # a path inside the file, whose target is visited by its own hard link
     if not isinstance(link, h5py.HardLink):
-        return f"a user-defined link ({name})"
+        return message("a user-defined link ({name})", name=name)
     item = handle[name]
     if isinstance(item, h5py.Dataset):
         if item.is_virtual:
-            return f"a virtual dataset ({name}, made of other files)"
+            return message("a virtual dataset ({name}, made of other files)", name=name)
         if item.external:
-            return f"a dataset in external storage ({name}, kept in other files)"
+            return message("a dataset in external storage ({name}, kept in other files)", name=name)
         declared.append(int(item.size or 0) * item.dtype.itemsize)
     return None
 
@@ -272,7 +252,7 @@ def check_h5_is_self_contained(data: bytes) -> None:
     import h5py  # only for .h5 uploads
 
     declared: list[int] = []
-    problems: list[str] = []
+    problems: list[Message] = []
 
     def visit(name: str, link: Any) -> None:
         if not problems and (problem := _h5_problem(handle, name, link, declared)):
@@ -282,13 +262,13 @@ def check_h5_is_self_contained(data: bytes) -> None:
         with h5py.File(io.BytesIO(data), "r") as handle:
             handle.visititems_links(visit)
     except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
-        raise ModelFileError(f"This model's HDF5 data is damaged (truncated or corrupted). {_RESAVE_AS_KERAS}"
-                             ) from error
+        raise ModelFileError(message("This model's HDF5 data is damaged (truncated or corrupted). {resave}",
+                                     resave=term(_RESAVE_AS_KERAS))) from error
     if problems:
-        raise ModelFileError(f"This model file holds {problems[0]}: it would read files of this server, so it is "
-                             f"refused. {_RESAVE_AS_KERAS}")
+        raise ModelFileError(message("This model file holds {problem}: it would read files of this server, so it is "
+                                     "refused. {resave}", problem=problems[0], resave=term(_RESAVE_AS_KERAS)))
     if sum(declared) > _MAX_UNPACK_RATIO * len(data) + 1_000_000:
-        raise ModelFileError("This file unpacks to far more than its size; it is not a Keras model.")
+        raise ModelFileError(message(_UNPACKS_TOO_MUCH))
 
 
 def load_model_file(data: bytes, max_bytes: int) -> Any:
@@ -332,7 +312,7 @@ def load_model_file(data: bytes, max_bytes: int) -> Any:
     finally:
         os.remove(path)
     if not isinstance(model, keras.Model):
-        raise ModelFileError("This file holds a Keras object that is not a model.")
+        raise ModelFileError(message("This file holds a Keras object that is not a model."))
     return model
 
 
@@ -356,23 +336,23 @@ def check_model_fits(
     only; whether it is softmax is not checked (see `check_outputs_are_probabilities`).
     """
     height, width = input_shape
-    needed = f"input {(height, width, 1)} and {num_classes} classes"
+    dataset = term(dataset_name)  # a dataset's name (N_ in core.data.datasets), or "chosen"
+    needed = message("input {shape} and {classes} classes", shape=str((height, width, 1)), classes=Number(num_classes))
     try:
         inputs, outputs = list(model.inputs or []), list(model.outputs or [])
     except (AttributeError, ValueError):  # e.g. a subclassed or never-built model
         inputs, outputs = [], []
     if len(inputs) != 1 or len(outputs) != 1:
-        raise ModelFileError(
-            f"This model does not have exactly one input and one output; the {dataset_name} "
-            f"set needs a model with one image {needed}."
-        )
+        raise ModelFileError(message("This model does not have exactly one input and one output; the {dataset} set "
+                                     "needs a model with one image {needed}.", dataset=dataset, needed=needed))
     model_input = tuple(inputs[0].shape)  # (None, H, W, 1) for a fitting model
     model_output = tuple(outputs[0].shape)  # (None, C)
     if len(model_output) == 2:
-        given = f"input {_describe_input(model_input)} and gives {model_output[-1]} classes"
+        given = message("input {shape} and gives {classes} classes", shape=_describe_input(model_input),
+                        classes=str(model_output[-1]))
     else:
-        given = (f"input {_describe_input(model_input)} and gives output "
-                 f"{_describe_input(model_output)}")
+        given = message("input {shape} and gives output {output}", shape=_describe_input(model_input),
+                        output=_describe_input(model_output))
 
     def matches(actual: Any, expected: int) -> bool:
         return actual is None or int(actual) == expected
@@ -383,9 +363,8 @@ def check_model_fits(
     )
     output_ok = len(model_output) == 2 and matches(model_output[1], num_classes)
     if not (input_ok and output_ok):
-        raise ModelFileError(
-            f"This model expects {given}; the {dataset_name} set needs {needed}."
-        )
+        raise ModelFileError(message("This model expects {given}; the {dataset} set needs {needed}.", given=given,
+                                     dataset=dataset, needed=needed))
 
 
 def check_outputs_are_probabilities(model: Any, input_shape: tuple[int, int]) -> None:
@@ -400,14 +379,13 @@ def check_outputs_are_probabilities(model: Any, input_shape: tuple[int, int]) ->
     try:
         out = np.asarray(model.predict_on_batch(probe), dtype=np.float64)  # (2, C)
     except Exception as error:  # Keras and TensorFlow raise many types; all mean "it cannot run"
-        raise ModelFileError(f"This model fails on a test image. {_explain_keras_error(error)}") from error
+        raise ModelFileError(message("This model fails on a test image. {problem}",
+                                     problem=_explain_keras_error(error))) from error
     sums_to_one = np.allclose(out.sum(axis=1), 1.0, atol=1e-3)
     in_range = out.min() >= -1e-6 and out.max() <= 1 + 1e-6
     if not (np.isfinite(out).all() and in_range and sums_to_one):
-        raise ModelFileError(
-            "This model's outputs are not probabilities; its last layer needs "
-            "activation='softmax'."
-        )
+        raise ModelFileError(message("This model's outputs are not probabilities; its last layer needs "
+                                     "activation='softmax'."))
 
 
 def read_model_metadata(data: bytes) -> dict | None:
@@ -471,9 +449,11 @@ def vet_upload(data: bytes, file_name: str, max_bytes: int) -> VettedUpload:
     metadata = None if data.startswith(HDF5_SIGNATURE) else read_model_metadata(data)
     candidates = guess_dataset(model, metadata)
     if not candidates:
-        shapes = ", ".join(f"{info.name} {info.input_shape}" for info in DATASETS.values())
-        raise ModelFileError(f"This model expects input {tuple(model.input_shape[1:])}; "
-                             f"the datasets here need {shapes}.")
+        needs = list(DATASETS.values())  # "{d0} (8, 8, 1), {d1} (28, 28, 1)": each name translated
+        shapes = Message(", ".join(f"{{d{i}}} {info.input_shape}" for i, info in enumerate(needs)),
+                         **{f"d{i}": term(info.name) for i, info in enumerate(needs)})
+        raise ModelFileError(message("This model expects input {shape}; the datasets here need {shapes}.",
+                                     shape=str(tuple(model.input_shape[1:])), shapes=shapes))
     info = get_info(candidates[0])
     check_model_fits(model, info.image_shape, info.num_classes, dataset_name=info.name)
     check_outputs_are_probabilities(model, info.image_shape)  # logits would fake confidences

@@ -8,6 +8,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from core.i18n import Message, Number, message
 from core.limits import read_limit
 from core.training.queue import QueueFull, queue_full_message
 from core.training.ray.connection import kill
@@ -122,15 +123,21 @@ class IdleActors:
 IDLE_ACTORS = IdleActors()
 
 
-def describe_wait(ahead: int, cpus: tuple[float, float] | None, wanted: float) -> str:
-    """The queue display of a training that has no CPU on the cluster yet."""
-    trainings = f"{ahead} training{'s' if ahead != 1 else ''} from this server ahead"
+def describe_wait(ahead: int, cpus: tuple[float, float] | None, wanted: float) -> Message:
+    """The queue display of a training that has no CPU on the cluster yet (a Message: the page translates it)."""
+    if ahead == 1:  # one and many as whole sentences: each language has its own plural
+        trainings = message("1 training from this server ahead")
+    else:
+        trainings = message("{ahead} trainings from this server ahead", ahead=Number(ahead))
     if cpus is None:
-        return f"Waiting for the Ray cluster: {trainings}."
+        return message("Waiting for the Ray cluster: {trainings}.", trainings=trainings)
     total, free = cpus
     if total <= 0:
-        return "Waiting for the Ray cluster: it has no CPUs yet (a worker node may still be starting)."
+        return message("Waiting for the Ray cluster: it has no CPUs yet (a worker node may still be starting).")
     if free >= wanted:
-        return "Starting a worker on the Ray cluster…"
-    busy = "its one CPU is busy" if total == 1 else f"all {total:g} CPUs are busy"
-    return f"Waiting for a free CPU on the Ray cluster: {busy}; {trainings}."
+        return message("Starting a worker on the Ray cluster…")
+    if total == 1:
+        busy = message("its one CPU is busy")
+    else:
+        busy = message("all {total} CPUs are busy", total=Number(total))
+    return message("Waiting for a free CPU on the Ray cluster: {busy}; {trainings}.", busy=busy, trainings=trainings)

@@ -10,6 +10,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from core.i18n import Message, Number, message
+
 RAY_ADDRESS_ENV = "DIGITLAB_RAY_ADDRESS"
 RAY_WORKING_DIR_ENV = "DIGITLAB_RAY_WORKING_DIR"  # a folder to ship to the workers as their code
 RAY_CPUS_ENV = "DIGITLAB_RAY_CPUS"  # CPUs per training
@@ -48,24 +50,24 @@ def connect(address: str | None, runtime_env: dict | None = None) -> None:
     try:
         import ray  # Ray is optional (requirements-ray.txt)
     except ImportError as error:
-        raise RayUnavailable(
-            f"{RAY_ADDRESS_ENV} is set, but Ray is not installed here: "
-            "pip install -r requirements-ray.txt, or unset it to train on this server."
-        ) from error
+        raise RayUnavailable(message(
+            "{setting} is set, but Ray is not installed here: pip install -r requirements-ray.txt, or unset it to "
+            "train on this server.", setting=RAY_ADDRESS_ENV)) from error
     with _CONNECT_LOCK:
         if ray.is_initialized():
             return
         if address is None:
-            raise RayUnavailable(f"This process is not connected to a Ray cluster: set {RAY_ADDRESS_ENV}.")
+            raise RayUnavailable(message("This process is not connected to a Ray cluster: set {setting}.",
+                                         setting=RAY_ADDRESS_ENV))
         try:
             run_in_lasting_thread(lambda: ray.init(
                 address=address, ignore_reinit_error=True, log_to_driver=False,
                 runtime_env=runtime_env if runtime_env is not None else ray_runtime_env()))
         except Exception as error:  # ConnectionError, a version mismatch, a bad token: all "cannot reach"
-            raise RayUnavailable(
-                f"Could not connect to the Ray cluster at {address} "
-                f"({RAY_ADDRESS_ENV}): {type(error).__name__}: {first_line(error)}"
-            ) from error
+            raise RayUnavailable(message(
+                "Could not connect to the Ray cluster at {address} ({setting}): {error}: {problem}",
+                address=address, setting=RAY_ADDRESS_ENV, error=type(error).__name__, problem=first_line(error),
+            )) from error
 
 
 def run_in_lasting_thread(call: Callable[[], Any]) -> None:
@@ -99,23 +101,24 @@ def first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def explain_ray_error(error: BaseException) -> str:
-    """A failure of the cluster or the worker as the page says it (not Ray's traceback)."""
+def explain_ray_error(error: BaseException) -> Message:
+    """A failure of the cluster or the worker as the page says it (not Ray's traceback); Ray's own words stay."""
     cause = getattr(error, "cause", None) or error  # a RayTaskError carries the worker's exception
     text = str(error)
     if "No module named 'core'" in text or (isinstance(cause, ModuleNotFoundError) and cause.name == "core"):
-        return ("The Ray workers do not have Digit Lab's code: install the app on them, or set "
-                f"{RAY_WORKING_DIR_ENV} to the app's folder to ship it (see 'Beyond one machine').")
+        return message("The Ray workers do not have Digit Lab's code: install the app on them, or set {setting} to "
+                       "the app's folder to ship it (see 'Beyond one machine').", setting=RAY_WORKING_DIR_ENV)
     try:
         from ray.exceptions import GetTimeoutError, RayActorError  # Ray is optional (requirements-ray.txt)
     except ImportError:  # pragma: no cover - only without Ray, where no RayTrainingJob runs
         GetTimeoutError = RayActorError = ()  # noqa: N806
     if isinstance(error, RayActorError):
-        return ("The Ray worker running this training stopped (its node left the cluster, or it ran "
-                f"out of memory): {first_line(error)}")
+        return message("The Ray worker running this training stopped (its node left the cluster, or it ran out of "
+                       "memory): {problem}", problem=first_line(error))
     if isinstance(error, GetTimeoutError):
-        return f"The Ray cluster stopped answering for {CALL_TIMEOUT:g} seconds; the training was abandoned."
-    return f"Training failed: {type(cause).__name__}: {first_line(cause)}"
+        return message("The Ray cluster stopped answering for {seconds} seconds; the training was abandoned.",
+                       seconds=Number(CALL_TIMEOUT))
+    return message("Training failed: {error}: {problem}", error=type(cause).__name__, problem=first_line(cause))
 
 
 def get(ref: Any) -> Any:

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from core.i18n import N_
+from core.i18n import N_, message_of
 from core.i18n import message as make_message
 from core.model.files import load_model_file
 from core.model.spec import TrainSpec
@@ -109,7 +109,7 @@ class RayTrainingJob(BackgroundJob):
             if self._stop.is_set() and not self.started_at:
                 state, message = JobState.STOPPED, self.stop_reason
         except RayUnavailable as error:
-            message = str(error)
+            message = message_of(error)  # its Message: the page translates it
         except Exception as error:  # anything must reach the page as a message, not kill the thread
             state, message = JobState.FAILED, explain_ray_error(error)
         finally:

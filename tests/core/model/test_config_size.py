@@ -10,6 +10,7 @@ import pytest
 keras = pytest.importorskip("keras")
 layers = keras.layers
 
+from core.i18n import message_of, translate  # noqa: E402
 from core.model.config_size import (  # noqa: E402  (after importorskip)
     UPLOAD_LIMITS,
     ConfigError,
@@ -234,3 +235,15 @@ def test_configs_saved_by_tf_keras_2_are_followed():
         "input_layers": [["input_1", 0, 0]], "output_layers": [["dense", 0, 0]]}}
     size = measure_config(functional)
     assert (size.params, size.largest_activation, size.outputs) == (8 * 9 + 8 + 90, 26 * 26 * 8, ((10,),))
+
+
+def test_a_size_refusal_is_told_in_each_language():
+    with pytest.raises(ConfigError) as info:
+        check_config_size(hostile_models.DENSE_BOMB)
+    refused = message_of(info.value)
+    assert translate("es", refused) == (
+        "La cantidad de parámetros de este modelo es 557 millones; lo máximo que acepta esta app es 20 millones. Usa "
+        "menos capas o capas más pequeñas (la página Entrenar construye como mucho 5.000.000).")
+    assert translate("de", refused).startswith("Dieses Modell hat 557 Millionen Parameter; diese App nimmt höchstens "
+                                               "20 Millionen an.")
+    assert str(info.value).startswith("This model has 557 million parameters")  # English stays as it was

@@ -9,10 +9,12 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from core.i18n import message_of, translate  # noqa: E402
 from core.model.files import (  # noqa: E402  (after importorskip)
     METADATA_ENTRY,
     ModelFileError,
     check_config_is_safe,
+    check_file_size,
     check_model_fits,
     check_outputs_are_probabilities,
     load_model_file,
@@ -404,3 +406,18 @@ def test_a_layer_name_tensorflow_cannot_run_is_refused_with_a_message():
     config["config"]["layers"][-1]["config"]["name"] = "my output <b>"  # TensorFlow runs only [A-Za-z0-9_.\->]
     with pytest.raises(ModelFileError, match="layer name"):
         vet_upload(hostile_models.keras_file(config, hostile_models.TINY_WEIGHTS), "names.keras", MAX_BYTES)
+
+
+def test_an_upload_refusal_is_told_in_each_language():
+    with pytest.raises(ModelFileError) as too_big:
+        check_file_size(b"x" * 2_500_000, 1_000_000)
+    assert translate("es", message_of(too_big.value)) == (
+        "El archivo ocupa 2,5 MB; el límite es 1 MB. Sube un modelo más pequeño.")
+    assert translate("de", message_of(too_big.value)) == (
+        "Die Datei ist 2,5 MB groß; die Grenze ist 1 MB. Lade ein kleineres Modell hoch.")
+    with pytest.raises(ModelFileError) as bomb:  # a refusal of core.model.config_size, passed on whole
+        load_model_file(hostile_models.upsampling_bomb(), 10**8)
+    assert translate("de", message_of(bomb.value)).startswith(
+        "Dieses Modell hat 103 Millionen Zahlen pro Bild in der Ausgabe einer Schicht (Schicht 'conv'); diese App "
+        "nimmt höchstens 802.816 an.")
+    assert "103 million numbers per image" in str(bomb.value)
