@@ -126,7 +126,7 @@ def show_dataset(key: str) -> bool:
                "{height}x{width} pixels, {classes} classes.").format(
         train=number(sizes["train"]), validation=number(sizes["validation"]), test=number(sizes["test"]),
         height=info.image_shape[0], width=info.image_shape[1], classes=info.num_classes))
-    st.caption(_(source))
+    st.markdown(_(source))  # not a caption: a link or a folder in it would be too faint to read (WCAG contrast)
     box, is_open = lazy_expander(_("Look at the data"), key="look_at_data")
     if is_open:
         names = [_(c) for c in captions]

@@ -40,7 +40,8 @@ DENSE = re.compile(r" · ([\d-]+) \w+ · ")  # 'Run 1 · Digits (8x8) · 15-10 s
 
 def download_button(page, label: str):
     """The st.download_button labelled `label` (its icon's ligature text is part of its name)."""
-    return page.locator('[data-testid="stDownloadButton"] button').filter(has_text=label)
+    # .first: a button with help is drawn twice by Streamlit's tooltip wrapper (one of them hidden)
+    return page.locator('[data-testid="stDownloadButton"] button').filter(has_text=label).first
 
 
 def download(page, label: str, timeout: float = 60.0) -> tuple[str, bytes]:
