@@ -26,28 +26,10 @@ from core.storage.engine import NotFound
 from core.storage.records import RunRecord
 from core.storage.schema import MIGRATIONS, classes_table, memberships_table, runs_table
 from core.storage.store import open_store
-from tests.harness.postgres import postgres_server, postgres_url  # noqa: F401 -- pytest fixtures
 from tests.harness.specs import tiny_spec
 
 MAIN_DB = Path(__file__).parent / "data" / "main-schema.db"
 MAIN_DB_LAB_KEY = "ivMAUDlW-7XzmhQZB_59ICXJgJGb4Ehn"  # the lab that file holds: one run "run one", shared once
-
-
-@pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'digitlab.db'}"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request) -> str:
-    return request.getfixturevalue(f"{request.param}_url")
-
-
-@pytest.fixture
-def store(url):
-    opened = open_store(url)
-    yield opened
-    opened.close()
 
 
 def new_lab(store) -> int:

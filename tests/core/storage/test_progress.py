@@ -8,29 +8,6 @@ from core.storage import progress
 from core.storage.engine import create_store_engine
 from core.storage.schema import MIGRATIONS, add_lesson_tables, lab_events_table
 from core.storage.store import Store, open_store
-from tests.harness.postgres import postgres_server, postgres_url  # noqa: F401 -- pytest fixtures
-
-
-@pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'digitlab.db'}"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request) -> str:
-    return request.getfixturevalue(f"{request.param}_url")
-
-
-@pytest.fixture
-def store(url):
-    opened = open_store(url)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def lab(store) -> int:
-    return store.open_lab(store.create_lab())
 
 
 def test_progress_is_kept_per_lesson_with_one_active(store, lab):

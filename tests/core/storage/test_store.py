@@ -49,36 +49,13 @@ from core.storage.schema import (
 )
 from core.storage.secrets import checksum, hash_secret
 from core.storage.store import Store, open_store
-from tests.harness.postgres import postgres_server, postgres_url  # noqa: F401 -- pytest fixtures
 from tests.harness.server import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 RAW_ERROR_WORDS = ("sqlalchemy", "sqlite3.", "psycopg.", "Traceback", "[SQL:")
 
 
-# -- fixtures ------------------------------------------------------------------------------------
-
-@pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'digitlab.db'}"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request) -> str:
-    return request.getfixturevalue(f"{request.param}_url")
-
-
-@pytest.fixture
-def store(url):
-    opened = open_store(url)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def lab(store) -> int:
-    return store.open_lab(store.create_lab())
-
+# -- helpers (the databases and a lab: tests/core/storage/conftest.py) ------------------------
 
 def make_record(name: str = "Run 1", **fields) -> RunRecord:
     return RunRecord(name=name, dataset="digits", **fields)
