@@ -28,7 +28,7 @@ from core.storage.store import Store
 from core.words import CLASS_WORDS, metric_words
 from ui import lab as labs
 from ui import state
-from ui.classes import JOIN_PARAM, TEACHER_PARAM, challenge_words, show_standings
+from ui.classes import JOIN_PARAM, TEACHER_PARAM, challenge_words, show_standings, whole_class_height
 from ui.figures import show_chart
 from ui.i18n import _, decimal, percent
 from ui.layout import start_page
@@ -142,7 +142,8 @@ def show_board(store: Store, class_id: int) -> None:
         shown = [translate_row(row) for row in rows]
         scores = {column: st.column_config.NumberColumn(column, format="percent")
                   for column, english in zip(shown[0], rows[0]) if english.startswith(BEST_RUN)}
-        st.dataframe(shown, hide_index=True, key="board_table", column_config=scores)
+        st.dataframe(shown, hide_index=True, key="board_table", column_config=scores,
+                     height=whole_class_height(len(shown)))
         words = CLASS_WORDS["board_csv"]
         st.download_button(_(words.label), board_csv(rows), file_name="class-board.csv", help=_(words.help),
                            mime="text/csv", icon=":material/download:", key="board_csv")

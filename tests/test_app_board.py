@@ -10,7 +10,7 @@ from core.i18n import translate
 from core.server import guesses
 from core.server.new_labs import NewLabCounter
 from core.storage import sink as persistence
-from core.storage.classes import CODE_ALPHABET, UNKNOWN_CODE, UNKNOWN_TEACHER_LINK
+from core.storage.classes import CODE_ALPHABET, NOT_TRAINED_HERE, UNKNOWN_CODE, UNKNOWN_TEACHER_LINK
 from core.storage.store import open_store
 from tests.conftest import open_tab
 from tests.harness.translations import english_left
@@ -93,6 +93,22 @@ def test_the_board_shows_students_best_runs_leaderboard_and_csv(store, digits_ru
     assert list(leaderboard.value["Rank"]) == [1, 2]
     csv = at.get("download_button")[0]
     assert csv.proto.label == "Download the board (CSV)"
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_run_copied_from_a_share_link_is_listed_as_not_counted_with_its_reason(language, store, digits_run):
+    key, code, students = class_with_students(store, digits_run, names=("Ada",))
+    ada_lab, ada_run = students["Ada"][1:]
+    cy = store.open_lab(store.create_lab())
+    store.classes.join(cy, code, "Cy")
+    store.copy_shared_run(store.share_run(ada_lab, ada_run), cy)  # Ada's run, in Cy's lab
+    store.classes.set_challenge(store.classes.open_board(key).class_id, "digits", None)
+    at = open_at("board", teacher=key, lang=language)
+    leaderboard = at.dataframe[1].value
+    student, rank = translate(language, "Student"), translate(language, "Rank")
+    why = dict(zip(leaderboard[student], leaderboard[translate(language, "Not counted because")]))
+    assert list(leaderboard[student]) == ["Ada", "Cy"] and leaderboard[rank].tolist()[0] == 1
+    assert why["Cy"] == translate(language, NOT_TRAINED_HERE["copied"]) and why["Cy"].count(":") == 1
 
 
 def test_a_student_run_is_read_only_on_the_board(store, digits_run):

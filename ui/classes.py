@@ -53,6 +53,15 @@ def standings_table(standings: list[Standing], with_reasons: bool) -> list[dict]
     return rows
 
 
+ROW_PIXELS = 35  # st.dataframe's row (and header) height
+
+
+def whole_class_height(rows: int) -> int:
+    """A table's height in pixels that shows every row: a class fits on the projected page without a
+    scroll box (the grid also keeps only the rows in view in the page, so a scroll box hides students)."""
+    return (rows + 1) * ROW_PIXELS + 3
+
+
 def show_standings(standings: list[Standing], with_reasons: bool, key: str) -> None:
     """The leaderboard (names and scores; reasons for the teacher) as a table: cells are shown as text."""
     if not standings:
@@ -63,7 +72,7 @@ def show_standings(standings: list[Standing], with_reasons: bool, key: str) -> N
         st.caption(_("No run counts yet: the first finished run that keeps to the rule takes the top."))
         return
     score = _(metric_words("test_accuracy").label)
-    st.dataframe(standings_table(shown, with_reasons), hide_index=True, key=key,
+    st.dataframe(standings_table(shown, with_reasons), hide_index=True, key=key, height=whole_class_height(len(shown)),
                  column_config={score: st.column_config.NumberColumn(score, format="percent")})
 
 

@@ -13,7 +13,7 @@ import streamlit as st
 from core.lessons.actions import action_link
 from core.lessons.answers import step_status
 from core.lessons.content import Lesson, LessonBook, Step, load_lessons
-from core.lessons.state import EVENT_KINDS, LabEvent, LabState, facts_from_run
+from core.lessons.state import EVENT_KINDS, NOT_THE_LEARNERS, LabEvent, LabState, facts_from_run
 from core.storage import progress
 from core.storage.engine import StoreError
 from core.storage.progress import LessonProgress
@@ -178,7 +178,7 @@ def record_event(kind: str, value: object = "") -> None:
 
 def lab_state() -> LabState:
     """The lab as the checks see it: its runs, its kept events, how many own digits it has."""
-    runs = tuple(facts_from_run(run) for run in state.get_runs() if run.source != "default")
+    runs = tuple(facts_from_run(run) for run in state.get_runs() if run.source not in NOT_THE_LEARNERS)
     store, lab_id = saved_lab()
     events, digits = list(LESSON_EVENTS_LOCAL.get([])), 0
     if store is not None and lab_id is not None:

@@ -8,9 +8,10 @@ session and, since no context has a lab key, one new lab each). Visitor i arrive
 visitors seconds, opens Home, goes to Train, sets hidden layers to 15 + i units (so its run's name
 is its own) and a few epochs of Digits (seconds of training), starts, waits for its run, opens
 Evaluate, then Draw, and draws one digit with the mouse. Before they come, a teacher starts a class
-(issue 24) and each visitor first joins it with its code; the teacher's board stays open in a context
-of its own for the whole run (bench/classroom/board.py): how long a student's finished run takes to
-appear on it (median, p95; goal p95 <= 10 s) and its page-ready time (--no-class: no class, no board).
+(issue 24) and each visitor first joins it with its code; the teacher's board stays open for the whole
+run in a Chromium of its own, pinned to the server's CPU (bench/classroom/board.py): how long a
+student's run takes from its save as finished (the server's database) to the board (median, p95; goal
+p95 <= 10 s), and the board's page-ready time (--no-class: no class, no board).
 
 The server runs on one CPU and Chromium (with this script) on another (`taskset`): the browser's
 work does not count as the server's. Printed for each run: visitors completed; median and p95

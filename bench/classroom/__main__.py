@@ -34,7 +34,8 @@ def run_classroom(title: str, visitors: int, arrival: float, epochs: int, server
         started = time.monotonic()
         people, own, class_started, board = asyncio.run(run_visitors(
             server.url, visitors, arrival, epochs, lambda: server.process.poll() is not None, cold,
-            own_browser_cpu=server_cpu if own_browser else None, with_class=with_class))
+            own_browser_cpu=server_cpu if own_browser else None, with_class=with_class,
+            board_cpu=server_cpu, database=server.temp_dir / "home" / "digitlab.db"))
         wall = time.monotonic() - started
         sampler.stop()
         if server.process.poll() is None:

@@ -1,20 +1,25 @@
 """The teacher's board during the class (issue 24): a class started before the students come, its board
-open in a browser context of its own for the whole run, watching each student's finished run appear.
+open in a browser of its own for the whole run, watching each student's finished run appear.
 
 `start_class` makes the class through the app's own sidebar (Start a class) and returns its teacher link
 and code; the visitors join with the code (`visit(join_code=...)`) under the name "student i", and each
 trains 15 + i hidden units, so its row on the board says "· {15 + i} sigmoid ·". `watch_board` reopens
 the board now and then (its page-ready time: the table or "No student has joined yet" shown and the app
-idle) and in between reads the table every POLL seconds: a visitor's lag is from the moment its own page
-showed its finished run to the moment the board showed it, without a reload (the board's fragment).
+idle) and in between reads the table every POLL seconds. A run's lag is from the moment the server saved
+it as finished (the run's `updated_at` in the server's database, read-only) to the moment the board
+showed it, without a reload (the board's fragment). The board has a Chromium of its own, as a teacher's
+computer is not one of the students': the 30 students' pages share one Chromium core here and draw
+slowly, so their own pages are no clock for the board.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tests.harness.browser_async import WAIT, wait_for_idle, wait_for_text
 
@@ -22,10 +27,14 @@ POLL = 0.5  # seconds between looks at the board's table
 REOPEN = 60.0  # seconds between two openings of the board (each one timed)
 
 
+FINISHED_UNITS = re.compile(r"· (\d+) sigmoid ·")  # a visitor's run name: its units, 15 + its index
+
+
 @dataclass
 class BoardWatch:
     ready: list[float] = field(default_factory=list)  # seconds for each opening of the board to be ready
-    seen_at: dict[int, float] = field(default_factory=dict)  # visitor index -> monotonic time its run showed
+    seen_at: dict[int, float] = field(default_factory=dict)  # visitor index -> time.time() its run showed
+    finished_at: dict[int, float] = field(default_factory=dict)  # visitor index -> time.time() the server saved it
     error: str = ""
 
 
@@ -76,8 +85,20 @@ async def open_board(page, link: str) -> float:
     return time.monotonic() - started
 
 
-async def watch_board(browser, link: str, visitors: int, class_over) -> BoardWatch:
-    """The board open until `class_over()`: when each visitor's run showed on it, and its opening times."""
+def read_finished(database: Path, watch: BoardWatch) -> None:
+    """Note when each visitor's run was saved as finished, from the server's SQLite database (read-only)."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as conn:
+        rows = conn.execute("SELECT name, updated_at FROM runs WHERE state IN ('finished', 'stopped')").fetchall()
+    for name, updated_at in rows:
+        if (found := FINISHED_UNITS.search(name)) is not None:
+            watch.finished_at.setdefault(int(found.group(1)) - 15, float(updated_at))
+
+
+async def watch_board(browser, link: str, visitors: int, class_over, database: Path) -> BoardWatch:
+    """The board open until `class_over()`: when each visitor's run showed on it, and its opening times.
+
+    `database` is the server's SQLite file: when each run was saved as finished.
+    """
     watch = BoardWatch()
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(WAIT * 1000)
@@ -89,8 +110,9 @@ async def watch_board(browser, link: str, visitors: int, class_over) -> BoardWat
             if time.monotonic() - opened > REOPEN:
                 watch.ready.append(await open_board(page, link))
                 opened = time.monotonic()
+            read_finished(database, watch)  # before the board: a run is never seen before it is finished
             text = await board_text(page)
-            now = time.monotonic()
+            now = time.time()
             for index in range(visitors):
                 if index not in watch.seen_at and row_text(index) in text:
                     watch.seen_at[index] = now
@@ -102,7 +124,6 @@ async def watch_board(browser, link: str, visitors: int, class_over) -> BoardWat
     return watch
 
 
-def board_lags(watch: BoardWatch, visitors: list) -> list[float]:
-    """Sorted seconds from each visitor's page showing its finished run to the board showing it."""
-    return sorted(max(0.0, watch.seen_at[v.index] - v.run_shown_at) for v in visitors
-                  if v.run_shown_at is not None and v.index in watch.seen_at)
+def board_lags(watch: BoardWatch) -> list[float]:
+    """Sorted seconds from each visitor's run saved as finished to the board showing it."""
+    return sorted(watch.seen_at[i] - watch.finished_at[i] for i in watch.seen_at if i in watch.finished_at)

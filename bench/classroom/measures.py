@@ -90,10 +90,10 @@ class Outcome:
     board: BoardWatch | None = None  # the teacher's board watched during the class (bench.classroom.board)
 
     def board_lags(self) -> list[float]:
-        return board_lags(self.board, self.visitors) if self.board is not None else []
+        return board_lags(self.board) if self.board is not None else []
 
     def p95_board(self) -> float:
-        """p95 seconds from a visitor's finished run on its page to the run on the teacher's board."""
+        """p95 seconds from a visitor's run saved as finished to the run on the teacher's board."""
         return percentile(self.board_lags(), 0.95)
 
     @property

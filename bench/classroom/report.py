@@ -62,9 +62,9 @@ def report(o: Outcome, visitors: int) -> None:
     if o.board is not None:
         lags, ready = o.board_lags(), sorted(o.board.ready)
         print(f"the teacher's board (open for the whole class{'; ' + o.board.error if o.board.error else ''}): "
-              f"{len(lags)} of {sum(v.run_shown_at is not None for v in o.visitors)} finished runs appeared on it")
+              f"{len(o.board.seen_at)} of {len(o.board.finished_at)} finished runs appeared on it")
         if lags:
-            print(f"  run on the board after it showed on the student's page: {summarize(lags)} "
+            print(f"  run on the board after the server saved it as finished: {summarize(lags)} "
                   f"(goal p95 <= 10 s)")
         if ready:
             print(f"  board page ready:  {summarize(ready)} ({len(ready)} openings)")

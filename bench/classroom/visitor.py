@@ -9,12 +9,14 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from google.protobuf.message import DecodeError
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.classroom.board import BoardWatch, start_class, watch_board
+from core.words import SETTING_WORDS
 from tests.harness.browser import AppError, combobox
 from tests.harness.browser_async import (
     WAIT,
@@ -55,7 +57,6 @@ class Visitor:
     redraws: int = 0  # times the digit was drawn again because no reading came (a lost stroke)
     error: str = ""
     step: str = "arriving"
-    run_shown_at: float | None = None  # time.monotonic() when its page showed its finished run (the board's lag)
 
 
 # --- The server's share of a step, from the WebSocket's frames ------------------------------------
@@ -133,8 +134,11 @@ class FrameClock:
 
 
 async def runs_table_text(page) -> str:
-    """The runs table's text (its cells are also in the grid's DOM, as an accessible table)."""
-    tables = page.locator('[data-testid="stDataFrame"]').filter(has_text="how it ended")
+    """The runs table's text (its cells are also in the grid's DOM, as an accessible table).
+
+    The grid keeps only the columns in view in its DOM: the table is found by its test column's header.
+    """
+    tables = page.locator('[data-testid="stDataFrame"]').filter(has_text="right on new images (test)")
     return " ".join([await t.text_content() or "" for t in await tables.all()])
 
 
@@ -189,8 +193,8 @@ async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, stroke
 
         await timed("Home", open_home())
         await timed("Train", go_to(page, "Train", READY_TEXT["Train"]))
-        await set_field(page, "Hidden layers", str(units))
-        await set_field(page, "Epochs", str(epochs))
+        await set_field(page, SETTING_WORDS["hidden"].label, str(units))  # the labels the page shows, in English
+        await set_field(page, SETTING_WORDS["epochs"].label, str(epochs))
         v.step = "training"
         await page.get_by_role("button", name="Start training").click()
         clicked = time.monotonic()
@@ -204,8 +208,7 @@ async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, stroke
                 break
             await assert_no_exception(page)
             await asyncio.sleep(TRAINING_POLL)
-        v.run_shown_at = time.monotonic()
-        v.ready["training"] = v.run_shown_at - clicked
+        v.ready["training"] = time.monotonic() - clicked
         await wait_for_idle(page)
         shown = await runs_table_units(page)
         if shown != [units]:
@@ -291,6 +294,7 @@ async def open_before_class(browser, url: str) -> float:
 
 async def run_visitors(url: str, visitors: int, arrival: float, epochs: int, server_exited,
                        cold: bool = False, own_browser_cpu: int | None = None, with_class: bool = False,
+                       board_cpu: int | None = None, database: Path | None = None,
                        ) -> tuple[list[Visitor], Visitor | None, float, BoardWatch | None]:
     """Every visitor at once in one Chromium; all stop when the server exits (`server_exited()` true).
 
@@ -299,7 +303,8 @@ async def run_visitors(url: str, visitors: int, arrival: float, epochs: int, ser
     visitor whose browser is not one of thirty sees. Returns the visitors, that one (or None), and
     when the first visitor arrived (time.monotonic(): the teacher's visit is before it), and with
     `with_class` the board's watch (bench.classroom.board): the visitors join a class the teacher
-    started before, whose board stays open in a context of its own until the class is done.
+    started before, whose board stays open in a Chromium of its own (pinned to `board_cpu`) until the
+    class is done, reading when each run finished from the server's SQLite file `database`.
     """
     from playwright.async_api import async_playwright
 
@@ -318,8 +323,11 @@ async def run_visitors(url: str, visitors: int, arrival: float, epochs: int, ser
         tasks = [asyncio.create_task(visit(browser, url, v, v.index * arrival / visitors, epochs, strokes[v.index],
                                            join_code=code))
                  for v in people]
+        board_browser = None
         if with_class:
-            board_task = asyncio.create_task(watch_board(browser, link, visitors, lambda: all(t.done() for t in tasks)))
+            board_browser = await launch_browser(playwright, cpus=None if board_cpu is None else str(board_cpu))
+            board_task = asyncio.create_task(watch_board(board_browser, link, visitors,
+                                                         lambda: all(t.done() for t in tasks), database))
         own, own_task, own_browser = None, None, None
         if own_browser_cpu is not None:
             own, own_browser = Visitor(visitors), await launch_browser(playwright, cpus=str(own_browser_cpu))
@@ -349,5 +357,7 @@ async def run_visitors(url: str, visitors: int, arrival: float, epochs: int, ser
                 own.error = own.error or "its last round did not end"
             await own_browser.close()
         watch = await board_task if board_task is not None else None
+        if board_browser is not None:
+            await board_browser.close()
         await browser.close()
     return people, own, class_started, watch

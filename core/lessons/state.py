@@ -19,6 +19,10 @@ EVENT_KINDS: dict[str, str] = {
 }
 
 
+# Runs a lesson does not count as the learner's: the bundled model, and a run seen or copied through a share link.
+NOT_THE_LEARNERS = ("default", "shared", "copied")
+
+
 @dataclass(frozen=True)
 class RunFacts:
     """What the checks need of one run, in plain data."""
@@ -26,7 +30,7 @@ class RunFacts:
     name: str
     dataset: str
     network: str  # softmax (no hidden layer) | hidden | cnn | unknown (an upload without a spec)
-    source: str = "trained"  # trained | fine-tuned | uploaded | shared
+    source: str = "trained"  # trained | fine-tuned | uploaded
     state: str = "finished"  # running | finished | stopped | interrupted | failed
     values: dict[str, Any] = field(default_factory=dict)  # the Train form's values of its spec ({} without one)
     history: dict[str, list[float]] = field(default_factory=dict)  # per-epoch Keras metrics

@@ -26,7 +26,7 @@ class Run:
     metrics: dict[str, float] = field(default_factory=dict)  # those of the weights kept
     status: str = ""  # how training ended, in words
     seconds: float = 0.0
-    source: str = "trained"  # trained | uploaded | default | shared | fine-tuned
+    source: str = "trained"  # trained | uploaded | default | shared | fine-tuned | copied (from a share link)
     state: str = "finished"  # running | finished | stopped | interrupted | failed (core.storage.store's states)
     sweep: str | None = None  # the sweep it belongs to, if any
     # core.analysis.history.EpochRecord: each validation image's class after each epoch, when known (a run

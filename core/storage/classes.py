@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from core.i18n import N_, Number, message
+from core.data.datasets import DATASETS, get_info
+from core.i18n import N_, Number, message, term
 from core.limits import read_limit
 from core.model.spec import SpecError, count_weights, describe_spec, spec_from_dict
 from core.storage.engine import LAB_GONE, NotFound, StoreError
@@ -158,21 +159,33 @@ def parameters_of(record: RunRecord) -> int | None:
         return None
 
 
+# Why a run of each source other than "trained" does not count: only a run trained in the student's own lab does.
+NOT_TRAINED_HERE = {
+    "uploaded": N_("it was uploaded: only runs trained in the student's own lab count"),
+    "fine-tuned": N_("it was fine-tuned from another model: only runs trained in the student's own lab count"),
+    "copied": N_("it was copied from a share link: only runs trained in the student's own lab count"),
+}
+OTHER_SOURCE = N_("it was not trained in Digit Lab: only runs trained in the student's own lab count")
+
+
 def ineligible_reason(record: RunRecord, challenge: Challenge) -> str:
-    """Why this run does not count in the challenge, in plain words; '' when it counts."""
+    """Why this run does not count in the challenge, in plain words (a Message); '' when it counts."""
     if record.source != "trained":
-        return f"not trained in Digit Lab (it is {record.source}): only runs trained here count"
+        return message(NOT_TRAINED_HERE.get(record.source, OTHER_SOURCE))
     if record.state not in RANKED_STATES:
-        return "it did not finish"
+        return message("it did not finish")
     if record.dataset != challenge.dataset:
-        return f"trained on {record.dataset}, the challenge is on {challenge.dataset}"
+        return message("trained on {dataset}, the challenge is on {challenge}",
+                       dataset=term(get_info(record.dataset).name) if record.dataset in DATASETS
+                       else term(record.dataset), challenge=term(get_info(challenge.dataset).name))
     params = parameters_of(record)
     if params is None:
-        return "its recipe could not be read"
+        return message("its recipe could not be read")
     if challenge.max_params is not None and params > challenge.max_params:
-        return f"it has {params:,} parameters, the rule allows at most {challenge.max_params:,}"
+        return message("it has {count} parameters, the rule allows at most {limit}",
+                       count=Number(params), limit=Number(challenge.max_params))
     if record.metrics.get("test_accuracy") is None:
-        return "not tested yet"
+        return message("not tested yet")
     return ""
 
 
@@ -195,7 +208,7 @@ def rank_students(students: list[Student], challenge: Challenge) -> list[Standin
             ranked.append(Standing(student.name, float(best.metrics["test_accuracy"]), finished_at(best), best.run_id))
         else:
             shown = student.best()
-            reason = ineligible_reason(shown, challenge) if shown is not None else "no finished run yet"
+            reason = ineligible_reason(shown, challenge) if shown is not None else message("no finished run yet")
             others.append(Standing(student.name, None, None, shown.run_id if shown else None, reason))
     ranked.sort(key=lambda s: (-(s.test_accuracy or 0.0), s.finished_at or 0.0, name_key(s.name)))
     numbered = [Standing(s.name, s.test_accuracy, s.finished_at, s.run_id, "", i + 1) for i, s in enumerate(ranked)]

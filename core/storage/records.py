@@ -78,7 +78,7 @@ class RunRecord:
 
     name: str
     dataset: str  # a key of core.data.datasets.DATASETS
-    source: str = "trained"  # trained | uploaded | fine-tuned | ...
+    source: str = "trained"  # trained | uploaded | fine-tuned | copied (a trained run copied from a share link)
     state: str = "finished"  # one of RUN_STATES
     status: str = ""  # how it went, in words
     spec: dict[str, Any] | None = None  # core.model.spec.spec_to_dict(...); None for uploads without one

@@ -497,7 +497,8 @@ class Store:
 
         Counts against that lab's limits (LabFullError). The copy's blobs are the shared run's
         stored bytes, not a second copy of them. A run still training is copied as interrupted at
-        its last checkpoint. Its share links are not copied.
+        its last checkpoint. Its share links are not copied. A trained run's copy has the source
+        "copied": a class challenge counts only runs trained in the student's own lab.
         """
         if not is_well_formed(token):
             raise NotFound(message(SHARE_GONE))
@@ -518,6 +519,8 @@ class Store:
                 values.update(state="interrupted", status=interrupted_status(source.epochs_done))
             values.update(lab_id=lab_id, created_at=now, updated_at=now, owner=None, heartbeat_at=None,
                           blob_bytes=source.blob_bytes)
+            if source.source == "trained":  # someone else trained it: it does not count as this lab's own work
+                values["source"] = "copied"
             values["record_bytes"] = record_size(values)  # the status may have changed
             new_id = inserted_id(conn.execute(insert(runs_table).values(values)))
             columns = ("name", "size", "sha256")

@@ -193,10 +193,32 @@ def test_the_leaderboard_ranks_best_eligible_runs_by_test_accuracy_ties_to_the_f
     board = store.classes.leaderboard(class_id)
     assert [(s.rank, s.name, s.test_accuracy) for s in board[:2]] == [(1, "Bob", 0.95), (2, "Ada", 0.95)]
     reasons = {s.name: s.reason for s in board[2:]}
-    assert "parameters, the rule allows at most" in reasons["Cy"]
-    assert "only runs trained here count" in reasons["Di"]
+    assert reasons["Cy"] == f"it has {count_weights(tiny_spec(network=NetworkSpec(hidden_layers=(32,))))[0]:,} " \
+                            f"parameters, the rule allows at most {small:,}"
+    assert reasons["Di"] == "it was uploaded: only runs trained in the student's own lab count"
     assert reasons["Ed"] == "not tested yet"
     assert all(s.rank is None for s in board[2:])
+    assert translate("es", reasons["Ed"]) == "todavía no se ha probado"
+    assert f"{small:,}".replace(",", ".") in translate("es", reasons["Cy"])  # the number as Spanish writes it
+
+
+def test_a_copy_of_another_students_shared_run_does_not_count(store):
+    """The best run of the class, shared and copied into another student's lab, counts only for its trainer."""
+    key, code = store.classes.create_class("A")
+    class_id = store.classes.open_board(key).class_id
+    ada, bob = new_lab(store), new_lab(store)
+    store.classes.join(ada, code, "Ada")
+    store.classes.join(bob, code, "Bob")
+    store.classes.set_challenge(class_id, "digits", None)
+    token = store.share_run(ada, save(store, ada, val=0.97, test=0.98))
+    copy = store.get_run(store.copy_shared_run(token, bob), bob)
+    assert copy.source == "copied" and copy.metrics["test_accuracy"] == 0.98
+    board = store.classes.leaderboard(class_id)
+    assert [(s.rank, s.name, s.test_accuracy) for s in board] == [(1, "Ada", 0.98), (None, "Bob", None)]
+    assert board[1].reason == "it was copied from a share link: only runs trained in the student's own lab count"
+    save(store, bob, val=0.6, test=0.61)  # Bob's own run counts, below the copy's score
+    assert [(s.rank, s.name, s.test_accuracy) for s in store.classes.leaderboard(class_id)] == [
+        (1, "Ada", 0.98), (2, "Bob", 0.61)]
 
 
 def test_rank_students_on_another_dataset_and_without_runs():
@@ -204,8 +226,10 @@ def test_rank_students_on_another_dataset_and_without_runs():
     spec = spec_to_dict(tiny_spec())
     run = RunRecord("r", "digits", spec=spec, metrics={"val_accuracy": 0.9, "test_accuracy": 0.9}, run_id=1)
     standings = rank_students([Student(1, "Ada", 0.0, [run]), Student(2, "Bob", 0.0)], challenge)
-    assert [(s.name, s.reason) for s in standings] == [("Ada", "trained on digits, the challenge is on mnist"),
+    assert [(s.name, s.reason) for s in standings] == [("Ada", "trained on Digits (8x8), the challenge is on MNIST"),
                                                        ("Bob", "no finished run yet")]
+    assert translate("de", standings[0].reason).endswith("MNIST") and translate("de", standings[1].reason) != \
+        "no finished run yet"
 
 
 def test_the_app_records_a_runs_test_accuracy(store):
