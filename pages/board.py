@@ -143,7 +143,7 @@ def show_board(store: Store, class_id: int) -> None:
         scores = {column: st.column_config.NumberColumn(column, format="percent")
                   for column, english in zip(shown[0], rows[0]) if english.startswith(BEST_RUN)}
         st.dataframe(shown, hide_index=True, key="board_table", column_config=scores,
-                     height=whole_class_height(len(shown)))
+                     height=whole_class_height(len(shown)), placeholder="")  # no best run yet: empty cells
         words = CLASS_WORDS["board_csv"]
         st.download_button(_(words.label), board_csv(rows), file_name="class-board.csv", help=_(words.help),
                            mime="text/csv", icon=":material/download:", key="board_csv")

@@ -71,9 +71,14 @@ def show_standings(standings: list[Standing], with_reasons: bool, key: str) -> N
     if not shown:
         st.caption(_("No run counts yet: the first finished run that keeps to the rule takes the top."))
         return
-    score = _(metric_words("test_accuracy").label)
+    score, why = _(metric_words("test_accuracy").label), _("Not counted because")
     st.dataframe(standings_table(shown, with_reasons), hide_index=True, key=key, height=whole_class_height(len(shown)),
-                 column_config={score: st.column_config.NumberColumn(score, format="percent")})
+                 placeholder="",  # no rank or score yet: an empty cell, not "None"
+                 column_config={score: st.column_config.NumberColumn(score, format="percent"),
+                                why: st.column_config.TextColumn(why, help=_(
+                                    "Only a finished run trained in the student's own lab counts: not an upload, "
+                                    "a fine-tuned model or a copy of someone's shared run. Its test accuracy is "
+                                    "measured by the app."))})
 
 
 def membership_of_tab(store: Store) -> Membership | None:

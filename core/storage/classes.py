@@ -161,11 +161,11 @@ def parameters_of(record: RunRecord) -> int | None:
 
 # Why a run of each source other than "trained" does not count: only a run trained in the student's own lab does.
 NOT_TRAINED_HERE = {
-    "uploaded": N_("it was uploaded: only runs trained in the student's own lab count"),
-    "fine-tuned": N_("it was fine-tuned from another model: only runs trained in the student's own lab count"),
-    "copied": N_("it was copied from a share link: only runs trained in the student's own lab count"),
+    "uploaded": N_("uploaded, not trained here"),
+    "fine-tuned": N_("fine-tuned from another model"),
+    "copied": N_("copied from someone's share link"),
 }
-OTHER_SOURCE = N_("it was not trained in Digit Lab: only runs trained in the student's own lab count")
+OTHER_SOURCE = N_("not trained in Digit Lab")
 
 
 def ineligible_reason(record: RunRecord, challenge: Challenge) -> str:
