@@ -101,11 +101,13 @@ def open_tab(at, key: str, label: str):
     return next(t for t in at.tabs if t.label == label)
 
 
-def open_page(page: str, runs=(), timeout: float = 60):
-    """An AppTest on `pages/<page>.py` with `runs` in the session (the last one current)."""
+def open_page(page: str, runs=(), timeout: float = 60, **params):
+    """An AppTest on `pages/<page>.py` with `runs` in the session (the last one current), opened with the
+    query parameters `params` (lang="es")."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at.query_params.update(params)
     if runs:
         at.session_state["runs"] = list(runs)
         at.session_state["current_run_id"] = runs[-1].run_id

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.storage import sink as persistence
 from core.storage.store import open_store
-from tests.conftest import ROOT, open_tab
+from tests.conftest import open_page, open_tab
 from tests.harness.drawings import make_drawings, render_drawing
 from tests.harness.translations import english_left
 from tests.test_app_draw import draw
@@ -24,14 +24,7 @@ LABELLED = ("button", "selectbox", "radio", "number_input", "toggle", "metric", 
 
 def open_in(language: str, page: str, runs=(), **params) -> AppTest:
     """An AppTest of `pages/<page>.py` opened with ?lang=<language> (and `params`), `runs` in the session."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.query_params.update({"lang": language, **params})
-    if runs:
-        at.session_state["runs"] = list(runs)
-        at.session_state["current_run_id"] = runs[-1].run_id
-        at.session_state["run_counter"] = max(r.run_id for r in runs)
-    at.run()
-    at.switch_page(f"pages/{page}.py").run()
+    at = open_page(page, runs, TIMEOUT, lang=language, **params)
     assert not at.exception
     return at
 

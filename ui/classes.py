@@ -41,6 +41,9 @@ def challenge_words(challenge: Challenge) -> str:
 
 
 
+NOT_COUNTED = N_("Not counted because")  # the leaderboard's column of reasons (the teacher's only)
+
+
 def standings_table(standings: list[Standing], with_reasons: bool) -> list[dict]:
     """The leaderboard as rows: rank, name, test accuracy (and, for the teacher, why a run does not count)."""
     score = _(metric_words("test_accuracy").label)
@@ -48,7 +51,7 @@ def standings_table(standings: list[Standing], with_reasons: bool) -> list[dict]
     for s in standings:
         row = {_("Rank"): s.rank, _("Student"): s.name, score: s.test_accuracy}
         if with_reasons:
-            row[_("Not counted because")] = _(s.reason) if s.reason else s.reason
+            row[_(NOT_COUNTED)] = _(s.reason) if s.reason else s.reason
         rows.append(row)
     return rows
 
@@ -71,7 +74,7 @@ def show_standings(standings: list[Standing], with_reasons: bool, key: str) -> N
     if not shown:
         st.caption(_("No run counts yet: the first finished run that keeps to the rule takes the top."))
         return
-    score, why = _(metric_words("test_accuracy").label), _("Not counted because")
+    score, why = _(metric_words("test_accuracy").label), _(NOT_COUNTED)
     st.dataframe(standings_table(shown, with_reasons), hide_index=True, key=key, height=whole_class_height(len(shown)),
                  placeholder="",  # no rank or score yet: an empty cell, not "None"
                  column_config={score: st.column_config.NumberColumn(score, format="percent"),

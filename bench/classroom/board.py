@@ -18,16 +18,18 @@ import asyncio
 import re
 import sqlite3
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.harness.browser_async import WAIT, wait_for_idle, wait_for_text
 
+FIRST_UNITS = 15  # visitor i trains FIRST_UNITS + i hidden units: its run's name is its own
 POLL = 0.5  # seconds between looks at the board's table
 REOPEN = 60.0  # seconds between two openings of the board (each one timed)
 
 
-FINISHED_UNITS = re.compile(r"· (\d+) sigmoid ·")  # a visitor's run name: its units, 15 + its index
+FINISHED_UNITS = re.compile(r"· (\d+) sigmoid ·")  # a visitor's run name: its units, FIRST_UNITS + its index
 
 
 @dataclass
@@ -40,7 +42,7 @@ class BoardWatch:
 
 def row_text(index: int) -> str:
     """What the board's row of visitor `index` says once its run finished (its recipe)."""
-    return f"· {15 + index} sigmoid ·"
+    return f"· {FIRST_UNITS + index} sigmoid ·"
 
 
 async def start_class(browser, url: str) -> tuple[str, str]:
@@ -87,11 +89,11 @@ async def open_board(page, link: str) -> float:
 
 def read_finished(database: Path, watch: BoardWatch) -> None:
     """Note when each visitor's run was saved as finished, from the server's SQLite database (read-only)."""
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as conn:
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)) as conn:
         rows = conn.execute("SELECT name, updated_at FROM runs WHERE state IN ('finished', 'stopped')").fetchall()
     for name, updated_at in rows:
         if (found := FINISHED_UNITS.search(name)) is not None:
-            watch.finished_at.setdefault(int(found.group(1)) - 15, float(updated_at))
+            watch.finished_at.setdefault(int(found.group(1)) - FIRST_UNITS, float(updated_at))
 
 
 async def watch_board(browser, link: str, visitors: int, class_over, database: Path) -> BoardWatch:

@@ -15,7 +15,7 @@ from google.protobuf.message import DecodeError
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from bench.classroom.board import BoardWatch, start_class, watch_board
+from bench.classroom.board import FIRST_UNITS, BoardWatch, start_class, watch_board
 from core.words import SETTING_WORDS
 from tests.harness.browser import AppError, combobox
 from tests.harness.browser_async import (
@@ -172,7 +172,7 @@ async def visit(browser, url: str, v: Visitor, delay: float, epochs: int, stroke
     page = await context.new_page()
     clock = FrameClock()
     await clock.attach(context, page)
-    units = 15 + v.index
+    units = FIRST_UNITS + v.index
 
     async def timed(step: str, action) -> None:
         v.step = step

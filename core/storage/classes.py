@@ -175,9 +175,9 @@ def ineligible_reason(record: RunRecord, challenge: Challenge) -> str:
     if record.state not in RANKED_STATES:
         return message("it did not finish")
     if record.dataset != challenge.dataset:
+        trained_on = DATASETS[record.dataset].name if record.dataset in DATASETS else record.dataset
         return message("trained on {dataset}, the challenge is on {challenge}",
-                       dataset=term(get_info(record.dataset).name) if record.dataset in DATASETS
-                       else term(record.dataset), challenge=term(get_info(challenge.dataset).name))
+                       dataset=term(trained_on), challenge=term(get_info(challenge.dataset).name))
     params = parameters_of(record)
     if params is None:
         return message("its recipe could not be read")

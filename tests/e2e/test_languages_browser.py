@@ -31,15 +31,10 @@ def test_a_link_in_spanish_then_the_picker_in_german_and_every_link_keeps_it(pag
 
 
 def test_a_browser_that_asks_for_spanish_gets_spanish_and_english_stays_the_default(browser, app_url):
-    spanish = browser.new_context(locale="es-ES", viewport={"width": 1400, "height": 1000})
-    try:
-        page = spanish.new_page()
-        open_page(page, f"{app_url}/learn", "Lección 1 · Tu primera red")
-    finally:
-        spanish.close()
-    english = browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 1000})
-    try:
-        page = english.new_page()
-        open_page(page, f"{app_url}/learn", "Lesson 1 · Your first network")
-    finally:
-        english.close()
+    # French is not one of the app's languages: English, the default.
+    for locale, title in (("es-ES", "Lección 1 · Tu primera red"), ("fr-FR", "Lesson 1 · Your first network")):
+        context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1000})
+        try:
+            open_page(context.new_page(), f"{app_url}/learn", title)
+        finally:
+            context.close()

@@ -36,6 +36,15 @@ def new_lab(store) -> int:
     return store.open_lab(store.create_lab())
 
 
+def class_with(store, *names: str) -> tuple[int, dict[str, int]]:
+    """A class ("A") and a new lab per name, joined under that name: (class id, {name: lab id})."""
+    key, code = store.classes.create_class("A")
+    labs = {name: new_lab(store) for name in names}
+    for name, lab in labs.items():
+        store.classes.join(lab, code, name)
+    return store.classes.open_board(key).class_id, labs
+
+
 def save(store, lab, *, val=0.5, test=None, dataset="digits", source="trained", state="finished", hidden=(8,),
          created=None, seconds=1.0):
     """A scripted run: its spec, validation and (app-computed) test accuracy."""
@@ -128,11 +137,8 @@ def test_a_closed_class_takes_no_one_and_a_deleted_one_leaves_labs_alone(store):
 
 
 def test_leave_and_remove_touch_only_the_membership(store):
-    key, code = store.classes.create_class("A")
-    class_id = store.classes.open_board(key).class_id
-    ada, bob = new_lab(store), new_lab(store)
-    store.classes.join(ada, code, "Ada")
-    store.classes.join(bob, code, "Bob")
+    class_id, labs = class_with(store, "Ada", "Bob")
+    ada, bob = labs["Ada"], labs["Bob"]
     ada_run = save(store, ada)
     assert store.classes.remove_student(class_id, bob)
     assert not store.classes.remove_student(class_id + 1, ada)  # another class's teacher reaches nothing
@@ -176,11 +182,7 @@ def test_the_teacher_reads_runs_made_since_joining_of_their_class_only(store):
 # -- the challenge ---------------------------------------------------------------------------------
 
 def test_the_leaderboard_ranks_best_eligible_runs_by_test_accuracy_ties_to_the_first(store):
-    key, code = store.classes.create_class("A")
-    class_id = store.classes.open_board(key).class_id
-    labs = {name: new_lab(store) for name in ("Ada", "Bob", "Cy", "Di", "Ed")}
-    for name, lab in labs.items():
-        store.classes.join(lab, code, name)
+    class_id, labs = class_with(store, "Ada", "Bob", "Cy", "Di", "Ed")
     small = count_weights(tiny_spec())[0]
     store.classes.set_challenge(class_id, "digits", small)
     now = time.time()
@@ -204,11 +206,8 @@ def test_the_leaderboard_ranks_best_eligible_runs_by_test_accuracy_ties_to_the_f
 
 def test_a_copy_of_another_students_shared_run_does_not_count(store):
     """The best run of the class, shared and copied into another student's lab, counts only for its trainer."""
-    key, code = store.classes.create_class("A")
-    class_id = store.classes.open_board(key).class_id
-    ada, bob = new_lab(store), new_lab(store)
-    store.classes.join(ada, code, "Ada")
-    store.classes.join(bob, code, "Bob")
+    class_id, labs = class_with(store, "Ada", "Bob")
+    ada, bob = labs["Ada"], labs["Bob"]
     store.classes.set_challenge(class_id, "digits", None)
     token = store.share_run(ada, save(store, ada, val=0.97, test=0.98))
     copy = store.get_run(store.copy_shared_run(token, bob), bob)
@@ -300,11 +299,8 @@ def test_main_schema_upgrades_on_both_databases(url):
 def test_the_boards_csv_keeps_names_as_typed_but_never_as_formulas(store):
     from core.storage.classes import board_csv, board_rows
 
-    key, code = store.classes.create_class("A")
-    class_id = store.classes.open_board(key).class_id
-    for name in ("=HYPERLINK(\"http://x\")", "Ada, \"the\" 1st"):
-        lab = new_lab(store)
-        store.classes.join(lab, code, name)
+    class_id, labs = class_with(store, "=HYPERLINK(\"http://x\")", "Ada, \"the\" 1st")
+    for lab in labs.values():
         save(store, lab, val=0.75, test=0.5)
     students = store.classes.students(class_id)
     rows = board_rows(students, {students[1].lab_id: "waiting in the queue"})
